@@ -1,0 +1,274 @@
+package booking
+
+import (
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Clinic holds the clinic's own settings.
+type Clinic struct {
+	Name          string      `json:"name"`
+	TimeZone      string      `json:"time_zone"` // IANA name, e.g. America/New_York
+	Hours         WeeklyHours `json:"hours"`
+	Closures      []Closure   `json:"closures,omitempty"`
+	Address       string      `json:"address"`
+	Phone         string      `json:"phone"`
+	REMSCertified bool        `json:"rems_certified"` // may give esketamine (Spravato)
+	// LateCancelHours is the notice below which a cancellation is late (default 24).
+	LateCancelHours int `json:"late_cancel_hours,omitempty"`
+	// SlackDays is how many days of earliness the planner may give up for the
+	// patient's soft preferences (default 2; 0 means earliest only).
+	SlackDays *int `json:"slack_days,omitempty"`
+
+	loc *time.Location
+}
+
+// Closure is a day or range of days (both inclusive) the clinic is closed.
+type Closure struct {
+	From   Date   `json:"from"`
+	To     Date   `json:"to"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Location returns the clinic's time zone. Validate must have succeeded.
+func (c *Clinic) Location() *time.Location {
+	if c.loc == nil {
+		loc, err := time.LoadLocation(c.TimeZone)
+		if err != nil {
+			return time.UTC
+		}
+		c.loc = loc
+	}
+	return c.loc
+}
+
+// ClosedOn returns the closure covering day d, or nil.
+func (c *Clinic) ClosedOn(d Date) *Closure {
+	for i := range c.Closures {
+		if d >= c.Closures[i].From && d <= c.Closures[i].To {
+			return &c.Closures[i]
+		}
+	}
+	return nil
+}
+
+// Slack returns the planner's slack in days.
+func (c *Clinic) Slack() int {
+	if c.SlackDays == nil {
+		return 2
+	}
+	return *c.SlackDays
+}
+
+// LateCancel returns the notice below which a cancellation counts as late.
+func (c *Clinic) LateCancel() time.Duration {
+	if c.LateCancelHours <= 0 {
+		return 24 * time.Hour
+	}
+	return time.Duration(c.LateCancelHours) * time.Hour
+}
+
+// Validate checks the clinic's settings.
+func (c *Clinic) Validate() error {
+	if err := checkText("Clinic name", c.Name, 200, true); err != nil {
+		return err
+	}
+	if c.TimeZone == "" || c.TimeZone == "Local" {
+		return Errorf(EINVALID, "The clinic needs a time zone such as America/New_York.")
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return Errorf(EINVALID, "%q is not a known time zone; use a name such as America/New_York.", clip(c.TimeZone, 60))
+	}
+	c.loc = loc
+	if err := c.Hours.Validate("Clinic opening hours"); err != nil {
+		return err
+	}
+	for _, cl := range c.Closures {
+		if cl.To < cl.From {
+			return Errorf(EINVALID, "The closure from %s to %s ends before it starts.", cl.From, cl.To)
+		}
+		if err := checkText("Closure reason", cl.Reason, 200, false); err != nil {
+			return err
+		}
+	}
+	if err := checkText("Clinic address", c.Address, 500, false); err != nil {
+		return err
+	}
+	if c.Phone != "" {
+		if err := CheckPhone(c.Phone); err != nil {
+			return err
+		}
+	}
+	if c.SlackDays != nil && (*c.SlackDays < 0 || *c.SlackDays > 14) {
+		return Errorf(EINVALID, "The planner's slack must be between 0 and 14 days.")
+	}
+	if c.LateCancelHours < 0 || c.LateCancelHours > 24*14 {
+		return Errorf(EINVALID, "The late-cancellation notice must be between 0 and 336 hours.")
+	}
+	return nil
+}
+
+// Role is what a staff member can do in a session.
+type Role string
+
+// Roles.
+const (
+	RoleTherapist  Role = "therapist"
+	RolePrescriber Role = "prescriber"
+	RoleNurse      Role = "nurse"
+)
+
+// Staff is a member of the clinic's staff.
+type Staff struct {
+	ID             int64       `json:"id"`
+	Name           string      `json:"name"`
+	Email          string      `json:"email,omitempty"`
+	Roles          []Role      `json:"roles"`
+	Qualifications []string    `json:"qualifications,omitempty"` // ACLS, REMS…
+	Hours          WeeklyHours `json:"hours"`
+	TimeOff        []Interval  `json:"time_off,omitempty"`
+	// Busy holds intervals imported from the person's own calendar.
+	Busy []Interval `json:"busy,omitempty"`
+}
+
+// HasRole reports whether s has role r.
+func (s *Staff) HasRole(r Role) bool { return slices.Contains(s.Roles, r) }
+
+// HasQualification reports whether s holds qualification q (case-insensitive).
+func (s *Staff) HasQualification(q string) bool {
+	return slices.ContainsFunc(s.Qualifications, func(x string) bool { return strings.EqualFold(x, q) })
+}
+
+// Validate checks the staff member's details.
+func (s *Staff) Validate() error {
+	if err := checkText("Staff name", s.Name, 200, true); err != nil {
+		return err
+	}
+	if s.Email != "" {
+		if err := CheckEmail(s.Email); err != nil {
+			return err
+		}
+	}
+	if len(s.Roles) == 0 {
+		return Errorf(EINVALID, "%s needs at least one role: therapist, prescriber or nurse.", s.Name)
+	}
+	for _, r := range s.Roles {
+		if r != RoleTherapist && r != RolePrescriber && r != RoleNurse {
+			return Errorf(EINVALID, "%s: %q is not a role; use therapist, prescriber or nurse.", s.Name, clip(string(r), 30))
+		}
+	}
+	for _, q := range s.Qualifications {
+		if err := checkText("Qualification", q, 40, true); err != nil {
+			return err
+		}
+	}
+	if err := s.Hours.Validate("Working hours of " + s.Name); err != nil {
+		return err
+	}
+	for _, iv := range s.TimeOff {
+		if err := iv.Validate("Time off of " + s.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RoomKind is what a room is equipped for.
+type RoomKind string
+
+// Room kinds.
+const (
+	RoomConsult  RoomKind = "consult"
+	RoomDosing   RoomKind = "dosing"
+	RoomInfusion RoomKind = "infusion"
+)
+
+// Room is a treatment or consultation room.
+type Room struct {
+	ID        int64    `json:"id"`
+	Name      string   `json:"name"`
+	Kind      RoomKind `json:"kind"`
+	Equipment []string `json:"equipment,omitempty"`
+}
+
+// HasEquipment reports whether the room has equipment tag e (case-insensitive).
+func (r *Room) HasEquipment(e string) bool {
+	return slices.ContainsFunc(r.Equipment, func(x string) bool { return strings.EqualFold(x, e) })
+}
+
+// Validate checks the room's details.
+func (r *Room) Validate() error {
+	if err := checkText("Room name", r.Name, 100, true); err != nil {
+		return err
+	}
+	if r.Kind != RoomConsult && r.Kind != RoomDosing && r.Kind != RoomInfusion {
+		return Errorf(EINVALID, "Room %s: %q is not a room kind; use consult, dosing or infusion.", r.Name, clip(string(r.Kind), 30))
+	}
+	for _, e := range r.Equipment {
+		if err := checkText("Equipment tag", e, 40, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkText rejects control characters, invalid UTF-8 and over-long text.
+func checkText(what, s string, max int, required bool) error {
+	if strings.TrimSpace(s) == "" {
+		if required {
+			return Errorf(EINVALID, "%s is required.", what)
+		}
+		return nil
+	}
+	if !utf8.ValidString(s) {
+		return Errorf(EINVALID, "%s contains characters that are not valid text.", what)
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return Errorf(EINVALID, "%s is too long (%d characters; at most %d).", what, n, max)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
+			return Errorf(EINVALID, "%s contains a control character (such as a line break or tab); please retype it.", what)
+		}
+	}
+	return nil
+}
+
+// CheckEmail checks that s is a plain e-mail address such as name@example.org.
+func CheckEmail(s string) error {
+	if err := checkText("Email", s, 254, true); err != nil {
+		return err
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+		return Errorf(EINVALID, "%q is not a valid email address; write it as name@example.org.", clip(s, 60))
+	}
+	return nil
+}
+
+// CheckPhone checks a phone number: digits with optional +, spaces, dots,
+// dashes and brackets; 7 to 15 digits.
+func CheckPhone(s string) error {
+	if err := checkText("Phone", s, 40, true); err != nil {
+		return err
+	}
+	digits := 0
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '+' && i == 0, r == ' ', r == '-', r == '.', r == '(', r == ')':
+		default:
+			return Errorf(EINVALID, "%q is not a phone number; use digits, spaces, dashes and an optional leading +.", clip(s, 40))
+		}
+	}
+	if digits < 7 || digits > 15 {
+		return Errorf(EINVALID, "%q is not a phone number: it has %d digits (7 to 15 expected).", clip(s, 40), digits)
+	}
+	return nil
+}

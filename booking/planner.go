@@ -1,0 +1,873 @@
+package booking
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Granularity is the step between candidate start times, in minutes.
+const Granularity = 15
+
+// maxEvaluations bounds the search so a hopeless request ends in words, not
+// a hang.
+const maxEvaluations = 4_000_000
+
+// World is everything the planner plans against.
+type World struct {
+	Clinic *Clinic
+	Staff  []*Staff // ordered by id
+	Rooms  []*Room  // ordered by id
+	Busy   Availability
+}
+
+// PlanRequest asks for a series (or a part of one) to be planned.
+type PlanRequest struct {
+	Patient  *Patient
+	Protocol *Protocol
+	From     Date      // earliest date of the first appointment
+	Now      time.Time // nothing is planned to start before it
+	// TherapistID fixes the series therapist; 0 lets the planner choose.
+	TherapistID int64
+	// AllowVideo lets steps whose room need allows video fall back to video
+	// when no room is free.
+	AllowVideo   bool
+	SkipOptional bool
+	// SlackDays overrides the clinic's slack when not nil.
+	SlackDays *int
+
+	// Keep holds existing appointments, by their place in the series, that
+	// stay exactly as they are (rescheduling); Pin fixes the start of some
+	// places; Omit leaves places out (cancelled appointments).
+	Keep map[int]*Appointment
+	Pin  map[int]time.Time
+	Omit map[int]bool
+}
+
+// instance is one appointment to place, with its constraints to earlier ones.
+type instance struct {
+	step  *Step
+	index int // 0-based within its step
+	seq   int
+	preds []pred
+	first int // seq of the first instance of its step
+}
+
+type pred struct {
+	seq int
+	gap Gap
+	why string // "after Preparation 2"
+}
+
+// Instances lays the protocol out as the ordered list of appointments it
+// books: each step's instances in order, an after_each step's instance
+// right after its anchor. It is the order appointments happen in.
+func Instances(p *Protocol, skipOptional bool) []*Appointment {
+	out := []*Appointment{}
+	for _, in := range layout(p, skipOptional) {
+		out = append(out, &Appointment{Step: in.step.ID, Kind: in.step.Kind, Index: in.index + 1, Count: in.step.Count, Seq: in.seq})
+	}
+	return out
+}
+
+func layout(p *Protocol, skipOptional bool) []*instance {
+	attached := map[string][]*Step{}
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if s.AfterEach != "" && !(skipOptional && s.Optional) {
+			attached[s.AfterEach] = append(attached[s.AfterEach], s)
+		}
+	}
+	var order []*instance
+	pos := map[string][]int{} // step id → seqs of its instances
+	var emit func(s *Step, i int)
+	emit = func(s *Step, i int) {
+		in := &instance{step: s, index: i, seq: len(order)}
+		order = append(order, in)
+		pos[s.ID] = append(pos[s.ID], in.seq)
+		for _, t := range attached[s.ID] {
+			emit(t, i)
+		}
+	}
+	prevStep := ""
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if s.AfterEach != "" || (skipOptional && s.Optional) {
+			continue
+		}
+		first := len(order)
+		for k := 0; k < s.Count; k++ {
+			emit(s, k)
+		}
+		_ = first
+		prevStep = s.ID
+	}
+	_ = prevStep
+	// Constraints, now that every instance has its place.
+	label := func(seq int) string {
+		in := order[seq]
+		if in.step.Count > 1 {
+			return fmt.Sprintf("%s %d", strings.ToLower(in.step.Label()), in.index+1)
+		}
+		return strings.ToLower(in.step.Label())
+	}
+	var prevListed *Step
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if skipOptional && s.Optional {
+			continue
+		}
+		seqs := pos[s.ID]
+		for k, seq := range seqs {
+			in := order[seq]
+			in.first = seqs[0]
+			switch {
+			case s.AfterEach != "":
+				a := pos[s.AfterEach][k]
+				in.preds = append(in.preds, pred{a, *s.Gap, "after " + label(a)})
+				if s.BeforeNext && k+1 < len(pos[s.AfterEach]) {
+					next := order[pos[s.AfterEach][k+1]]
+					next.preds = append(next.preds, pred{seq, Gap{0, 1 << 30, "minutes"}, "after " + label(seq)})
+				}
+			case k == 0 && prevListed != nil:
+				ref := prevListed.ID
+				if s.After != "" {
+					ref = s.After
+				}
+				if ps := pos[ref]; len(ps) > 0 {
+					last := ps[len(ps)-1]
+					in.preds = append(in.preds, pred{last, *s.Gap, "after " + label(last)})
+				}
+			case k > 0:
+				in.preds = append(in.preds, pred{seqs[k-1], *s.RepeatGap, "after " + label(seqs[k-1])})
+			}
+		}
+		prevListed = s
+	}
+	return order
+}
+
+// Plan is a proposed series: one appointment per place, ids unset.
+type Plan struct {
+	TherapistID int64
+	Appts       []*Appointment
+}
+
+// planner is the state of one search.
+type planner struct {
+	w        World
+	req      PlanRequest
+	loc      *time.Location
+	insts    []*instance
+	placed   []*Appointment
+	therap   int64
+	frontier [][]int // per seq: placed seqs the future depends on
+	failed   map[string]bool
+	evals    int
+	slack    int
+	lastDay  Date // series window: last allowed date
+
+	deepest int
+	why     whyFailed
+}
+
+// whyFailed counts, for the deepest place that could not be filled, the
+// furthest check each candidate slot passed.
+type whyFailed struct {
+	days, closed  int
+	noHours       int // the slot is outside opening hours or the latest end
+	noTherapist   int
+	noStaff       int
+	noRoom        int
+	noRoomVideo   bool
+	therapistName string
+	staffNeed     string
+	roomNeed      string
+	lo, hi        Date
+	bound         string
+	empty         bool // the bounds leave no day at all
+}
+
+// PlanSeries finds the earliest feasible plan for the request: every
+// appointment's time, staff and room, keeping DOMAIN.md's hard rules and
+// honouring soft preferences within the clinic's slack. Returns ENOPLAN
+// with the failing step and constraint in words when none exists, and
+// EINVALID for a request that cannot be planned at all.
+func PlanSeries(w World, req PlanRequest) (*Plan, error) {
+	p, err := newPlanner(w, req)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := p.place(0)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, p.explain()
+	}
+	return &Plan{TherapistID: p.therap, Appts: slices.Clone(p.placed)}, nil
+}
+
+func newPlanner(w World, req PlanRequest) (*planner, error) {
+	if w.Clinic == nil || req.Protocol == nil || req.Patient == nil {
+		return nil, Errorf(EINVALID, "A booking needs a clinic, a protocol and a patient.")
+	}
+	pr := req.Protocol
+	for i := range pr.Steps {
+		s := &pr.Steps[i]
+		if s.REMS && !(req.SkipOptional && s.Optional) {
+			if !w.Clinic.REMSCertified {
+				return nil, Errorf(ENOPLAN, "%s needs a REMS-certified clinic; mark the clinic as REMS-certified in its settings first.", pr.Name)
+			}
+			if req.Patient.Consents.REMSEnrolled == nil {
+				return nil, Errorf(ENOPLAN, "%s is not marked as REMS-enrolled; record the enrolment before booking %s.", req.Patient.Name, pr.Name)
+			}
+		}
+	}
+	if req.TherapistID != 0 {
+		st := staffByID(w.Staff, req.TherapistID)
+		if st == nil {
+			return nil, Errorf(ENOTFOUND, "There is no staff member with id %d.", req.TherapistID)
+		}
+		if !st.HasRole(RoleTherapist) {
+			return nil, Errorf(EINVALID, "%s is not a therapist.", st.Name)
+		}
+	}
+	p := &planner{w: w, req: req, loc: w.Clinic.Location(), insts: layout(pr, req.SkipOptional), failed: map[string]bool{}, deepest: -1}
+	p.placed = make([]*Appointment, len(p.insts))
+	p.therap = req.TherapistID
+	p.slack = w.Clinic.Slack()
+	if req.SlackDays != nil {
+		p.slack = *req.SlackDays
+	}
+	p.lastDay = req.From + Date(pr.WindowDays) - 1
+	// The future after place k depends on the placed places that later
+	// constraints name, on k itself (order) and on its step's first place.
+	p.frontier = make([][]int, len(p.insts))
+	for k := range p.insts {
+		set := map[int]bool{k: true}
+		for _, in := range p.insts[k+1:] {
+			for _, pd := range in.preds {
+				if pd.seq <= k {
+					set[pd.seq] = true
+				}
+			}
+			if in.first <= k && in.step.WithinDays > 0 {
+				set[in.first] = true
+			}
+		}
+		for s := range set {
+			p.frontier[k] = append(p.frontier[k], s)
+		}
+		sort.Ints(p.frontier[k])
+	}
+	return p, nil
+}
+
+// place fills places k and later, depth first, earliest first.
+func (p *planner) place(k int) (bool, error) {
+	if k == len(p.insts) {
+		return true, nil
+	}
+	if p.req.Omit[k] {
+		p.placed[k] = nil
+		return p.place(k + 1)
+	}
+	if a := p.req.Keep[k]; a != nil {
+		p.placed[k] = a
+		if p.therap == 0 && p.req.Protocol.SameTherapistRequired() {
+			for _, s := range a.Staff {
+				if s.Role == RoleTherapist && p.needsSeries(k) {
+					p.therap = s.StaffID
+				}
+			}
+		}
+		return p.place(k + 1)
+	}
+	therapBefore := p.therap
+	it := p.candidates(k)
+	for {
+		c, err := it.next()
+		if err != nil || c == nil {
+			p.placed[k] = nil
+			return false, err
+		}
+		p.placed[k] = c
+		if p.needsSeries(k) && p.therap == 0 {
+			p.therap = seriesTherapist(c)
+		}
+		if k+1 == len(p.insts) {
+			return true, nil
+		}
+		key := p.memoKey(k)
+		if !p.failed[key] {
+			ok, err := p.place(k + 1)
+			if err != nil || ok {
+				return ok, err
+			}
+			p.failed[key] = true
+		}
+		p.therap = therapBefore
+	}
+}
+
+func (p *planner) needsSeries(k int) bool {
+	for _, n := range p.insts[k].step.Staff {
+		if n.Series {
+			return true
+		}
+	}
+	return false
+}
+
+func seriesTherapist(a *Appointment) int64 {
+	for _, s := range a.Staff {
+		if s.Role == RoleTherapist {
+			return s.StaffID
+		}
+	}
+	return 0
+}
+
+// memoKey describes everything the places after k depend on.
+func (p *planner) memoKey(k int) string {
+	b := make([]byte, 0, 64)
+	b = strconv.AppendInt(b, int64(k), 10)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, p.therap, 10)
+	for _, s := range p.frontier[k] {
+		a := p.placed[s]
+		b = append(b, '|')
+		if a == nil {
+			b = append(b, '-')
+			continue
+		}
+		b = strconv.AppendInt(b, a.Start.Unix(), 10)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, a.End.Unix(), 10)
+	}
+	return string(b)
+}
+
+// bounds returns the days and instants place k may start within.
+func (p *planner) bounds(k int) (lo, hi Date, loT, hiT time.Time, why string) {
+	in := p.insts[k]
+	lo, hi = p.req.From, p.lastDay
+	why = fmt.Sprintf("before the series window ends on %s", p.lastDay)
+	if e := p.req.Patient.Preferences.Earliest; e > lo && e <= hi && k == 0 {
+		lo = e
+	}
+	if !p.req.Now.IsZero() {
+		loT = p.req.Now
+	}
+	// Order: after the previous placed appointment ends.
+	for j := k - 1; j >= 0; j-- {
+		if a := p.placed[j]; a != nil {
+			if a.End.After(loT) {
+				loT = a.End
+			}
+			break
+		}
+	}
+	for _, pd := range in.preds {
+		a := p.placed[pd.seq]
+		if a == nil {
+			continue
+		}
+		if pd.gap.Unit == "days" {
+			d := DateOf(a.Start.In(p.loc))
+			if d+Date(pd.gap.Min) > lo {
+				lo = d + Date(pd.gap.Min)
+			}
+			if d+Date(pd.gap.Max) < hi {
+				hi = d + Date(pd.gap.Max)
+				why = fmt.Sprintf("within %d days %s", pd.gap.Max, pd.why)
+			}
+			continue
+		}
+		min := a.End.Add(time.Duration(pd.gap.minutes(pd.gap.Min)) * time.Minute)
+		if min.After(loT) {
+			loT = min
+		}
+		if pd.gap.Max < 1<<30 {
+			max := a.End.Add(time.Duration(pd.gap.minutes(pd.gap.Max)) * time.Minute)
+			if hiT.IsZero() || max.Before(hiT) {
+				hiT = max
+				why = fmt.Sprintf("within %d %s %s", pd.gap.Max, pd.gap.Unit, pd.why)
+			}
+		}
+	}
+	if in.step.WithinDays > 0 && in.first < k {
+		if f := p.placed[in.first]; f != nil {
+			if d := DateOf(f.Start.In(p.loc)) + Date(in.step.WithinDays) - 1; d < hi {
+				hi = d
+				why = fmt.Sprintf("within %d days of the first %s", in.step.WithinDays, strings.ToLower(in.step.Label()))
+			}
+		}
+	}
+	if !loT.IsZero() {
+		if d := DateOf(loT.In(p.loc)); d > lo {
+			lo = d
+		}
+	}
+	if !hiT.IsZero() {
+		if d := DateOf(hiT.In(p.loc)); d < hi {
+			hi = d
+		}
+	}
+	return lo, hi, loT, hiT, why
+}
+
+// candidates lists the feasible assignments of place k in the order the
+// search should try them: within the slack window after the earliest
+// feasible day, best preference score first; then later days in time
+// order, computed only when the search gets that far.
+func (p *planner) candidates(k int) *cursor {
+	lo, hi, loT, hiT, why := p.bounds(k)
+	record := k >= p.deepest
+	if k > p.deepest {
+		p.deepest = k
+		p.why = whyFailed{}
+	}
+	if record {
+		p.why.lo, p.why.hi, p.why.bound = lo, hi, why
+		if lo > hi {
+			p.why.empty = true
+		}
+	}
+	return &cursor{p: p, k: k, day: lo, hi: hi, loT: loT, hiT: hiT, record: record}
+}
+
+// cursor walks the candidates of one place.
+type cursor struct {
+	p        *planner
+	k        int
+	day, hi  Date
+	loT, hiT time.Time
+	record   bool
+	ranked   bool
+	batch    []*Appointment
+}
+
+// next returns the next candidate, or nil when there are no more.
+func (c *cursor) next() (*Appointment, error) {
+	for len(c.batch) == 0 {
+		if c.day > c.hi {
+			return nil, nil
+		}
+		got, err := c.p.day(c.k, c.day, c.loT, c.hiT, c.record)
+		if err != nil {
+			return nil, err
+		}
+		c.day++
+		if len(got) > 0 && !c.ranked {
+			// The first feasible day opens the slack window: gather it
+			// whole and rank it by preference.
+			c.ranked = true
+			last := min(c.day+Date(c.p.slack)-1, c.hi)
+			for ; c.day <= last; c.day++ {
+				more, err := c.p.day(c.k, c.day, c.loT, c.hiT, c.record)
+				if err != nil {
+					return nil, err
+				}
+				got = append(got, more...)
+			}
+			c.p.rank(c.k, got)
+		}
+		c.batch = got
+	}
+	a := c.batch[0]
+	c.batch = c.batch[1:]
+	return a, nil
+}
+
+// day lists the feasible assignments of place k on day d, in time order.
+func (p *planner) day(k int, d Date, loT, hiT time.Time, record bool) ([]*Appointment, error) {
+	in := p.insts[k]
+	st := in.step
+	c := p.w.Clinic
+	if record {
+		p.why.days++
+	}
+	if c.ClosedOn(d) != nil || len(c.Hours.On(d.Weekday())) == 0 {
+		if record {
+			p.why.closed++
+		}
+		return nil, nil
+	}
+	var out []*Appointment
+	dur := time.Duration(st.Minutes) * time.Minute
+	pin, pinned := p.req.Pin[k]
+	for _, open := range c.Hours.On(d.Weekday()) {
+		for m := open.Start; m+Clock(st.Minutes) <= open.End; m += Granularity {
+			if st.LatestEnd != nil && m+Clock(st.Minutes) > *st.LatestEnd {
+				if record {
+					p.why.noHours++
+				}
+				break
+			}
+			start := d.At(m, p.loc)
+			if pinned && !start.Equal(pin) {
+				continue
+			}
+			end := start.Add(dur)
+			// A wall-clock slot that a DST change shifts is not a real slot.
+			if ClockOf(start) != m || (ClockOf(end) != m+Clock(st.Minutes) && m+Clock(st.Minutes) < 1440) {
+				continue
+			}
+			if start.Before(loT) || (!hiT.IsZero() && start.After(hiT)) {
+				continue
+			}
+			p.evals++
+			if p.evals > maxEvaluations {
+				return nil, Errorf(ENOPLAN, "The search for %s took too long; try a later start date or a named therapist.", p.req.Protocol.Name)
+			}
+			got, skip := p.assign(k, start, end, record)
+			out = append(out, got...)
+			if skip > 0 {
+				// Jump past the series therapist's blocking interval.
+				next := time.Unix(skip, 0).In(p.loc)
+				if DateOf(next) != d {
+					break
+				}
+				if nm := ClockOf(next); nm > m+Granularity {
+					m = (nm+Granularity-1)/Granularity*Granularity - Granularity
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// assign finds staff and a room for place k at [start, end). It returns
+// one assignment per possible series therapist (a branching choice), and
+// when the fixed series therapist is busy, the instant their block ends.
+func (p *planner) assign(k int, start, end time.Time, record bool) ([]*Appointment, int64) {
+	in := p.insts[k]
+	st := in.step
+	hb, ha := 0, 0
+	for _, n := range st.Staff {
+		hb, ha = max(hb, n.HoldBefore), max(ha, n.HoldAfter)
+	}
+	s, e := start.Unix(), end.Unix()
+	wd := DateOf(start).Weekday()
+	cs, ce := ClockOf(start), ClockOf(start)+Clock(st.Minutes)
+	free := func(m *Staff) (bool, int64) {
+		if !m.Hours.Contains(wd, cs, ce) {
+			return false, 0
+		}
+		busy, until := p.w.Busy.Busy(Resource{false, m.ID}, s-int64(hb)*60, e+int64(ha)*60)
+		if busy {
+			return false, until + int64(hb)*60
+		}
+		return true, 0
+	}
+	// Series therapist choices.
+	var series []*Staff
+	seriesNeed := -1
+	for i, n := range st.Staff {
+		if n.Series {
+			seriesNeed = i
+		}
+	}
+	if seriesNeed >= 0 {
+		if p.therap != 0 && (p.req.Protocol.SameTherapistRequired() || p.req.TherapistID != 0) {
+			m := staffByID(p.w.Staff, p.therap)
+			ok, until := free(m)
+			if !ok {
+				if record {
+					p.why.noTherapist++
+					p.why.therapistName = m.Name
+				}
+				return nil, until
+			}
+			series = []*Staff{m}
+		} else {
+			for _, m := range p.w.Staff {
+				if m.HasRole(RoleTherapist) && qualified(m, st.Staff[seriesNeed]) && (p.req.TherapistID == 0 || m.ID == p.req.TherapistID) {
+					if ok, _ := free(m); ok {
+						series = append(series, m)
+					}
+				}
+			}
+			// Prefer the series therapist chosen so far when continuity is soft.
+			if p.therap != 0 {
+				sort.SliceStable(series, func(i, j int) bool { return series[i].ID == p.therap && series[j].ID != p.therap })
+			}
+			if len(series) == 0 {
+				if record {
+					p.why.noTherapist++
+					p.why.therapistName = "any therapist"
+				}
+				return nil, 0
+			}
+		}
+	} else {
+		series = []*Staff{nil}
+	}
+	room, video, roomOK := p.room(k, s, e)
+	var out []*Appointment
+	for _, t := range series {
+		used := map[int64]bool{}
+		staff := make([]Assignment, len(st.Staff))
+		if t != nil {
+			used[t.ID] = true
+			staff[seriesNeed] = Assignment{t.ID, t.Name, RoleTherapist}
+		}
+		if !p.match(st.Staff, 0, seriesNeed, used, staff, free) {
+			if record {
+				p.why.noStaff++
+				p.why.staffNeed = needWords(st.Staff, seriesNeed)
+				if t != nil {
+					p.why.therapistName = t.Name
+				}
+			}
+			continue
+		}
+		if !roomOK {
+			if record {
+				p.why.noRoom++
+				p.why.roomNeed = roomWords(st.Room)
+				if t != nil {
+					p.why.therapistName = t.Name
+				}
+			}
+			continue
+		}
+		a := &Appointment{
+			PatientID: p.req.Patient.ID, Step: st.ID, Kind: st.Kind, Index: in.index + 1, Count: st.Count, Seq: k,
+			Start: start, End: end, Staff: staff, Status: Booked, NeedsREMS: st.REMS,
+			Holds: Holds{StaffBefore: hb, StaffAfter: ha},
+		}
+		if !video {
+			a.RoomID, a.RoomName = room.ID, room.Name
+			a.Holds.RoomBefore, a.Holds.RoomAfter = st.Room.HoldBefore, st.Room.HoldAfter
+		}
+		out = append(out, a)
+	}
+	return out, 0
+}
+
+// match fills the staff needs from i on with distinct, free, qualified
+// people, trying them in id order and backtracking.
+func (p *planner) match(needs []StaffNeed, i, skip int, used map[int64]bool, out []Assignment, free func(*Staff) (bool, int64)) bool {
+	if i == len(needs) {
+		return true
+	}
+	if i == skip {
+		return p.match(needs, i+1, skip, used, out, free)
+	}
+	n := needs[i]
+	for _, m := range p.w.Staff {
+		if used[m.ID] || !qualified(m, n) {
+			continue
+		}
+		if ok, _ := free(m); !ok {
+			continue
+		}
+		used[m.ID] = true
+		out[i] = Assignment{m.ID, m.Name, roleFor(m, n)}
+		if p.match(needs, i+1, skip, used, out, free) {
+			return true
+		}
+		delete(used, m.ID)
+	}
+	return false
+}
+
+// room picks the room for place k: the room of the patient's previous
+// session of the same kind if free, else the first free suitable room, else
+// video when allowed.
+func (p *planner) room(k int, s, e int64) (room *Room, video, ok bool) {
+	need := p.insts[k].step.Room
+	if need.Video == "only" {
+		return nil, true, true
+	}
+	var prev int64
+	for j := k - 1; j >= 0; j-- {
+		if a := p.placed[j]; a != nil && a.Kind == p.insts[k].step.Kind && a.RoomID != 0 {
+			prev = a.RoomID
+			break
+		}
+	}
+	var first *Room
+	for _, r := range p.w.Rooms {
+		if !roomFits(r, need) {
+			continue
+		}
+		if busy, _ := p.w.Busy.Busy(Resource{true, r.ID}, s-int64(need.HoldBefore)*60, e+int64(need.HoldAfter)*60); busy {
+			continue
+		}
+		if r.ID == prev {
+			return r, false, true
+		}
+		if first == nil {
+			first = r
+		}
+	}
+	if first != nil {
+		return first, false, true
+	}
+	if need.Video == "allowed" && p.req.AllowVideo {
+		return nil, true, true
+	}
+	return nil, false, false
+}
+
+func roomFits(r *Room, need RoomNeed) bool {
+	if len(need.Kinds) > 0 && !slices.Contains(need.Kinds, r.Kind) {
+		return false
+	}
+	for _, e := range need.Equipment {
+		if !r.HasEquipment(e) {
+			return false
+		}
+	}
+	return true
+}
+
+func qualified(m *Staff, n StaffNeed) bool {
+	if n.Series && !m.HasRole(RoleTherapist) {
+		return false
+	}
+	if len(n.Roles) > 0 && !slices.ContainsFunc(n.Roles, m.HasRole) {
+		return false
+	}
+	for _, q := range n.Qualifications {
+		if !m.HasQualification(q) {
+			return false
+		}
+	}
+	return true
+}
+
+func roleFor(m *Staff, n StaffNeed) Role {
+	for _, r := range n.Roles {
+		if m.HasRole(r) {
+			return r
+		}
+	}
+	return m.Roles[0]
+}
+
+func staffByID(staff []*Staff, id int64) *Staff {
+	for _, s := range staff {
+		if s.ID == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// rank orders candidates by preference score, best first, keeping time
+// order among equals.
+func (p *planner) rank(k int, cs []*Appointment) {
+	prefs := p.req.Patient.Preferences
+	var anchor *Appointment
+	for j := 0; j < k; j++ {
+		if p.placed[j] != nil {
+			anchor = p.placed[j]
+			break
+		}
+	}
+	score := func(a *Appointment) int {
+		local := a.Start.In(p.loc)
+		c := ClockOf(local)
+		n := 0
+		if anchor != nil {
+			ac := ClockOf(anchor.Start.In(p.loc))
+			if ac == c {
+				n += 3
+			} else if timeOfDay(ac) == timeOfDay(c) {
+				n++
+			}
+		}
+		if slices.Contains(prefs.Weekdays, WeekdayKey(local.Weekday())) {
+			n += 2
+		}
+		if slices.Contains(prefs.TimesOfDay, timeOfDay(c)) {
+			n += 2
+		}
+		if le := p.insts[k].step.LatestEnd; le != nil && ClockOf(a.End.In(p.loc)) <= *le-120 {
+			n++ // no late-day dosing
+		}
+		return n
+	}
+	sc := make(map[*Appointment]int, len(cs))
+	for _, a := range cs {
+		sc[a] = score(a)
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return sc[cs[i]] > sc[cs[j]] })
+}
+
+// explain turns the deepest failure into a sentence a front desk can act on.
+func (p *planner) explain() error {
+	k := max(p.deepest, 0)
+	in := p.insts[k]
+	what := strings.ToLower(in.step.Label())
+	if in.step.Count > 1 {
+		what = fmt.Sprintf("%s %d of %d", what, in.index+1, in.step.Count)
+	}
+	w := p.why
+	with := ""
+	if w.therapistName != "" && w.therapistName != "any therapist" {
+		with = " with " + w.therapistName
+	}
+	var reason string
+	switch {
+	case w.empty:
+		reason = fmt.Sprintf("no day is left %s", w.bound)
+	case w.noRoom > 0:
+		reason = fmt.Sprintf("no %s free%s %s", w.roomNeed, with, w.bound)
+	case w.noStaff > 0:
+		reason = fmt.Sprintf("no %s free%s %s", w.staffNeed, with, w.bound)
+	case w.noTherapist > 0 && w.therapistName == "any therapist":
+		reason = fmt.Sprintf("no therapist is free %s", w.bound)
+	case w.noTherapist > 0:
+		reason = fmt.Sprintf("%s has no free time (working hours, time off, own calendar or other bookings) %s", w.therapistName, w.bound)
+	case w.days > 0 && w.closed == w.days:
+		reason = fmt.Sprintf("the clinic is closed on every day %s", w.bound)
+	case w.noHours > 0:
+		reason = fmt.Sprintf("no slot ends by the step's latest end time %s", w.bound)
+	default:
+		reason = fmt.Sprintf("no slot is free %s", w.bound)
+	}
+	return Errorf(ENOPLAN, "Cannot book %s for %s: %s.", what, p.req.Protocol.Name, reason)
+}
+
+func needWords(needs []StaffNeed, skip int) string {
+	var parts []string
+	for i, n := range needs {
+		if i == skip {
+			continue
+		}
+		var roles []string
+		for _, r := range n.Roles {
+			roles = append(roles, string(r))
+		}
+		s := strings.Join(roles, " or ")
+		if len(n.Qualifications) > 0 {
+			s += " with " + strings.Join(n.Qualifications, " and ")
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, " and ")
+}
+
+func roomWords(n RoomNeed) string {
+	var kinds []string
+	for _, k := range n.Kinds {
+		kinds = append(kinds, string(k))
+	}
+	s := "room"
+	if len(kinds) > 0 {
+		s = strings.Join(kinds, " or ") + " room"
+	}
+	if len(n.Equipment) > 0 {
+		s += " with " + strings.Join(n.Equipment, " and ")
+	}
+	return s
+}

@@ -1,0 +1,156 @@
+package booking
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Status is where an appointment stands.
+type Status string
+
+// Appointment statuses.
+const (
+	Booked        Status = "booked"
+	Arrived       Status = "arrived"
+	Completed     Status = "completed"
+	NoShow        Status = "no-show"
+	Cancelled     Status = "cancelled"
+	LateCancelled Status = "late-cancelled"
+)
+
+// Active reports whether the appointment still holds its people and room.
+func (s Status) Active() bool { return s != Cancelled && s != LateCancelled }
+
+// Series is one patient's booked course of a protocol.
+type Series struct {
+	ID          int64          `json:"id"`
+	PatientID   int64          `json:"patient_id"`
+	ProtocolID  string         `json:"protocol_id"`
+	TherapistID int64          `json:"therapist_id,omitempty"` // 0 if the protocol has no series therapist
+	From        Date           `json:"from"`
+	Created     time.Time      `json:"created"`
+	Appts       []*Appointment `json:"appointments"`
+}
+
+// Assignment is one person's part in an appointment.
+type Assignment struct {
+	StaffID int64  `json:"id"`
+	Name    string `json:"name"`
+	Role    Role   `json:"role"`
+}
+
+// Escort is the adult who takes the patient home after a dosing visit.
+type Escort struct {
+	Name  string `json:"name"`
+	Phone string `json:"phone"`
+}
+
+// Validate checks the escort's details.
+func (e *Escort) Validate() error {
+	if err := checkText("Escort name", e.Name, 200, true); err != nil {
+		return err
+	}
+	return CheckPhone(e.Phone)
+}
+
+// Appointment is one booked session.
+type Appointment struct {
+	ID        int64  `json:"id"`
+	SeriesID  int64  `json:"series_id,omitempty"` // 0 for an ad-hoc appointment
+	PatientID int64  `json:"patient_id"`
+	Step      string `json:"step"`  // protocol step id
+	Kind      string `json:"kind"`  // consultation, preparation, dosing…
+	Index     int    `json:"index"` // 1-based number within its step
+	Count     int    `json:"count"` // instances of its step
+	// Seq is the appointment's place in its series, 0-based.
+	Seq       int          `json:"seq"`
+	Start     time.Time    `json:"start"`
+	End       time.Time    `json:"end"`
+	Staff     []Assignment `json:"staff"`
+	RoomID    int64        `json:"room_id,omitempty"` // 0: video, no room
+	RoomName  string       `json:"room_name,omitempty"`
+	Holds     Holds        `json:"holds"`
+	Status    Status       `json:"status"`
+	Escort    *Escort      `json:"escort,omitempty"`
+	Reason    string       `json:"reason,omitempty"` // why cancelled
+	Sequence  int          `json:"sequence"`         // rises with every change (iCalendar SEQUENCE)
+	Created   time.Time    `json:"created"`
+	Updated   time.Time    `json:"updated"`
+	NeedsREMS bool         `json:"needs_rems,omitempty"`
+}
+
+// Holds are the minutes a resource stays reserved before and after the
+// appointment itself, e.g. the dosing room's 30-minute turnover.
+type Holds struct {
+	RoomBefore  int `json:"room_before,omitempty"`
+	RoomAfter   int `json:"room_after,omitempty"`
+	StaffBefore int `json:"staff_before,omitempty"`
+	StaffAfter  int `json:"staff_after,omitempty"`
+}
+
+// Label names the appointment for staff, e.g. "Dosing 3/6".
+func (a *Appointment) Label() string {
+	k := strings.ToUpper(a.Kind[:1]) + a.Kind[1:]
+	if a.Count > 1 {
+		return fmt.Sprintf("%s %d/%d", k, a.Index, a.Count)
+	}
+	return k
+}
+
+// Video reports whether the appointment is held by video (no room).
+func (a *Appointment) Video() bool { return a.RoomID == 0 }
+
+// Blocks returns the resource intervals the appointment occupies, holds
+// included. A cancelled appointment occupies nothing.
+func (a *Appointment) Blocks() []Block {
+	if !a.Status.Active() {
+		return nil
+	}
+	out := make([]Block, 0, len(a.Staff)+1)
+	s, e := a.Start.Unix(), a.End.Unix()
+	for _, st := range a.Staff {
+		out = append(out, Block{Resource{false, st.StaffID}, s - int64(a.Holds.StaffBefore)*60, e + int64(a.Holds.StaffAfter)*60, a.ID})
+	}
+	if a.RoomID != 0 {
+		out = append(out, Block{Resource{true, a.RoomID}, s - int64(a.Holds.RoomBefore)*60, e + int64(a.Holds.RoomAfter)*60, a.ID})
+	}
+	return out
+}
+
+// HasStaff reports whether staff member id takes part.
+func (a *Appointment) HasStaff(id int64) bool {
+	for _, s := range a.Staff {
+		if s.StaffID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Resource is a person or a room that can be booked.
+type Resource struct {
+	Room bool  // false: staff
+	ID   int64 // staff or room id
+}
+
+// Block is an interval during which a resource is taken, in Unix seconds.
+type Block struct {
+	Resource      Resource
+	Start, End    int64
+	AppointmentID int64
+}
+
+// AuditEntry records one change, append-only.
+type AuditEntry struct {
+	ID            int64     `json:"id"`
+	At            time.Time `json:"at"`
+	Actor         string    `json:"actor"`
+	Action        string    `json:"action"` // book, reschedule, cancel, status, escort, override, patient-add
+	PatientID     int64     `json:"patient_id,omitempty"`
+	SeriesID      int64     `json:"series_id,omitempty"`
+	AppointmentID int64     `json:"appointment_id,omitempty"`
+	Before        string    `json:"before,omitempty"` // JSON of the state before
+	After         string    `json:"after,omitempty"`  // JSON of the state after
+	Note          string    `json:"note,omitempty"`
+}

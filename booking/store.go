@@ -1,0 +1,92 @@
+package booking
+
+import (
+	"context"
+	"time"
+)
+
+// AppointmentFilter selects appointments. Zero fields do not filter.
+type AppointmentFilter struct {
+	From, To   time.Time // appointments overlapping [From, To)
+	StaffID    int64
+	RoomID     int64
+	PatientID  int64
+	SeriesID   int64
+	ActiveOnly bool // leave out cancelled appointments
+	Limit      int
+}
+
+// AuditFilter selects audit entries. Zero fields do not filter.
+type AuditFilter struct {
+	PatientID int64
+	Limit     int
+}
+
+// Reader is the read side of the store, shared by Store and Tx.
+type Reader interface {
+	// Clinic returns the clinic settings. Returns ENOTFOUND if the database
+	// has not been set up.
+	Clinic(ctx context.Context) (*Clinic, error)
+	// StaffList returns all staff, ordered by id.
+	StaffList(ctx context.Context) ([]*Staff, error)
+	// Rooms returns all rooms, ordered by id.
+	Rooms(ctx context.Context) ([]*Room, error)
+	// Protocols returns all protocols, ordered by id.
+	Protocols(ctx context.Context) ([]*Protocol, error)
+	// Protocol returns one protocol. Returns ENOTFOUND if it does not exist.
+	Protocol(ctx context.Context, id string) (*Protocol, error)
+	// Patient returns one patient. Returns ENOTFOUND if it does not exist.
+	Patient(ctx context.Context, id int64) (*Patient, error)
+	// FindPatients returns patients whose name, email or phone contains
+	// search (case-insensitive; empty: all), ordered by name.
+	FindPatients(ctx context.Context, search string) ([]*Patient, error)
+	// Series returns a series with its appointments in order. Returns
+	// ENOTFOUND if it does not exist.
+	Series(ctx context.Context, id int64) (*Series, error)
+	// Appointment returns one appointment. Returns ENOTFOUND if it does not exist.
+	Appointment(ctx context.Context, id int64) (*Appointment, error)
+	// Appointments returns the matching appointments ordered by start, then id.
+	Appointments(ctx context.Context, f AppointmentFilter) ([]*Appointment, error)
+	// Blocks returns the resource blocks (holds included) of every active
+	// appointment overlapping [from, to). It reads only that window, through
+	// an index, never the whole history.
+	Blocks(ctx context.Context, from, to time.Time) ([]Block, error)
+	// Audit returns audit entries, newest first.
+	Audit(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
+}
+
+// Store is kapbook's persistence. Implementations: store.DB (SQLite).
+type Store interface {
+	Reader
+	// Update runs fn in one write transaction that no other process's
+	// write can interleave with: whatever fn reads stays true until it
+	// commits. The transaction commits if fn returns nil, otherwise it rolls
+	// back and Update returns fn's error.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// Tx is a write transaction. Its methods return EINVALID for values that
+// fail validation and ENOTFOUND for unknown ids.
+type Tx interface {
+	Reader
+	// SaveClinic creates or replaces the clinic settings.
+	SaveClinic(ctx context.Context, c *Clinic) error
+	// SaveStaff creates (ID 0, which is then set) or updates a staff member.
+	SaveStaff(ctx context.Context, s *Staff) error
+	// SaveRoom creates (ID 0, which is then set) or updates a room.
+	SaveRoom(ctx context.Context, r *Room) error
+	// SaveProtocol creates or replaces a protocol by id.
+	SaveProtocol(ctx context.Context, p *Protocol) error
+	// SavePatient creates (ID 0, which is then set) or updates a patient.
+	SavePatient(ctx context.Context, p *Patient) error
+	// CreateSeries stores a series and its appointments, setting their ids.
+	CreateSeries(ctx context.Context, s *Series) error
+	// CreateAppointment stores one appointment (ad hoc or added to a
+	// series), setting its id.
+	CreateAppointment(ctx context.Context, a *Appointment) error
+	// UpdateAppointment replaces a stored appointment's times, staff, room,
+	// status, escort, reason, sequence and updated time.
+	UpdateAppointment(ctx context.Context, a *Appointment) error
+	// AddAudit appends an audit entry, setting its id.
+	AddAudit(ctx context.Context, e *AuditEntry) error
+}

@@ -1,0 +1,17 @@
+// Package resources holds kapbook's embedded data: the default protocols
+// and the demo clinic. Loading and validation live in package booking.
+package resources
+
+import "embed"
+
+// Protocols holds the default protocols, one JSON file each, under
+// "protocols/". See booking.ParseProtocol for the format.
+//
+//go:embed protocols/*.json
+var Protocols embed.FS
+
+// DemoClinic is the demo clinic: settings, staff and rooms. See
+// booking.ParseClinicFile for the format.
+//
+//go:embed demo-clinic.json
+var DemoClinic []byte

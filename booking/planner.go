@@ -150,7 +150,22 @@ func layout(p *Protocol, skipOptional bool) []*instance {
 	return order
 }
 
-// Plan is a proposed series: one appointment per place, ids unset.
+// omitsStep reports whether every place of a step is omitted or kept, so
+// its rules need no new check.
+func (r *PlanRequest) omitsStep(id string) bool {
+	if len(r.Omit)+len(r.Keep) == 0 {
+		return false
+	}
+	for _, in := range layout(r.Protocol, false) {
+		if in.step.ID == id && !r.Omit[in.seq] && r.Keep[in.seq] == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Plan is a proposed series: one appointment per place, ids unset; a
+// place left out (an optional step skipped, a cancelled appointment) is nil.
 type Plan struct {
 	TherapistID int64
 	Appts       []*Appointment
@@ -170,8 +185,10 @@ type planner struct {
 	slack    int
 	lastDay  Date // series window: last allowed date
 
-	deepest int
-	why     whyFailed
+	deepest  int
+	why      whyFailed
+	pinBound string
+	omit     map[int]bool
 }
 
 // whyFailed counts, for the deepest place that could not be filled, the
@@ -188,7 +205,10 @@ type whyFailed struct {
 	roomNeed      string
 	lo, hi        Date
 	bound         string
-	empty         bool // the bounds leave no day at all
+	empty         bool   // the bounds leave no day at all
+	kept          string // a kept appointment whose gap rule would break
+	closure       string // the pinned day\'s closure
+	pinned        string // the pinned start, in words
 }
 
 // PlanSeries finds the earliest feasible plan for the request: every
@@ -218,7 +238,7 @@ func newPlanner(w World, req PlanRequest) (*planner, error) {
 	pr := req.Protocol
 	for i := range pr.Steps {
 		s := &pr.Steps[i]
-		if s.REMS && !(req.SkipOptional && s.Optional) {
+		if s.REMS && !(req.SkipOptional && s.Optional) && !req.omitsStep(s.ID) {
 			if !w.Clinic.REMSCertified {
 				return nil, Errorf(ENOPLAN, "%s needs a REMS-certified clinic; mark the clinic as REMS-certified in its settings first.", pr.Name)
 			}
@@ -236,7 +256,13 @@ func newPlanner(w World, req PlanRequest) (*planner, error) {
 			return nil, Errorf(EINVALID, "%s is not a therapist.", st.Name)
 		}
 	}
-	p := &planner{w: w, req: req, loc: w.Clinic.Location(), insts: layout(pr, req.SkipOptional), failed: map[string]bool{}, deepest: -1}
+	// Places keep their numbers whether optional steps are booked or not.
+	p := &planner{w: w, req: req, loc: w.Clinic.Location(), insts: layout(pr, false), failed: map[string]bool{}, deepest: -1, omit: map[int]bool{}}
+	for _, in := range p.insts {
+		if req.Omit[in.seq] || (req.SkipOptional && in.step.Optional) {
+			p.omit[in.seq] = true
+		}
+	}
 	p.placed = make([]*Appointment, len(p.insts))
 	p.therap = req.TherapistID
 	p.slack = w.Clinic.Slack()
@@ -272,11 +298,18 @@ func (p *planner) place(k int) (bool, error) {
 	if k == len(p.insts) {
 		return true, nil
 	}
-	if p.req.Omit[k] {
+	if p.omit[k] {
 		p.placed[k] = nil
 		return p.place(k + 1)
 	}
 	if a := p.req.Keep[k]; a != nil {
+		if broken := p.violates(k, a); broken != "" {
+			if k >= p.deepest {
+				p.deepest = k
+				p.why = whyFailed{kept: broken}
+			}
+			return false, nil
+		}
 		p.placed[k] = a
 		if p.therap == 0 && p.req.Protocol.SameTherapistRequired() {
 			for _, s := range a.Staff {
@@ -428,15 +461,32 @@ func (p *planner) bounds(k int) (lo, hi Date, loT, hiT time.Time, why string) {
 func (p *planner) candidates(k int) *cursor {
 	lo, hi, loT, hiT, why := p.bounds(k)
 	record := k >= p.deepest
-	if k > p.deepest {
+	first := k > p.deepest
+	if first {
 		p.deepest = k
 		p.why = whyFailed{}
 	}
-	if record {
-		p.why.lo, p.why.hi, p.why.bound = lo, hi, why
-		if lo > hi {
-			p.why.empty = true
+	if pin, ok := p.req.Pin[k]; ok {
+		// A pinned start either keeps the bounds or breaks a gap rule.
+		d := DateOf(pin.In(p.loc))
+		if d < lo || d > hi || pin.Before(loT) || (!hiT.IsZero() && pin.After(hiT)) {
+			lo, hi = 1, 0
+			p.pinBound = why
+		} else {
+			lo, hi = d, d
 		}
+		if record {
+			p.why.pinned = pin.In(p.loc).Format("Mon 2 Jan 2006 15:04")
+			if cl := p.w.Clinic.ClosedOn(d); cl != nil {
+				p.why.closure = cl.Reason
+			}
+		}
+	}
+	// The first attempt at the deepest place names the rule that binds
+	// when everything before it is as early as it can be.
+	if first {
+		p.why.lo, p.why.hi, p.why.bound = lo, hi, why
+		p.why.empty = lo > hi
 	}
 	return &cursor{p: p, k: k, day: lo, hi: hi, loT: loT, hiT: hiT, record: record}
 }
@@ -816,8 +866,18 @@ func (p *planner) explain() error {
 	if w.therapistName != "" && w.therapistName != "any therapist" {
 		with = " with " + w.therapistName
 	}
+	if w.kept != "" {
+		return Errorf(ENOPLAN, "%s; move the later appointments too (shift later) or pick another time.", w.kept)
+	}
+	if w.pinned != "" {
+		w.bound = "at " + w.pinned
+	}
 	var reason string
 	switch {
+	case w.closure != "":
+		reason = fmt.Sprintf("the clinic is closed on %s (%s)", w.pinned, w.closure)
+	case w.empty && w.pinned != "":
+		reason = fmt.Sprintf("that time breaks the gap rule: it must be %s", p.pinBound)
 	case w.empty:
 		reason = fmt.Sprintf("no day is left %s", w.bound)
 	case w.noRoom > 0:
@@ -870,4 +930,64 @@ func roomWords(n RoomNeed) string {
 		s += " with " + strings.Join(n.Equipment, " and ")
 	}
 	return s
+}
+
+// violates checks a kept appointment at place k against the places before
+// it: the order and every gap rule. It returns the broken rule in words.
+func (p *planner) violates(k int, a *Appointment) string {
+	lo, hi, loT, hiT, why := p.bounds(k)
+	d := DateOf(a.Start.In(p.loc))
+	label := strings.ToLower(a.Label())
+	switch {
+	case d < lo || (!loT.IsZero() && a.Start.Before(loT)):
+		return fmt.Sprintf("%s (%s) would then come too soon after the appointment before it", label, a.Start.In(p.loc).Format("Mon 2 Jan 15:04"))
+	case d > hi || (!hiT.IsZero() && a.Start.After(hiT)):
+		return fmt.Sprintf("%s (%s) would then break its gap rule: it must be %s", label, a.Start.In(p.loc).Format("Mon 2 Jan 15:04"), why)
+	}
+	return ""
+}
+
+// Alternatives lists up to limit start times for place k of a series,
+// other places kept as in req.Keep, that keep every gap rule with its
+// neighbours. They are in time order.
+func Alternatives(w World, req PlanRequest, k int, limit int) ([]*Appointment, error) {
+	p, err := newPlanner(w, req)
+	if err != nil {
+		return nil, err
+	}
+	if k < 0 || k >= len(p.insts) {
+		return nil, Errorf(EINVALID, "The series has no appointment number %d.", k+1)
+	}
+	for j := 0; j < k; j++ {
+		if a := req.Keep[j]; a != nil && !p.omit[j] {
+			p.placed[j] = a
+			if p.therap == 0 && p.needsSeries(j) {
+				p.therap = seriesTherapist(a)
+			}
+		}
+	}
+	var out []*Appointment
+	it := p.candidates(k)
+	for len(out) < limit {
+		c, err := it.next()
+		if err != nil {
+			return nil, err
+		}
+		if c == nil {
+			break
+		}
+		if cur := req.Keep[k]; cur != nil && c.Start.Equal(cur.Start) {
+			continue
+		}
+		p.placed[k] = c
+		ok, err := p.place(k + 1)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, c)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	return out, nil
 }

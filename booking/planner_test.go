@@ -1,7 +1,10 @@
 package booking_test
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/resources"
@@ -55,5 +58,170 @@ func TestPlanSeries_KAPStandard(t *testing.T) {
 	}
 	for _, a := range plan.Appts {
 		t.Logf("%-16s %s–%s %v room=%s", a.Label(), a.Start.Format("Mon 2006-01-02 15:04 MST"), a.End.Format("15:04"), a.Staff, a.RoomName)
+	}
+}
+
+func plan(t *testing.T, w booking.World, req booking.PlanRequest) *booking.Plan {
+	t.Helper()
+	p, err := booking.PlanSeries(w, req)
+	if err != nil {
+		t.Fatalf("PlanSeries: %v", err)
+	}
+	return p
+}
+
+func local(w booking.World, a *booking.Appointment) string {
+	return a.Start.In(w.Clinic.Location()).Format("Mon 2006-01-02 15:04")
+}
+
+func jane() *booking.Patient {
+	return &booking.Patient{ID: 1, Name: "Jane Doe", Email: "jane@example.org"}
+}
+
+func zero() *int { z := 0; return &z }
+
+// A dosing slot early in the week leaves no integration room within its
+// 24-hour gap; the planner must back off and book the dosing later.
+func TestPlanSeries_BacktracksWhenNoFollowUpFits(t *testing.T) {
+	w, _ := demoWorld(t)
+	loc := w.Clinic.Location()
+	p, err := booking.ParseProtocol([]byte(`{"id":"mini","name":"Mini","window_days":30,"steps":[
+	 {"id":"dosing","kind":"dosing","minutes":60,"count":1,"staff":[{"series_therapist":true}],"room":{"kinds":["dosing"]}},
+	 {"id":"integration","kind":"integration","minutes":60,"count":1,"staff":[{"series_therapist":true}],"room":{"kinds":["consult"]},
+	  "after_each":"dosing","gap":{"min":0,"max":24,"unit":"hours"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every consult room is taken all Monday and Tuesday 2027-03-01/02.
+	var blocks []booking.Block
+	for _, r := range w.Rooms {
+		if r.Kind == booking.RoomConsult {
+			blocks = append(blocks, booking.Block{Resource: booking.Resource{Room: true, ID: r.ID},
+				Start: time.Date(2027, 3, 1, 0, 0, 0, 0, loc).Unix(), End: time.Date(2027, 3, 3, 0, 0, 0, 0, loc).Unix()})
+		}
+	}
+	w.Busy = booking.NewIndex(blocks, w.Staff)
+	got := plan(t, w, booking.PlanRequest{Patient: jane(), Protocol: p, From: mustDate(t, "2027-03-01"), TherapistID: 1, SlackDays: zero()})
+	if d, i := local(w, got.Appts[0]), local(w, got.Appts[1]); d != "Tue 2027-03-02 08:00" || i != "Wed 2027-03-03 08:00" {
+		t.Fatalf("dosing=%s integration=%s, want Tue 2027-03-02 08:00 and Wed 2027-03-03 08:00", d, i)
+	}
+}
+
+// The first therapist is free now but fully booked from the second week:
+// the planner must not stop at them while another therapist can do it all.
+func TestPlanSeries_BacktracksOverTherapist(t *testing.T) {
+	w, ps := demoWorld(t)
+	loc := w.Clinic.Location()
+	w.Staff[0].Busy = []booking.Interval{{Start: time.Date(2027, 3, 8, 0, 0, 0, 0, loc), End: time.Date(2027, 6, 1, 0, 0, 0, 0, loc)}}
+	w.Busy = booking.NewIndex(nil, w.Staff)
+	got := plan(t, w, booking.PlanRequest{Patient: jane(), Protocol: ps["kap-standard"], From: mustDate(t, "2027-03-01")})
+	if got.TherapistID == w.Staff[0].ID {
+		t.Fatalf("therapist=%d, the one with no time after the first week", got.TherapistID)
+	}
+	for _, a := range got.Appts {
+		if a.HasStaff(w.Staff[0].ID) || (a.Kind != "dosing" && a.Kind != "consultation" && !a.HasStaff(got.TherapistID)) {
+			t.Fatalf("%s staff=%v, want therapist %d throughout", a.Label(), a.Staff, got.TherapistID)
+		}
+	}
+}
+
+// A series across the spring daylight-saving change keeps its wall-clock
+// times: the same local time of day, a different UTC hour.
+func TestPlanSeries_KeepsWallClockAcrossDST(t *testing.T) {
+	w, ps := demoWorld(t)
+	got := plan(t, w, booking.PlanRequest{Patient: jane(), Protocol: ps["kap-standard"], From: mustDate(t, "2027-03-01"), TherapistID: 1})
+	loc := w.Clinic.Location()
+	var before, after *booking.Appointment
+	for _, a := range got.Appts {
+		if a.Kind != "dosing" {
+			continue
+		}
+		if a.Start.Before(time.Date(2027, 3, 14, 0, 0, 0, 0, loc)) {
+			before = a
+		} else if after == nil {
+			after = a
+		}
+	}
+	if before == nil || after == nil {
+		t.Fatal("want dosing sessions on both sides of 2027-03-14")
+	}
+	if lb, la := before.Start.In(loc).Format("15:04"), after.Start.In(loc).Format("15:04"); lb != la {
+		t.Fatalf("local start %s before DST, %s after; want the same", lb, la)
+	}
+	if ub, ua := before.Start.UTC().Hour(), after.Start.UTC().Hour(); ub == ua {
+		t.Fatalf("UTC hour %d on both sides; the offset did not change", ub)
+	}
+}
+
+func TestPlanSeries_Deterministic(t *testing.T) {
+	w, ps := demoWorld(t)
+	req := booking.PlanRequest{Patient: jane(), Protocol: ps["kap-standard"], From: mustDate(t, "2027-03-01")}
+	a, b := plan(t, w, req), plan(t, w, req)
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if string(ja) != string(jb) {
+		t.Fatalf("two plans differ:\n%s\n%s", ja, jb)
+	}
+}
+
+func TestPlanSeries_ExplainsFailure(t *testing.T) {
+	w, ps := demoWorld(t)
+	loc := w.Clinic.Location()
+	var blocks []booking.Block
+	for _, r := range w.Rooms {
+		if r.Kind == booking.RoomDosing {
+			blocks = append(blocks, booking.Block{Resource: booking.Resource{Room: true, ID: r.ID},
+				Start: time.Date(2027, 3, 1, 0, 0, 0, 0, loc).Unix(), End: time.Date(2027, 7, 1, 0, 0, 0, 0, loc).Unix()})
+		}
+	}
+	w.Busy = booking.NewIndex(blocks, w.Staff)
+	_, err := booking.PlanSeries(w, booking.PlanRequest{Patient: jane(), Protocol: ps["kap-standard"], From: mustDate(t, "2027-03-01"), TherapistID: 1})
+	if booking.ErrorCode(err) != booking.ENOPLAN {
+		t.Fatalf("err=%v, want ENOPLAN", err)
+	}
+	msg := booking.ErrorMessage(err)
+	for _, want := range []string{"dosing 1 of 6", "no dosing room free with Dr. Ana Reyes", "after preparation 2"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q does not say %q", msg, want)
+		}
+	}
+}
+
+func TestPlanSeries_REMSRules(t *testing.T) {
+	w, ps := demoWorld(t)
+	req := booking.PlanRequest{Patient: jane(), Protocol: ps["esketamine-induction"], From: mustDate(t, "2027-03-01")}
+	if _, err := booking.PlanSeries(w, req); booking.ErrorCode(err) != booking.ENOPLAN || !strings.Contains(booking.ErrorMessage(err), "REMS-enrolled") {
+		t.Fatalf("err=%v, want a REMS enrolment refusal", err)
+	}
+	d := mustDate(t, "2027-02-20")
+	req.Patient.Consents.REMSEnrolled = &d
+	got := plan(t, w, req)
+	if len(got.Appts) != 13 {
+		t.Fatalf("appointments=%d, want 13", len(got.Appts))
+	}
+	for _, a := range got.Appts[1:] {
+		if len(a.Staff) != 1 || a.Staff[0].Role != booking.RolePrescriber {
+			t.Fatalf("%s staff=%v, want a prescriber on site", a.Label(), a.Staff)
+		}
+	}
+	w.Clinic.REMSCertified = false
+	if _, err := booking.PlanSeries(w, req); !strings.Contains(booking.ErrorMessage(err), "REMS-certified") {
+		t.Fatalf("err=%v, want a REMS certification refusal", err)
+	}
+}
+
+// Soft preferences: a patient who prefers Wednesdays gets them when the
+// slack allows; with no slack, earliness wins.
+func TestPlanSeries_Preferences(t *testing.T) {
+	w, ps := demoWorld(t)
+	p := jane()
+	p.Preferences.Weekdays = []string{"wed"}
+	got := plan(t, w, booking.PlanRequest{Patient: p, Protocol: ps["kap-standard"], From: mustDate(t, "2027-03-01"), TherapistID: 2})
+	if wd := got.Appts[0].Start.In(w.Clinic.Location()).Weekday(); wd != time.Wednesday {
+		t.Errorf("consultation on %s, want Wednesday within the slack", wd)
+	}
+	got = plan(t, w, booking.PlanRequest{Patient: p, Protocol: ps["kap-standard"], From: mustDate(t, "2027-03-01"), TherapistID: 2, SlackDays: zero()})
+	if wd := got.Appts[0].Start.In(w.Clinic.Location()).Weekday(); wd != time.Monday {
+		t.Errorf("consultation on %s with no slack, want Monday", wd)
 	}
 }

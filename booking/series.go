@@ -24,13 +24,16 @@ func (s Status) Active() bool { return s != Cancelled && s != LateCancelled }
 
 // Series is one patient's booked course of a protocol.
 type Series struct {
-	ID          int64          `json:"id"`
-	PatientID   int64          `json:"patient_id"`
-	ProtocolID  string         `json:"protocol_id"`
-	TherapistID int64          `json:"therapist_id,omitempty"` // 0 if the protocol has no series therapist
-	From        Date           `json:"from"`
-	Created     time.Time      `json:"created"`
-	Appts       []*Appointment `json:"appointments"`
+	ID          int64  `json:"id"`
+	PatientID   int64  `json:"patient_id"`
+	ProtocolID  string `json:"protocol_id"`
+	TherapistID int64  `json:"therapist_id,omitempty"` // 0 if the protocol has no series therapist
+	// Step is set for an ad-hoc booking: one appointment of this step of
+	// the protocol, outside any course.
+	Step    string         `json:"step,omitempty"`
+	From    Date           `json:"from"`
+	Created time.Time      `json:"created"`
+	Appts   []*Appointment `json:"appointments"`
 }
 
 // Assignment is one person's part in an appointment.

@@ -1,0 +1,54 @@
+# kapbook: build, run and test. Each target installs what it needs first
+# (scripts/deps.sh), so `make test` works on a fresh Debian/Ubuntu machine.
+
+export PATH := /usr/local/go/bin:$(PATH)
+
+DATA_HOME := $(or $(XDG_DATA_HOME),$(HOME)/.local/share)
+DEMO_DB := $(DATA_HOME)/kapbook/demo.db
+
+# Fuzz targets in FUZZ_PKG, each run for FUZZTIME, e.g. FUZZ_TARGETS="FuzzLoadProtocol FuzzLoadClinic".
+FUZZ_TARGETS ?=
+FUZZ_PKG ?= ./booking
+FUZZTIME ?= 15s
+
+.PHONY: build run test bench fuzz clean deps-build deps-test
+
+build: deps-build
+	go build -o bin/kapbook .
+	CGO_ENABLED=0 go build -o bin/kapctl ./cmd/kapctl
+
+run: deps-build
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "make run: no display (DISPLAY and WAYLAND_DISPLAY are unset)."; \
+	  echo "make run: run it from a desktop terminal, or off-screen with: xvfb-run -a make run"; \
+	  exit 1; fi
+	go build -o bin/kapbook .
+	@if [ ! -e "$(DEMO_DB)" ]; then \
+	  mkdir -p "$$(dirname "$(DEMO_DB)")" && \
+	  echo "go run ./cmd/kapctl --db \"$(DEMO_DB)\" init --demo" && \
+	  go run ./cmd/kapctl --db "$(DEMO_DB)" init --demo; fi
+	bin/kapbook --db "$(DEMO_DB)"
+
+test: deps-test
+	go vet ./...
+	go test -count=1 ./...
+	bash scripts/window-smoke.sh
+
+bench:
+	go test -run '^$$' -bench . -benchtime 20x ./booking/ ./store/
+
+fuzz:
+	@if [ -z "$(FUZZ_TARGETS)" ]; then echo "make fuzz: no FUZZ_TARGETS yet"; fi
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "make fuzz: $$t in $(FUZZ_PKG) for $(FUZZTIME)"; \
+	  go test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $(FUZZ_PKG) || exit 1; \
+	done
+
+clean:
+	rm -rf bin
+
+deps-build:
+	@bash scripts/deps.sh build
+
+deps-test:
+	@bash scripts/deps.sh test

@@ -1,0 +1,720 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/resources"
+	"github.com/kapbook/kapbook/store"
+)
+
+// parse parses flags that may stand before, between or after positional
+// arguments, and returns the positional ones.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, usagef("%s takes the flags shown in kapctl help", fs.Name())
+			}
+			return nil, usagef("%s: %s", fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// id parses a numeric id given for what.
+func id(what, s string) (int64, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, booking.Errorf(booking.EINVALID, "%q is not a %s id; ids are whole numbers such as 12.", clip(s), what)
+	}
+	return n, nil
+}
+
+func clip(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return s
+}
+
+// instant parses RFC 3339, or "YYYY-MM-DD HH:MM" (or with a T) in the
+// clinic's zone.
+func (a *app) instant(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04"} {
+		if t, err := time.ParseInLocation(layout, s, a.clinic.Location()); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, booking.Errorf(booking.EINVALID, "%q is not a time; write it as 2027-03-08T10:00 (clinic time) or in RFC 3339.", clip(s))
+}
+
+func (a *app) dispatch(ctx context.Context, cmd string, args []string) error {
+	sub := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		sub = args[0]
+	}
+	switch cmd {
+	case "init":
+		return a.initDB(ctx, args)
+	case "staff", "room", "protocol", "patient":
+		if sub == "" {
+			return usagef("%s needs a subcommand", cmd)
+		}
+		args = args[1:]
+	}
+	if err := a.open(ctx); err != nil {
+		return err
+	}
+	switch cmd + " " + sub {
+	case "staff list":
+		return a.staffList(ctx, args)
+	case "room list":
+		return a.roomList(ctx, args)
+	case "protocol list":
+		return a.protocolList(ctx, args)
+	case "protocol show":
+		return a.protocolShow(ctx, args)
+	case "protocol add":
+		return a.protocolAdd(ctx, args)
+	case "patient add":
+		return a.patientAdd(ctx, args)
+	case "patient list":
+		return a.patientList(ctx, args)
+	case "patient show":
+		return a.patientShow(ctx, args)
+	case "patient consent":
+		return a.patientConsent(ctx, args)
+	}
+	switch cmd {
+	case "book":
+		return a.book(ctx, args)
+	case "agenda":
+		return a.agenda(ctx, args)
+	case "reschedule":
+		return a.reschedule(ctx, args)
+	case "cancel":
+		return a.cancel(ctx, args)
+	case "status":
+		return a.status(ctx, args)
+	case "escort":
+		return a.escort(ctx, args)
+	case "audit":
+		return a.audit(ctx, args)
+	case "staff", "room", "protocol", "patient":
+		return usagef("unknown command %q", cmd+" "+clip(sub))
+	}
+	return usagef("unknown command %q", clip(cmd))
+}
+
+func (a *app) initDB(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("init", flag.ContinueOnError)
+	demo := fs.Bool("demo", false, "")
+	from := fs.String("clinic", "", "")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	data := resources.DemoClinic
+	if *from != "" {
+		b, err := os.ReadFile(*from)
+		if err != nil {
+			return booking.Errorf(booking.EINVALID, "Cannot read the clinic file %s.", *from)
+		}
+		data = b
+	} else if !*demo {
+		return usagef("init needs --demo or --clinic FILE.json (see resources/demo-clinic.json for the format)")
+	}
+	f, err := booking.ParseClinicFile(data)
+	if err != nil {
+		return err
+	}
+	ps, err := booking.LoadProtocols(resources.Protocols, "protocols")
+	if err != nil {
+		return err
+	}
+	db, err := store.Create(a.dbPath)
+	if err != nil {
+		return err
+	}
+	a.db = db
+	if err := booking.InitClinic(ctx, db, f, ps, a.actor, a.now); err != nil {
+		db.Close()
+		a.db = nil
+		os.Remove(a.dbPath)
+		return err
+	}
+	return a.print(map[string]any{"database": a.dbPath, "clinic": f.Clinic.Name, "staff": len(f.Staff), "rooms": len(f.Rooms), "protocols": len(ps)},
+		func(w *tw) {
+			w.line("Created %s with %s: %d staff, %d rooms, %d protocols.", a.dbPath, f.Clinic.Name, len(f.Staff), len(f.Rooms), len(ps))
+		})
+}
+
+func (a *app) staffList(ctx context.Context, args []string) error {
+	if _, err := parse(flag.NewFlagSet("staff list", flag.ContinueOnError), args); err != nil {
+		return err
+	}
+	staff, err := a.db.StaffList(ctx)
+	if err != nil {
+		return err
+	}
+	return a.print(staff, func(w *tw) {
+		w.row("ID", "NAME", "ROLES", "QUALIFICATIONS", "HOURS")
+		for _, s := range staff {
+			var roles []string
+			for _, r := range s.Roles {
+				roles = append(roles, string(r))
+			}
+			w.row(s.ID, s.Name, strings.Join(roles, ","), strings.Join(s.Qualifications, ","), hoursText(s.Hours))
+		}
+	})
+}
+
+func (a *app) roomList(ctx context.Context, args []string) error {
+	if _, err := parse(flag.NewFlagSet("room list", flag.ContinueOnError), args); err != nil {
+		return err
+	}
+	rooms, err := a.db.Rooms(ctx)
+	if err != nil {
+		return err
+	}
+	return a.print(rooms, func(w *tw) {
+		w.row("ID", "NAME", "KIND", "EQUIPMENT")
+		for _, r := range rooms {
+			w.row(r.ID, r.Name, r.Kind, strings.Join(r.Equipment, ","))
+		}
+	})
+}
+
+func (a *app) protocolList(ctx context.Context, args []string) error {
+	if _, err := parse(flag.NewFlagSet("protocol list", flag.ContinueOnError), args); err != nil {
+		return err
+	}
+	ps, err := a.db.Protocols(ctx)
+	if err != nil {
+		return err
+	}
+	return a.print(ps, func(w *tw) {
+		w.row("ID", "APPOINTMENTS", "WINDOW", "NAME")
+		for _, p := range ps {
+			w.row(p.ID, len(booking.Instances(p, false)), strconv.Itoa(p.WindowDays)+" days", p.Name)
+		}
+	})
+}
+
+func (a *app) protocolShow(ctx context.Context, args []string) error {
+	pos, err := parse(flag.NewFlagSet("protocol show", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("protocol show needs one protocol id")
+	}
+	p, err := a.db.Protocol(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	return a.print(p, func(w *tw) {
+		w.line("%s: %s", p.ID, p.Name)
+		if p.Description != "" {
+			w.line("%s", p.Description)
+		}
+		w.line("Whole series within %d days of its start; same therapist throughout: %v.", p.WindowDays, p.SameTherapistRequired())
+		w.line("")
+		w.row("STEP", "KIND", "COUNT", "LENGTH", "STAFF", "ROOM", "WHEN")
+		for i, s := range p.Steps {
+			w.row(s.ID, s.Kind, s.Count, strconv.Itoa(s.Minutes)+" min", staffText(s.Staff), roomText(s.Room), whenText(p, i))
+		}
+	})
+}
+
+func (a *app) protocolAdd(ctx context.Context, args []string) error {
+	pos, err := parse(flag.NewFlagSet("protocol add", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("protocol add needs one JSON file")
+	}
+	data, err := os.ReadFile(pos[0])
+	if err != nil {
+		return booking.Errorf(booking.EINVALID, "Cannot read the protocol file %s.", pos[0])
+	}
+	p, err := booking.ParseProtocol(data)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.SaveProtocol(ctx, p); err != nil {
+		return err
+	}
+	return a.print(p, func(w *tw) { w.line("Saved protocol %s (%d appointments).", p.ID, len(booking.Instances(p, false))) })
+}
+
+func (a *app) patientAdd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("patient add", flag.ContinueOnError)
+	name := fs.String("name", "", "")
+	email := fs.String("email", "", "")
+	phone := fs.String("phone", "", "")
+	weekdays := fs.String("weekdays", "", "")
+	times := fs.String("times", "", "")
+	earliest := fs.String("earliest", "", "")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	p := &booking.Patient{Name: *name, Email: *email, Phone: *phone}
+	for _, d := range splitList(*weekdays) {
+		wd, err := booking.ParseWeekday(d)
+		if err != nil {
+			return err
+		}
+		p.Preferences.Weekdays = append(p.Preferences.Weekdays, booking.WeekdayKey(wd))
+	}
+	p.Preferences.TimesOfDay = splitList(*times)
+	if *earliest != "" {
+		d, err := booking.ParseDate(*earliest)
+		if err != nil {
+			return err
+		}
+		p.Preferences.Earliest = d
+	}
+	if err := a.svc.AddPatient(ctx, p); err != nil {
+		return err
+	}
+	return a.print(p, func(w *tw) { w.line("Added patient %d: %s.", p.ID, p.Name) })
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.ToLower(strings.TrimSpace(f)); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (a *app) patientList(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("patient list", flag.ContinueOnError)
+	search := fs.String("search", "", "")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	ps, err := a.db.FindPatients(ctx, *search)
+	if err != nil {
+		return err
+	}
+	return a.print(ps, func(w *tw) {
+		w.row("ID", "NAME", "EMAIL", "PHONE")
+		for _, p := range ps {
+			w.row(p.ID, p.Name, p.Email, p.Phone)
+		}
+	})
+}
+
+func (a *app) patientShow(ctx context.Context, args []string) error {
+	pos, err := parse(flag.NewFlagSet("patient show", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("patient show needs one patient id")
+	}
+	pid, err := id("patient", pos[0])
+	if err != nil {
+		return err
+	}
+	p, err := a.db.Patient(ctx, pid)
+	if err != nil {
+		return err
+	}
+	appts, err := a.db.Appointments(ctx, booking.AppointmentFilter{PatientID: pid})
+	if err != nil {
+		return err
+	}
+	return a.print(map[string]any{"patient": p, "appointments": a.apptJSON(appts)}, func(w *tw) {
+		w.line("Patient %d: %s", p.ID, p.Name)
+		w.line("Email: %s   Phone: %s", p.Email, p.Phone)
+		w.line("Consents: %s", consentText(p.Consents))
+		if len(p.Preferences.Weekdays)+len(p.Preferences.TimesOfDay) > 0 {
+			w.line("Prefers: %s %s", strings.Join(p.Preferences.Weekdays, ","), strings.Join(p.Preferences.TimesOfDay, ","))
+		}
+		w.line("")
+		a.apptTable(w, appts)
+	})
+}
+
+func (a *app) patientConsent(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("patient consent", flag.ContinueOnError)
+	date := fs.String("date", "", "")
+	withdraw := fs.Bool("withdraw", false, "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usagef("patient consent needs a patient id and a consent kind")
+	}
+	pid, err := id("patient", pos[0])
+	if err != nil {
+		return err
+	}
+	var on *booking.Date
+	if !*withdraw {
+		d := booking.DateOf(a.now.In(a.clinic.Location()))
+		if *date != "" {
+			if d, err = booking.ParseDate(*date); err != nil {
+				return err
+			}
+		}
+		on = &d
+	}
+	p, err := a.svc.SetConsent(ctx, pid, pos[1], on)
+	if err != nil {
+		return err
+	}
+	return a.print(p, func(w *tw) { w.line("Patient %d consents: %s", p.ID, consentText(p.Consents)) })
+}
+
+func (a *app) book(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("book", flag.ContinueOnError)
+	patient := fs.String("patient", "", "")
+	protocol := fs.String("protocol", "", "")
+	from := fs.String("from", "", "")
+	therapist := fs.String("therapist", "", "")
+	step := fs.String("step", "", "")
+	video := fs.Bool("video", false, "")
+	skip := fs.Bool("skip-optional", false, "")
+	dry := fs.Bool("dry-run", false, "")
+	slack := fs.Int("slack", -1, "")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *patient == "" || *protocol == "" {
+		return usagef("book needs --patient ID and --protocol ID")
+	}
+	req := booking.BookRequest{ProtocolID: *protocol, Step: *step, AllowVideo: *video, SkipOptional: *skip, DryRun: *dry}
+	var err error
+	if req.PatientID, err = id("patient", *patient); err != nil {
+		return err
+	}
+	if *therapist != "" && *therapist != "any" {
+		if req.TherapistID, err = id("therapist", *therapist); err != nil {
+			return err
+		}
+	}
+	if *from != "" {
+		if req.From, err = booking.ParseDate(*from); err != nil {
+			return err
+		}
+	}
+	if *slack >= 0 {
+		req.SlackDays = slack
+	}
+	s, err := a.svc.BookSeries(ctx, req)
+	if err != nil {
+		return err
+	}
+	var sid any = s.ID
+	if *dry {
+		sid = nil
+	}
+	return a.print(map[string]any{"series": sid, "dry_run": *dry, "appointments": a.apptJSON(s.Appts)}, func(w *tw) {
+		if *dry {
+			w.line("Proposed plan (nothing booked):")
+		} else {
+			w.line("Booked series %d: %d appointments.", s.ID, len(s.Appts))
+		}
+		a.apptTable(w, s.Appts)
+	})
+}
+
+// dateRange parses --from and --to as whole days in the clinic's zone;
+// --to is inclusive.
+func (a *app) dateRange(from, to string) (time.Time, time.Time, error) {
+	loc := a.clinic.Location()
+	today := booking.DateOf(a.now.In(loc))
+	f, t := today, today+6
+	var err error
+	if from != "" {
+		if f, err = booking.ParseDate(from); err != nil {
+			return time.Time{}, time.Time{}, err
+		}
+		if to == "" {
+			t = f + 6
+		}
+	}
+	if to != "" {
+		if t, err = booking.ParseDate(to); err != nil {
+			return time.Time{}, time.Time{}, err
+		}
+	}
+	if t < f {
+		return time.Time{}, time.Time{}, booking.Errorf(booking.EINVALID, "--to %s is before --from %s.", t, f)
+	}
+	if t-f > 3660 {
+		return time.Time{}, time.Time{}, booking.Errorf(booking.EINVALID, "The range from %s to %s is longer than ten years.", f, t)
+	}
+	return f.At(0, loc), (t + 1).At(0, loc), nil
+}
+
+func (a *app) agenda(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("agenda", flag.ContinueOnError)
+	from := fs.String("from", "", "")
+	to := fs.String("to", "", "")
+	staff := fs.String("staff", "", "")
+	room := fs.String("room", "", "")
+	patient := fs.String("patient", "", "")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	start, end, err := a.dateRange(*from, *to)
+	if err != nil {
+		return err
+	}
+	f := booking.AppointmentFilter{From: start, To: end}
+	n := 0
+	for _, x := range []struct {
+		v, what string
+		dst     *int64
+	}{{*staff, "staff", &f.StaffID}, {*room, "room", &f.RoomID}, {*patient, "patient", &f.PatientID}} {
+		if x.v == "" {
+			continue
+		}
+		n++
+		if *x.dst, err = id(x.what, x.v); err != nil {
+			return err
+		}
+	}
+	if n > 1 {
+		return usagef("agenda takes at most one of --staff, --room and --patient")
+	}
+	if err := a.exists(ctx, f); err != nil {
+		return err
+	}
+	appts, err := a.db.Appointments(ctx, f)
+	if err != nil {
+		return err
+	}
+	return a.print(a.apptJSON(appts), func(w *tw) {
+		if len(appts) == 0 {
+			w.line("No appointments from %s to %s.", start.Format("Mon 2 Jan 2006"), end.Add(-time.Second).Format("Mon 2 Jan 2006"))
+			return
+		}
+		a.apptTable(w, appts)
+	})
+}
+
+// exists checks that the staff member, room or patient a filter names exists.
+func (a *app) exists(ctx context.Context, f booking.AppointmentFilter) error {
+	if f.PatientID != 0 {
+		if _, err := a.db.Patient(ctx, f.PatientID); err != nil {
+			return err
+		}
+	}
+	if f.StaffID != 0 {
+		staff, err := a.db.StaffList(ctx)
+		if err != nil {
+			return err
+		}
+		if !containsID(len(staff), func(i int) int64 { return staff[i].ID }, f.StaffID) {
+			return booking.Errorf(booking.ENOTFOUND, "There is no staff member with id %d.", f.StaffID)
+		}
+	}
+	if f.RoomID != 0 {
+		rooms, err := a.db.Rooms(ctx)
+		if err != nil {
+			return err
+		}
+		if !containsID(len(rooms), func(i int) int64 { return rooms[i].ID }, f.RoomID) {
+			return booking.Errorf(booking.ENOTFOUND, "There is no room with id %d.", f.RoomID)
+		}
+	}
+	return nil
+}
+
+func containsID(n int, at func(int) int64, want int64) bool {
+	for i := 0; i < n; i++ {
+		if at(i) == want {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) reschedule(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("reschedule", flag.ContinueOnError)
+	appt := fs.String("appointment", "", "")
+	to := fs.String("to", "", "")
+	suggest := fs.Bool("suggest", false, "")
+	shift := fs.Bool("shift-later", false, "")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *appt == "" || (*to == "") == !*suggest {
+		return usagef("reschedule needs --appointment ID and either --to TIME or --suggest")
+	}
+	aid, err := id("appointment", *appt)
+	if err != nil {
+		return err
+	}
+	if *suggest {
+		s, err := a.svc.Suggest(ctx, aid, 10)
+		if err != nil {
+			return err
+		}
+		return a.print(map[string]any{"alternatives": a.apptJSON(s.Alternatives), "shift": a.apptJSON(s.Shift)}, func(w *tw) {
+			switch {
+			case len(s.Alternatives) > 0:
+				w.line("Times that keep the rest of the series where it is:")
+				a.apptTable(w, s.Alternatives)
+			case len(s.Shift) > 0:
+				w.line("No time keeps the later appointments where they are. Moving them too (--shift-later) gives:")
+				a.apptTable(w, s.Shift)
+			default:
+				w.line("No other time keeps this series' rules.")
+			}
+		})
+	}
+	t, err := a.instant(*to)
+	if err != nil {
+		return err
+	}
+	changed, err := a.svc.Reschedule(ctx, aid, t, *shift)
+	if err != nil {
+		return err
+	}
+	return a.print(a.apptJSON(changed), func(w *tw) {
+		if len(changed) == 0 {
+			w.line("Nothing changed: the appointment is already at that time.")
+			return
+		}
+		w.line("Moved %d appointment(s):", len(changed))
+		a.apptTable(w, changed)
+	})
+}
+
+func (a *app) cancel(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("cancel", flag.ContinueOnError)
+	appt := fs.String("appointment", "", "")
+	series := fs.String("series", "", "")
+	reason := fs.String("reason", "", "")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if (*appt == "") == (*series == "") {
+		return usagef("cancel needs either --appointment ID or --series ID")
+	}
+	var aid, sid int64
+	var err error
+	if *appt != "" {
+		aid, err = id("appointment", *appt)
+	} else {
+		sid, err = id("series", *series)
+	}
+	if err != nil {
+		return err
+	}
+	list, err := a.svc.Cancel(ctx, aid, sid, *reason)
+	if err != nil {
+		return err
+	}
+	return a.print(a.apptJSON(list), func(w *tw) {
+		w.line("Cancelled %d appointment(s):", len(list))
+		a.apptTable(w, list)
+	})
+}
+
+func (a *app) status(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	appt := fs.String("appointment", "", "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *appt == "" || len(pos) != 1 {
+		return usagef("status needs --appointment ID and one of arrived, completed, no-show")
+	}
+	aid, err := id("appointment", *appt)
+	if err != nil {
+		return err
+	}
+	x, err := a.svc.SetStatus(ctx, aid, booking.Status(pos[0]))
+	if err != nil {
+		return err
+	}
+	return a.print(a.apptJSON([]*booking.Appointment{x})[0], func(w *tw) { w.line("Appointment %d is now %s.", x.ID, x.Status) })
+}
+
+func (a *app) escort(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("escort", flag.ContinueOnError)
+	appt := fs.String("appointment", "", "")
+	name := fs.String("name", "", "")
+	phone := fs.String("phone", "", "")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *appt == "" {
+		return usagef("escort needs --appointment ID --name N --phone P")
+	}
+	aid, err := id("appointment", *appt)
+	if err != nil {
+		return err
+	}
+	x, err := a.svc.SetEscort(ctx, aid, booking.Escort{Name: strings.TrimSpace(*name), Phone: strings.TrimSpace(*phone)})
+	if err != nil {
+		return err
+	}
+	return a.print(a.apptJSON([]*booking.Appointment{x})[0], func(w *tw) { w.line("Escort recorded for appointment %d.", x.ID) })
+}
+
+func (a *app) audit(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
+	patient := fs.String("patient", "", "")
+	limit := fs.Int("limit", 200, "")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	f := booking.AuditFilter{Limit: *limit}
+	if *patient != "" {
+		var err error
+		if f.PatientID, err = id("patient", *patient); err != nil {
+			return err
+		}
+		if _, err := a.db.Patient(ctx, f.PatientID); err != nil {
+			return err
+		}
+	}
+	es, err := a.db.Audit(ctx, f)
+	if err != nil {
+		return err
+	}
+	return a.print(es, func(w *tw) {
+		w.row("WHEN", "WHO", "WHAT", "PATIENT", "APPOINTMENT", "NOTE")
+		for _, e := range es {
+			w.row(e.At.In(a.clinic.Location()).Format("2006-01-02 15:04"), e.Actor, e.Action, orDash(e.PatientID), orDash(e.AppointmentID), e.Note)
+		}
+	})
+}
+
+func orDash(n int64) string {
+	if n == 0 {
+		return "-"
+	}
+	return strconv.FormatInt(n, 10)
+}

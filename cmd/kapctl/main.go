@@ -1,0 +1,194 @@
+// Command kapctl is kapbook's headless command: it sets up a clinic's
+// database and books, moves, cancels and lists appointments from the shell.
+//
+//	kapctl [--db FILE] [--now RFC3339] [--json] [--as NAME] COMMAND [flags]
+//
+// Run "kapctl help" for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/store"
+)
+
+const usage = `kapctl: book and manage a kapbook clinic from the shell.
+
+Usage: kapctl [--db FILE] [--now RFC3339] [--json] [--as NAME] COMMAND [flags]
+
+Commands:
+  init [--demo]                       create a new database (--demo: the demo clinic)
+  staff list | room list
+  protocol list | protocol show ID | protocol add FILE.json
+  patient add --name N --email E [--phone P] [--weekdays mon,wed] [--times morning] [--earliest D]
+  patient list [--search TEXT] | patient show ID
+  patient consent ID KIND [--date D | --withdraw]   KIND: detailed-email, no-email, screening-cleared, rems-enrolled
+  book --patient ID --protocol ID [--from D] [--therapist ID] [--step STEP] [--video] [--skip-optional] [--dry-run]
+  agenda --from D --to D [--staff ID | --room ID | --patient ID]
+  reschedule --appointment ID (--to RFC3339 | --suggest) [--shift-later]
+  cancel (--appointment ID | --series ID) [--reason TEXT]
+  status --appointment ID arrived|completed|no-show
+  escort --appointment ID --name N --phone P
+  audit [--patient ID]
+
+Global flags:
+  --db FILE       the database (default: ` + "$XDG_DATA_HOME/kapbook/kapbook.db" + `)
+  --now TIME      pretend it is TIME (RFC 3339); also KAPBOOK_NOW
+  --json          machine-readable output; times are RFC 3339 in the clinic's offset
+  --as NAME       who is acting, for the audit trail (default: the OS user)
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// exit statuses
+const (
+	exitOK       = 0
+	exitInternal = 1
+	exitUsage    = 2
+	exitNotFound = 3
+	exitConflict = 4
+	exitStore    = 5
+)
+
+// app is one invocation's state.
+type app struct {
+	dbPath string
+	now    time.Time
+	json   bool
+	actor  string
+	out    io.Writer
+	db     *store.DB
+	svc    *booking.Service
+	clinic *booking.Clinic
+}
+
+// run executes kapctl with args and returns the exit status. Errors are
+// one line on stderr; a panic becomes "internal error", never a trace.
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintln(stderr, "kapctl: internal error; nothing was changed. Please report what you ran.")
+			code = exitInternal
+		}
+	}()
+	a := &app{out: stdout}
+	fs := flag.NewFlagSet("kapctl", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&a.dbPath, "db", store.DefaultPath(), "")
+	nowFlag := fs.String("now", os.Getenv("KAPBOOK_NOW"), "")
+	fs.BoolVar(&a.json, "json", false, "")
+	fs.StringVar(&a.actor, "as", "", "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "kapctl: %s (see kapctl help)\n", err)
+		return exitUsage
+	}
+	if fs.NArg() == 0 || fs.Arg(0) == "help" {
+		fmt.Fprint(stdout, usage)
+		if fs.NArg() == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	a.now = time.Now()
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			fmt.Fprintf(stderr, "kapctl: --now %q is not a time; write it as 2027-03-01T09:00:00-05:00.\n", *nowFlag)
+			return exitUsage
+		}
+		a.now = t
+	}
+	if a.actor == "" {
+		a.actor = osUser()
+	}
+	err := a.dispatch(context.Background(), fs.Arg(0), fs.Args()[1:])
+	if a.db != nil {
+		a.db.Close()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "kapctl: "+oneLine(message(err)))
+		return exitCode(err)
+	}
+	return exitOK
+}
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+func message(err error) string {
+	var u usageError
+	if errors.As(err, &u) {
+		return u.msg + " (see kapctl help)"
+	}
+	return booking.ErrorMessage(err)
+}
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) {
+		return exitUsage
+	}
+	switch booking.ErrorCode(err) {
+	case booking.EINVALID:
+		return exitUsage
+	case booking.ENOTFOUND:
+		return exitNotFound
+	case booking.ECONFLICT, booking.ENOPLAN:
+		return exitConflict
+	case booking.ESTORE:
+		return exitStore
+	}
+	return exitInternal
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+func osUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "unknown"
+}
+
+// open opens the database and the service on it.
+func (a *app) open(ctx context.Context) error {
+	db, err := store.Open(a.dbPath)
+	if err != nil {
+		return err
+	}
+	a.db = db
+	a.svc = &booking.Service{Store: db, Now: func() time.Time { return a.now }, Actor: a.actor}
+	c, err := db.Clinic(ctx)
+	if err != nil {
+		if booking.ErrorCode(err) == booking.ENOTFOUND {
+			return booking.Errorf(booking.ESTORE, "The database %s has no clinic yet; run kapctl init first.", a.dbPath)
+		}
+		return err
+	}
+	a.clinic = c
+	return nil
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Installs what kapbook needs and a fresh Debian/Ubuntu machine lacks.
+#
+#   scripts/deps.sh build   Go, a C compiler and the headers Fyne's GL driver needs
+#   scripts/deps.sh test    build, plus the real peers the tests drive (see shared PEERS.md)
+#
+# Says nothing when everything is present. To add a peer, add one line below.
+set -euo pipefail
+
+# Debian packages.
+BUILD_DEBS=(
+  make gcc pkg-config
+  libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+)
+TEST_DEBS=(
+  xvfb xauth libgl1-mesa-dri  # a real window without a screen
+  imagemagick                 # screenshots: /usr/bin/import, /usr/bin/convert
+)
+# Go programs for tests, as "binary module@version", e.g. "mailpit github.com/axllent/mailpit@v1.33.1".
+TEST_GO_TOOLS=(
+)
+# npm packages for tests, as "name@version", e.g. "ical.js@2"; installed into .peers/npm.
+TEST_NPM=(
+)
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+case ${1:-} in
+  build) debs=("${BUILD_DEBS[@]}"); go_tools=(); npm_pkgs=() ;;
+  test) debs=("${BUILD_DEBS[@]}" "${TEST_DEBS[@]}"); go_tools=("${TEST_GO_TOOLS[@]}"); npm_pkgs=("${TEST_NPM[@]}") ;;
+  *) echo "usage: scripts/deps.sh build|test" >&2; exit 2 ;;
+esac
+if [ ${#npm_pkgs[@]} -gt 0 ]; then debs+=(nodejs npm); fi
+
+# Go: on PATH, or where the official tarball puts it.
+if ! command -v go >/dev/null; then
+  if [ -x /usr/local/go/bin/go ]; then
+    export PATH=/usr/local/go/bin:$PATH
+  else
+    echo "deps: Go is not installed (not on PATH, not in /usr/local/go/bin)." >&2
+    echo "deps: install Go $(sed -n 's/^go //p' "$root/go.mod") or later from https://go.dev/dl/ and put its bin folder on PATH." >&2
+    exit 1
+  fi
+fi
+
+missing=()
+for p in "${debs[@]}"; do
+  dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    sudo=()
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    sudo=(sudo -n)
+  else
+    echo "deps: missing Debian packages: ${missing[*]}" >&2
+    echo "deps: install them with: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "deps: installing ${missing[*]}"
+  apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=600)
+  "${apt[@]}" update
+  "${apt[@]}" install -y "${missing[@]}" >/dev/null
+fi
+
+for t in "${go_tools[@]}"; do
+  read -r bin mod <<<"$t"
+  gobin=$(go env GOBIN); gobin=${gobin:-$(go env GOPATH)/bin}
+  if ! go version -m "$gobin/$bin" 2>/dev/null | grep -q "[[:space:]]${mod%@*}[[:space:]]*${mod#*@}"; then
+    echo "deps: go install $mod"
+    go install "$mod"
+  fi
+done
+
+for p in "${npm_pkgs[@]}"; do
+  name=${p%@*}
+  if [ ! -d "$root/.peers/npm/node_modules/$name" ]; then
+    echo "deps: npm install $p"
+    npm install --silent --no-audit --no-fund --prefix "$root/.peers/npm" "$p"
+  fi
+done

@@ -197,6 +197,7 @@ type whyFailed struct {
 	days, closed  int
 	noHours       int // the slot is outside opening hours or the latest end
 	noTherapist   int
+	therapistOff  int // of which outside their working hours
 	noStaff       int
 	noRoom        int
 	noRoomVideo   bool
@@ -270,18 +271,18 @@ func newPlanner(w World, req PlanRequest) (*planner, error) {
 		p.slack = *req.SlackDays
 	}
 	p.lastDay = req.From + Date(pr.WindowDays) - 1
-	// The future after place k depends on the placed places that later
-	// constraints name, on k itself (order) and on its step's first place.
+	// The places after k depend on places before k only through the
+	// constraints they name (and the first place of a bounded step).
 	p.frontier = make([][]int, len(p.insts))
 	for k := range p.insts {
-		set := map[int]bool{k: true}
+		set := map[int]bool{}
 		for _, in := range p.insts[k+1:] {
 			for _, pd := range in.preds {
-				if pd.seq <= k {
+				if pd.seq < k {
 					set[pd.seq] = true
 				}
 			}
-			if in.first <= k && in.step.WithinDays > 0 {
+			if in.first < k && in.step.WithinDays > 0 {
 				set[in.first] = true
 			}
 		}
@@ -320,31 +321,33 @@ func (p *planner) place(k int) (bool, error) {
 		}
 		return p.place(k + 1)
 	}
+	key := p.entryKey(k)
+	if p.failed[key] {
+		return false, nil
+	}
 	therapBefore := p.therap
 	it := p.candidates(k)
 	for {
 		c, err := it.next()
-		if err != nil || c == nil {
-			p.placed[k] = nil
+		if err != nil {
 			return false, err
+		}
+		if c == nil {
+			break
 		}
 		p.placed[k] = c
 		if p.needsSeries(k) && p.therap == 0 {
 			p.therap = seriesTherapist(c)
 		}
-		if k+1 == len(p.insts) {
-			return true, nil
-		}
-		key := p.memoKey(k)
-		if !p.failed[key] {
-			ok, err := p.place(k + 1)
-			if err != nil || ok {
-				return ok, err
-			}
-			p.failed[key] = true
+		ok, err := p.place(k + 1)
+		if err != nil || ok {
+			return ok, err
 		}
 		p.therap = therapBefore
 	}
+	p.placed[k] = nil
+	p.failed[key] = true
+	return false, nil
 }
 
 func (p *planner) needsSeries(k int) bool {
@@ -365,24 +368,40 @@ func seriesTherapist(a *Appointment) int64 {
 	return 0
 }
 
-// memoKey describes everything the places after k depend on.
-func (p *planner) memoKey(k int) string {
+// entryKey describes everything the places from k on depend on: the
+// bounds of place k (with instants that no longer matter left out), the
+// series therapist, and the earlier places that later constraints name.
+// Two states with the same key succeed or fail alike, so a failure is
+// searched once.
+func (p *planner) entryKey(k int) string {
+	lo, hi, loT, hiT, _ := p.bounds(k)
+	if !loT.IsZero() && DateOf(loT.In(p.loc)) < lo {
+		loT = time.Time{}
+	}
+	if !hiT.IsZero() && DateOf(hiT.In(p.loc)) > hi {
+		hiT = time.Time{}
+	}
 	b := make([]byte, 0, 64)
-	b = strconv.AppendInt(b, int64(k), 10)
-	b = append(b, '|')
-	b = strconv.AppendInt(b, p.therap, 10)
-	for _, s := range p.frontier[k] {
-		a := p.placed[s]
+	for _, n := range []int64{int64(k), p.therap, int64(lo), int64(hi), unix(loT), unix(hiT)} {
+		b = strconv.AppendInt(b, n, 10)
 		b = append(b, '|')
-		if a == nil {
-			b = append(b, '-')
-			continue
+	}
+	for _, s := range p.frontier[k] {
+		if a := p.placed[s]; a != nil {
+			b = strconv.AppendInt(b, a.Start.Unix(), 10)
+			b = append(b, ',')
+			b = strconv.AppendInt(b, a.End.Unix(), 10)
 		}
-		b = strconv.AppendInt(b, a.Start.Unix(), 10)
-		b = append(b, ',')
-		b = strconv.AppendInt(b, a.End.Unix(), 10)
+		b = append(b, '|')
 	}
 	return string(b)
+}
+
+func unix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
 }
 
 // bounds returns the days and instants place k may start within.
@@ -471,7 +490,7 @@ func (p *planner) candidates(k int) *cursor {
 		d := DateOf(pin.In(p.loc))
 		if d < lo || d > hi || pin.Before(loT) || (!hiT.IsZero() && pin.After(hiT)) {
 			lo, hi = 1, 0
-			p.pinBound = why
+			p.pinBound = p.brokenRule(k, pin, why)
 		} else {
 			lo, hi = d, d
 		}
@@ -631,6 +650,9 @@ func (p *planner) assign(k int, start, end time.Time, record bool) ([]*Appointme
 				if record {
 					p.why.noTherapist++
 					p.why.therapistName = m.Name
+					if until == 0 {
+						p.why.therapistOff++
+					}
 				}
 				return nil, until
 			}
@@ -886,6 +908,10 @@ func (p *planner) explain() error {
 		reason = fmt.Sprintf("no %s free%s %s", w.staffNeed, with, w.bound)
 	case w.noTherapist > 0 && w.therapistName == "any therapist":
 		reason = fmt.Sprintf("no therapist is free %s", w.bound)
+	case w.noTherapist > 0 && w.therapistOff == w.noTherapist && w.pinned != "":
+		reason = fmt.Sprintf("%s does not work %s", w.therapistName, w.bound)
+	case w.noTherapist > 0 && w.pinned != "":
+		reason = fmt.Sprintf("%s is already booked or busy %s", w.therapistName, w.bound)
 	case w.noTherapist > 0:
 		reason = fmt.Sprintf("%s has no free time (working hours, time off, own calendar or other bookings) %s", w.therapistName, w.bound)
 	case w.days > 0 && w.closed == w.days:
@@ -966,9 +992,19 @@ func Alternatives(w World, req PlanRequest, k int, limit int) ([]*Appointment, e
 			}
 		}
 	}
-	var out []*Appointment
+	// One alternative a day, nearest the current time of day, so the list
+	// spans the days the rules allow rather than fifteen-minute steps.
+	cur := req.Keep[k]
+	best := map[Date]*Appointment{}
+	dist := func(a *Appointment) int {
+		if cur == nil {
+			return int(ClockOf(a.Start.In(p.loc)))
+		}
+		d := int(ClockOf(a.Start.In(p.loc)) - ClockOf(cur.Start.In(p.loc)))
+		return max(d, -d)
+	}
 	it := p.candidates(k)
-	for len(out) < limit {
+	for {
 		c, err := it.next()
 		if err != nil {
 			return nil, err
@@ -976,7 +1012,11 @@ func Alternatives(w World, req PlanRequest, k int, limit int) ([]*Appointment, e
 		if c == nil {
 			break
 		}
-		if cur := req.Keep[k]; cur != nil && c.Start.Equal(cur.Start) {
+		if cur != nil && c.Start.Equal(cur.Start) {
+			continue
+		}
+		day := DateOf(c.Start.In(p.loc))
+		if b := best[day]; b != nil && dist(b) <= dist(c) {
 			continue
 		}
 		p.placed[k] = c
@@ -985,9 +1025,66 @@ func Alternatives(w World, req PlanRequest, k int, limit int) ([]*Appointment, e
 			return nil, err
 		}
 		if ok {
-			out = append(out, c)
+			best[day] = c
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	var out []*Appointment
+	for _, a := range best {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
 	return out, nil
+}
+
+// brokenRule names the rule a start at t for place k breaks, e.g. "at
+// least 2 days after dosing 1 (Thu 4 Mar 11:00)".
+func (p *planner) brokenRule(k int, t time.Time, fallback string) string {
+	in := p.insts[k]
+	d := DateOf(t.In(p.loc))
+	when := func(a *Appointment) string { return a.Start.In(p.loc).Format("Mon 2 Jan 15:04") }
+	if d < p.req.From || d > p.lastDay {
+		return fmt.Sprintf("within the series window, %s to %s", p.req.From, p.lastDay)
+	}
+	for _, pd := range in.preds {
+		a := p.placed[pd.seq]
+		if a == nil {
+			continue
+		}
+		g := pd.gap
+		if g.Unit == "days" {
+			ad := DateOf(a.Start.In(p.loc))
+			if int(d-ad) < g.Min {
+				return fmt.Sprintf("at least %d days %s (%s)", g.Min, pd.why, when(a))
+			}
+			if int(d-ad) > g.Max {
+				return fmt.Sprintf("at most %d days %s (%s)", g.Max, pd.why, when(a))
+			}
+			continue
+		}
+		gap := int(t.Sub(a.End) / time.Minute)
+		if gap < g.minutes(g.Min) {
+			if g.Min == 0 {
+				return fmt.Sprintf("%s ends (%s)", pd.why, a.End.In(p.loc).Format("Mon 2 Jan 15:04"))
+			}
+			return fmt.Sprintf("at least %d %s %s ends", g.Min, g.Unit, pd.why)
+		}
+		if g.Max < 1<<30 && gap > g.minutes(g.Max) {
+			return fmt.Sprintf("at most %d %s %s ends", g.Max, g.Unit, pd.why)
+		}
+	}
+	for j := k - 1; j >= 0; j-- {
+		if a := p.placed[j]; a != nil {
+			if t.Before(a.End) {
+				return fmt.Sprintf("after %s ends (%s)", strings.ToLower(a.Label()), a.End.In(p.loc).Format("Mon 2 Jan 15:04"))
+			}
+			break
+		}
+	}
+	if !p.req.Now.IsZero() && t.Before(p.req.Now) {
+		return "in the future"
+	}
+	return fallback
 }

@@ -94,7 +94,10 @@ type Holds struct {
 
 // Label names the appointment for staff, e.g. "Dosing 3/6".
 func (a *Appointment) Label() string {
-	k := strings.ToUpper(a.Kind[:1]) + a.Kind[1:]
+	k := a.Kind
+	if k != "" {
+		k = strings.ToUpper(k[:1]) + k[1:]
+	}
 	if a.Count > 1 {
 		return fmt.Sprintf("%s %d/%d", k, a.Index, a.Count)
 	}

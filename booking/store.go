@@ -84,7 +84,7 @@ type Tx interface {
 	// CreateAppointment stores one appointment (ad hoc or added to a
 	// series), setting its id.
 	CreateAppointment(ctx context.Context, a *Appointment) error
-	// UpdateAppointment replaces a stored appointment's times, staff, room,
+	// UpdateAppointment replaces a stored appointment's times, staff, room, holds,
 	// status, escort, reason, sequence and updated time.
 	UpdateAppointment(ctx context.Context, a *Appointment) error
 	// AddAudit appends an audit entry, setting its id.

@@ -88,7 +88,7 @@ func (a *app) apptJSON(list []*booking.Appointment) []apptOut {
 
 func (a *app) apptTable(w *tw, list []*booking.Appointment) {
 	loc := a.clinic.Location()
-	w.row("ID", "WHEN", "", "WHAT", "STAFF", "ROOM", "STATUS")
+	w.row("ID", "WHEN", "WHAT", "STAFF", "ROOM", "STATUS")
 	for _, x := range list {
 		var staff []string
 		for _, s := range x.Staff {
@@ -102,7 +102,7 @@ func (a *app) apptTable(w *tw, list []*booking.Appointment) {
 		if x.NeedsEscort() && x.Escort == nil && x.Status == booking.Booked {
 			st += " (no escort yet)"
 		}
-		w.row(orDash(x.ID), x.Start.In(loc).Format("Mon 2006-01-02 15:04"), "–"+x.End.In(loc).Format("15:04 MST"), x.Label(), strings.Join(staff, ", "), room, st)
+		w.row(orDash(x.ID), x.Start.In(loc).Format("Mon 2006-01-02 15:04")+"–"+x.End.In(loc).Format("15:04 MST"), x.Label(), strings.Join(staff, ", "), room, st)
 	}
 }
 

@@ -1,0 +1,319 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kapbook/kapbook/booking"
+)
+
+func TestCreate(t *testing.T) {
+	t.Run("FileModes", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "new", "kapbook")
+		path := filepath.Join(dir, "kapbook.db")
+		db, err := Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		MustFixture(t, db) // write something, so the log files exist
+		for _, name := range []string{path, path + "-wal", path + "-shm"} {
+			fi, err := os.Stat(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fi.Mode().Perm(); got != 0o600 {
+				t.Fatalf("%s: mode=%o, want 600", filepath.Base(name), got)
+			}
+		}
+		for _, d := range []string{dir, filepath.Dir(dir)} {
+			fi, err := os.Stat(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fi.Mode().Perm(); got != 0o700 {
+				t.Fatalf("%s: mode=%o, want 700", d, got)
+			}
+		}
+	})
+	t.Run("ErrExists", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "kapbook.db")
+		if err := os.WriteFile(path, []byte("keep me"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Create(path)
+		wantCode(t, err, booking.EINVALID)
+		if got, want := booking.ErrorMessage(err), "A database already exists at "+path+"; kapbook will not overwrite it."; got != want {
+			t.Fatalf("message=%q, want %q", got, want)
+		}
+		if b, _ := os.ReadFile(path); string(b) != "keep me" {
+			t.Fatalf("file changed: %q", b)
+		}
+	})
+	t.Run("StaleLogRemoved", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "kapbook.db")
+		if err := os.WriteFile(path+"-wal", bytes.Repeat([]byte{7}, 5000), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		db, err := Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	})
+}
+
+func TestDefaultPath(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", "/data")
+	if got, want := DefaultPath(), filepath.Join("/data", "kapbook", "kapbook.db"); got != want {
+		t.Fatalf("DefaultPath()=%q, want %q", got, want)
+	}
+	t.Setenv("XDG_DATA_HOME", "relative")
+	t.Setenv("HOME", "/home/front")
+	if got, want := DefaultPath(), filepath.Join("/home/front", ".local", "share", "kapbook", "kapbook.db"); got != want {
+		t.Fatalf("DefaultPath()=%q, want %q", got, want)
+	}
+}
+
+func TestOpen(t *testing.T) {
+	ctx := context.Background()
+	t.Run("Reopen", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "a dir?#%", "kapbook.db")
+		db, err := Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := MustFixture(t, db)
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		db, err = Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		p, err := db.Patient(ctx, f.patient.ID)
+		if err != nil || p.Name != f.patient.Name {
+			t.Fatalf("patient=%+v (%v)", p, err)
+		}
+		if db.Path() != path {
+			t.Fatalf("path=%q", db.Path())
+		}
+	})
+	t.Run("EmptyFile", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "kapbook.db")
+		if err := os.WriteFile(path, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		db, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		MustFixture(t, db)
+	})
+	t.Run("ErrMissing", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "kapbook.db")
+		_, err := Open(path)
+		wantCode(t, err, booking.ENOTFOUND)
+		if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("Open created %s", path)
+		}
+	})
+
+	// Each refused file must stay exactly as it was.
+	for _, tt := range []struct {
+		name string
+		make func(t *testing.T, path string)
+		want string // in the message
+	}{
+		{"ErrGarbage", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, bytes.Repeat([]byte("not a database\n"), 300), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "is not a kapbook database or is damaged"},
+		{"ErrDamaged", func(t *testing.T, path string) {
+			newKapbookDB(t, path, nil)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			copy(b[16:], []byte{0xff, 0xff, 0xff, 0xff}) // page size and format versions
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "is not a kapbook database or is damaged"},
+		{"ErrForeign", func(t *testing.T, path string) {
+			foreignDB(t, path, "PRAGMA application_id = 1234", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)", "INSERT INTO notes (body) VALUES ('mine')")
+		}, "belongs to another application"},
+		{"ErrForeignNoID", func(t *testing.T, path string) {
+			foreignDB(t, path, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+		}, "belongs to another application"},
+		{"ErrNewer", func(t *testing.T, path string) {
+			newKapbookDB(t, path, func(db *sql.DB) {
+				if _, err := db.Exec("PRAGMA user_version = 99"); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}, "This database was written by a newer version of kapbook (schema 99); update kapbook to open it."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "kapbook.db")
+			tt.make(t, path)
+			before, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := Open(path)
+			if err == nil {
+				db.Close()
+				t.Fatal("opened")
+			}
+			wantCode(t, err, booking.ESTORE)
+			t.Log(booking.ErrorMessage(err))
+			if msg := booking.ErrorMessage(err); !strings.Contains(msg, tt.want) {
+				t.Fatalf("message=%q, want it to contain %q", msg, tt.want)
+			}
+			after, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(before, after) {
+				t.Fatal("Open changed the file")
+			}
+		})
+	}
+}
+
+// newKapbookDB creates a kapbook database at path, then lets change edit it
+// through a plain connection.
+func newKapbookDB(t *testing.T, path string, change func(db *sql.DB)) {
+	t.Helper()
+	db, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	MustFixture(t, db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if change == nil {
+		return
+	}
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change(raw)
+	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// foreignDB creates another application's SQLite database at path.
+func foreignDB(t *testing.T, path string, stmts ...string) {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, s := range stmts {
+		if _, err := raw.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	db := MustOpenDB(t)
+	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "20000"} {
+		// Several connections: each must have them.
+		for range 3 {
+			var got string
+			if err := db.sql.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Fatalf("%s=%s, want %s", pragma, got, want)
+			}
+		}
+	}
+	if err := db.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMigrationFailure checks that a migration that fails leaves the
+// database as it was: all of a migration's changes are one transaction.
+func TestMigrationFailure(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kapbook.db")
+	newKapbookDB(t, path, nil)
+	saved := migrations
+	t.Cleanup(func() { migrations = saved })
+	migrations = append(migrations[:len(migrations):len(migrations)],
+		"CREATE TABLE extra (id INTEGER PRIMARY KEY); CREATE TABLE broken (")
+	if db, err := Open(path); err == nil {
+		db.Close()
+		t.Fatal("opened")
+	}
+	migrations = saved
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var version, extra int
+	if err := db.sql.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.sql.QueryRow("SELECT count(*) FROM sqlite_master WHERE name = 'extra'").Scan(&extra); err != nil {
+		t.Fatal(err)
+	}
+	if version != len(saved) || extra != 0 {
+		t.Fatalf("user_version=%d, table extra=%d after a failed migration; want %d and 0", version, extra, len(saved))
+	}
+}
+
+// TestDamaged checks that damage past the header surfaces as ESTORE, from
+// Check and from the reads that meet it.
+func TestDamaged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kapbook.db")
+	newKapbookDB(t, path, func(raw *sql.DB) {
+		for i := range 300 {
+			if _, err := raw.Exec("INSERT INTO patients (name, email, phone, preferences, consents, created, name_key, search_key) VALUES (?, ?, '', '{}', '{}', 0, ?, ?)",
+				"Patient", "p@example.org", i, i); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const page = 4096
+	for i := len(b) - 3*page; i < len(b); i++ { // the patients' last pages
+		b[i] = 0x5a
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(path)
+	if err != nil {
+		wantCode(t, err, booking.ESTORE)
+		return
+	}
+	defer db.Close()
+	err = db.Check(context.Background())
+	t.Log(booking.ErrorMessage(err))
+	wantCode(t, err, booking.ESTORE)
+	_, err = db.FindPatients(context.Background(), "")
+	wantCode(t, err, booking.ESTORE)
+}

@@ -1,0 +1,489 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/kapbook/kapbook/booking"
+)
+
+// querier is what *sql.DB (the pool) and *sql.Conn (a transaction's
+// connection) have in common, so reads are written once for both.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// reader implements booking.Reader for DB and tx.
+type reader struct {
+	q    querier
+	path string
+}
+
+// Clinic implements booking.Reader.
+func (r *reader) Clinic(ctx context.Context) (*booking.Clinic, error) {
+	var data string
+	err := r.q.QueryRowContext(ctx, "SELECT data FROM clinic WHERE id = 1").Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, booking.Errorf(booking.ENOTFOUND, "The clinic has not been set up yet.")
+	} else if err != nil {
+		return nil, r.mapErr("clinic", err)
+	}
+	var c booking.Clinic
+	if err := unmarshal("clinic", data, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// locations caches time zones by name; time.LoadLocation reads a file.
+var locations sync.Map // string -> *time.Location
+
+// location returns the clinic's time zone, or UTC before the clinic is set up.
+func (r *reader) location(ctx context.Context) (*time.Location, error) {
+	var tz string
+	err := r.q.QueryRowContext(ctx, "SELECT time_zone FROM clinic WHERE id = 1").Scan(&tz)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.UTC, nil
+	} else if err != nil {
+		return nil, r.mapErr("clinic time zone", err)
+	}
+	if loc, ok := locations.Load(tz); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return time.UTC, nil // SaveClinic validated it; this system lacks it
+	}
+	locations.Store(tz, loc)
+	return loc, nil
+}
+
+// StaffList implements booking.Reader.
+func (r *reader) StaffList(ctx context.Context) ([]*booking.Staff, error) {
+	rows, err := r.q.QueryContext(ctx, "SELECT id, name, data FROM staff ORDER BY id")
+	if err != nil {
+		return nil, r.mapErr("staff", err)
+	}
+	defer rows.Close()
+	out := []*booking.Staff{}
+	for rows.Next() {
+		var s booking.Staff
+		var id int64
+		var name, data string
+		if err := rows.Scan(&id, &name, &data); err != nil {
+			return nil, r.mapErr("staff", err)
+		}
+		if err := unmarshal("staff", data, &s); err != nil {
+			return nil, err
+		}
+		s.ID, s.Name = id, name
+		out = append(out, &s)
+	}
+	return out, r.mapErr("staff", rows.Err())
+}
+
+// Rooms implements booking.Reader.
+func (r *reader) Rooms(ctx context.Context) ([]*booking.Room, error) {
+	rows, err := r.q.QueryContext(ctx, "SELECT id, name, data FROM rooms ORDER BY id")
+	if err != nil {
+		return nil, r.mapErr("rooms", err)
+	}
+	defer rows.Close()
+	out := []*booking.Room{}
+	for rows.Next() {
+		var rm booking.Room
+		var id int64
+		var name, data string
+		if err := rows.Scan(&id, &name, &data); err != nil {
+			return nil, r.mapErr("rooms", err)
+		}
+		if err := unmarshal("room", data, &rm); err != nil {
+			return nil, err
+		}
+		rm.ID, rm.Name = id, name
+		out = append(out, &rm)
+	}
+	return out, r.mapErr("rooms", rows.Err())
+}
+
+// Protocols implements booking.Reader.
+func (r *reader) Protocols(ctx context.Context) ([]*booking.Protocol, error) {
+	rows, err := r.q.QueryContext(ctx, "SELECT id, data FROM protocols ORDER BY id")
+	if err != nil {
+		return nil, r.mapErr("protocols", err)
+	}
+	defer rows.Close()
+	out := []*booking.Protocol{}
+	for rows.Next() {
+		var id, data string
+		if err := rows.Scan(&id, &data); err != nil {
+			return nil, r.mapErr("protocols", err)
+		}
+		var p booking.Protocol
+		if err := unmarshal("protocol", data, &p); err != nil {
+			return nil, err
+		}
+		p.ID = id
+		out = append(out, &p)
+	}
+	return out, r.mapErr("protocols", rows.Err())
+}
+
+// Protocol implements booking.Reader.
+func (r *reader) Protocol(ctx context.Context, id string) (*booking.Protocol, error) {
+	var data string
+	err := r.q.QueryRowContext(ctx, "SELECT data FROM protocols WHERE id = ?", id).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, booking.Errorf(booking.ENOTFOUND, "There is no protocol with id %q.", clip(id, 60))
+	} else if err != nil {
+		return nil, r.mapErr("protocol", err)
+	}
+	var p booking.Protocol
+	if err := unmarshal("protocol", data, &p); err != nil {
+		return nil, err
+	}
+	p.ID = id
+	return &p, nil
+}
+
+const patientColumns = "id, name, email, phone, preferences, consents, created"
+
+// scanPatient scans the patientColumns of one row.
+func scanPatient(s interface{ Scan(...any) error }, loc *time.Location) (*booking.Patient, error) {
+	var p booking.Patient
+	var prefs, consents string
+	var created int64
+	if err := s.Scan(&p.ID, &p.Name, &p.Email, &p.Phone, &prefs, &consents, &created); err != nil {
+		return nil, err
+	}
+	if err := unmarshal("patient preferences", prefs, &p.Preferences); err != nil {
+		return nil, err
+	}
+	if err := unmarshal("patient consents", consents, &p.Consents); err != nil {
+		return nil, err
+	}
+	p.Created = time.Unix(created, 0).In(loc)
+	return &p, nil
+}
+
+// Patient implements booking.Reader.
+func (r *reader) Patient(ctx context.Context, id int64) (*booking.Patient, error) {
+	loc, err := r.location(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := scanPatient(r.q.QueryRowContext(ctx, "SELECT "+patientColumns+" FROM patients WHERE id = ?", id), loc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, booking.Errorf(booking.ENOTFOUND, "There is no patient with id %d.", id)
+	} else if err != nil {
+		return nil, r.mapErr("patient", err)
+	}
+	return p, nil
+}
+
+// FindPatients implements booking.Reader. It matches search, lower-cased,
+// anywhere in the lower-cased name, email or phone; a search made only of
+// digits and phone punctuation also matches the phone's digits, so
+// "555 0100" finds "(555) 010-0".
+func (r *reader) FindPatients(ctx context.Context, search string) ([]*booking.Patient, error) {
+	loc, err := r.location(ctx)
+	if err != nil {
+		return nil, err
+	}
+	term := strings.ToLower(strings.TrimSpace(strings.Map(func(c rune) rune {
+		if unicode.IsControl(c) {
+			return -1
+		}
+		return c
+	}, search)))
+	q := "SELECT " + patientColumns + " FROM patients"
+	var args []any
+	if term != "" {
+		q += ` WHERE search_key LIKE ? ESCAPE '\'`
+		args = append(args, "%"+escapeLike(term)+"%")
+		if d := digits(term); d != "" && d != term && phoneLike(term) {
+			q += ` OR search_key LIKE ? ESCAPE '\'`
+			args = append(args, "%"+d+"%")
+		}
+	}
+	q += " ORDER BY name_key, id"
+	rows, err := r.q.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, r.mapErr("find patients", err)
+	}
+	defer rows.Close()
+	out := []*booking.Patient{}
+	for rows.Next() {
+		p, err := scanPatient(rows, loc)
+		if err != nil {
+			return nil, r.mapErr("find patients", err)
+		}
+		out = append(out, p)
+	}
+	return out, r.mapErr("find patients", rows.Err())
+}
+
+// searchKey is what FindPatients searches: the lower-cased name, email and
+// phone, and the phone's digits, apart so no match spans two of them.
+func searchKey(p *booking.Patient) string {
+	return strings.Join([]string{strings.ToLower(p.Name), strings.ToLower(p.Email), strings.ToLower(p.Phone), digits(p.Phone)}, "\x1f")
+}
+
+// escapeLike escapes LIKE's wildcards so they match themselves.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// digits returns the digits of s.
+func digits(s string) string {
+	return strings.Map(func(c rune) rune {
+		if c >= '0' && c <= '9' {
+			return c
+		}
+		return -1
+	}, s)
+}
+
+// phoneLike reports whether s has only the characters of a phone number.
+func phoneLike(s string) bool {
+	return strings.Trim(s, "0123456789+-.() ") == ""
+}
+
+// Series implements booking.Reader.
+func (r *reader) Series(ctx context.Context, id int64) (*booking.Series, error) {
+	loc, err := r.location(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var s booking.Series
+	var therapist sql.NullInt64
+	var from string
+	var created int64
+	err = r.q.QueryRowContext(ctx, "SELECT id, patient_id, protocol_id, therapist_id, from_date, step, created FROM series WHERE id = ?", id).
+		Scan(&s.ID, &s.PatientID, &s.ProtocolID, &therapist, &from, &s.Step, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, booking.Errorf(booking.ENOTFOUND, "There is no series with id %d.", id)
+	} else if err != nil {
+		return nil, r.mapErr("series", err)
+	}
+	s.TherapistID = therapist.Int64
+	if s.From, err = booking.ParseDate(from); err != nil {
+		return nil, booking.Errorf(booking.ESTORE, "Series %d has a start date that cannot be read; the database may be damaged.", id)
+	}
+	s.Created = time.Unix(created, 0).In(loc)
+	s.Appts, err = r.appointments(ctx, loc, "a.series_id = ?", []any{id}, "a.seq, a.id", 0)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Appointment implements booking.Reader.
+func (r *reader) Appointment(ctx context.Context, id int64) (*booking.Appointment, error) {
+	loc, err := r.location(ctx)
+	if err != nil {
+		return nil, err
+	}
+	as, err := r.appointments(ctx, loc, "a.id = ?", []any{id}, "a.id", 0)
+	if err != nil {
+		return nil, err
+	} else if len(as) == 0 {
+		return nil, booking.Errorf(booking.ENOTFOUND, "There is no appointment with id %d.", id)
+	}
+	return as[0], nil
+}
+
+// Appointments implements booking.Reader. A window [From, To) is read
+// through the index on start: an appointment that ends after From started
+// at most the longest appointment's length before it.
+func (r *reader) Appointments(ctx context.Context, f booking.AppointmentFilter) ([]*booking.Appointment, error) {
+	loc, err := r.location(ctx)
+	if err != nil {
+		return nil, err
+	}
+	where := []string{"1 = 1"}
+	var args []any
+	if !f.From.IsZero() {
+		where = append(where,
+			"a.start_unix > ? - (SELECT coalesce(max(end_unix - start_unix), 0) FROM appointments)",
+			"a.end_unix > ?")
+		args = append(args, f.From.Unix(), f.From.Unix())
+	}
+	if !f.To.IsZero() {
+		where = append(where, "a.start_unix < ?")
+		args = append(args, f.To.Unix())
+	}
+	if f.StaffID != 0 {
+		where = append(where, "a.id IN (SELECT appointment_id FROM appointment_staff WHERE staff_id = ?)")
+		args = append(args, f.StaffID)
+	}
+	if f.RoomID != 0 {
+		where = append(where, "a.room_id = ?")
+		args = append(args, f.RoomID)
+	}
+	if f.PatientID != 0 {
+		where = append(where, "a.patient_id = ?")
+		args = append(args, f.PatientID)
+	}
+	if f.SeriesID != 0 {
+		where = append(where, "a.series_id = ?")
+		args = append(args, f.SeriesID)
+	}
+	if f.ActiveOnly {
+		where = append(where, "a.status NOT IN (?, ?)")
+		args = append(args, string(booking.Cancelled), string(booking.LateCancelled))
+	}
+	return r.appointments(ctx, loc, strings.Join(where, " AND "), args, "a.start_unix, a.id", f.Limit)
+}
+
+const appointmentColumns = `a.id, a.series_id, a.patient_id, a.step, a.kind, a.idx, a.count, a.seq,
+	a.start_unix, a.end_unix, a.room_id, a.room_name,
+	a.room_before, a.room_after, a.staff_before, a.staff_after,
+	a.status, a.escort, a.reason, a.sequence, a.created, a.updated, a.needs_rems`
+
+// appointments returns the appointments matching where (over the
+// appointments table as a), ordered by order, at most limit (0: all), with
+// their staff, times in loc.
+func (r *reader) appointments(ctx context.Context, loc *time.Location, where string, args []any, order string, limit int) ([]*booking.Appointment, error) {
+	inner := "SELECT * FROM appointments a WHERE " + where + " ORDER BY " + order
+	if limit > 0 {
+		inner += " LIMIT ?"
+		args = append(args, limit)
+	}
+	q := "SELECT " + appointmentColumns + `, s.staff_id, s.name, s.role
+	FROM (` + inner + `) a
+	LEFT JOIN appointment_staff s ON s.appointment_id = a.id
+	ORDER BY ` + order + ", s.position"
+	rows, err := r.q.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, r.mapErr("appointments", err)
+	}
+	defer rows.Close()
+	out := []*booking.Appointment{}
+	for rows.Next() {
+		var a booking.Appointment
+		var series, room, staffID sql.NullInt64
+		var escort, staffName, staffRole sql.NullString
+		var start, end, created, updated int64
+		var status string
+		if err := rows.Scan(&a.ID, &series, &a.PatientID, &a.Step, &a.Kind, &a.Index, &a.Count, &a.Seq,
+			&start, &end, &room, &a.RoomName,
+			&a.Holds.RoomBefore, &a.Holds.RoomAfter, &a.Holds.StaffBefore, &a.Holds.StaffAfter,
+			&status, &escort, &a.Reason, &a.Sequence, &created, &updated, &a.NeedsREMS,
+			&staffID, &staffName, &staffRole); err != nil {
+			return nil, r.mapErr("appointments", err)
+		}
+		var cur *booking.Appointment
+		if n := len(out); n > 0 && out[n-1].ID == a.ID {
+			cur = out[n-1]
+		} else {
+			a.SeriesID, a.RoomID = series.Int64, room.Int64
+			a.Start, a.End = time.Unix(start, 0).In(loc), time.Unix(end, 0).In(loc)
+			a.Created, a.Updated = time.Unix(created, 0).In(loc), time.Unix(updated, 0).In(loc)
+			a.Status = booking.Status(status)
+			if escort.Valid {
+				a.Escort = new(booking.Escort)
+				if err := unmarshal("escort", escort.String, a.Escort); err != nil {
+					return nil, err
+				}
+			}
+			a.Staff = []booking.Assignment{}
+			cur = &a
+			out = append(out, cur)
+		}
+		if staffID.Valid {
+			cur.Staff = append(cur.Staff, booking.Assignment{StaffID: staffID.Int64, Name: staffName.String, Role: booking.Role(staffRole.String)})
+		}
+	}
+	return out, r.mapErr("appointments", rows.Err())
+}
+
+// blocksQuery reads the blocks overlapping [?2, ?1) through the index on
+// start: a block that ends after the window's start began at most the
+// longest block's length before it, and that length comes from an index too.
+const blocksQuery = `SELECT resource_kind, resource_id, start_unix, end_unix, appointment_id FROM blocks
+	WHERE start_unix < ?
+	AND start_unix > ? - (SELECT coalesce(max(end_unix - start_unix), 0) FROM blocks)
+	AND end_unix > ?
+	ORDER BY start_unix, appointment_id`
+
+// Blocks implements booking.Reader.
+func (r *reader) Blocks(ctx context.Context, from, to time.Time) ([]booking.Block, error) {
+	rows, err := r.q.QueryContext(ctx, blocksQuery, to.Unix(), from.Unix(), from.Unix())
+	if err != nil {
+		return nil, r.mapErr("blocks", err)
+	}
+	defer rows.Close()
+	out := []booking.Block{}
+	for rows.Next() {
+		var b booking.Block
+		var kind string
+		if err := rows.Scan(&kind, &b.Resource.ID, &b.Start, &b.End, &b.AppointmentID); err != nil {
+			return nil, r.mapErr("blocks", err)
+		}
+		b.Resource.Room = kind == "room"
+		out = append(out, b)
+	}
+	return out, r.mapErr("blocks", rows.Err())
+}
+
+// Audit implements booking.Reader.
+func (r *reader) Audit(ctx context.Context, f booking.AuditFilter) ([]*booking.AuditEntry, error) {
+	loc, err := r.location(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT id, at, actor, action, patient_id, series_id, appointment_id, state_before, state_after, note FROM audit`
+	var args []any
+	if f.PatientID != 0 {
+		q += " WHERE patient_id = ?"
+		args = append(args, f.PatientID)
+	}
+	q += " ORDER BY id DESC"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	rows, err := r.q.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, r.mapErr("audit", err)
+	}
+	defer rows.Close()
+	out := []*booking.AuditEntry{}
+	for rows.Next() {
+		var e booking.AuditEntry
+		var at int64
+		var patient, series, appt sql.NullInt64
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &patient, &series, &appt, &e.Before, &e.After, &e.Note); err != nil {
+			return nil, r.mapErr("audit", err)
+		}
+		e.At = time.Unix(at, 0).In(loc)
+		e.PatientID, e.SeriesID, e.AppointmentID = patient.Int64, series.Int64, appt.Int64
+		out = append(out, &e)
+	}
+	return out, r.mapErr("audit", rows.Err())
+}
+
+// unmarshal decodes a JSON column.
+func unmarshal(what, data string, v any) error {
+	if err := json.Unmarshal([]byte(data), v); err != nil {
+		return booking.Errorf(booking.ESTORE, "A stored %s cannot be read (%v); the database may be damaged.", what, err)
+	}
+	return nil
+}
+
+// clip shortens s for quoting in a message.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}

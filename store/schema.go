@@ -1,0 +1,245 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/kapbook/kapbook/booking"
+)
+
+// applicationID marks a SQLite file as kapbook's: "KAPB" in ASCII, stored
+// in the database header (PRAGMA application_id).
+const applicationID = 0x4b415042
+
+// migrations are the schema changes in order; the database's user version
+// (PRAGMA user_version) counts how many have been applied. Never edit a
+// released migration: append a new one.
+var migrations = []string{
+	// 1: the first schema.
+	`
+CREATE TABLE clinic (
+	id        INTEGER PRIMARY KEY CHECK (id = 1),
+	time_zone TEXT NOT NULL,
+	data      TEXT NOT NULL -- JSON of booking.Clinic
+);
+
+CREATE TABLE staff (
+	id   INTEGER PRIMARY KEY,
+	name TEXT NOT NULL,
+	data TEXT NOT NULL -- JSON of booking.Staff
+);
+
+CREATE TABLE rooms (
+	id   INTEGER PRIMARY KEY,
+	name TEXT NOT NULL,
+	data TEXT NOT NULL -- JSON of booking.Room
+);
+
+CREATE TABLE protocols (
+	id   TEXT PRIMARY KEY,
+	data TEXT NOT NULL -- JSON of booking.Protocol
+);
+
+CREATE TABLE patients (
+	id          INTEGER PRIMARY KEY,
+	name        TEXT NOT NULL,
+	email       TEXT NOT NULL,
+	phone       TEXT NOT NULL,
+	preferences TEXT NOT NULL, -- JSON of booking.Preferences
+	consents    TEXT NOT NULL, -- JSON of booking.Consents
+	created     INTEGER NOT NULL,
+	name_key    TEXT NOT NULL, -- lower-case name, for ordering
+	search_key  TEXT NOT NULL  -- lower-case name, email, phone and phone digits
+);
+CREATE INDEX patients_name_key ON patients (name_key, id);
+
+CREATE TABLE series (
+	id           INTEGER PRIMARY KEY,
+	patient_id   INTEGER NOT NULL REFERENCES patients (id),
+	protocol_id  TEXT NOT NULL REFERENCES protocols (id),
+	therapist_id INTEGER REFERENCES staff (id),
+	from_date    TEXT NOT NULL, -- YYYY-MM-DD
+	step         TEXT NOT NULL DEFAULT '', -- ad-hoc booking: the one protocol step booked
+	created      INTEGER NOT NULL
+);
+CREATE INDEX series_patient ON series (patient_id);
+
+CREATE TABLE appointments (
+	id           INTEGER PRIMARY KEY,
+	series_id    INTEGER REFERENCES series (id),
+	patient_id   INTEGER NOT NULL REFERENCES patients (id),
+	step         TEXT NOT NULL,
+	kind         TEXT NOT NULL,
+	idx          INTEGER NOT NULL,
+	count        INTEGER NOT NULL,
+	seq          INTEGER NOT NULL,
+	start_unix   INTEGER NOT NULL,
+	end_unix     INTEGER NOT NULL,
+	room_id      INTEGER REFERENCES rooms (id),
+	room_name    TEXT NOT NULL,
+	room_before  INTEGER NOT NULL,
+	room_after   INTEGER NOT NULL,
+	staff_before INTEGER NOT NULL,
+	staff_after  INTEGER NOT NULL,
+	status       TEXT NOT NULL,
+	escort       TEXT, -- JSON of booking.Escort
+	reason       TEXT NOT NULL,
+	sequence     INTEGER NOT NULL,
+	created      INTEGER NOT NULL,
+	updated      INTEGER NOT NULL,
+	needs_rems   BOOLEAN NOT NULL,
+	CHECK (end_unix > start_unix)
+);
+CREATE INDEX appointments_start ON appointments (start_unix, id);
+-- The longest appointment bounds a window query from below (see Appointments).
+CREATE INDEX appointments_length ON appointments ((end_unix - start_unix));
+CREATE INDEX appointments_series ON appointments (series_id, seq);
+CREATE INDEX appointments_patient ON appointments (patient_id, start_unix);
+CREATE INDEX appointments_room ON appointments (room_id, start_unix);
+
+CREATE TABLE appointment_staff (
+	appointment_id INTEGER NOT NULL REFERENCES appointments (id),
+	position       INTEGER NOT NULL,
+	staff_id       INTEGER NOT NULL REFERENCES staff (id),
+	name           TEXT NOT NULL,
+	role           TEXT NOT NULL,
+	PRIMARY KEY (appointment_id, position)
+);
+CREATE INDEX appointment_staff_staff ON appointment_staff (staff_id, appointment_id);
+
+-- blocks holds the resource intervals of active appointments, holds
+-- included (booking.Appointment.Blocks), so the planner reads a window
+-- through an index.
+CREATE TABLE blocks (
+	appointment_id INTEGER NOT NULL REFERENCES appointments (id),
+	resource_kind  TEXT NOT NULL CHECK (resource_kind IN ('staff', 'room')),
+	resource_id    INTEGER NOT NULL,
+	start_unix     INTEGER NOT NULL,
+	end_unix       INTEGER NOT NULL,
+	CHECK (end_unix > start_unix)
+);
+-- Covering, in the order Blocks returns them: a window is one index range.
+CREATE INDEX blocks_start ON blocks (start_unix, appointment_id, end_unix, resource_kind, resource_id);
+CREATE INDEX blocks_length ON blocks ((end_unix - start_unix));
+CREATE INDEX blocks_appointment ON blocks (appointment_id);
+
+-- audit is append-only: the triggers refuse to change or delete a row.
+CREATE TABLE audit (
+	id             INTEGER PRIMARY KEY,
+	at             INTEGER NOT NULL,
+	actor          TEXT NOT NULL,
+	action         TEXT NOT NULL,
+	patient_id     INTEGER,
+	series_id      INTEGER,
+	appointment_id INTEGER,
+	state_before   TEXT NOT NULL,
+	state_after    TEXT NOT NULL,
+	note           TEXT NOT NULL
+);
+CREATE INDEX audit_patient ON audit (patient_id, id);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN
+	SELECT RAISE(ABORT, 'audit entries cannot be changed');
+END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN
+	SELECT RAISE(ABORT, 'audit entries cannot be deleted');
+END;
+`,
+}
+
+// header is what the store reads from a database file before using it.
+type header struct {
+	appID   int64
+	version int64
+	objects int64 // tables, indexes, views and triggers
+}
+
+// readHeader reads the application id, the user version and the number of
+// schema objects.
+func readHeader(ctx context.Context, q querier) (header, error) {
+	var h header
+	if err := q.QueryRowContext(ctx, "PRAGMA application_id").Scan(&h.appID); err != nil {
+		return h, err
+	}
+	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&h.version); err != nil {
+		return h, err
+	}
+	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&h.objects); err != nil {
+		return h, err
+	}
+	return h, nil
+}
+
+// check refuses a file that kapbook must not touch: another application's,
+// or one from a newer kapbook. An empty database is kapbook's to set up.
+func (h header) check(path string) error {
+	switch {
+	case h.appID == applicationID && h.version > int64(len(migrations)):
+		return booking.Errorf(booking.ESTORE, "This database was written by a newer version of kapbook (schema %d); update kapbook to open it.", h.version)
+	case h.appID == applicationID:
+		return nil
+	case h.appID == 0 && h.version == 0 && h.objects == 0:
+		return nil
+	}
+	return booking.Errorf(booking.ESTORE, "The file %s is not a kapbook database: it belongs to another application.", path)
+}
+
+// inspect reads the file at path through a read-only connection and
+// refuses it, unchanged, if kapbook must not open it.
+func inspect(path string) error {
+	sdb, err := sql.Open("sqlite", dsn(path, "ro", "busy_timeout(20000)"))
+	if err != nil {
+		return fmt.Errorf("store: open %s: %w", path, err)
+	}
+	defer sdb.Close()
+	h, err := readHeader(context.Background(), sdb)
+	if err != nil {
+		switch sqliteCode(err) & 0xff {
+		case codeNotADB, codeCorrupt:
+			return booking.Errorf(booking.ESTORE, "The file %s is not a kapbook database or is damaged: %s.", path, describe(err))
+		}
+		return (&reader{path: path}).mapErr("open", err)
+	}
+	return h.check(path)
+}
+
+// migrate applies the migrations the database lacks, all in one
+// transaction, and marks the file as kapbook's.
+func (db *DB) migrate(ctx context.Context) error {
+	h, err := readHeader(ctx, db.sql)
+	if err != nil {
+		return db.mapErr("migrate", err)
+	}
+	if err := h.check(db.path); err != nil {
+		return err
+	}
+	if h.appID == applicationID && h.version == int64(len(migrations)) {
+		return nil
+	}
+	return db.write(ctx, func(t *tx) error {
+		// Read again under the write lock: another process may have
+		// migrated meanwhile.
+		h, err := readHeader(ctx, t.conn)
+		if err != nil {
+			return db.mapErr("migrate", err)
+		}
+		if err := h.check(db.path); err != nil {
+			return err
+		}
+		for i := h.version; i < int64(len(migrations)); i++ {
+			if _, err := t.conn.ExecContext(ctx, migrations[i]); err != nil {
+				return db.mapErr(fmt.Sprintf("migration %d", i+1), err)
+			}
+		}
+		// PRAGMA takes no parameters; both values are integers from here.
+		if _, err := t.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+			return db.mapErr("migrate", err)
+		}
+		if _, err := t.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", applicationID)); err != nil {
+			return db.mapErr("migrate", err)
+		}
+		return nil
+	})
+}

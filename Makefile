@@ -7,7 +7,7 @@ DATA_HOME := $(or $(XDG_DATA_HOME),$(HOME)/.local/share)
 DEMO_DB := $(DATA_HOME)/kapbook/demo.db
 
 # Fuzz targets in FUZZ_PKG, each run for FUZZTIME, e.g. FUZZ_TARGETS="FuzzLoadProtocol FuzzLoadClinic".
-FUZZ_TARGETS ?=
+FUZZ_TARGETS ?= FuzzLoadProtocol FuzzLoadClinic
 FUZZ_PKG ?= ./booking
 FUZZTIME ?= 15s
 
@@ -34,8 +34,11 @@ test: deps-test
 	go test -count=1 ./...
 	bash scripts/window-smoke.sh
 
+# The reference planner takes seconds per plan by design, so it runs 3 times.
 bench:
-	go test -run '^$$' -bench . -benchtime 20x ./booking/ ./store/
+	go test -run '^$$' -bench 'BenchmarkPlanSeries$$' -benchtime 20x ./booking/
+	go test -run '^$$' -bench 'BenchmarkPlanSeriesReference' -benchtime 3x ./booking/
+	go test -run '^$$' -bench . -benchtime 20x ./store/
 
 fuzz:
 	@if [ -z "$(FUZZ_TARGETS)" ]; then echo "make fuzz: no FUZZ_TARGETS yet"; fi

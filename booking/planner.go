@@ -436,7 +436,7 @@ func (p *planner) bounds(k int) (lo, hi Date, loT, hiT time.Time, why string) {
 			}
 			if d+Date(pd.gap.Max) < hi {
 				hi = d + Date(pd.gap.Max)
-				why = fmt.Sprintf("within %d days %s", pd.gap.Max, pd.why)
+				why = fmt.Sprintf("within %s %s", count(pd.gap.Max, "days"), pd.why)
 			}
 			continue
 		}
@@ -448,7 +448,7 @@ func (p *planner) bounds(k int) (lo, hi Date, loT, hiT time.Time, why string) {
 			max := a.End.Add(time.Duration(pd.gap.minutes(pd.gap.Max)) * time.Minute)
 			if hiT.IsZero() || max.Before(hiT) {
 				hiT = max
-				why = fmt.Sprintf("within %d %s %s", pd.gap.Max, pd.gap.Unit, pd.why)
+				why = fmt.Sprintf("within %s %s", count(pd.gap.Max, pd.gap.Unit), pd.why)
 			}
 		}
 	}
@@ -1057,10 +1057,10 @@ func (p *planner) brokenRule(k int, t time.Time, fallback string) string {
 		if g.Unit == "days" {
 			ad := DateOf(a.Start.In(p.loc))
 			if int(d-ad) < g.Min {
-				return fmt.Sprintf("at least %d days %s (%s)", g.Min, pd.why, when(a))
+				return fmt.Sprintf("at least %s %s (%s)", count(g.Min, "days"), pd.why, when(a))
 			}
 			if int(d-ad) > g.Max {
-				return fmt.Sprintf("at most %d days %s (%s)", g.Max, pd.why, when(a))
+				return fmt.Sprintf("at most %s %s (%s)", count(g.Max, "days"), pd.why, when(a))
 			}
 			continue
 		}
@@ -1069,10 +1069,10 @@ func (p *planner) brokenRule(k int, t time.Time, fallback string) string {
 			if g.Min == 0 {
 				return fmt.Sprintf("%s ends (%s)", pd.why, a.End.In(p.loc).Format("Mon 2 Jan 15:04"))
 			}
-			return fmt.Sprintf("at least %d %s %s ends", g.Min, g.Unit, pd.why)
+			return fmt.Sprintf("at least %s %s ends", count(g.Min, g.Unit), pd.why)
 		}
 		if g.Max < 1<<30 && gap > g.minutes(g.Max) {
-			return fmt.Sprintf("at most %d %s %s ends", g.Max, g.Unit, pd.why)
+			return fmt.Sprintf("at most %s %s ends", count(g.Max, g.Unit), pd.why)
 		}
 	}
 	for j := k - 1; j >= 0; j-- {
@@ -1087,4 +1087,12 @@ func (p *planner) brokenRule(k int, t time.Time, fallback string) string {
 		return "in the future"
 	}
 	return fallback
+}
+
+// count writes n with its unit, singular for one: "1 day", "3 days".
+func count(n int, unit string) string {
+	if n == 1 {
+		unit = strings.TrimSuffix(unit, "s")
+	}
+	return fmt.Sprintf("%d %s", n, unit)
 }

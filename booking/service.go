@@ -276,6 +276,22 @@ func movable(a *Appointment) error {
 // would break their gaps is refused. It returns the appointments that
 // changed. Returns ENOPLAN with the reason when the time is not possible.
 func (s *Service) Reschedule(ctx context.Context, apptID int64, to time.Time, shiftLater bool) ([]*Appointment, error) {
+	return s.move(ctx, apptID, to, shiftLater, "")
+}
+
+// Override moves an appointment to start at to although that breaks a
+// rule (a gap, working hours, a closure), keeping its staff and room. It
+// never double-books: the people and the room must be free. The broken
+// rule and the reason are recorded in the audit trail. A move that breaks
+// no rule is made as an ordinary reschedule.
+func (s *Service) Override(ctx context.Context, apptID int64, to time.Time, reason string) ([]*Appointment, error) {
+	if err := checkText("Override reason", reason, 500, true); err != nil {
+		return nil, Errorf(EINVALID, "An override needs a reason for the audit trail.")
+	}
+	return s.move(ctx, apptID, to, false, reason)
+}
+
+func (s *Service) move(ctx context.Context, apptID int64, to time.Time, shiftLater bool, override string) ([]*Appointment, error) {
 	var changed []*Appointment
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		sc, err := s.loadSeries(ctx, tx, apptID)
@@ -301,15 +317,19 @@ func (s *Service) Reschedule(ctx context.Context, apptID int64, to time.Time, sh
 		req := sc.request(now, moving)
 		req.Pin = map[int]time.Time{k: to}
 		p, err := PlanSeries(w, req)
+		if err != nil && override != "" && ErrorCode(err) == ENOPLAN {
+			return s.forceMove(ctx, tx, w, sc.appt, to, now, override, ErrorMessage(err), &changed)
+		}
 		if err != nil {
 			return err
 		}
-		for seq, a := range sc.bySeq {
-			n := p.Appts[seq]
-			if !moving(seq) || n == nil {
+		loc := w.Clinic.Location()
+		for seq := range p.Appts {
+			a, n := sc.bySeq[seq], p.Appts[seq]
+			if a == nil || n == nil || !moving(seq) {
 				continue
 			}
-			before := auditJSON(a)
+			before, was := auditJSON(a), a.Start
 			a.Start, a.End, a.Staff, a.RoomID, a.RoomName, a.Holds = n.Start, n.End, n.Staff, n.RoomID, n.RoomName, n.Holds
 			if before == auditJSON(a) {
 				continue
@@ -319,13 +339,13 @@ func (s *Service) Reschedule(ctx context.Context, apptID int64, to time.Time, sh
 			if err := tx.UpdateAppointment(ctx, a); err != nil {
 				return err
 			}
+			note := a.Label() + ": " + was.In(loc).Format("Mon 2 Jan 15:04") + " → " + a.Start.In(loc).Format("Mon 2 Jan 15:04")
 			if err := tx.AddAudit(ctx, &AuditEntry{At: now, Actor: s.Actor, Action: "reschedule", PatientID: a.PatientID,
-				SeriesID: a.SeriesID, AppointmentID: a.ID, Before: before, After: auditJSON(a)}); err != nil {
+				SeriesID: a.SeriesID, AppointmentID: a.ID, Before: before, After: auditJSON(a), Note: note}); err != nil {
 				return err
 			}
 			changed = append(changed, a)
 		}
-		slices.SortFunc(changed, func(x, y *Appointment) int { return x.Start.Compare(y.Start) })
 		return nil
 	})
 	return changed, err
@@ -569,4 +589,33 @@ func (s *Service) SetConsent(ctx context.Context, patientID int64, kind string, 
 		return tx.AddAudit(ctx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "consent", PatientID: p.ID, Before: before, After: auditJSON(p.Consents), Note: kind})
 	})
 	return out, err
+}
+
+// forceMove moves a to start at to with its own staff and room, which must
+// be free, and records the override.
+func (s *Service) forceMove(ctx context.Context, tx Tx, w World, a *Appointment, to, now time.Time, reason, broken string, changed *[]*Appointment) error {
+	b := *a
+	b.End = to.Add(a.End.Sub(a.Start))
+	b.Start = to
+	for _, bl := range b.Blocks() {
+		if busy, _ := w.Busy.Busy(bl.Resource, bl.Start, bl.End); busy {
+			name := b.RoomName
+			for _, st := range b.Staff {
+				if !bl.Resource.Room && st.StaffID == bl.Resource.ID {
+					name = st.Name
+				}
+			}
+			return Errorf(ECONFLICT, "Even with an override, %s is already booked at %s; nobody is ever booked twice.", name, to.In(w.Clinic.Location()).Format("Mon 2 Jan 2006 15:04"))
+		}
+	}
+	before := auditJSON(a)
+	a.Start, a.End = b.Start, b.End
+	a.Sequence++
+	a.Updated = now
+	if err := tx.UpdateAppointment(ctx, a); err != nil {
+		return err
+	}
+	*changed = append(*changed, a)
+	return tx.AddAudit(ctx, &AuditEntry{At: now, Actor: s.Actor, Action: "override", PatientID: a.PatientID, SeriesID: a.SeriesID,
+		AppointmentID: a.ID, Before: before, After: auditJSON(a), Note: reason + " (rule overridden: " + broken + ")"})
 }

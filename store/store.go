@@ -68,7 +68,7 @@ func DefaultPath() string {
 func Open(path string) (*DB, error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, booking.Errorf(booking.ENOTFOUND, "There is no kapbook database at %s.", path)
+		return nil, booking.Errorf(booking.ENOTFOUND, "There is no kapbook database at %s; create one with kapctl init, or choose another with --db.", path)
 	} else if err != nil {
 		return nil, booking.Errorf(booking.ESTORE, "The database %s cannot be opened: %s.", path, describe(err))
 	} else if fi.IsDir() {

@@ -563,8 +563,12 @@ func (a *app) reschedule(ctx context.Context, args []string) error {
 	to := fs.String("to", "", "")
 	suggest := fs.Bool("suggest", false, "")
 	shift := fs.Bool("shift-later", false, "")
+	override := fs.String("override", "", "")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if *override != "" && (*shift || *suggest) {
+		return usagef("--override moves one appointment to --to TIME; it cannot be combined with --shift-later or --suggest")
 	}
 	if *appt == "" || (*to == "") == !*suggest {
 		return usagef("reschedule needs --appointment ID and either --to TIME or --suggest")
@@ -595,7 +599,12 @@ func (a *app) reschedule(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	changed, err := a.svc.Reschedule(ctx, aid, t, *shift)
+	var changed []*booking.Appointment
+	if *override != "" {
+		changed, err = a.svc.Override(ctx, aid, t, *override)
+	} else {
+		changed, err = a.svc.Reschedule(ctx, aid, t, *shift)
+	}
 	if err != nil {
 		return err
 	}

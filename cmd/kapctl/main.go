@@ -34,14 +34,15 @@ Commands:
   patient consent ID KIND [--date D | --withdraw]   KIND: detailed-email, no-email, screening-cleared, rems-enrolled
   book --patient ID --protocol ID [--from D] [--therapist ID] [--step STEP] [--video] [--skip-optional] [--dry-run]
   agenda --from D --to D [--staff ID | --room ID | --patient ID]
-  reschedule --appointment ID (--to RFC3339 | --suggest) [--shift-later]
+  reschedule --appointment ID (--to TIME | --suggest) [--shift-later]
+  reschedule --appointment ID --to TIME --override REASON   break a gap or hours rule, recorded in the audit
   cancel (--appointment ID | --series ID) [--reason TEXT]
   status --appointment ID arrived|completed|no-show
   escort --appointment ID --name N --phone P
   audit [--patient ID]
 
 Global flags:
-  --db FILE       the database (default: ` + "$XDG_DATA_HOME/kapbook/kapbook.db" + `)
+  --db FILE       the database (default: $KAPBOOK_DB, else ` + "$XDG_DATA_HOME/kapbook/kapbook.db" + `)
   --now TIME      pretend it is TIME (RFC 3339); also KAPBOOK_NOW
   --json          machine-readable output; times are RFC 3339 in the clinic's offset
   --as NAME       who is acting, for the audit trail (default: the OS user)
@@ -85,7 +86,11 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	a := &app{out: stdout}
 	fs := flag.NewFlagSet("kapctl", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&a.dbPath, "db", store.DefaultPath(), "")
+	dbDefault := os.Getenv("KAPBOOK_DB")
+	if dbDefault == "" {
+		dbDefault = store.DefaultPath()
+	}
+	fs.StringVar(&a.dbPath, "db", dbDefault, "")
 	nowFlag := fs.String("now", os.Getenv("KAPBOOK_NOW"), "")
 	fs.BoolVar(&a.json, "json", false, "")
 	fs.StringVar(&a.actor, "as", "", "")
@@ -121,7 +126,11 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		a.db.Close()
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "kapctl: "+oneLine(message(err)))
+		msg := message(err)
+		if booking.ErrorCode(err) == booking.EINTERNAL && os.Getenv("KAPBOOK_DEBUG") != "" {
+			msg += " (" + err.Error() + ")" // for developers; may name stored values
+		}
+		fmt.Fprintln(stderr, "kapctl: "+oneLine(msg))
 		return exitCode(err)
 	}
 	return exitOK

@@ -81,11 +81,11 @@ func TestAcceptance_TenPatients(t *testing.T) {
 
 // The checker's own view of the stored data.
 type chkAppt struct {
-	id, series, room  int64
-	kind, step        string
-	start, end        time.Time
-	staff             []int64
-	roles             []string
+	id, series, room int64
+	kind, step       string
+	start, end       time.Time
+	staff            []int64
+	roles            []string
 }
 
 type chkSeries struct {

@@ -25,8 +25,8 @@ run: deps-build
 	go build -o bin/kapbook .
 	@if [ ! -e "$(DEMO_DB)" ]; then \
 	  mkdir -p "$$(dirname "$(DEMO_DB)")" && \
-	  echo "go run ./cmd/kapctl --db \"$(DEMO_DB)\" init --demo" && \
-	  go run ./cmd/kapctl --db "$(DEMO_DB)" init --demo; fi
+	  echo "go run ./cmd/kapctl --db \"$(DEMO_DB)\" init --demo --with-patients 6" && \
+	  go run ./cmd/kapctl --db "$(DEMO_DB)" init --demo --with-patients 6; fi
 	bin/kapbook --db "$(DEMO_DB)"
 
 test: deps-test

@@ -1,10 +1,11 @@
 // Command kapbook is the desktop app for scheduling clinics.
 //
-// For now it only opens a window naming its database; the scheduling
-// screens arrive with the desktop UI. main stays wiring only.
+// For now it shows a read-only agenda of the next two weeks; the
+// scheduling screens arrive with the desktop UI. main stays wiring only.
 package main
 
 import (
+	"context"
 	_ "embed"
 	"errors"
 	"flag"
@@ -17,8 +18,10 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/widget"
+
+	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/store"
+	"github.com/kapbook/kapbook/ui"
 )
 
 //go:embed Icon.png
@@ -68,11 +71,8 @@ func run(args []string) error {
 	a := app.NewWithID("app.kapbook.desktop")
 	a.SetIcon(fyne.NewStaticResource("Icon.png", iconPNG))
 	w := a.NewWindow("kapbook")
-	title := widget.NewLabelWithStyle("kapbook — "+*db, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	note := widget.NewLabel("The scheduling screens arrive with the desktop UI issue; use kapctl meanwhile.")
-	note.Wrapping = fyne.TextWrapWord
-	w.SetContent(container.NewVBox(title, note))
-	w.Resize(fyne.NewSize(640, 400))
+	w.SetContent(screen(*db))
+	w.Resize(fyne.NewSize(960, 600))
 
 	if *quitAfter > 0 {
 		a.Lifecycle().SetOnStarted(func() {
@@ -102,4 +102,45 @@ func needsX11() bool {
 		return true
 	}
 	return false
+}
+
+// screen opens the database read-only for this preview and builds the
+// agenda of the next 14 days, or a screen saying why it cannot.
+func screen(path string) fyne.CanvasObject {
+	db, err := store.Open(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kapbook:", booking.ErrorMessage(err))
+		return ui.Problem(path, err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	d, err := agendaData(ctx, db)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kapbook:", booking.ErrorMessage(err))
+		return ui.Problem(path, err)
+	}
+	return ui.NewAgenda(d).Content()
+}
+
+func agendaData(ctx context.Context, db *store.DB) (ui.AgendaData, error) {
+	c, err := db.Clinic(ctx)
+	if err != nil {
+		return ui.AgendaData{}, err
+	}
+	loc := c.Location()
+	today := booking.DateOf(time.Now().In(loc))
+	d := ui.AgendaData{Clinic: c, From: today.At(0, loc), To: (today + 14).At(0, loc), PatientNames: map[int64]string{}}
+	if d.Appointments, err = db.Appointments(ctx, booking.AppointmentFilter{From: d.From, To: d.To, ActiveOnly: true}); err != nil {
+		return d, err
+	}
+	for _, a := range d.Appointments {
+		if _, ok := d.PatientNames[a.PatientID]; !ok {
+			p, err := db.Patient(ctx, a.PatientID)
+			if err != nil {
+				return d, err
+			}
+			d.PatientNames[a.PatientID] = p.Name
+		}
+	}
+	return d, nil
 }

@@ -17,17 +17,19 @@ for tool in xvfb-run /usr/bin/import /usr/bin/convert; do
 done
 
 go build -o bin/kapbook .   # before the XDG dirs move, so Go's build cache is reused
+CGO_ENABLED=0 go build -o bin/kapctl ./cmd/kapctl
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/config" "$tmp/cache" "$tmp/data"
+bin/kapctl --db "$tmp/demo.db" init --demo --with-patients 6 >/dev/null
 
 # Inside Xvfb: start the app, screenshot every half second until the screen
 # holds more than the 2 colours of an empty root window, then wait for it to quit.
 xvfb-run -a -s '-screen 0 1280x800x24' bash -c '
   tmp=$1
   XDG_CONFIG_HOME=$tmp/config XDG_CACHE_HOME=$tmp/cache XDG_DATA_HOME=$tmp/data \
-    timeout 60 bin/kapbook --quit-after 5s >"$tmp/app.log" 2>&1 &
+    timeout 60 bin/kapbook --db "$tmp/demo.db" --quit-after 5s >"$tmp/app.log" 2>&1 &
   pid=$!
   for _ in $(seq 20); do
     sleep 0.5

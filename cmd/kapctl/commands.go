@@ -128,8 +128,12 @@ func (a *app) initDB(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("init", flag.ContinueOnError)
 	demo := fs.Bool("demo", false, "")
 	from := fs.String("clinic", "", "")
+	samples := fs.Int("with-patients", 0, "")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if *samples < 0 || *samples > len(samplePatients) || (*samples > 0 && !*demo) {
+		return usagef("--with-patients takes 1 to %d, with --demo", len(samplePatients))
 	}
 	data := resources.DemoClinic
 	if *from != "" {
@@ -150,20 +154,84 @@ func (a *app) initDB(ctx context.Context, args []string) error {
 		return err
 	}
 	db, err := store.Create(a.dbPath)
+	created := err == nil
+	if booking.ErrorCode(err) == booking.EINVALID {
+		// The file exists. Finish it if it is a kapbook database left
+		// without a clinic (an empty file, or an init cut short), which
+		// every other command sends here; Open refuses any other file
+		// unchanged, and InitClinic one that has a clinic.
+		db, err = store.Open(a.dbPath)
+	}
 	if err != nil {
 		return err
 	}
 	a.db = db
 	if err := booking.InitClinic(ctx, db, f, ps, a.actor, a.now); err != nil {
+		if !created {
+			if booking.ErrorCode(err) == booking.ECONFLICT {
+				return booking.Errorf(booking.ECONFLICT, "The database %s already has a clinic; kapbook will not overwrite it.", a.dbPath)
+			}
+			return err
+		}
 		db.Close()
 		a.db = nil
 		os.Remove(a.dbPath)
 		return err
 	}
-	return a.print(map[string]any{"database": a.dbPath, "clinic": f.Clinic.Name, "staff": len(f.Staff), "rooms": len(f.Rooms), "protocols": len(ps)},
+	booked, err := a.bookSamples(ctx, *samples)
+	if err != nil {
+		db.Close()
+		a.db = nil
+		os.Remove(a.dbPath)
+		return err
+	}
+	return a.print(map[string]any{"database": a.dbPath, "clinic": f.Clinic.Name, "staff": len(f.Staff), "rooms": len(f.Rooms), "protocols": len(ps), "patients": *samples, "appointments": booked},
 		func(w *tw) {
 			w.line("Created %s with %s: %d staff, %d rooms, %d protocols.", a.dbPath, f.Clinic.Name, len(f.Staff), len(f.Rooms), len(ps))
+			if *samples > 0 {
+				w.line("Added %d fictional patients with %d booked appointments.", *samples, booked)
+			}
 		})
+}
+
+// samplePatients are fictional demo patients and the protocol each is booked on.
+var samplePatients = []struct{ name, email, protocol string }{
+	{"Avery Quinn", "avery.quinn@example.org", "kap-standard"},
+	{"Blake Morgan", "blake.morgan@example.org", "kap-iv"},
+	{"Casey Rivera", "casey.rivera@example.org", "kap-standard"},
+	{"Devon Brooks", "devon.brooks@example.org", "esketamine-induction"},
+	{"Emery Patel", "emery.patel@example.org", "kap-standard"},
+	{"Finley Chen", "finley.chen@example.org", "kap-iv"},
+	{"Gray Okoro", "gray.okoro@example.org", "kap-standard"},
+	{"Harper Lund", "harper.lund@example.org", "kap-standard"},
+}
+
+// bookSamples adds n demo patients and books each one's series from tomorrow.
+func (a *app) bookSamples(ctx context.Context, n int) (int, error) {
+	a.svc = &booking.Service{Store: a.db, Now: func() time.Time { return a.now }, Actor: a.actor}
+	c, err := a.db.Clinic(ctx)
+	if err != nil {
+		return 0, err
+	}
+	from := booking.DateOf(a.now.In(c.Location())) + 1
+	booked := 0
+	for _, sp := range samplePatients[:n] {
+		p := &booking.Patient{Name: sp.name, Email: sp.email}
+		if err := a.svc.AddPatient(ctx, p); err != nil {
+			return booked, err
+		}
+		if sp.protocol == "esketamine-induction" {
+			if _, err := a.svc.SetConsent(ctx, p.ID, "rems-enrolled", &from); err != nil {
+				return booked, err
+			}
+		}
+		s, err := a.svc.BookSeries(ctx, booking.BookRequest{PatientID: p.ID, ProtocolID: sp.protocol, From: from})
+		if err != nil {
+			return booked, err
+		}
+		booked += len(s.Appts)
+	}
+	return booked, nil
 }
 
 func (a *app) staffList(ctx context.Context, args []string) error {

@@ -16,6 +16,8 @@ import (
 	"os/user"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/store"
@@ -26,7 +28,9 @@ const usage = `kapctl: book and manage a kapbook clinic from the shell.
 Usage: kapctl [--db FILE] [--now RFC3339] [--json] [--as NAME] COMMAND [flags]
 
 Commands:
-  init [--demo]                       create a new database (--demo: the demo clinic)
+  init (--demo [--with-patients N] | --clinic FILE.json)
+                                      create a new database: the demo clinic (with N fictional
+                                      patients booked from tomorrow), or a clinic from a file
   staff list | room list
   protocol list | protocol show ID | protocol add FILE.json
   patient add --name N --email E [--phone P] [--weekdays mon,wed] [--times morning] [--earliest D]
@@ -72,6 +76,7 @@ type app struct {
 	db     *store.DB
 	svc    *booking.Service
 	clinic *booking.Clinic
+	names  map[int64]string // patient names, for tables
 }
 
 // run executes kapctl with args and returns the exit status. Errors are
@@ -99,7 +104,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 			fmt.Fprint(stdout, usage)
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "kapctl: %s (see kapctl help)\n", err)
+		fmt.Fprintf(stderr, "kapctl: %s (see kapctl help)\n", oneLine(err.Error()))
 		return exitUsage
 	}
 	if fs.NArg() == 0 || fs.Arg(0) == "help" {
@@ -118,8 +123,11 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		}
 		a.now = t
 	}
-	if a.actor == "" {
+	if a.actor = strings.TrimSpace(a.actor); a.actor == "" {
 		a.actor = osUser()
+	} else if !plainName(a.actor) {
+		fmt.Fprintln(stderr, "kapctl: --as must be a plain name of at most 100 characters, without control characters (see kapctl help)")
+		return exitUsage
 	}
 	err := a.dispatch(context.Background(), fs.Arg(0), fs.Args()[1:])
 	if a.db != nil {
@@ -169,8 +177,27 @@ func exitCode(err error) int {
 	return exitInternal
 }
 
+// oneLine folds a message onto one line and replaces the control
+// characters left in it (an escape sequence in a file name or an unknown
+// flag), so the message cannot garble the terminal.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+	s = strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+	return strings.Map(func(r rune) rune {
+		if unsafeRune(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r)
+}
+
+// plainName reports whether s can stand in the audit trail as who acted:
+// valid text of at most 100 characters without control characters.
+func plainName(s string) bool {
+	return utf8.ValidString(s) && utf8.RuneCountInString(s) <= 100 && strings.IndexFunc(s, unsafeRune) < 0
 }
 
 func osUser() string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -88,7 +89,7 @@ func (a *app) apptJSON(list []*booking.Appointment) []apptOut {
 
 func (a *app) apptTable(w *tw, list []*booking.Appointment) {
 	loc := a.clinic.Location()
-	w.row("ID", "WHEN", "WHAT", "STAFF", "ROOM", "STATUS")
+	w.row("ID", "WHEN", "WHAT", "PATIENT", "STAFF", "ROOM", "STATUS")
 	for _, x := range list {
 		var staff []string
 		for _, s := range x.Staff {
@@ -102,7 +103,7 @@ func (a *app) apptTable(w *tw, list []*booking.Appointment) {
 		if x.NeedsEscort() && x.Escort == nil && x.Status == booking.Booked {
 			st += " (no escort yet)"
 		}
-		w.row(orDash(x.ID), x.Start.In(loc).Format("Mon 2006-01-02 15:04")+"–"+x.End.In(loc).Format("15:04 MST"), x.Label(), strings.Join(staff, ", "), room, st)
+		w.row(orDash(x.ID), x.Start.In(loc).Format("Mon 2006-01-02 15:04")+"–"+x.End.In(loc).Format("15:04 MST"), x.Label(), a.patientName(x.PatientID), strings.Join(staff, ", "), room, st)
 	}
 }
 
@@ -211,4 +212,20 @@ func consentText(c booking.Consents) string {
 		return "none recorded"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// patientName returns a patient's name for staff-facing tables.
+func (a *app) patientName(id int64) string {
+	if n, ok := a.names[id]; ok {
+		return n
+	}
+	n := fmt.Sprintf("patient %d", id)
+	if p, err := a.db.Patient(context.Background(), id); err == nil {
+		n = p.Name
+	}
+	if a.names == nil {
+		a.names = map[int64]string{}
+	}
+	a.names[id] = n
+	return n
 }

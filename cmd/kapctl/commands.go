@@ -40,7 +40,11 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 func id(what, s string) (int64, error) {
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil || n <= 0 {
-		return 0, booking.Errorf(booking.EINVALID, "%q is not a %s id; ids are whole numbers such as 12.", clip(s), what)
+		article := "a"
+		if strings.ContainsRune("aeiou", rune(what[0])) {
+			article = "an"
+		}
+		return 0, booking.Errorf(booking.EINVALID, "%q is not %s %s id; ids are whole numbers such as 12.", clip(s), article, what)
 	}
 	return n, nil
 }

@@ -69,10 +69,10 @@ func synthHistory(w booking.World, n, perDay int, last booking.Date, seed uint64
 			end := start.Add(time.Duration(60+60*r.IntN(3)) * time.Minute)
 			id := int64(made + 1)
 			room := w.Rooms[r.IntN(len(w.Rooms))].ID
-			h.blocks = append(h.blocks, booking.Block{Resource: booking.Resource{Room: true, ID: room}, Start: start.Unix(), End: end.Unix() + 1800, AppointmentID: id})
+			h.blocks = append(h.blocks, booking.Block{Resource: booking.Resource{Kind: booking.RoomResource, ID: room}, Start: start.Unix(), End: end.Unix() + 1800, AppointmentID: id})
 			for k := 0; k < 1+r.IntN(2); k++ {
 				st := w.Staff[r.IntN(len(w.Staff))].ID
-				h.blocks = append(h.blocks, booking.Block{Resource: booking.Resource{ID: st}, Start: start.Unix(), End: end.Unix(), AppointmentID: id})
+				h.blocks = append(h.blocks, booking.Block{Resource: booking.Resource{Kind: booking.StaffResource, ID: st}, Start: start.Unix(), End: end.Unix(), AppointmentID: id})
 			}
 			made++
 		}

@@ -30,7 +30,7 @@ func NewIndex(blocks []Block, staff []*Staff) *Index {
 		per[b.Resource] = append(per[b.Resource], span{b.Start, b.End})
 	}
 	for _, s := range staff {
-		r := Resource{false, s.ID}
+		r := Resource{StaffResource, s.ID}
 		for _, iv := range s.TimeOff {
 			per[r] = append(per[r], span{iv.Start.Unix(), iv.End.Unix()})
 		}
@@ -87,7 +87,7 @@ func NewScan(blocks []Block, staff []*Staff) *Scan {
 	all := append([]Block(nil), blocks...)
 	for _, s := range staff {
 		for _, iv := range append(append([]Interval(nil), s.TimeOff...), s.Busy...) {
-			all = append(all, Block{Resource{false, s.ID}, iv.Start.Unix(), iv.End.Unix(), 0})
+			all = append(all, Block{Resource{StaffResource, s.ID}, iv.Start.Unix(), iv.End.Unix(), 0})
 		}
 	}
 	return &Scan{all}

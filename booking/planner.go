@@ -45,6 +45,8 @@ type PlanRequest struct {
 	Keep map[int]*Appointment
 	Pin  map[int]time.Time
 	Omit map[int]bool
+	// PreferRoom keeps a place in the room it had, when free.
+	PreferRoom map[int]int64
 }
 
 // instance is one appointment to place, with its constraints to earlier ones.
@@ -198,6 +200,7 @@ type whyFailed struct {
 	noHours       int // the slot is outside opening hours or the latest end
 	noTherapist   int
 	therapistOff  int // of which outside their working hours
+	patientBusy   int // the patient has another appointment then
 	noStaff       int
 	noRoom        int
 	noRoomVideo   bool
@@ -622,13 +625,19 @@ func (p *planner) assign(k int, start, end time.Time, record bool) ([]*Appointme
 		hb, ha = max(hb, n.HoldBefore), max(ha, n.HoldAfter)
 	}
 	s, e := start.Unix(), end.Unix()
+	if busy, until := p.w.Busy.Busy(Resource{PatientResource, p.req.Patient.ID}, s, e); busy && p.req.Patient.ID != 0 {
+		if record {
+			p.why.patientBusy++
+		}
+		return nil, until
+	}
 	wd := DateOf(start).Weekday()
 	cs, ce := ClockOf(start), ClockOf(start)+Clock(st.Minutes)
 	free := func(m *Staff) (bool, int64) {
 		if !m.Hours.Contains(wd, cs, ce) {
 			return false, 0
 		}
-		busy, until := p.w.Busy.Busy(Resource{false, m.ID}, s-int64(hb)*60, e+int64(ha)*60)
+		busy, until := p.w.Busy.Busy(Resource{StaffResource, m.ID}, s-int64(hb)*60, e+int64(ha)*60)
 		if busy {
 			return false, until + int64(hb)*60
 		}
@@ -758,8 +767,8 @@ func (p *planner) room(k int, s, e int64) (room *Room, video, ok bool) {
 	if need.Video == "only" {
 		return nil, true, true
 	}
-	var prev int64
-	for j := k - 1; j >= 0; j-- {
+	prev := p.req.PreferRoom[k]
+	for j := k - 1; j >= 0 && prev == 0; j-- {
 		if a := p.placed[j]; a != nil && a.Kind == p.insts[k].step.Kind && a.RoomID != 0 {
 			prev = a.RoomID
 			break
@@ -770,7 +779,7 @@ func (p *planner) room(k int, s, e int64) (room *Room, video, ok bool) {
 		if !roomFits(r, need) {
 			continue
 		}
-		if busy, _ := p.w.Busy.Busy(Resource{true, r.ID}, s-int64(need.HoldBefore)*60, e+int64(need.HoldAfter)*60); busy {
+		if busy, _ := p.w.Busy.Busy(Resource{RoomResource, r.ID}, s-int64(need.HoldBefore)*60, e+int64(need.HoldAfter)*60); busy {
 			continue
 		}
 		if r.ID == prev {
@@ -908,6 +917,8 @@ func (p *planner) explain() error {
 		reason = fmt.Sprintf("no %s free%s %s", w.staffNeed, with, w.bound)
 	case w.noTherapist > 0 && w.therapistName == "any therapist":
 		reason = fmt.Sprintf("no therapist is free %s", w.bound)
+	case w.patientBusy > 0 && w.pinned != "":
+		reason = fmt.Sprintf("the patient already has another appointment %s", w.bound)
 	case w.noTherapist > 0 && w.therapistOff == w.noTherapist && w.pinned != "":
 		reason = fmt.Sprintf("%s does not work %s", w.therapistName, w.bound)
 	case w.noTherapist > 0 && w.pinned != "":

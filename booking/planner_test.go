@@ -96,7 +96,7 @@ func TestPlanSeries_BacktracksWhenNoFollowUpFits(t *testing.T) {
 	var blocks []booking.Block
 	for _, r := range w.Rooms {
 		if r.Kind == booking.RoomConsult {
-			blocks = append(blocks, booking.Block{Resource: booking.Resource{Room: true, ID: r.ID},
+			blocks = append(blocks, booking.Block{Resource: booking.Resource{Kind: booking.RoomResource, ID: r.ID},
 				Start: time.Date(2027, 3, 1, 0, 0, 0, 0, loc).Unix(), End: time.Date(2027, 3, 3, 0, 0, 0, 0, loc).Unix()})
 		}
 	}
@@ -170,7 +170,7 @@ func TestPlanSeries_ExplainsFailure(t *testing.T) {
 	var blocks []booking.Block
 	for _, r := range w.Rooms {
 		if r.Kind == booking.RoomDosing {
-			blocks = append(blocks, booking.Block{Resource: booking.Resource{Room: true, ID: r.ID},
+			blocks = append(blocks, booking.Block{Resource: booking.Resource{Kind: booking.RoomResource, ID: r.ID},
 				Start: time.Date(2027, 3, 1, 0, 0, 0, 0, loc).Unix(), End: time.Date(2027, 7, 1, 0, 0, 0, 0, loc).Unix()})
 		}
 	}

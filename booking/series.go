@@ -113,13 +113,16 @@ func (a *Appointment) Blocks() []Block {
 	if !a.Status.Active() {
 		return nil
 	}
-	out := make([]Block, 0, len(a.Staff)+1)
+	out := make([]Block, 0, len(a.Staff)+2)
 	s, e := a.Start.Unix(), a.End.Unix()
 	for _, st := range a.Staff {
-		out = append(out, Block{Resource{false, st.StaffID}, s - int64(a.Holds.StaffBefore)*60, e + int64(a.Holds.StaffAfter)*60, a.ID})
+		out = append(out, Block{Resource{StaffResource, st.StaffID}, s - int64(a.Holds.StaffBefore)*60, e + int64(a.Holds.StaffAfter)*60, a.ID})
 	}
 	if a.RoomID != 0 {
-		out = append(out, Block{Resource{true, a.RoomID}, s - int64(a.Holds.RoomBefore)*60, e + int64(a.Holds.RoomAfter)*60, a.ID})
+		out = append(out, Block{Resource{RoomResource, a.RoomID}, s - int64(a.Holds.RoomBefore)*60, e + int64(a.Holds.RoomAfter)*60, a.ID})
+	}
+	if a.PatientID != 0 {
+		out = append(out, Block{Resource{PatientResource, a.PatientID}, s, e, a.ID})
 	}
 	return out
 }
@@ -136,9 +139,20 @@ func (a *Appointment) HasStaff(id int64) bool {
 
 // Resource is a person or a room that can be booked.
 type Resource struct {
-	Room bool  // false: staff
-	ID   int64 // staff or room id
+	Kind ResourceKind
+	ID   int64 // staff, room or patient id
 }
+
+// ResourceKind says what a Resource is.
+type ResourceKind string
+
+// Resource kinds. A patient is a resource too: nobody is in two
+// appointments at once.
+const (
+	StaffResource   ResourceKind = "staff"
+	RoomResource    ResourceKind = "room"
+	PatientResource ResourceKind = "patient"
+)
 
 // Block is an interval during which a resource is taken, in Unix seconds.
 type Block struct {

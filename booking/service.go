@@ -137,7 +137,7 @@ func (s *Service) BookSeries(ctx context.Context, req BookRequest) (*Series, err
 		if err := tx.CreateSeries(ctx, out); err != nil {
 			return err
 		}
-		return tx.AddAudit(ctx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "book", PatientID: out.PatientID,
+		return appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "book", PatientID: out.PatientID,
 			SeriesID: out.ID, After: auditJSON(out.Appts), Note: fmt.Sprintf("%s, %d appointments", out.ProtocolID, len(out.Appts))})
 	})
 	if err != nil {
@@ -191,7 +191,7 @@ func (s *Service) loadSeries(ctx context.Context, r Reader, apptID int64) (*seri
 func (sc *seriesContext) request(now time.Time, move func(seq int) bool) PlanRequest {
 	req := PlanRequest{Patient: sc.patient, Protocol: sc.protocol, From: sc.series.From, Now: now,
 		TherapistID: sc.series.TherapistID, AllowVideo: sc.appt.Video(),
-		Keep: map[int]*Appointment{}, Omit: map[int]bool{}}
+		Keep: map[int]*Appointment{}, Omit: map[int]bool{}, PreferRoom: map[int]int64{}}
 	for _, in := range Instances(sc.protocol, false) {
 		a := sc.bySeq[in.Seq]
 		switch {
@@ -199,6 +199,8 @@ func (sc *seriesContext) request(now time.Time, move func(seq int) bool) PlanReq
 			req.Omit[in.Seq] = true
 		case !move(in.Seq):
 			req.Keep[in.Seq] = a
+		default:
+			req.PreferRoom[in.Seq] = a.RoomID
 		}
 	}
 	return req
@@ -238,9 +240,13 @@ func (s *Service) Suggest(ctx context.Context, apptID int64, limit int) (*Sugges
 	out := &Suggestions{Alternatives: alts}
 	if len(alts) == 0 {
 		req := sc.request(s.now(), func(seq int) bool { return seq >= k })
+		// Only a plan that moves something is a proposal; list what moves.
 		if p, err := PlanSeries(w, req); err == nil {
-			out.Shift = p.Appts[k:]
-			out.Shift = slices.DeleteFunc(out.Shift, func(a *Appointment) bool { return a == nil })
+			for seq, a := range p.Appts {
+				if cur := sc.bySeq[seq]; seq >= k && a != nil && cur != nil && !a.Start.Equal(cur.Start) {
+					out.Shift = append(out.Shift, a)
+				}
+			}
 		}
 	}
 	return out, nil
@@ -340,7 +346,7 @@ func (s *Service) move(ctx context.Context, apptID int64, to time.Time, shiftLat
 				return err
 			}
 			note := a.Label() + ": " + was.In(loc).Format("Mon 2 Jan 15:04") + " → " + a.Start.In(loc).Format("Mon 2 Jan 15:04")
-			if err := tx.AddAudit(ctx, &AuditEntry{At: now, Actor: s.Actor, Action: "reschedule", PatientID: a.PatientID,
+			if err := appendAudit(ctx, tx, &AuditEntry{At: now, Actor: s.Actor, Action: "reschedule", PatientID: a.PatientID,
 				SeriesID: a.SeriesID, AppointmentID: a.ID, Before: before, After: auditJSON(a), Note: note}); err != nil {
 				return err
 			}
@@ -402,7 +408,7 @@ func (s *Service) Cancel(ctx context.Context, apptID, seriesID int64, reason str
 			if err := tx.UpdateAppointment(ctx, a); err != nil {
 				return err
 			}
-			if err := tx.AddAudit(ctx, &AuditEntry{At: now, Actor: s.Actor, Action: "cancel", PatientID: a.PatientID,
+			if err := appendAudit(ctx, tx, &AuditEntry{At: now, Actor: s.Actor, Action: "cancel", PatientID: a.PatientID,
 				SeriesID: a.SeriesID, AppointmentID: a.ID, Before: before, After: auditJSON(a), Note: reason}); err != nil {
 				return err
 			}
@@ -450,7 +456,7 @@ func (s *Service) SetStatus(ctx context.Context, apptID int64, st Status) (*Appo
 			return err
 		}
 		out = a
-		return tx.AddAudit(ctx, &AuditEntry{At: now, Actor: s.Actor, Action: "status", PatientID: a.PatientID,
+		return appendAudit(ctx, tx, &AuditEntry{At: now, Actor: s.Actor, Action: "status", PatientID: a.PatientID,
 			SeriesID: a.SeriesID, AppointmentID: a.ID, Before: before, After: auditJSON(a), Note: string(st)})
 	})
 	return out, err
@@ -477,7 +483,7 @@ func (s *Service) SetEscort(ctx context.Context, apptID int64, e Escort) (*Appoi
 			return err
 		}
 		out = a
-		return tx.AddAudit(ctx, &AuditEntry{At: a.Updated, Actor: s.Actor, Action: "escort", PatientID: a.PatientID,
+		return appendAudit(ctx, tx, &AuditEntry{At: a.Updated, Actor: s.Actor, Action: "escort", PatientID: a.PatientID,
 			SeriesID: a.SeriesID, AppointmentID: a.ID, Before: before, After: auditJSON(a)})
 	})
 	return out, err
@@ -498,8 +504,17 @@ func (s *Service) AddPatient(ctx context.Context, p *Patient) error {
 		if err := tx.SavePatient(ctx, p); err != nil {
 			return err
 		}
-		return tx.AddAudit(ctx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "patient-add", PatientID: p.ID})
+		return appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "patient-add", PatientID: p.ID})
 	})
+}
+
+// appendAudit appends an entry to the audit trail, refusing an actor name that
+// could not be shown safely.
+func appendAudit(ctx context.Context, tx Tx, e *AuditEntry) error {
+	if err := checkText("The name of who is acting", e.Actor, 100, true); err != nil {
+		return err
+	}
+	return tx.AddAudit(ctx, e)
 }
 
 // auditJSON renders a value for the audit trail's before and after.
@@ -538,7 +553,7 @@ func InitClinic(ctx context.Context, st Store, f *ClinicFile, protocols []*Proto
 				return err
 			}
 		}
-		return tx.AddAudit(ctx, &AuditEntry{At: now, Actor: actor, Action: "init", Note: f.Clinic.Name})
+		return appendAudit(ctx, tx, &AuditEntry{At: now, Actor: actor, Action: "init", Note: f.Clinic.Name})
 	})
 }
 
@@ -556,7 +571,7 @@ func (s *Service) SaveProtocol(ctx context.Context, p *Protocol) error {
 		if err := tx.SaveProtocol(ctx, p); err != nil {
 			return err
 		}
-		return tx.AddAudit(ctx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "protocol", Before: before, After: auditJSON(p), Note: p.ID})
+		return appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "protocol", Before: before, After: auditJSON(p), Note: p.ID})
 	})
 }
 
@@ -586,7 +601,7 @@ func (s *Service) SetConsent(ctx context.Context, patientID int64, kind string, 
 			return err
 		}
 		out = p
-		return tx.AddAudit(ctx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "consent", PatientID: p.ID, Before: before, After: auditJSON(p.Consents), Note: kind})
+		return appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "consent", PatientID: p.ID, Before: before, After: auditJSON(p.Consents), Note: kind})
 	})
 	return out, err
 }
@@ -601,7 +616,7 @@ func (s *Service) forceMove(ctx context.Context, tx Tx, w World, a *Appointment,
 		if busy, _ := w.Busy.Busy(bl.Resource, bl.Start, bl.End); busy {
 			name := b.RoomName
 			for _, st := range b.Staff {
-				if !bl.Resource.Room && st.StaffID == bl.Resource.ID {
+				if bl.Resource.Kind == StaffResource && st.StaffID == bl.Resource.ID {
 					name = st.Name
 				}
 			}
@@ -616,6 +631,6 @@ func (s *Service) forceMove(ctx context.Context, tx Tx, w World, a *Appointment,
 		return err
 	}
 	*changed = append(*changed, a)
-	return tx.AddAudit(ctx, &AuditEntry{At: now, Actor: s.Actor, Action: "override", PatientID: a.PatientID, SeriesID: a.SeriesID,
+	return appendAudit(ctx, tx, &AuditEntry{At: now, Actor: s.Actor, Action: "override", PatientID: a.PatientID, SeriesID: a.SeriesID,
 		AppointmentID: a.ID, Before: before, After: auditJSON(a), Note: reason + " (rule overridden: " + broken + ")"})
 }

@@ -429,7 +429,7 @@ func (r *reader) Blocks(ctx context.Context, from, to time.Time) ([]booking.Bloc
 		if err := rows.Scan(&kind, &b.Resource.ID, &b.Start, &b.End, &b.AppointmentID); err != nil {
 			return nil, r.mapErr("blocks", err)
 		}
-		b.Resource.Room = kind == "room"
+		b.Resource.Kind = booking.ResourceKind(kind)
 		out = append(out, b)
 	}
 	return out, r.mapErr("blocks", rows.Err())

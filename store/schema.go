@@ -113,7 +113,7 @@ CREATE INDEX appointment_staff_staff ON appointment_staff (staff_id, appointment
 -- through an index.
 CREATE TABLE blocks (
 	appointment_id INTEGER NOT NULL REFERENCES appointments (id),
-	resource_kind  TEXT NOT NULL CHECK (resource_kind IN ('staff', 'room')),
+	resource_kind  TEXT NOT NULL CHECK (resource_kind IN ('staff', 'room', 'patient')),
 	resource_id    INTEGER NOT NULL,
 	start_unix     INTEGER NOT NULL,
 	end_unix       INTEGER NOT NULL,

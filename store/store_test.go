@@ -542,14 +542,14 @@ func TestBlocks(t *testing.T) {
 		var want []booking.Block
 		want = append(want, a1.Blocks()...)
 		want = append(want, a2.Blocks()...)
-		if len(got) != 6 || !sameBlocks(got, want) {
+		if len(got) != 8 || !sameBlocks(got, want) { // per appointment: 2 staff, the room, the patient
 			t.Fatalf("blocks=%+v, want %+v", got, want)
 		}
 	})
 	t.Run("Holds", func(t *testing.T) {
 		// a1 ends 12:00; its room stays taken until 12:30.
 		got := blocks(f.at(2, 12, 15), f.at(2, 12, 20))
-		if len(got) != 1 || !got[0].Resource.Room || got[0].AppointmentID != a1.ID || got[0].End != f.at(2, 12, 30).Unix() {
+		if len(got) != 1 || got[0].Resource.Kind != booking.RoomResource || got[0].AppointmentID != a1.ID || got[0].End != f.at(2, 12, 30).Unix() {
 			t.Fatalf("blocks=%+v, want a1's room turnover", got)
 		}
 	})
@@ -567,8 +567,8 @@ func TestBlocks(t *testing.T) {
 		}
 		a2.Status = booking.Booked // reinstated: blocks again
 		MustUpdate(t, db, func(tx booking.Tx) error { return tx.UpdateAppointment(ctx, a2) })
-		if got := blocks(f.at(2, 0, 0), f.at(3, 0, 0)); len(got) != 6 {
-			t.Fatalf("blocks=%d, want 6", len(got))
+		if got := blocks(f.at(2, 0, 0), f.at(3, 0, 0)); len(got) != 8 {
+			t.Fatalf("blocks=%d, want 8", len(got))
 		}
 	})
 	t.Run("Moved", func(t *testing.T) {
@@ -586,8 +586,8 @@ func TestBlocks(t *testing.T) {
 		long := f.dosing(f.at(20, 7, 0))
 		long.End = f.at(20, 17, 0)
 		MustUpdate(t, db, func(tx booking.Tx) error { return tx.CreateAppointment(ctx, long) })
-		if got := blocks(f.at(20, 16, 0), f.at(20, 16, 30)); len(got) != 3 {
-			t.Fatalf("blocks=%+v, want the long appointment's 3", got)
+		if got := blocks(f.at(20, 16, 0), f.at(20, 16, 30)); len(got) != 4 {
+			t.Fatalf("blocks=%+v, want the long appointment's 4", got)
 		}
 	})
 	t.Run("IndexOnly", func(t *testing.T) {

@@ -369,11 +369,7 @@ func (t *tx) writeBlocks(ctx context.Context, id int64, blocks []booking.Block, 
 	}
 	args := make([]any, 0, 5*len(blocks))
 	for _, b := range blocks {
-		kind := "staff"
-		if b.Resource.Room {
-			kind = "room"
-		}
-		args = append(args, id, kind, b.Resource.ID, b.Start, b.End)
+		args = append(args, id, string(b.Resource.Kind), b.Resource.ID, b.Start, b.End)
 	}
 	q := "INSERT INTO blocks (appointment_id, resource_kind, resource_id, start_unix, end_unix) VALUES " + values(len(blocks), 5)
 	_, err := t.q.ExecContext(ctx, q, args...)

@@ -170,24 +170,26 @@ func (a *app) initDB(ctx context.Context, args []string) error {
 		return err
 	}
 	a.db = db
-	if err := booking.InitClinic(ctx, db, f, ps, a.actor, a.now); err != nil {
-		if !created {
-			if booking.ErrorCode(err) == booking.ECONFLICT {
-				return booking.Errorf(booking.ECONFLICT, "The database %s already has a clinic; kapbook will not overwrite it.", a.dbPath)
+	// discard removes a database this command created and could not finish.
+	discard := func(err error) error {
+		if created {
+			db.Close()
+			a.db = nil
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				os.Remove(a.dbPath + suffix)
 			}
-			return err
 		}
-		db.Close()
-		a.db = nil
-		os.Remove(a.dbPath)
 		return err
+	}
+	if err := booking.InitClinic(ctx, db, f, ps, a.actor, a.now); err != nil {
+		if !created && booking.ErrorCode(err) == booking.ECONFLICT {
+			return booking.Errorf(booking.ECONFLICT, "The database %s already has a clinic; kapbook will not overwrite it.", a.dbPath)
+		}
+		return discard(err)
 	}
 	booked, err := a.bookSamples(ctx, *samples)
 	if err != nil {
-		db.Close()
-		a.db = nil
-		os.Remove(a.dbPath)
-		return err
+		return discard(err)
 	}
 	return a.print(map[string]any{"database": a.dbPath, "clinic": f.Clinic.Name, "staff": len(f.Staff), "rooms": len(f.Rooms), "protocols": len(ps), "patients": *samples, "appointments": booked},
 		func(w *tw) {

@@ -82,6 +82,7 @@ func TestAcceptance_TenPatients(t *testing.T) {
 // The checker's own view of the stored data.
 type chkAppt struct {
 	id, series, room int64
+	patient          int64
 	kind, step       string
 	start, end       time.Time
 	staff            []int64
@@ -150,14 +151,14 @@ func loadCheck(t *testing.T, db *sql.DB) *checker {
 		must(t, json.Unmarshal([]byte(data), &s))
 		c.staffRoles[id], c.staffHours[id], c.staffQual[id] = s.Roles, s.Hours, s.Quals
 	}
-	rows, err = db.Query(`SELECT a.id, a.series_id, COALESCE(a.room_id, 0), a.kind, a.step, a.start_unix, a.end_unix
+	rows, err = db.Query(`SELECT a.id, a.series_id, a.patient_id, COALESCE(a.room_id, 0), a.kind, a.step, a.start_unix, a.end_unix
 		FROM appointments a WHERE a.status NOT IN ('cancelled', 'late-cancelled') ORDER BY a.start_unix, a.id`)
 	must(t, err)
 	byID := map[int64]*chkAppt{}
 	for rows.Next() {
 		a := &chkAppt{}
 		var s, e int64
-		must(t, rows.Scan(&a.id, &a.series, &a.room, &a.kind, &a.step, &s, &e))
+		must(t, rows.Scan(&a.id, &a.series, &a.patient, &a.room, &a.kind, &a.step, &s, &e))
 		a.start, a.end = time.Unix(s, 0).In(loc), time.Unix(e, 0).In(loc)
 		c.appts = append(c.appts, a)
 		byID[a.id] = a
@@ -198,7 +199,7 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// noOverlaps: no person and no room twice at once; a dosing room is held
+// noOverlaps: no person (staff or patient) and no room twice at once; a dosing room is held
 // 30 minutes after each session for turnover.
 func (c *checker) noOverlaps(t *testing.T) {
 	type iv struct {
@@ -207,6 +208,8 @@ func (c *checker) noOverlaps(t *testing.T) {
 	}
 	busy := map[string][]iv{}
 	for _, a := range c.appts {
+		k := fmt.Sprintf("patient %d", a.patient)
+		busy[k] = append(busy[k], iv{a.start, a.end, a.id})
 		for _, s := range a.staff {
 			k := fmt.Sprintf("staff %d", s)
 			busy[k] = append(busy[k], iv{a.start, a.end, a.id})

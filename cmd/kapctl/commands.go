@@ -122,6 +122,8 @@ func (a *app) dispatch(ctx context.Context, cmd string, args []string) error {
 		return a.escort(ctx, args)
 	case "audit":
 		return a.audit(ctx, args)
+	case "escorts":
+		return a.escorts(ctx, args)
 	case "staff", "room", "protocol", "patient":
 		return usagef("unknown command %q", cmd+" "+clip(sub))
 	}
@@ -800,4 +802,48 @@ func orDash(n int64) string {
 		return "-"
 	}
 	return strconv.FormatInt(n, 10)
+}
+
+// escorts lists the day's visits that need an escort and have none
+// recorded: the front desk's reminder the day before (default tomorrow).
+func (a *app) escorts(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("escorts", flag.ContinueOnError)
+	date := fs.String("date", "", "")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	loc := a.clinic.Location()
+	d := booking.DateOf(a.now.In(loc)) + 1
+	if *date != "" {
+		var err error
+		if d, err = booking.ParseDate(*date); err != nil {
+			return err
+		}
+	}
+	all, err := a.db.Appointments(ctx, booking.AppointmentFilter{From: d.At(0, loc), To: (d + 1).At(0, loc), ActiveOnly: true})
+	if err != nil {
+		return err
+	}
+	var missing []*booking.Appointment
+	need := 0
+	for _, x := range all {
+		if x.NeedsEscort() && x.Status == booking.Booked {
+			need++
+			if x.Escort == nil {
+				missing = append(missing, x)
+			}
+		}
+	}
+	return a.print(a.apptJSON(missing), func(w *tw) {
+		day := d.At(0, loc).Format("Mon 2 Jan 2006")
+		switch {
+		case need == 0:
+			w.line("No visit on %s needs an escort.", day)
+		case len(missing) == 0:
+			w.line("All %d visits on %s that need an escort have one recorded.", need, day)
+		default:
+			w.line("Warning: %d of %d visits on %s have no escort recorded. Call the patients today:", len(missing), need, day)
+			a.apptTable(w, missing)
+		}
+	})
 }

@@ -1030,3 +1030,21 @@ func TestRegressions(t *testing.T) {
 		}
 	})
 }
+
+func TestEscortsWarnsTheDayBefore(t *testing.T) {
+	c := mustDemo(t)
+	p := c.addPatient("Jane Doe", "jane@example.com")
+	b := c.book(p)
+	d := find(t, b.Appointments, "dosing", 1)
+	dayBefore := d.Start.AddDate(0, 0, -1).Format(time.RFC3339)
+	var missing []appt
+	c.json(&missing, "--now", dayBefore, "escorts")
+	if len(missing) != 1 || missing[0].ID != d.ID {
+		t.Fatalf("missing=%+v, want dosing 1 (%d)", missing, d.ID)
+	}
+	c.run("escort", "--appointment", str(d.ID), "--name", "John Doe", "--phone", "+1 617 555 0199")
+	c.json(&missing, "--now", dayBefore, "escorts")
+	if len(missing) != 0 {
+		t.Fatalf("missing=%+v after the escort was recorded, want none", missing)
+	}
+}

@@ -43,6 +43,7 @@ Commands:
   cancel (--appointment ID | --series ID) [--reason TEXT]
   status --appointment ID arrived|completed|no-show
   escort --appointment ID --name N --phone P
+  escorts [--date D]                  visits that day (default tomorrow) still without an escort
   audit [--patient ID]
 
 Global flags:

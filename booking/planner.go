@@ -324,12 +324,13 @@ func (p *planner) place(k int) (bool, error) {
 		}
 		return p.place(k + 1)
 	}
-	key := p.entryKey(k)
+	sp := p.window(k)
+	key := p.entryKey(k, sp)
 	if p.failed[key] {
 		return false, nil
 	}
 	therapBefore := p.therap
-	it := p.candidates(k)
+	it := p.candidates(k, sp)
 	for {
 		c, err := it.next()
 		if err != nil {
@@ -376,8 +377,8 @@ func seriesTherapist(a *Appointment) int64 {
 // series therapist, and the earlier places that later constraints name.
 // Two states with the same key succeed or fail alike, so a failure is
 // searched once.
-func (p *planner) entryKey(k int) string {
-	lo, hi, loT, hiT, _ := p.bounds(k)
+func (p *planner) entryKey(k int, sp window) string {
+	lo, hi, loT, hiT := sp.lo, sp.hi, sp.loT, sp.hiT
 	if !loT.IsZero() && DateOf(loT.In(p.loc)) < lo {
 		loT = time.Time{}
 	}
@@ -408,10 +409,23 @@ func unix(t time.Time) int64 {
 }
 
 // bounds returns the days and instants place k may start within.
-func (p *planner) bounds(k int) (lo, hi Date, loT, hiT time.Time, why string) {
+// window is where a place may start: days lo..hi, instants loT..hiT (zero:
+// unbounded), and why the upper bound is where it is, in words on demand.
+type window struct {
+	lo, hi   Date
+	loT, hiT time.Time
+	why      func() string
+}
+
+func (p *planner) window(k int) window {
+	lo, hi, loT, hiT, why := p.bounds(k)
+	return window{lo, hi, loT, hiT, why}
+}
+
+func (p *planner) bounds(k int) (lo, hi Date, loT, hiT time.Time, why func() string) {
 	in := p.insts[k]
 	lo, hi = p.req.From, p.lastDay
-	why = fmt.Sprintf("before the series window ends on %s", p.lastDay)
+	why = func() string { return fmt.Sprintf("before the series window ends on %s", p.lastDay) }
 	if e := p.req.Patient.Preferences.Earliest; e > lo && e <= hi && k == 0 {
 		lo = e
 	}
@@ -439,7 +453,7 @@ func (p *planner) bounds(k int) (lo, hi Date, loT, hiT time.Time, why string) {
 			}
 			if d+Date(pd.gap.Max) < hi {
 				hi = d + Date(pd.gap.Max)
-				why = fmt.Sprintf("within %s %s", count(pd.gap.Max, "days"), pd.why)
+				why = func() string { return fmt.Sprintf("within %s %s", count(pd.gap.Max, "days"), pd.why) }
 			}
 			continue
 		}
@@ -451,7 +465,7 @@ func (p *planner) bounds(k int) (lo, hi Date, loT, hiT time.Time, why string) {
 			max := a.End.Add(time.Duration(pd.gap.minutes(pd.gap.Max)) * time.Minute)
 			if hiT.IsZero() || max.Before(hiT) {
 				hiT = max
-				why = fmt.Sprintf("within %s %s", count(pd.gap.Max, pd.gap.Unit), pd.why)
+				why = func() string { return fmt.Sprintf("within %s %s", count(pd.gap.Max, pd.gap.Unit), pd.why) }
 			}
 		}
 	}
@@ -459,7 +473,9 @@ func (p *planner) bounds(k int) (lo, hi Date, loT, hiT time.Time, why string) {
 		if f := p.placed[in.first]; f != nil {
 			if d := DateOf(f.Start.In(p.loc)) + Date(in.step.WithinDays) - 1; d < hi {
 				hi = d
-				why = fmt.Sprintf("within %d days of the first %s", in.step.WithinDays, strings.ToLower(in.step.Label()))
+				why = func() string {
+					return fmt.Sprintf("within %d days of the first %s", in.step.WithinDays, strings.ToLower(in.step.Label()))
+				}
 			}
 		}
 	}
@@ -480,8 +496,8 @@ func (p *planner) bounds(k int) (lo, hi Date, loT, hiT time.Time, why string) {
 // search should try them: within the slack window after the earliest
 // feasible day, best preference score first; then later days in time
 // order, computed only when the search gets that far.
-func (p *planner) candidates(k int) *cursor {
-	lo, hi, loT, hiT, why := p.bounds(k)
+func (p *planner) candidates(k int, sp window) *cursor {
+	lo, hi, loT, hiT, why := sp.lo, sp.hi, sp.loT, sp.hiT, sp.why
 	record := k >= p.deepest
 	first := k > p.deepest
 	if first {
@@ -493,7 +509,7 @@ func (p *planner) candidates(k int) *cursor {
 		d := DateOf(pin.In(p.loc))
 		if d < lo || d > hi || pin.Before(loT) || (!hiT.IsZero() && pin.After(hiT)) {
 			lo, hi = 1, 0
-			p.pinBound = p.brokenRule(k, pin, why)
+			p.pinBound = p.brokenRule(k, pin, why())
 		} else {
 			lo, hi = d, d
 		}
@@ -507,7 +523,7 @@ func (p *planner) candidates(k int) *cursor {
 	// The first attempt at the deepest place names the rule that binds
 	// when everything before it is as early as it can be.
 	if first {
-		p.why.lo, p.why.hi, p.why.bound = lo, hi, why
+		p.why.lo, p.why.hi, p.why.bound = lo, hi, why()
 		p.why.empty = lo > hi
 	}
 	return &cursor{p: p, k: k, day: lo, hi: hi, loT: loT, hiT: hiT, record: record}
@@ -979,7 +995,7 @@ func (p *planner) violates(k int, a *Appointment) string {
 	case d < lo || (!loT.IsZero() && a.Start.Before(loT)):
 		return fmt.Sprintf("%s (%s) would then come too soon after the appointment before it", label, a.Start.In(p.loc).Format("Mon 2 Jan 15:04"))
 	case d > hi || (!hiT.IsZero() && a.Start.After(hiT)):
-		return fmt.Sprintf("%s (%s) would then break its gap rule: it must be %s", label, a.Start.In(p.loc).Format("Mon 2 Jan 15:04"), why)
+		return fmt.Sprintf("%s (%s) would then break its gap rule: it must be %s", label, a.Start.In(p.loc).Format("Mon 2 Jan 15:04"), why())
 	}
 	return ""
 }
@@ -1014,7 +1030,7 @@ func Alternatives(w World, req PlanRequest, k int, limit int) ([]*Appointment, e
 		d := int(ClockOf(a.Start.In(p.loc)) - ClockOf(cur.Start.In(p.loc)))
 		return max(d, -d)
 	}
-	it := p.candidates(k)
+	it := p.candidates(k, p.window(k))
 	for {
 		c, err := it.next()
 		if err != nil {

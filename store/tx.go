@@ -221,13 +221,20 @@ func (t *tx) CreateSeries(ctx context.Context, s *booking.Series) (err error) {
 		return t.mapErr("create series", err)
 	}
 	s.Created = created
+	// One prepared insert for the appointments, then one statement each for
+	// all their staff and all their blocks: booking a series stays quick.
+	stmt, err := t.conn.PrepareContext(ctx, insertAppointmentSQL)
+	if err != nil {
+		return t.mapErr("create appointment", err)
+	}
+	defer stmt.Close()
 	for _, a := range s.Appts {
 		a.SeriesID, a.PatientID = s.ID, s.PatientID
-		if err := t.insertAppointment(ctx, a); err != nil {
+		if err := t.insertRow(ctx, stmt, a); err != nil {
 			return err
 		}
 	}
-	return nil
+	return t.writeStaffAndBlocks(ctx, s.Appts)
 }
 
 // CreateAppointment implements booking.Tx. Zero Created and Updated times
@@ -265,9 +272,28 @@ func (t *tx) CreateAppointment(ctx context.Context, a *booking.Appointment) erro
 	return t.insertAppointment(ctx, a)
 }
 
+const insertAppointmentSQL = `INSERT INTO appointments (series_id, patient_id, step, kind, idx, count, seq,
+		start_unix, end_unix, room_id, room_name, room_before, room_after, staff_before, staff_after,
+		status, escort, reason, sequence, created, updated, needs_rems)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+
 // insertAppointment inserts a validated appointment with its staff and
 // blocks, setting its id.
 func (t *tx) insertAppointment(ctx context.Context, a *booking.Appointment) error {
+	stmt, err := t.conn.PrepareContext(ctx, insertAppointmentSQL)
+	if err != nil {
+		return t.mapErr("create appointment", err)
+	}
+	defer stmt.Close()
+	if err := t.insertRow(ctx, stmt, a); err != nil {
+		return err
+	}
+	return t.writeStaffAndBlocks(ctx, []*booking.Appointment{a})
+}
+
+// insertRow inserts the appointment's own row with the prepared
+// insertAppointmentSQL, setting its id.
+func (t *tx) insertRow(ctx context.Context, stmt *sql.Stmt, a *booking.Appointment) error {
 	if a.Created.IsZero() {
 		a.Created = now()
 	}
@@ -278,21 +304,39 @@ func (t *tx) insertAppointment(ctx context.Context, a *booking.Appointment) erro
 	if err != nil {
 		return err
 	}
-	err = t.q.QueryRowContext(ctx, `INSERT INTO appointments (series_id, patient_id, step, kind, idx, count, seq,
-		start_unix, end_unix, room_id, room_name, room_before, room_after, staff_before, staff_after,
-		status, escort, reason, sequence, created, updated, needs_rems)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+	err = stmt.QueryRowContext(ctx,
 		nullID(a.SeriesID), a.PatientID, a.Step, a.Kind, a.Index, a.Count, a.Seq,
 		a.Start.Unix(), a.End.Unix(), nullID(a.RoomID), a.RoomName,
 		a.Holds.RoomBefore, a.Holds.RoomAfter, a.Holds.StaffBefore, a.Holds.StaffAfter,
 		string(a.Status), escort, a.Reason, a.Sequence, a.Created.Unix(), a.Updated.Unix(), a.NeedsREMS).Scan(&a.ID)
-	if err != nil {
-		return t.mapErr("create appointment", err)
+	return t.mapErr("create appointment", err)
+}
+
+// writeStaffAndBlocks stores the staff and the blocks of new appointments,
+// one statement for each.
+func (t *tx) writeStaffAndBlocks(ctx context.Context, appts []*booking.Appointment) error {
+	var staff, blocks []any
+	for _, a := range appts {
+		for i, s := range a.Staff {
+			staff = append(staff, a.ID, i, s.StaffID, s.Name, string(s.Role))
+		}
+		for _, b := range a.Blocks() {
+			blocks = append(blocks, a.ID, string(b.Resource.Kind), b.Resource.ID, b.Start, b.End)
+		}
 	}
-	if err := t.writeStaff(ctx, a, false); err != nil {
-		return err
+	if len(staff) > 0 {
+		q := "INSERT INTO appointment_staff (appointment_id, position, staff_id, name, role) VALUES " + values(len(staff)/5, 5)
+		if _, err := t.q.ExecContext(ctx, q, staff...); err != nil {
+			return t.mapErr("appointment staff", err)
+		}
 	}
-	return t.writeBlocks(ctx, a.ID, a.Blocks(), false)
+	if len(blocks) > 0 {
+		q := "INSERT INTO blocks (appointment_id, resource_kind, resource_id, start_unix, end_unix) VALUES " + values(len(blocks)/5, 5)
+		if _, err := t.q.ExecContext(ctx, q, blocks...); err != nil {
+			return t.mapErr("blocks", err)
+		}
+	}
+	return nil
 }
 
 // UpdateAppointment implements booking.Tx. A zero Updated time is set to

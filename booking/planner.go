@@ -65,21 +65,22 @@ type pred struct {
 }
 
 // Instances lays the protocol out as the ordered list of appointments it
-// books: each step's instances in order, an after_each step's instance
+// right after its anchor, optional steps included. It is the order appointments happen in,
+// and an appointment's Seq is its index here.
 // right after its anchor. It is the order appointments happen in.
-func Instances(p *Protocol, skipOptional bool) []*Appointment {
+func Instances(p *Protocol) []*Appointment {
 	out := []*Appointment{}
-	for _, in := range layout(p, skipOptional) {
+	for _, in := range layout(p) {
 		out = append(out, &Appointment{Step: in.step.ID, Kind: in.step.Kind, Index: in.index + 1, Count: in.step.Count, Seq: in.seq})
 	}
 	return out
 }
 
-func layout(p *Protocol, skipOptional bool) []*instance {
+func layout(p *Protocol) []*instance {
 	attached := map[string][]*Step{}
 	for i := range p.Steps {
 		s := &p.Steps[i]
-		if s.AfterEach != "" && !(skipOptional && s.Optional) {
+		if s.AfterEach != "" {
 			attached[s.AfterEach] = append(attached[s.AfterEach], s)
 		}
 	}
@@ -94,20 +95,15 @@ func layout(p *Protocol, skipOptional bool) []*instance {
 			emit(t, i)
 		}
 	}
-	prevStep := ""
 	for i := range p.Steps {
 		s := &p.Steps[i]
-		if s.AfterEach != "" || (skipOptional && s.Optional) {
+		if s.AfterEach != "" {
 			continue
 		}
-		first := len(order)
 		for k := 0; k < s.Count; k++ {
 			emit(s, k)
 		}
-		_ = first
-		prevStep = s.ID
 	}
-	_ = prevStep
 	// Constraints, now that every instance has its place.
 	label := func(seq int) string {
 		in := order[seq]
@@ -119,9 +115,6 @@ func layout(p *Protocol, skipOptional bool) []*instance {
 	var prevListed *Step
 	for i := range p.Steps {
 		s := &p.Steps[i]
-		if skipOptional && s.Optional {
-			continue
-		}
 		seqs := pos[s.ID]
 		for k, seq := range seqs {
 			in := order[seq]
@@ -158,7 +151,7 @@ func (r *PlanRequest) omitsStep(id string) bool {
 	if len(r.Omit)+len(r.Keep) == 0 {
 		return false
 	}
-	for _, in := range layout(r.Protocol, false) {
+	for _, in := range layout(r.Protocol) {
 		if in.step.ID == id && !r.Omit[in.seq] && r.Keep[in.seq] == nil {
 			return false
 		}
@@ -261,7 +254,7 @@ func newPlanner(w World, req PlanRequest) (*planner, error) {
 		}
 	}
 	// Places keep their numbers whether optional steps are booked or not.
-	p := &planner{w: w, req: req, loc: w.Clinic.Location(), insts: layout(pr, false), failed: map[string]bool{}, deepest: -1, omit: map[int]bool{}}
+	p := &planner{w: w, req: req, loc: w.Clinic.Location(), insts: layout(pr), failed: map[string]bool{}, deepest: -1, omit: map[int]bool{}}
 	for _, in := range p.insts {
 		if req.Omit[in.seq] || (req.SkipOptional && in.step.Optional) {
 			p.omit[in.seq] = true

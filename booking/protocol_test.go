@@ -18,13 +18,13 @@ func TestLoadProtocols_Shipped(t *testing.T) {
 		t.Fatalf("protocols=%d, want %d", len(ps), len(want))
 	}
 	for _, p := range ps {
-		if got := len(booking.Instances(p, false)); got != want[p.ID] {
+		if got := len(booking.Instances(p)); got != want[p.ID] {
 			t.Errorf("%s appointments=%d, want %d", p.ID, got, want[p.ID])
 		}
 	}
 	// kap-standard's order: C, P, P, then dosing and integration alternating.
 	var kinds []string
-	for _, a := range booking.Instances(ps[2], false) {
+	for _, a := range booking.Instances(ps[2]) {
 		kinds = append(kinds, a.Kind[:1])
 	}
 	if got := strings.Join(kinds, ""); got != "cppdidididididi" {
@@ -132,7 +132,7 @@ func FuzzLoadProtocol(f *testing.F) {
 		if err := p.Validate(); err != nil {
 			t.Fatalf("accepted, then invalid: %v", err)
 		}
-		if n := len(booking.Instances(p, false)); n == 0 {
+		if n := len(booking.Instances(p)); n == 0 {
 			t.Fatal("accepted a protocol with no appointments")
 		}
 	})

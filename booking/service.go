@@ -176,7 +176,7 @@ func (s *Service) loadSeries(ctx context.Context, r Reader, apptID int64) (*seri
 	if sc.patient, err = r.Patient(ctx, a.PatientID); err != nil {
 		return nil, err
 	}
-	layout := Instances(sc.protocol, false)
+	layout := Instances(sc.protocol)
 	for _, x := range sc.series.Appts {
 		if x.Seq >= len(layout) || layout[x.Seq].Step != x.Step || layout[x.Seq].Index != x.Index {
 			return nil, Errorf(ECONFLICT, "Protocol %s has changed since this series was booked, so kapbook cannot re-check its gap rules; move the appointment with an override.", sc.protocol.ID)
@@ -192,7 +192,7 @@ func (sc *seriesContext) request(now time.Time, move func(seq int) bool) PlanReq
 	req := PlanRequest{Patient: sc.patient, Protocol: sc.protocol, From: sc.series.From, Now: now,
 		TherapistID: sc.series.TherapistID, AllowVideo: sc.appt.Video(),
 		Keep: map[int]*Appointment{}, Omit: map[int]bool{}, PreferRoom: map[int]int64{}}
-	for _, in := range Instances(sc.protocol, false) {
+	for _, in := range Instances(sc.protocol) {
 		a := sc.bySeq[in.Seq]
 		switch {
 		case a == nil || !a.Status.Active():

@@ -289,7 +289,7 @@ func (a *app) protocolList(ctx context.Context, args []string) error {
 	return a.print(ps, func(w *tw) {
 		w.row("ID", "APPOINTMENTS", "WINDOW", "NAME")
 		for _, p := range ps {
-			w.row(p.ID, len(booking.Instances(p, false)), strconv.Itoa(p.WindowDays)+" days", p.Name)
+			w.row(p.ID, len(booking.Instances(p)), strconv.Itoa(p.WindowDays)+" days", p.Name)
 		}
 	})
 }
@@ -339,7 +339,7 @@ func (a *app) protocolAdd(ctx context.Context, args []string) error {
 	if err := a.svc.SaveProtocol(ctx, p); err != nil {
 		return err
 	}
-	return a.print(p, func(w *tw) { w.line("Saved protocol %s (%d appointments).", p.ID, len(booking.Instances(p, false))) })
+	return a.print(p, func(w *tw) { w.line("Saved protocol %s (%d appointments).", p.ID, len(booking.Instances(p))) })
 }
 
 func (a *app) patientAdd(ctx context.Context, args []string) error {

@@ -65,9 +65,9 @@ type pred struct {
 }
 
 // Instances lays the protocol out as the ordered list of appointments it
-// right after its anchor, optional steps included. It is the order appointments happen in,
-// and an appointment's Seq is its index here.
-// right after its anchor. It is the order appointments happen in.
+// books: each step's instances in order, an after_each step's instance
+// right after its anchor, optional steps included. It is the order the
+// appointments happen in, and an appointment's Seq is its index here.
 func Instances(p *Protocol) []*Appointment {
 	out := []*Appointment{}
 	for _, in := range layout(p) {

@@ -29,7 +29,7 @@ bin/kapctl --db "$tmp/demo.db" init --demo --with-patients 6 >/dev/null
 xvfb-run -a -s '-screen 0 1280x800x24' bash -c '
   tmp=$1
   XDG_CONFIG_HOME=$tmp/config XDG_CACHE_HOME=$tmp/cache XDG_DATA_HOME=$tmp/data \
-    timeout 60 bin/kapbook --db "$tmp/demo.db" --quit-after 5s >"$tmp/app.log" 2>&1 &
+    LANG=en_US.UTF-8 timeout 60 bin/kapbook --db "$tmp/demo.db" --quit-after 5s >"$tmp/app.log" 2>&1 &
   pid=$!
   for _ in $(seq 20); do
     sleep 0.5

@@ -24,10 +24,10 @@ run: deps-build
 	  exit 1; fi
 	go build -o bin/kapbook .
 	@if [ ! -e "$(DEMO_DB)" ]; then \
-	  mkdir -p "$$(dirname "$(DEMO_DB)")" && \
 	  echo "go run ./cmd/kapctl --db \"$(DEMO_DB)\" init --demo --with-patients 6" && \
 	  go run ./cmd/kapctl --db "$(DEMO_DB)" init --demo --with-patients 6; fi
-	bin/kapbook --db "$(DEMO_DB)"
+	@# Fyne cannot parse the C locale and says so three times; give it a real one.
+	case "$$LANG" in ""|C|C.*|POSIX) export LANG=en_US.UTF-8;; esac; bin/kapbook --db "$(DEMO_DB)"
 
 test: deps-test
 	go vet ./...

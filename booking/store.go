@@ -53,6 +53,17 @@ type Reader interface {
 	Blocks(ctx context.Context, from, to time.Time) ([]Block, error)
 	// Audit returns audit entries, newest first.
 	Audit(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
+	// InstanceID returns the database's random id, stable for its life; it
+	// makes exported calendar UIDs unique across clinics.
+	InstanceID(ctx context.Context) (string, error)
+	// Feed returns the feed with the given token hash, revoked or not.
+	// Returns ENOTFOUND if there is none.
+	Feed(ctx context.Context, tokenHash string) (*Feed, error)
+	// Feeds returns the feeds of one staff member or room, newest first.
+	Feeds(ctx context.Context, r Resource) ([]*Feed, error)
+	// BusySubscriptions returns every staff member's calendar subscription,
+	// ordered by staff id.
+	BusySubscriptions(ctx context.Context) ([]*BusySubscription, error)
 }
 
 // Store is kapbook's persistence. Implementations: store.DB (SQLite).
@@ -89,4 +100,32 @@ type Tx interface {
 	UpdateAppointment(ctx context.Context, a *Appointment) error
 	// AddAudit appends an audit entry, setting its id.
 	AddAudit(ctx context.Context, e *AuditEntry) error
+	// SaveFeed creates a feed, or records that it was revoked.
+	SaveFeed(ctx context.Context, f *Feed) error
+	// SaveBusySubscription creates or replaces a staff member's calendar
+	// subscription. Returns ENOTFOUND for an unknown staff member.
+	SaveBusySubscription(ctx context.Context, s *BusySubscription) error
+}
+
+// Feed is a live calendar subscription to one staff member's or room's
+// appointments, reached by an unguessable token; only the token's SHA-256
+// is stored.
+type Feed struct {
+	TokenHash string     `json:"-"`
+	Resource  Resource   `json:"resource"`
+	Privacy   string     `json:"privacy"` // full, initials or id
+	Created   time.Time  `json:"created"`
+	Revoked   *time.Time `json:"revoked,omitempty"`
+}
+
+// BusySubscription is a staff member's own calendar, fetched on a schedule
+// so that its busy times block booking. Body is the last good copy.
+type BusySubscription struct {
+	StaffID      int64     `json:"staff_id"`
+	URL          string    `json:"url"`
+	ETag         string    `json:"etag,omitempty"`
+	LastModified string    `json:"last_modified,omitempty"`
+	Fetched      time.Time `json:"fetched"` // zero: never
+	Error        string    `json:"error,omitempty"`
+	Body         []byte    `json:"-"`
 }

@@ -146,6 +146,33 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN
 	SELECT RAISE(ABORT, 'audit entries cannot be deleted');
 END;
+
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+-- A random id of this database, part of every calendar UID it exports.
+INSERT INTO meta (key, value) VALUES ('instance_id', lower(hex(randomblob(16))));
+
+CREATE TABLE feeds (
+	token_hash    TEXT PRIMARY KEY, -- hex SHA-256 of the token; the token itself is never stored
+	resource_kind TEXT NOT NULL CHECK (resource_kind IN ('staff', 'room')),
+	resource_id   INTEGER NOT NULL,
+	privacy       TEXT NOT NULL,
+	created       INTEGER NOT NULL,
+	revoked       INTEGER -- NULL while the feed is live
+);
+CREATE INDEX feeds_resource ON feeds (resource_kind, resource_id);
+
+CREATE TABLE busy_subscriptions (
+	staff_id      INTEGER PRIMARY KEY REFERENCES staff (id),
+	url           TEXT NOT NULL,
+	etag          TEXT NOT NULL,
+	last_modified TEXT NOT NULL,
+	fetched       INTEGER NOT NULL, -- 0: never
+	error         TEXT NOT NULL,
+	body          BLOB -- the last good copy
+);
 `,
 }
 

@@ -124,6 +124,14 @@ func (a *app) dispatch(ctx context.Context, cmd string, args []string) error {
 		return a.audit(ctx, args)
 	case "escorts":
 		return a.escorts(ctx, args)
+	case "export":
+		return a.export(ctx, args)
+	case "busy":
+		return a.busy(ctx, args)
+	case "feed":
+		return a.feed(ctx, args)
+	case "serve":
+		return a.serve(ctx, args)
 	case "staff", "room", "protocol", "patient":
 		return usagef("unknown command %q", cmd+" "+clip(sub))
 	}

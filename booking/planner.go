@@ -196,7 +196,6 @@ type whyFailed struct {
 	patientBusy   int // the patient has another appointment then
 	noStaff       int
 	noRoom        int
-	noRoomVideo   bool
 	therapistName string
 	staffNeed     string
 	roomNeed      string
@@ -204,7 +203,7 @@ type whyFailed struct {
 	bound         string
 	empty         bool   // the bounds leave no day at all
 	kept          string // a kept appointment whose gap rule would break
-	closure       string // the pinned day\'s closure
+	closure       string // the pinned day's closure
 	pinned        string // the pinned start, in words
 }
 

@@ -39,6 +39,7 @@ bench:
 	go test -run '^$$' -bench 'BenchmarkPlanSeries$$' -benchtime 20x ./booking/
 	go test -run '^$$' -bench 'BenchmarkPlanSeriesReference' -benchtime 3x ./booking/
 	go test -run '^$$' -bench . -benchtime 20x ./store/
+	go test -run '^$$' -bench 'BenchmarkExport' -benchtime 5x ./calendar/
 
 fuzz:
 	@if [ -z "$(FUZZ_TARGETS)" ]; then echo "make fuzz: no FUZZ_TARGETS yet"; fi

@@ -15,12 +15,14 @@ BUILD_DEBS=(
 TEST_DEBS=(
   xvfb xauth libgl1-mesa-dri  # a real window without a screen
   imagemagick                 # screenshots: /usr/bin/import, /usr/bin/convert
+  python3-icalendar radicale  # iCalendar peers: a parser and a CalDAV server
 )
 # Go programs for tests, as "binary module@version", e.g. "mailpit github.com/axllent/mailpit@v1.33.1".
 TEST_GO_TOOLS=(
 )
 # npm packages for tests, as "name@version", e.g. "ical.js@2"; installed into .peers/npm.
 TEST_NPM=(
+  ical.js@2                   # the iCalendar parser inside Thunderbird
 )
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,7 +32,9 @@ case ${1:-} in
   test) debs=("${BUILD_DEBS[@]}" "${TEST_DEBS[@]}"); go_tools=("${TEST_GO_TOOLS[@]}"); npm_pkgs=("${TEST_NPM[@]}") ;;
   *) echo "usage: scripts/deps.sh build|test" >&2; exit 2 ;;
 esac
-if [ ${#npm_pkgs[@]} -gt 0 ]; then debs+=(nodejs npm); fi
+# npm comes with nodejs where nodejs is NodeSource's build, and Debian's npm
+# package conflicts with that one: install Debian's only when there is no npm.
+if [ ${#npm_pkgs[@]} -gt 0 ] && ! command -v npm >/dev/null; then debs+=(nodejs npm); fi
 
 # Go: on PATH, or where the official tarball puts it.
 if ! command -v go >/dev/null; then

@@ -16,6 +16,17 @@ type AppointmentFilter struct {
 	Limit      int
 }
 
+// Stamp summarises a set of appointments. Every change to an appointment
+// raises its Sequence or its Updated time, and an appointment that joins or
+// leaves the set changes Count or IDs, so any booking, move, cancellation
+// or status change among them changes the stamp.
+type Stamp struct {
+	Count     int       // how many appointments
+	Updated   time.Time // the newest Updated among them, in UTC; zero if none
+	Sequences int64     // the sum of their Sequence
+	IDs       int64     // the sum of their ids
+}
+
 // AuditFilter selects audit entries. Zero fields do not filter.
 type AuditFilter struct {
 	PatientID int64
@@ -47,6 +58,10 @@ type Reader interface {
 	Appointment(ctx context.Context, id int64) (*Appointment, error)
 	// Appointments returns the matching appointments ordered by start, then id.
 	Appointments(ctx context.Context, f AppointmentFilter) ([]*Appointment, error)
+	// AppointmentsStamp summarises the appointments Appointments(f)
+	// returns without reading them, so a calendar feed can tell cheaply
+	// whether they changed.
+	AppointmentsStamp(ctx context.Context, f AppointmentFilter) (Stamp, error)
 	// Blocks returns the resource blocks (holds included) of every active
 	// appointment overlapping [from, to). It reads only that window, through
 	// an index, never the whole history.
@@ -74,6 +89,11 @@ type Store interface {
 	// commits. The transaction commits if fn returns nil, otherwise it rolls
 	// back and Update returns fn's error.
 	Update(ctx context.Context, fn func(tx Tx) error) error
+	// Version returns a number that changes whenever a change is committed
+	// to the store, by this process or another: two equal numbers from one
+	// Store mean nothing changed in between, so a reader may keep what it
+	// derived from the data. Numbers from two Stores are not comparable.
+	Version(ctx context.Context) (int64, error)
 }
 
 // Tx is a write transaction. Its methods return EINVALID for values that

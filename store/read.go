@@ -309,6 +309,35 @@ func (r *reader) Appointments(ctx context.Context, f booking.AppointmentFilter) 
 	if err != nil {
 		return nil, err
 	}
+	where, args := appointmentWhere(f)
+	return r.appointments(ctx, loc, where, args, "a.start_unix, a.id", f.Limit)
+}
+
+// AppointmentsStamp implements booking.Reader with one aggregate over the
+// rows Appointments(f) reads, without their staff or escorts.
+func (r *reader) AppointmentsStamp(ctx context.Context, f booking.AppointmentFilter) (booking.Stamp, error) {
+	where, args := appointmentWhere(f)
+	inner := "SELECT a.id, a.sequence, a.updated FROM appointments a WHERE " + where
+	if f.Limit > 0 {
+		inner += " ORDER BY a.start_unix, a.id LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	var st booking.Stamp
+	var updated int64
+	err := r.q.QueryRowContext(ctx, `SELECT count(*), coalesce(max(updated), 0), coalesce(sum(sequence), 0), coalesce(sum(id), 0)
+		FROM (`+inner+`)`, args...).Scan(&st.Count, &updated, &st.Sequences, &st.IDs)
+	if err != nil {
+		return booking.Stamp{}, r.mapErr("appointments stamp", err)
+	}
+	if st.Count > 0 {
+		st.Updated = time.Unix(updated, 0).UTC()
+	}
+	return st, nil
+}
+
+// appointmentWhere returns the condition, over the appointments table as
+// a, that selects the appointments f matches, and its arguments.
+func appointmentWhere(f booking.AppointmentFilter) (string, []any) {
 	where := []string{"1 = 1"}
 	var args []any
 	if !f.From.IsZero() {
@@ -341,7 +370,7 @@ func (r *reader) Appointments(ctx context.Context, f booking.AppointmentFilter) 
 		where = append(where, "a.status NOT IN (?, ?)")
 		args = append(args, string(booking.Cancelled), string(booking.LateCancelled))
 	}
-	return r.appointments(ctx, loc, strings.Join(where, " AND "), args, "a.start_unix, a.id", f.Limit)
+	return strings.Join(where, " AND "), args
 }
 
 const appointmentColumns = `a.id, a.series_id, a.patient_id, a.step, a.kind, a.idx, a.count, a.seq,

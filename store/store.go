@@ -43,6 +43,7 @@ var pragmas = []string{"foreign_keys(1)", "busy_timeout(20000)", "journal_mode(W
 type DB struct {
 	reader
 	sql *sql.DB
+	ver version // see Version
 }
 
 // DefaultPath returns where kapbook keeps its database unless told otherwise:
@@ -196,6 +197,7 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes the database. Transactions in progress are rolled back.
 func (db *DB) Close() error {
+	db.ver.close()
 	if err := db.sql.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}

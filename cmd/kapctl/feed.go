@@ -1,13 +1,344 @@
 package main
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
 
-// feed prints, rotates and revokes feed URLs (issue 3).
+	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/calendar"
+)
+
+// defaultFeedBase is where kapctl serve listens unless told otherwise.
+const defaultFeedBase = "http://127.0.0.1:8080"
+
+// feed creates, rotates and revokes the address of a staff member's or a
+// room's calendar feed.
+//
+// Only a token's hash is stored, so an address can be shown only when it
+// is made. "feed url" therefore makes a feed when the staff member or room
+// has no live one, and otherwise refuses and points to --rotate (a new
+// address; the old one stops working) or --revoke. With --privacy alone
+// it changes what a live feed shows, keeping its address. Every change is
+// recorded in the audit trail, without the token.
 func (a *app) feed(ctx context.Context, args []string) error {
-	return usagef("feed is not built yet")
+	if len(args) == 0 || args[0] != "url" {
+		return usagef("feed needs a subcommand: feed url --staff ID | --room ID")
+	}
+	fs := flag.NewFlagSet("feed url", flag.ContinueOnError)
+	staff := fs.String("staff", "", "")
+	room := fs.String("room", "", "")
+	privacy := fs.String("privacy", "", "")
+	rotate := fs.Bool("rotate", false, "")
+	revoke := fs.Bool("revoke", false, "")
+	base := fs.String("base", defaultFeedBase, "")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return usagef("feed url takes no argument %q", clip(pos[0]))
+	case (*staff == "") == (*room == ""):
+		return usagef("feed url needs either --staff ID or --room ID")
+	case *rotate && *revoke:
+		return usagef("feed url takes --rotate or --revoke, not both")
+	case *revoke && *privacy != "":
+		return usagef("--privacy does not go with --revoke")
+	case *privacy != "" && calendar.FeedPrivacy(*privacy) != calendar.Privacy(*privacy):
+		return booking.Errorf(booking.EINVALID, "--privacy %q is not a privacy; use full, initials or id.", clip(*privacy))
+	}
+	baseURL, err := feedBase(*base)
+	if err != nil {
+		return err
+	}
+	res, name, err := a.feedResource(ctx, *staff, *room)
+	if err != nil {
+		return err
+	}
+	who := fmt.Sprintf("%s (%s %d)", name, res.Kind, res.ID)
+
+	var out feedOut
+	out.Name, out.Privacy = name, *privacy
+	if res.Kind == booking.StaffResource {
+		out.Staff = res.ID
+	} else {
+		out.Room = res.ID
+	}
+	err = a.db.Update(ctx, func(tx booking.Tx) error {
+		all, err := tx.Feeds(ctx, res)
+		if err != nil {
+			return err
+		}
+		var live []*booking.Feed
+		for _, f := range all {
+			if f.Revoked == nil {
+				live = append(live, f)
+			}
+		}
+		audit := func(note string, before, after *booking.Feed) error {
+			e := &booking.AuditEntry{At: a.now, Actor: a.actor, Action: "feed", Note: "Calendar feed of " + who + ": " + note}
+			if before != nil {
+				e.Before = feedJSON(before)
+			}
+			if after != nil {
+				e.After = feedJSON(after)
+			}
+			return tx.AddAudit(ctx, e)
+		}
+		revokeLive := func() error {
+			for _, f := range live {
+				before := *f
+				now := a.now
+				f.Revoked = &now
+				if err := tx.SaveFeed(ctx, f); err != nil {
+					return err
+				}
+				if err := audit("address revoked.", &before, f); err != nil {
+					return err
+				}
+			}
+			out.Revoked = len(live)
+			return nil
+		}
+		switch {
+		case *revoke:
+			if len(live) == 0 {
+				return booking.Errorf(booking.ECONFLICT, "%s has no live calendar feed to revoke.", who)
+			}
+			return revokeLive()
+		case len(live) > 0 && !*rotate && *privacy == "":
+			return booking.Errorf(booking.ECONFLICT, "%s already has a live calendar feed, made %s. Its address cannot be shown again (kapbook keeps only a fingerprint of it): use --rotate for a new address, which stops the old one, or --revoke to end it.",
+				who, live[0].Created.In(a.clinic.Location()).Format("Mon 2 Jan 2006"))
+		case len(live) > 0 && !*rotate:
+			for _, f := range live {
+				if f.Privacy == *privacy {
+					continue
+				}
+				before := *f
+				f.Privacy = *privacy
+				if err := tx.SaveFeed(ctx, f); err != nil {
+					return err
+				}
+				if err := audit("now shows patients as "+privacyWords(*privacy)+".", &before, f); err != nil {
+					return err
+				}
+				out.Changed++
+			}
+			return nil
+		}
+		if out.Privacy == "" {
+			out.Privacy = string(calendar.PrivacyInitials)
+			if len(live) > 0 {
+				out.Privacy = string(calendar.FeedPrivacy(live[0].Privacy))
+			}
+		}
+		if err := revokeLive(); err != nil {
+			return err
+		}
+		token, hash, err := calendar.NewFeedToken()
+		if err != nil {
+			return err
+		}
+		f := &booking.Feed{TokenHash: hash, Resource: res, Privacy: out.Privacy, Created: a.now}
+		if err := tx.SaveFeed(ctx, f); err != nil {
+			return err
+		}
+		out.URL = baseURL + calendar.FeedPath(token)
+		return audit("new address, showing patients as "+privacyWords(out.Privacy)+".", nil, f)
+	})
+	if err != nil {
+		return err
+	}
+	return a.print(out, func(w *tw) {
+		switch {
+		case out.URL != "":
+			w.line("%s", out.URL)
+			w.line("The calendar feed of %s, showing patients as %s.", who, privacyWords(out.Privacy))
+			if out.Revoked > 0 {
+				w.line("The old address no longer works.")
+			}
+			w.line("Keep this address private: anyone who has it can read the calendar. It is shown only now;")
+			w.line("kapbook keeps only a fingerprint of it. Run kapctl serve to serve it.")
+		case *revoke:
+			w.line("The calendar feed of %s has ended; its address no longer works.", who)
+		case out.Changed == 0:
+			w.line("The calendar feed of %s already shows patients as %s.", who, privacyWords(*privacy))
+		default:
+			w.line("The calendar feed of %s now shows patients as %s; its address is unchanged.", who, privacyWords(*privacy))
+		}
+	})
 }
 
-// serve serves the calendar feeds over HTTP (issue 3).
+// feedOut is what feed url reports.
+type feedOut struct {
+	URL     string `json:"url,omitempty"` // set only when a new address was made
+	Staff   int64  `json:"staff,omitempty"`
+	Room    int64  `json:"room,omitempty"`
+	Name    string `json:"name"`
+	Privacy string `json:"privacy,omitempty"`
+	Revoked int    `json:"revoked"`           // addresses that stopped working
+	Changed int    `json:"changed,omitempty"` // live feeds whose privacy changed
+}
+
+// feedJSON renders a feed for the audit trail; the token's hash is left
+// out, like the token.
+func feedJSON(f *booking.Feed) string {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+func privacyWords(p string) string {
+	switch calendar.Privacy(p) {
+	case calendar.PrivacyFull:
+		return "full names"
+	case calendar.PrivacyID:
+		return "patient numbers"
+	}
+	return "initials"
+}
+
+// feedResource resolves --staff or --room to a resource and its name.
+func (a *app) feedResource(ctx context.Context, staff, room string) (booking.Resource, string, error) {
+	if staff != "" {
+		sid, err := id("staff member", staff)
+		if err != nil {
+			return booking.Resource{}, "", err
+		}
+		list, err := a.db.StaffList(ctx)
+		if err != nil {
+			return booking.Resource{}, "", err
+		}
+		for _, s := range list {
+			if s.ID == sid {
+				return booking.Resource{Kind: booking.StaffResource, ID: sid}, s.Name, nil
+			}
+		}
+		return booking.Resource{}, "", booking.Errorf(booking.ENOTFOUND, "There is no staff member with id %d; kapctl staff list shows them.", sid)
+	}
+	rid, err := id("room", room)
+	if err != nil {
+		return booking.Resource{}, "", err
+	}
+	list, err := a.db.Rooms(ctx)
+	if err != nil {
+		return booking.Resource{}, "", err
+	}
+	for _, r := range list {
+		if r.ID == rid {
+			return booking.Resource{Kind: booking.RoomResource, ID: rid}, r.Name, nil
+		}
+	}
+	return booking.Resource{}, "", booking.Errorf(booking.ENOTFOUND, "There is no room with id %d; kapctl room list shows them.", rid)
+}
+
+// feedBase checks --base: an http or https address, possibly with a path
+// (a reverse proxy's prefix), without query or fragment. It returns it
+// without a trailing slash.
+func feedBase(s string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(u.Host, ":") {
+		return "", booking.Errorf(booking.EINVALID, "--base %q is not a web address; write it as https://calendar.example.org or http://127.0.0.1:8080.", clip(s))
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u.String(), nil
+}
+
+// serve serves the calendar feeds over HTTP until SIGINT or SIGTERM, then
+// lets requests in progress finish. It listens on a loopback address
+// unless --public is given.
 func (a *app) serve(ctx context.Context, args []string) error {
-	return usagef("serve is not built yet")
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "")
+	public := fs.Bool("public", false, "")
+	logRequests := fs.Bool("log", false, "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("serve takes no argument %q", clip(pos[0]))
+	}
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil {
+		return booking.Errorf(booking.EINVALID, "--addr %q is not an address; write it as 127.0.0.1:8080.", clip(*addr))
+	}
+	if !loopback(host) && !*public {
+		return booking.Errorf(booking.EINVALID, "--addr %s is reachable from other computers. Serve on 127.0.0.1 behind a reverse proxy with TLS, or add --public if you mean it.", clip(*addr))
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return booking.Errorf(booking.ECONFLICT, "%s is already in use by another program; choose another port with --addr.", clip(*addr))
+		}
+		msg := err.Error()
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Err != nil {
+			msg = oe.Err.Error()
+		}
+		return booking.Errorf(booking.ECONFLICT, "Cannot serve on %s: %s.", clip(*addr), oneLine(msg))
+	}
+	// The clock starts at --now (default: now) and runs on, so a feed's
+	// window moves with the days.
+	started, begin := a.now, time.Now()
+	h := &calendar.FeedHandler{Store: a.db, Now: func() time.Time { return started.Add(time.Since(begin)) }}
+	if *logRequests && a.json {
+		h.Log = slog.New(slog.NewJSONHandler(a.out, nil))
+	} else if *logRequests {
+		h.Log = slog.New(slog.NewTextHandler(a.out, nil))
+	}
+	srv := calendar.NewFeedServer(*addr, h)
+	listening := "http://" + ln.Addr().String()
+	if !loopback(host) {
+		fmt.Fprintf(a.out, "Warning: serving on %s, reachable from other computers; anyone who learns a feed address can read that calendar. Prefer 127.0.0.1 behind a reverse proxy with TLS.\n", ln.Addr())
+	}
+	if a.json {
+		json.NewEncoder(a.out).Encode(map[string]string{"address": listening})
+	} else {
+		fmt.Fprintf(a.out, "Serving calendar feeds on %s (stop with Ctrl-C)\n", listening)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return booking.Errorf(booking.EINTERNAL, "The feed server stopped: %s.", oneLine(err.Error()))
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return booking.Errorf(booking.EINTERNAL, "The feed server stopped: %s.", oneLine(err.Error()))
+	}
+	return nil
+}
+
+// loopback reports whether host names this computer only: localhost or
+// a loopback IP. An empty host means every interface.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -45,6 +45,12 @@ Commands:
   escort --appointment ID --name N --phone P
   escorts [--date D]                  visits that day (default tomorrow) still without an escort
   audit [--patient ID]
+  export (--patient ID | --series ID | --staff ID | --room ID | --all) [--from D] [--to D]
+         [--privacy full|initials|id] [--alarms] -o FILE.ics     an iCalendar file (-o - for stdout)
+  feed url (--staff ID | --room ID) [--privacy full|initials|id] [--rotate | --revoke] [--base URL]
+                                      a therapist's or room's calendar feed address, shown only when made
+  serve [--addr 127.0.0.1:8080] [--public] [--log]
+                                      serve the calendar feeds until Ctrl-C or SIGTERM
 
 Global flags:
   --db FILE       the database (default: $KAPBOOK_DB, else ` + "$XDG_DATA_HOME/kapbook/kapbook.db" + `)

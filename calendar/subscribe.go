@@ -1,0 +1,397 @@
+package calendar
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/kapbook/kapbook/booking"
+)
+
+// Subscriptions to staff members' own calendars: the calendar app
+// publishes a private address (Google's "secret address in iCal format",
+// Apple's public calendar link, Outlook's ICS link) and kapbook fetches it
+// on a schedule. Those addresses are secrets, like passwords: they are
+// stored, but never shown, logged or written to the audit trail in full
+// (see RedactURL).
+
+// Limits of a fetch.
+const (
+	// MaxSubscriptionBytes is the largest subscribed calendar Fetch accepts.
+	MaxSubscriptionBytes = 10 << 20
+	// FetchTimeout bounds one fetch, from connecting to the last byte.
+	FetchTimeout = 30 * time.Second
+	// RefreshEvery is how long a fetched calendar stays fresh; Due reports
+	// when a subscription needs fetching again.
+	RefreshEvery = time.Hour
+)
+
+// FetchError says why fetching a subscribed calendar failed, in words
+// for people. It never holds the calendar's full address.
+type FetchError struct {
+	Reason string // "the calendar server answered 404 Not Found"
+	Err    error  // the cause, if any
+}
+
+// Error implements the error interface.
+func (e *FetchError) Error() string { return "calendar: " + e.Reason }
+
+// Unwrap returns the cause.
+func (e *FetchError) Unwrap() error { return e.Err }
+
+// SubscriptionURL checks the address of a calendar to subscribe to and
+// returns it in the form to store: http or https, with a host; webcal://
+// (what calendar apps hand out) is read as https://. The error message
+// never repeats the address, which may carry a secret.
+func SubscriptionURL(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return "", booking.Errorf(booking.EINVALID, "That is not a calendar address; it should look like https://calendar.example.com/…/basic.ics.")
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "webcal", "webcals":
+		u.Scheme = "https"
+	case "http", "https":
+		u.Scheme = strings.ToLower(u.Scheme)
+	default:
+		return "", booking.Errorf(booking.EINVALID, "A calendar address must start with https:// (or http:// or webcal://).")
+	}
+	u.Fragment = ""
+	if len(u.String()) > 4000 {
+		return "", booking.Errorf(booking.EINVALID, "That calendar address is too long.")
+	}
+	return u.String(), nil
+}
+
+// RedactURL returns a calendar address reduced to what may be shown:
+// scheme and host, "https://calendar.google.com/…". Private calendar
+// addresses carry their secret in the path, the query or the user info.
+func RedactURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return "(an address that is not shown)"
+	}
+	return u.Scheme + "://" + u.Host + "/…"
+}
+
+// hostOf returns the host (and port) of a calendar address.
+func hostOf(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "of the calendar"
+}
+
+// Due reports whether sub should be fetched at now: it never was, or
+// its last attempt, good or not, is RefreshEvery old.
+func Due(sub *booking.BusySubscription, now time.Time) bool {
+	return sub.Fetched.IsZero() || !now.Before(sub.Fetched.Add(RefreshEvery))
+}
+
+// NewFetchClient returns the HTTP client Fetch uses when given none: a
+// FetchTimeout limit and at most five redirects, to http or https only.
+func NewFetchClient() *http.Client {
+	return &http.Client{
+		Timeout: FetchTimeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return errors.New("too many redirects")
+			}
+			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+				return errors.New("a redirect to an address that is not http or https")
+			}
+			return nil
+		},
+	}
+}
+
+// Fetch downloads sub's calendar and, if it reads (ImportBusy with opts),
+// keeps it as sub's last good copy: Body, ETag and LastModified. It sends
+// If-None-Match and If-Modified-Since when it has a copy, so an unchanged
+// calendar costs a 304. It sets sub.Fetched to the attempt's time (opts.Now)
+// and sub.Error to what went wrong, or "".
+//
+// On any failure (no answer within FetchTimeout, an HTTP error, a body
+// over MaxSubscriptionBytes, a calendar ImportBusy refuses) it keeps the
+// last good copy and returns a *FetchError. changed reports whether Body
+// is new.
+func Fetch(ctx context.Context, client *http.Client, sub *booking.BusySubscription, opts ImportOptions) (changed bool, err error) {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	sub.Fetched = now
+	body, etag, modified, err := fetchBody(ctx, client, sub)
+	if err == nil && body != nil {
+		if _, ierr := ImportBusy(bytes.NewReader(body), opts); ierr != nil {
+			reason := "the calendar cannot be read"
+			var ie *ImportError
+			if errors.As(ierr, &ie) {
+				reason = "the calendar has an error"
+				if ie.Line > 0 {
+					reason += fmt.Sprintf(" on line %d", ie.Line)
+				}
+				reason += ": " + ie.Reason
+			}
+			err = &FetchError{Reason: reason, Err: ierr}
+		}
+	}
+	if err != nil {
+		var fe *FetchError
+		if !errors.As(err, &fe) {
+			fe = &FetchError{Reason: "the calendar could not be fetched", Err: err}
+			err = fe
+		}
+		sub.Error = fe.Reason
+		return false, err
+	}
+	sub.Error = ""
+	if body == nil { // 304 Not Modified
+		return false, nil
+	}
+	changed = !bytes.Equal(body, sub.Body)
+	sub.Body, sub.ETag, sub.LastModified = body, etag, modified
+	return changed, nil
+}
+
+// fetchBody makes the request. It returns a nil body for 304 Not Modified.
+func fetchBody(ctx context.Context, client *http.Client, sub *booking.BusySubscription) (body []byte, etag, modified string, err error) {
+	if client == nil {
+		client = NewFetchClient()
+	}
+	ctx, cancel := context.WithTimeout(ctx, FetchTimeout)
+	defer cancel()
+	host := "the server " + hostOf(sub.URL)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, sub.URL, nil)
+	if err != nil || req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return nil, "", "", &FetchError{Reason: "the calendar address is not a valid http or https address"}
+	}
+	req.Header.Set("Accept", "text/calendar, */*;q=0.1")
+	req.Header.Set("User-Agent", "kapbook (busy-time import)")
+	conditional := len(sub.Body) > 0
+	if conditional && sub.ETag != "" {
+		req.Header.Set("If-None-Match", sub.ETag)
+	}
+	if conditional && sub.LastModified != "" {
+		req.Header.Set("If-Modified-Since", sub.LastModified)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, "", "", &FetchError{Reason: transportReason(err, host), Err: stripURL(err)}
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotModified && conditional:
+		return nil, "", "", nil
+	case resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusForbidden:
+		return nil, "", "", &FetchError{Reason: fmt.Sprintf("%s refused access (%s); the calendar's private address may have been reset", host, resp.Status)}
+	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusGone:
+		return nil, "", "", &FetchError{Reason: fmt.Sprintf("%s has no calendar at this address (%s)", host, resp.Status)}
+	case resp.StatusCode != http.StatusOK:
+		return nil, "", "", &FetchError{Reason: fmt.Sprintf("%s answered %s", host, strings.ToValidUTF8(resp.Status, "?"))}
+	}
+	tooBig := &FetchError{Reason: fmt.Sprintf("the calendar at %s is larger than %d MB", hostOf(sub.URL), MaxSubscriptionBytes>>20)}
+	if resp.ContentLength > MaxSubscriptionBytes {
+		return nil, "", "", tooBig
+	}
+	body, err = io.ReadAll(io.LimitReader(resp.Body, MaxSubscriptionBytes+1))
+	if err != nil {
+		return nil, "", "", &FetchError{Reason: transportReason(err, host), Err: stripURL(err)}
+	}
+	if len(body) > MaxSubscriptionBytes {
+		return nil, "", "", tooBig
+	}
+	return body, resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"), nil
+}
+
+// transportReason words a failed request.
+func transportReason(err error, host string) string {
+	var ne net.Error
+	var dns *net.DNSError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return fmt.Sprintf("%s did not answer in time", host)
+	case errors.As(err, &dns):
+		return fmt.Sprintf("%s cannot be found (check the address and the network)", host)
+	case errors.Is(err, context.Canceled):
+		return "the fetch was cancelled"
+	}
+	return fmt.Sprintf("%s could not be reached (check the address and the network)", host)
+}
+
+// stripURL drops the address from a *url.Error, whose message repeats it
+// in full, secret and all.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Subscriptions keeps staff members' subscribed calendars, and the busy
+// times they hold, in a Store. The desktop app and "kapctl serve" can call
+// Refresh on a timer; "kapctl busy" calls it on demand.
+type Subscriptions struct {
+	Store  booking.Store
+	Client *http.Client     // nil: NewFetchClient()
+	Now    func() time.Time // nil: time.Now
+	Actor  string           // who acts, for the audit trail
+}
+
+// RefreshResult says what became of one subscription.
+type RefreshResult struct {
+	StaffID int64
+	Site    string // the calendar's redacted address (RedactURL)
+	Changed bool   // a new copy of the calendar was fetched
+	Busy    int    // the busy times now stored for the staff member
+	Err     error  // why the fetch failed; the last good copy was kept
+}
+
+func (s *Subscriptions) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Subscriptions) options(ctx context.Context) (ImportOptions, error) {
+	c, err := s.Store.Clinic(ctx)
+	if err != nil {
+		return ImportOptions{}, err
+	}
+	return ImportOptions{Clinic: c.Location(), Now: s.now()}, nil
+}
+
+// Subscribe fetches the calendar at rawURL for staff member staffID and,
+// if it reads, stores the subscription and its busy times (replacing any
+// earlier subscription or import) in one transaction, with an audit entry
+// "busy-subscribe". If the fetch fails, nothing is stored and the error
+// is a *FetchError. Returns EINVALID for an address that is not http(s)
+// and ENOTFOUND for an unknown staff member.
+func (s *Subscriptions) Subscribe(ctx context.Context, staffID int64, rawURL string) (RefreshResult, error) {
+	u, err := SubscriptionURL(rawURL)
+	if err != nil {
+		return RefreshResult{}, err
+	}
+	if _, err := staffByID(ctx, s.Store, staffID); err != nil {
+		return RefreshResult{}, err
+	}
+	opts, err := s.options(ctx)
+	if err != nil {
+		return RefreshResult{}, err
+	}
+	sub := &booking.BusySubscription{StaffID: staffID, URL: u}
+	res := RefreshResult{StaffID: staffID, Site: RedactURL(u)}
+	if _, err := Fetch(ctx, s.Client, sub, opts); err != nil {
+		return res, err
+	}
+	busy, err := ImportBusy(bytes.NewReader(sub.Body), opts)
+	if err != nil {
+		return res, err
+	}
+	err = s.Store.Update(ctx, func(tx booking.Tx) error {
+		st, err := staffByID(ctx, tx, staffID)
+		if err != nil {
+			return err
+		}
+		st.Busy = busy
+		if err := tx.SaveStaff(ctx, st); err != nil {
+			return err
+		}
+		if err := tx.SaveBusySubscription(ctx, sub); err != nil {
+			return err
+		}
+		return tx.AddAudit(ctx, &booking.AuditEntry{At: opts.Now, Actor: s.Actor, Action: "busy-subscribe",
+			Note: busyNote(len(busy), "the calendar at "+res.Site)})
+	})
+	res.Changed, res.Busy = true, len(busy)
+	return res, err
+}
+
+// Refresh fetches every subscription that is Due (every one with force)
+// and stores, per staff member in one transaction, the busy times of its
+// last good copy over the current horizon, so the year ahead rolls on even
+// while the calendar is unchanged or unreachable. A failed fetch is
+// recorded in the subscription's Error and in the result; it is not an
+// error of Refresh, which fails only when the store does. A subscription
+// replaced while it was being fetched is left alone.
+func (s *Subscriptions) Refresh(ctx context.Context, force bool) ([]RefreshResult, error) {
+	subs, err := s.Store.BusySubscriptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []RefreshResult
+	for _, sub := range subs {
+		if !force && !Due(sub, s.now()) {
+			continue
+		}
+		r, err := s.refresh(ctx, sub)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (s *Subscriptions) refresh(ctx context.Context, sub *booking.BusySubscription) (RefreshResult, error) {
+	opts, err := s.options(ctx)
+	if err != nil {
+		return RefreshResult{}, err
+	}
+	res := RefreshResult{StaffID: sub.StaffID, Site: RedactURL(sub.URL)}
+	addr := sub.URL
+	res.Changed, res.Err = Fetch(ctx, s.Client, sub, opts)
+	var busy []booking.Interval
+	haveBusy := false
+	if len(sub.Body) > 0 {
+		if b, err := ImportBusy(bytes.NewReader(sub.Body), opts); err == nil {
+			busy, haveBusy = b, true
+		} else if res.Err == nil {
+			res.Err = err
+			sub.Error = strings.TrimPrefix(err.Error(), "calendar: ")
+		}
+	}
+	err = s.Store.Update(ctx, func(tx booking.Tx) error {
+		cur, err := tx.BusySubscriptions(ctx)
+		if err != nil {
+			return err
+		}
+		still := false
+		for _, c := range cur {
+			still = still || c.StaffID == sub.StaffID && c.URL == addr
+		}
+		if !still {
+			return nil
+		}
+		st, err := staffByID(ctx, tx, sub.StaffID)
+		if err != nil {
+			return err
+		}
+		if haveBusy {
+			st.Busy = busy
+			if err := tx.SaveStaff(ctx, st); err != nil {
+				return err
+			}
+		}
+		res.Busy = len(st.Busy)
+		if err := tx.SaveBusySubscription(ctx, sub); err != nil {
+			return err
+		}
+		if !res.Changed {
+			return nil
+		}
+		return tx.AddAudit(ctx, &booking.AuditEntry{At: opts.Now, Actor: s.Actor, Action: "busy-refresh",
+			Note: busyNote(len(busy), "the calendar at "+res.Site)})
+	})
+	return res, err
+}

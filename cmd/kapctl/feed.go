@@ -317,6 +317,10 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// Staff members' subscribed calendars are fetched while serving, each
+	// when it is due; a failure keeps the last good copy and is recorded.
+	subs := &calendar.Subscriptions{Store: a.db, Now: h.Now, Actor: a.actor}
+	go refreshLoop(ctx, subs, refreshTick)
 	select {
 	case err := <-errc:
 		return booking.Errorf(booking.EINTERNAL, "The feed server stopped: %s.", oneLine(err.Error()))
@@ -341,4 +345,22 @@ func loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// refreshTick is how often serve looks for due calendar subscriptions.
+const refreshTick = 5 * time.Minute
+
+// refreshLoop refreshes due subscriptions now and then every tick until ctx
+// ends. Results are in each subscription's record (busy list shows them).
+func refreshLoop(ctx context.Context, subs *calendar.Subscriptions, tick time.Duration) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		subs.Refresh(ctx, false)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -50,7 +50,12 @@ Commands:
   feed url (--staff ID | --room ID) [--privacy full|initials|id] [--rotate | --revoke] [--base URL]
                                       a therapist's or room's calendar feed address, shown only when made
   serve [--addr 127.0.0.1:8080] [--public] [--log]
-                                      serve the calendar feeds until Ctrl-C or SIGTERM
+                                      serve the calendar feeds until Ctrl-C or SIGTERM, and
+                                      refresh subscribed staff calendars when they are due
+  busy import --staff ID FILE.ics     block a staff member's own calendar (replaces the last import)
+  busy subscribe --staff ID URL       the same from a private calendar address (https:// or webcal://), fetched now
+  busy refresh [--force]              fetch subscribed calendars that are due (hourly); keeps the last good copy
+  busy list [--staff ID] [--from D] [--to D]
 
 Global flags:
   --db FILE       the database (default: $KAPBOOK_DB, else ` + "$XDG_DATA_HOME/kapbook/kapbook.db" + `)

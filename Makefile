@@ -6,9 +6,8 @@ export PATH := /usr/local/go/bin:$(PATH)
 DATA_HOME := $(or $(XDG_DATA_HOME),$(HOME)/.local/share)
 DEMO_DB := $(DATA_HOME)/kapbook/demo.db
 
-# Fuzz targets in FUZZ_PKG, each run for FUZZTIME, e.g. FUZZ_TARGETS="FuzzLoadProtocol FuzzLoadClinic".
-FUZZ_TARGETS ?= FuzzLoadProtocol FuzzLoadClinic
-FUZZ_PKG ?= ./booking
+# Fuzz targets as PACKAGE:TARGET, each run for FUZZTIME.
+FUZZ_TARGETS ?= ./booking:FuzzLoadProtocol ./booking:FuzzLoadClinic ./calendar:FuzzImportBusy
 FUZZTIME ?= 15s
 
 .PHONY: build run test bench fuzz clean deps-build deps-test
@@ -42,10 +41,10 @@ bench:
 	go test -run '^$$' -bench 'BenchmarkExport' -benchtime 5x ./calendar/
 
 fuzz:
-	@if [ -z "$(FUZZ_TARGETS)" ]; then echo "make fuzz: no FUZZ_TARGETS yet"; fi
-	@for t in $(FUZZ_TARGETS); do \
-	  echo "make fuzz: $$t in $(FUZZ_PKG) for $(FUZZTIME)"; \
-	  go test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $(FUZZ_PKG) || exit 1; \
+	@for pt in $(FUZZ_TARGETS); do \
+	  pkg=$${pt%%:*}; t=$${pt#*:}; \
+	  echo "make fuzz: $$t in $$pkg for $(FUZZTIME)"; \
+	  go test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
 
 clean:

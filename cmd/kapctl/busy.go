@@ -141,15 +141,47 @@ func (a *app) busyImport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	clashes, err := a.busyClashes(ctx, s.ID, busy)
+	if err != nil {
+		return err
+	}
 	loc := a.clinic.Location()
-	return a.print(map[string]any{"staff": s.ID, "name": s.Name, "imported": len(busy), "replaced": replaced, "from": from.In(loc), "to": to.In(loc)},
+	return a.print(map[string]any{"staff": s.ID, "name": s.Name, "imported": len(busy), "replaced": replaced, "from": from.In(loc), "to": to.In(loc),
+		"clashes": a.apptJSON(clashes)},
 		func(w *tw) {
 			w.line("Imported %d busy times for %s (staff %d), %s to %s; they replace the %d imported before.",
 				len(busy), s.Name, s.ID, from.In(loc).Format("Mon 2 Jan 2006"), to.In(loc).Format("Mon 2 Jan 2006"), replaced)
 			if sub != nil {
 				w.line("Note: %s also has a subscribed calendar (%s); the next \"kapctl busy refresh\" replaces these busy times with it.", s.Name, calendar.RedactURL(sub.URL))
 			}
+			if len(clashes) > 0 {
+				w.line("Warning: %d booked appointment(s) of %s fall in this busy time; new bookings avoid it, but these need moving (kapctl reschedule --suggest):", len(clashes), s.Name)
+				a.apptTable(w, clashes)
+			}
 		})
+}
+
+// busyClashes lists the staff member's upcoming booked appointments that
+// overlap the busy times: imported time blocks new bookings, but what was
+// booked before stays until someone moves it.
+func (a *app) busyClashes(ctx context.Context, staffID int64, busy []booking.Interval) ([]*booking.Appointment, error) {
+	if len(busy) == 0 {
+		return nil, nil
+	}
+	appts, err := a.db.Appointments(ctx, booking.AppointmentFilter{StaffID: staffID, From: a.now, To: busy[len(busy)-1].End, ActiveOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	var out []*booking.Appointment
+	for _, x := range appts {
+		for _, iv := range busy {
+			if x.Status == booking.Booked && iv.Overlaps(x.Start, x.End) {
+				out = append(out, x)
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 func (a *app) busySubscribe(ctx context.Context, args []string) error {

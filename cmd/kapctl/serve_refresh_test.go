@@ -63,3 +63,24 @@ func TestServeRefreshLoop(t *testing.T) {
 		t.Fatalf("fetches=%d (before %d), new copy stored=%v; want the loop to fetch and store the due calendar", hits.Load(), before, stored())
 	}
 }
+
+// Importing a calendar that covers an already-booked appointment names it,
+// so the front desk can move it; new bookings avoid the time by themselves.
+func TestBusyImportNamesClashes(t *testing.T) {
+	c := mustDemo(t)
+	p := c.addPatient("Jane Doe", "jane@example.com")
+	b := c.book(p, "--therapist", "1")
+	first := b.Appointments[0]
+	loc, _ := time.LoadLocation("America/New_York")
+	cal := busyICS(t, "DTSTART;TZID=America/New_York:"+first.Start.In(loc).Format("20060102T150405")+"|DURATION:PT30M")
+	var out struct {
+		Imported int `json:"imported"`
+		Clashes  []struct {
+			ID int64 `json:"id"`
+		} `json:"clashes"`
+	}
+	c.json(&out, "busy", "import", "--staff", "1", cal)
+	if out.Imported != 1 || len(out.Clashes) != 1 || out.Clashes[0].ID != first.ID {
+		t.Fatalf("import=%+v, want 1 busy time clashing with appointment %d", out, first.ID)
+	}
+}

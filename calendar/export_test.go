@@ -52,15 +52,7 @@ func newExportFixture(t *testing.T) *exportFixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	f.db = db
-	cf, err := booking.ParseClinicFile(resources.DemoClinic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, err := booking.LoadProtocols(resources.Protocols, "protocols")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := booking.InitClinic(f.ctx, db, cf, ps, "test", f.now); err != nil {
+	if err := resources.InitDemo(f.ctx, db, "test", f.now); err != nil {
 		t.Fatal(err)
 	}
 	f.svc = &booking.Service{Store: db, Now: func() time.Time { return f.now }, Actor: "test"}

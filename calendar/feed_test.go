@@ -62,15 +62,7 @@ func mustFeedClinic(t testing.TB) *feedClinic {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.db.Close() })
-	f, err := booking.ParseClinicFile(resources.DemoClinic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, err := booking.LoadProtocols(resources.Protocols, "protocols")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := booking.InitClinic(c.ctx, c.db, f, ps, "test", c.now); err != nil {
+	if err := resources.InitDemo(c.ctx, c.db, "test", c.now); err != nil {
 		t.Fatal(err)
 	}
 	c.svc = &booking.Service{Store: c.db, Now: c.clock, Actor: "test"}

@@ -237,16 +237,8 @@ func newSubClinic(t *testing.T) *subClinic {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f, err := booking.ParseClinicFile(resources.DemoClinic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, err := booking.LoadProtocols(resources.Protocols, "protocols")
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := &subClinic{db: db, now: time.Date(2027, 2, 22, 9, 0, 0, 0, impNY)}
-	if err := booking.InitClinic(ctx, db, f, ps, "test", c.now); err != nil {
+	if err := resources.InitDemo(ctx, db, "test", c.now); err != nil {
 		t.Fatal(err)
 	}
 	c.svc = &calendar.Subscriptions{Store: db, Now: func() time.Time { return c.now }, Actor: "front desk"}

@@ -27,16 +27,8 @@ func TestAcceptance_TenPatients(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	f, err := booking.ParseClinicFile(resources.DemoClinic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, err := booking.LoadProtocols(resources.Protocols, "protocols")
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2027, 2, 15, 9, 0, 0, 0, time.UTC)
-	if err := booking.InitClinic(ctx, db, f, ps, "test", now); err != nil {
+	if err := resources.InitDemo(ctx, db, "test", now); err != nil {
 		t.Fatal(err)
 	}
 	svc := &booking.Service{Store: db, Now: func() time.Time { return now }, Actor: "test"}

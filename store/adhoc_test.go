@@ -14,16 +14,8 @@ import (
 func TestAdHocAppointment(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpenDB(t)
-	f, err := booking.ParseClinicFile(resources.DemoClinic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, err := booking.LoadProtocols(resources.Protocols, "protocols")
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2027, 2, 22, 14, 0, 0, 0, time.UTC)
-	if err := booking.InitClinic(ctx, db, f, ps, "test", now); err != nil {
+	if err := resources.InitDemo(ctx, db, "test", now); err != nil {
 		t.Fatal(err)
 	}
 	svc := &booking.Service{Store: db, Now: func() time.Time { return now }, Actor: "test"}
@@ -40,7 +32,7 @@ func TestAdHocAppointment(t *testing.T) {
 		t.Fatalf("appointments=%d, want 1", len(s.Appts))
 	}
 	a := s.Appts[0]
-	loc := f.Clinic.Location()
+	loc := mustLoc(t, "America/New_York")
 	if a.Kind != "dosing" || a.End.Sub(a.Start) != 3*time.Hour || a.RoomName != "Dosing 1" || !a.HasStaff(2) || len(a.Staff) != 2 {
 		t.Fatalf("appointment=%+v, want a 3-hour dosing in Dosing 1 with Sam Okafor and a prescriber or nurse", a)
 	}
@@ -61,4 +53,13 @@ func TestAdHocAppointment(t *testing.T) {
 	if booking.ErrorCode(err) != booking.ENOPLAN {
 		t.Fatalf("err=%v, want ENOPLAN for a dosing ending after 18:00", err)
 	}
+}
+
+func mustLoc(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }

@@ -31,16 +31,8 @@ func bookBenchHistory(b *testing.B, path string, weeks, perWeek int) int {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	f, err := booking.ParseClinicFile(resources.DemoClinic)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ps, err := booking.LoadProtocols(resources.Protocols, "protocols")
-	if err != nil {
-		b.Fatal(err)
-	}
 	start := bookBenchNow.AddDate(0, 0, -7*weeks)
-	if err := booking.InitClinic(ctx, db, f, ps, "bench", start); err != nil {
+	if err := resources.InitDemo(ctx, db, "bench", start); err != nil {
 		b.Fatal(err)
 	}
 	now := start

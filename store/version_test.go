@@ -59,16 +59,8 @@ func TestVersion(t *testing.T) {
 func TestAppointmentsStamp(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpenDB(t)
-	f, err := booking.ParseClinicFile(resources.DemoClinic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, err := booking.LoadProtocols(resources.Protocols, "protocols")
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2027, 2, 15, 14, 0, 0, 0, time.UTC)
-	if err := booking.InitClinic(ctx, db, f, ps, "test", now); err != nil {
+	if err := resources.InitDemo(ctx, db, "test", now); err != nil {
 		t.Fatal(err)
 	}
 	svc := &booking.Service{Store: db, Now: func() time.Time { return now }, Actor: "test"}
@@ -81,7 +73,7 @@ func TestAppointmentsStamp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc := f.Clinic.Location()
+	loc := mustLoc(t, "America/New_York")
 	filters := map[string]booking.AppointmentFilter{
 		"All":        {},
 		"Therapist":  {StaffID: s.TherapistID},

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -216,6 +217,27 @@ func peerExportFiles(t *testing.T, f *exportFixture) ([]string, map[string]map[s
 	x = f.export(f.appts(t, booking.AppointmentFilter{StaffID: all[0].Staff[0].StaffID}))
 	x.RefreshInterval, x.Name = time.Hour, all[0].Staff[0].Name
 	add("feed.ics", x)
+	// The feed as kapctl serve answers it, through the real handler.
+	staffID := all[0].Staff[0].StaffID
+	token, hash, err := NewFeedToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := &booking.Feed{TokenHash: hash, Resource: booking.Resource{Kind: booking.StaffResource, ID: staffID}, Privacy: string(PrivacyInitials)}
+	if err := f.db.Update(f.ctx, func(tx booking.Tx) error { return tx.SaveFeed(f.ctx, feed) }); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	(&FeedHandler{Store: f.db, Now: func() time.Time { return f.now }}).ServeHTTP(rec, httptest.NewRequest("GET", FeedPath(token), nil))
+	if rec.Code != 200 {
+		t.Fatalf("feed answered %d", rec.Code)
+	}
+	served := filepath.Join(dir, "served-feed.ics")
+	if err := os.WriteFile(served, rec.Body.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, served)
+	want[served] = peerWants(t, rec.Body.Bytes(), f.instance, f.appts(t, booking.AppointmentFilter{StaffID: staffID}))
 	x = f.export(nil)
 	add("empty.ics", x)
 	x = f.export(all[:3])

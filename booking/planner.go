@@ -946,18 +946,9 @@ func (p *planner) explain() error {
 func needWords(needs []StaffNeed, skip int) string {
 	var parts []string
 	for i, n := range needs {
-		if i == skip {
-			continue
+		if i != skip {
+			parts = append(parts, n.String())
 		}
-		var roles []string
-		for _, r := range n.Roles {
-			roles = append(roles, string(r))
-		}
-		s := strings.Join(roles, " or ")
-		if len(n.Qualifications) > 0 {
-			s += " with " + strings.Join(n.Qualifications, " and ")
-		}
-		parts = append(parts, s)
 	}
 	return strings.Join(parts, " and ")
 }

@@ -66,6 +66,23 @@ type StaffNeed struct {
 	HoldAfter      int      `json:"hold_after,omitempty"`
 }
 
+// String describes the need in words: "series therapist", "prescriber or
+// nurse with ACLS".
+func (n StaffNeed) String() string {
+	if n.Series {
+		return "series therapist"
+	}
+	roles := make([]string, len(n.Roles))
+	for i, r := range n.Roles {
+		roles[i] = string(r)
+	}
+	s := strings.Join(roles, " or ")
+	if len(n.Qualifications) > 0 {
+		s += " with " + strings.Join(n.Qualifications, " and ")
+	}
+	return s
+}
+
 // RoomNeed says which room a step needs, or whether it may be held by video.
 type RoomNeed struct {
 	Kinds      []RoomKind `json:"kinds,omitempty"` // any of these; empty: any kind

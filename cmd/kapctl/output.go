@@ -119,21 +119,9 @@ func hoursText(h booking.WeeklyHours) string {
 }
 
 func staffText(needs []booking.StaffNeed) string {
-	var parts []string
-	for _, n := range needs {
-		if n.Series {
-			parts = append(parts, "series therapist")
-			continue
-		}
-		var roles []string
-		for _, r := range n.Roles {
-			roles = append(roles, string(r))
-		}
-		s := strings.Join(roles, " or ")
-		if len(n.Qualifications) > 0 {
-			s += " (" + strings.Join(n.Qualifications, ", ") + ")"
-		}
-		parts = append(parts, s)
+	parts := make([]string, len(needs))
+	for i, n := range needs {
+		parts[i] = n.String()
 	}
 	return strings.Join(parts, " + ")
 }

@@ -19,6 +19,7 @@ TEST_DEBS=(
 )
 # Go programs for tests, as "binary module@version", e.g. "mailpit github.com/axllent/mailpit@v1.33.1".
 TEST_GO_TOOLS=(
+  "mailpit github.com/axllent/mailpit@v1.33.1"  # a real SMTP server with an HTTP API
 )
 # npm packages for tests, as "name@version", e.g. "ical.js@2"; installed into .peers/npm.
 TEST_NPM=(

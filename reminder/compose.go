@@ -1,0 +1,281 @@
+package reminder
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jordan-wright/email"
+
+	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/calendar"
+)
+
+// ErrNoEmail is returned by Compose for a patient who asked for no email:
+// nothing is composed, and the front desk should be shown why.
+var ErrNoEmail = errors.New("reminder: the patient asked for no email")
+
+// AttachmentName is the file name of every message's calendar attachment:
+// it names neither the treatment nor the kind of appointment.
+const AttachmentName = "appointment.ics"
+
+// Composer composes patients' messages.
+type Composer struct {
+	// FromAddress is the clinic's sending address: the From header and
+	// the calendar's ORGANIZER.
+	FromAddress string
+	// FromName is the sender's display name, as configured. Empty means
+	// the clinic's name, or "Appointments" when the clinic's name reveals
+	// the treatment. A configured name is used as it is: choosing it is
+	// the clinic's decision.
+	FromName string
+	// InstanceID is part of every calendar UID (calendar.UID).
+	InstanceID string
+	// Templates are the clinic's templates by kind; a kind missing here
+	// uses the default.
+	Templates Templates
+	// Now returns the current time, for the Date header and DTSTAMP; nil
+	// means time.Now.
+	Now func() time.Time
+
+	// The clinic's texts, checked, for the last clinic seen: checking
+	// costs a third of composing a message.
+	mu           sync.Mutex
+	clinicIn     [3]string
+	clinicSafe   [3]string
+	clinicCached bool
+}
+
+// Message is what to compose: one kind of message about one appointment.
+type Message struct {
+	Kind        Kind
+	Clinic      *booking.Clinic
+	Patient     *booking.Patient
+	Appointment *booking.Appointment
+}
+
+var (
+	defaultTemplates = sync.OnceValues(DefaultTemplates)
+	defaultInstr     = sync.OnceValues(loadInstructions)
+)
+
+// Compose renders m as an email: From with the sender's display name, To
+// the patient, the subject, a plain-text and an HTML part
+// (multipart/alternative), and the calendar as an iTIP attachment named
+// AttachmentName (METHOD:CANCEL for a cancellation, METHOD:REQUEST
+// otherwise).
+//
+// Returns ErrNoEmail when the patient asked for no email, and an error
+// when an address or a display name holds a control character (CR and LF
+// included) or is not a valid address, so that nothing can add a header
+// or break the MIME structure.
+func (c *Composer) Compose(m Message) (*email.Email, error) {
+	if !m.Kind.Valid() {
+		return nil, fmt.Errorf("reminder: unknown message kind %q", clip(string(m.Kind)))
+	}
+	if m.Clinic == nil || m.Patient == nil || m.Appointment == nil {
+		return nil, errors.New("reminder: a message needs a clinic, a patient and an appointment")
+	}
+	if m.Patient.Consents.NoEmail != nil {
+		return nil, ErrNoEmail
+	}
+	if m.Appointment.PatientID != m.Patient.ID {
+		return nil, fmt.Errorf("reminder: appointment %d is not patient %d's", m.Appointment.ID, m.Patient.ID)
+	}
+	if err := checkAddress("clinic's sending address", c.FromAddress); err != nil {
+		return nil, err
+	}
+	if err := checkAddress("patient's address", m.Patient.Email); err != nil {
+		return nil, err
+	}
+	if err := checkHeaderText("sender's display name", c.FromName); err != nil {
+		return nil, err
+	}
+	t := c.Templates[m.Kind]
+	if t == nil {
+		ts, err := defaultTemplates()
+		if err != nil {
+			return nil, err
+		}
+		t = ts[m.Kind]
+	}
+	d, err := c.data(m)
+	if err != nil {
+		return nil, err
+	}
+	r, err := t.Render(d)
+	if err != nil {
+		return nil, err
+	}
+	now := c.now()
+	method := calendar.MethodRequest
+	if m.Kind == Cancellation {
+		method = calendar.MethodCancel
+	}
+	var ics bytes.Buffer
+	if err := calendar.WriteInvite(&ics, calendar.Invite{
+		Method: method, Clinic: m.Clinic, InstanceID: c.InstanceID, Appointment: m.Appointment,
+		OrganizerEmail: c.FromAddress, OrganizerName: d.SenderName, PatientEmail: m.Patient.Email, Now: now,
+	}); err != nil {
+		return nil, fmt.Errorf("reminder: the calendar attachment: %w", err)
+	}
+
+	e := email.NewEmail()
+	e.From = (&mail.Address{Name: d.SenderName, Address: c.FromAddress}).String()
+	e.To = []string{(&mail.Address{Address: m.Patient.Email}).String()}
+	e.Subject = r.Subject
+	e.Text = []byte(r.Text)
+	e.HTML = []byte(r.HTML)
+	e.Headers.Set("Date", now.Format(time.RFC1123Z))
+	e.Headers.Set("Message-Id", messageID(c.FromAddress))
+	if _, err := e.Attach(&ics, AttachmentName, "text/calendar; charset=utf-8; method="+string(method)); err != nil {
+		return nil, fmt.Errorf("reminder: attaching the calendar: %w", err)
+	}
+	return e, nil
+}
+
+// data returns the variables of m's templates.
+func (c *Composer) data(m Message) (Data, error) {
+	cl, a, p := m.Clinic, m.Appointment, m.Patient
+	loc := cl.Location()
+	safe := c.clinicTexts(cl)
+	d := Data{
+		Kind:          m.Kind,
+		ClinicName:    safe[0],
+		ClinicPhone:   safe[1],
+		ClinicAddress: safe[2],
+		SenderName:    strings.TrimSpace(c.FromName),
+		FirstName:     "there",
+		Start:         a.Start.In(loc),
+		End:           a.End.In(loc),
+		Video:         a.Video(),
+	}
+	if d.SenderName == "" {
+		d.SenderName = d.ClinicName
+		if d.SenderName == "" {
+			d.SenderName = "Appointments"
+		}
+	}
+	if f := strings.Fields(cleanText(p.Name)); len(f) > 0 && !calendar.Reveals(f[0]) {
+		d.FirstName = f[0]
+	}
+	if d.Video {
+		d.ClinicAddress = ""
+	}
+	fillTimes(&d)
+	d.Prepare = generalPrepare(a.NeedsEscort(), d.ClinicPhone)
+	if p.Consents.DetailedEmail != nil {
+		d.Detailed = true
+		instr, err := defaultInstr()
+		if err != nil {
+			return Data{}, err
+		}
+		d.Instructions = instr[instructionsKey(a)]
+	}
+	return d, nil
+}
+
+// clinicTexts returns the clinic's name, phone and address as safeText
+// returns them, remembering the last clinic's.
+func (c *Composer) clinicTexts(cl *booking.Clinic) [3]string {
+	in := [3]string{cl.Name, cl.Phone, cl.Address}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.clinicCached || c.clinicIn != in {
+		c.clinicIn = in
+		for i, s := range in {
+			c.clinicSafe[i] = safeText(s)
+		}
+		c.clinicCached = true
+	}
+	return c.clinicSafe
+}
+
+// instructionsKey returns the key of a's detailed preparation
+// instructions in resources/email/instructions.json, or "".
+func instructionsKey(a *booking.Appointment) string {
+	switch {
+	case a.Kind == "dosing" && a.NeedsREMS:
+		return "esketamine"
+	case a.Kind == "consultation", a.Kind == "dosing", a.Kind == "infusion":
+		return a.Kind
+	}
+	return ""
+}
+
+func (c *Composer) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// messageID returns a new, random Message-Id in the domain of from.
+func messageID(from string) string {
+	var b [16]byte
+	rand.Read(b[:])
+	domain := "kapbook.invalid"
+	if i := strings.LastIndexByte(from, '@'); i >= 0 {
+		domain = from[i+1:]
+	}
+	return "<" + hex.EncodeToString(b[:]) + "@" + domain + ">"
+}
+
+// badRune reports whether r may not stand in a header or a message's
+// text: invalid UTF-8, control characters (CR, LF and tab included) and
+// the Unicode line separators.
+func badRune(r rune) bool {
+	return r == utf8.RuneError || r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029'
+}
+
+// checkHeaderText returns an error when s holds a character that could
+// break a header.
+func checkHeaderText(what, s string) error {
+	if !utf8.ValidString(s) || strings.IndexFunc(s, badRune) >= 0 {
+		return fmt.Errorf("reminder: the %s %q holds a control character", what, clip(s))
+	}
+	return nil
+}
+
+// checkAddress returns an error unless s is one plain address, such as
+// "jane@example.org", with nothing that could break a header.
+func checkAddress(what, s string) error {
+	if err := checkHeaderText(what, s); err != nil {
+		return err
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s || strings.ContainsAny(s, "\"\\;:,<> ") {
+		return fmt.Errorf("reminder: the %s %q is not a valid email address", what, clip(s))
+	}
+	return nil
+}
+
+// cleanText replaces invalid UTF-8 and control characters with spaces.
+func cleanText(s string) string {
+	if utf8.ValidString(s) && strings.IndexFunc(s, badRune) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if badRune(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, " "))
+}
+
+// safeText returns s cleaned and trimmed, or "" when it reveals the
+// treatment.
+func safeText(s string) string {
+	s = strings.Join(strings.Fields(cleanText(s)), " ")
+	if calendar.Reveals(s) {
+		return ""
+	}
+	return s
+}

@@ -1,0 +1,361 @@
+package reminder
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/smtp"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jordan-wright/email"
+)
+
+// Security is how an SMTP connection is protected.
+type Security string
+
+// The kinds of SMTP connection.
+const (
+	// StartTLS connects in plain text and upgrades with STARTTLS (RFC
+	// 3207), usually on port 587; a server without STARTTLS is refused.
+	// The default.
+	StartTLS Security = "starttls"
+	// ImplicitTLS speaks TLS from the first byte (RFC 8314), usually on
+	// port 465.
+	ImplicitTLS Security = "tls"
+	// NoSecurity is plain text: only to a loopback address (a local relay
+	// or a test server) unless SMTP.AllowPlainRemote is set, and never
+	// with a password.
+	NoSecurity Security = "none"
+)
+
+// SMTP delivers messages to an SMTP server (RFC 5321), all the messages of
+// one Send over one connection, reconnecting when the server drops it.
+// The password is never logged: String and GoString leave it out, and no
+// error holds it.
+type SMTP struct {
+	Host string
+	// Port; zero means 587 for StartTLS, 465 for ImplicitTLS and 25 for
+	// NoSecurity.
+	Port int
+	// Security; empty means StartTLS.
+	Security Security
+	// User and Password log in with AUTH PLAIN when User is set.
+	User, Password string
+	// AllowPlainRemote allows NoSecurity to a host that is not loopback.
+	AllowPlainRemote bool
+	// HelloName is the name sent with EHLO; empty means "localhost".
+	HelloName string
+	// TLSConfig is for StartTLS and ImplicitTLS; nil verifies Host's
+	// certificate against the system's roots.
+	TLSConfig *tls.Config
+	// Timeout bounds connecting and each message; zero means one minute.
+	Timeout time.Duration
+}
+
+// String describes s without its password.
+func (s SMTP) String() string {
+	pw := ""
+	if s.Password != "" {
+		pw = " password=(set)"
+	}
+	return fmt.Sprintf("smtp://%s (security=%s user=%q%s)", s.addr(), s.security(), s.User, pw)
+}
+
+// GoString describes s without its password, for %#v.
+func (s SMTP) GoString() string { return "reminder.SMTP{" + s.String() + "}" }
+
+func (s SMTP) security() Security {
+	if s.Security == "" {
+		return StartTLS
+	}
+	return s.Security
+}
+
+func (s SMTP) addr() string {
+	port := s.Port
+	if port == 0 {
+		switch s.security() {
+		case ImplicitTLS:
+			port = 465
+		case NoSecurity:
+			port = 25
+		default:
+			port = 587
+		}
+	}
+	return net.JoinHostPort(s.Host, strconv.Itoa(port))
+}
+
+func (s SMTP) timeout() time.Duration {
+	if s.Timeout > 0 {
+		return s.Timeout
+	}
+	return time.Minute
+}
+
+// Check returns an error when s cannot be used: no host, an unknown
+// security, a bad port, or plain text where it is not allowed.
+func (s SMTP) Check() error {
+	if s.Host == "" || strings.IndexFunc(s.Host, badRune) >= 0 || strings.ContainsAny(s.Host, " /") {
+		return fmt.Errorf("reminder: SMTP host %q is not a host name", clip(s.Host))
+	}
+	if s.Port < 0 || s.Port > 65535 {
+		return fmt.Errorf("reminder: SMTP port %d is out of range", s.Port)
+	}
+	if strings.IndexFunc(s.User, badRune) >= 0 || strings.IndexFunc(s.HelloName, badRune) >= 0 {
+		return errors.New("reminder: the SMTP user or hello name holds a control character")
+	}
+	switch s.security() {
+	case StartTLS, ImplicitTLS:
+	case NoSecurity:
+		if s.User != "" && !isLoopback(s.Host) {
+			return errors.New("reminder: SMTP without TLS would send the password in plain text; use starttls or tls")
+		}
+		if !s.AllowPlainRemote && !isLoopback(s.Host) {
+			return fmt.Errorf("reminder: plain SMTP to %s, which is not loopback, is not allowed; use starttls or tls, or allow plain SMTP explicitly", clip(s.Host))
+		}
+	default:
+		return fmt.Errorf("reminder: unknown SMTP security %q; use starttls, tls or none", clip(string(s.Security)))
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// connError is a failure to connect, greet, start TLS, log in or have the
+// sender accepted: the settings' fault, never permanent for a message.
+type connError struct{ err error }
+
+func (e *connError) Error() string { return e.err.Error() }
+func (e *connError) Unwrap() error { return e.err }
+
+// Send delivers msgs in order over one connection. When the connection
+// drops, the message in flight fails with a temporary error (unless it
+// had not started, when it is retried once on a new connection) and the
+// rest go over a new connection. A failure to connect fails every message
+// left.
+func (s SMTP) Send(ctx context.Context, msgs []*email.Email) []error {
+	errs := make([]error, len(msgs))
+	if err := s.Check(); err != nil {
+		for i := range errs {
+			errs[i] = &connError{err}
+		}
+		return errs
+	}
+	var conn *smtpConn
+	defer func() {
+		if conn != nil {
+			conn.quit()
+		}
+	}()
+	for i, m := range msgs {
+		if err := ctx.Err(); err != nil {
+			errs[i] = fmt.Errorf("reminder: %w", err)
+			continue
+		}
+		env, err := envelopeOf(m)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		for try := 0; ; try++ {
+			fresh := false
+			if conn == nil {
+				if conn, err = s.dial(ctx); err != nil {
+					for j := i; j < len(msgs); j++ {
+						errs[j] = err
+					}
+					return errs
+				}
+				fresh = true
+			}
+			var started bool
+			started, err = conn.deliver(ctx, env, s.timeout())
+			if err != nil && conn.broken {
+				conn.close()
+				conn = nil
+				if !started && !fresh && try == 0 {
+					continue // the connection had died while idle: nothing was sent
+				}
+			}
+			break
+		}
+		errs[i] = err
+	}
+	return errs
+}
+
+// envelope is one message ready to send.
+type envelope struct {
+	from string
+	to   []string
+	data []byte
+}
+
+func envelopeOf(m *email.Email) (*envelope, error) {
+	env := &envelope{}
+	from := m.From
+	if m.Sender != "" {
+		from = m.Sender
+	}
+	a, err := mail.ParseAddress(from)
+	if err != nil || strings.IndexFunc(from, badRune) >= 0 {
+		return nil, &permanentError{fmt.Errorf("reminder: the sender %q is not a valid address", clip(from))}
+	}
+	env.from = a.Address
+	for _, list := range [][]string{m.To, m.Cc, m.Bcc} {
+		for _, r := range list {
+			a, err := mail.ParseAddress(r)
+			if err != nil || strings.IndexFunc(r, badRune) >= 0 {
+				return nil, &permanentError{fmt.Errorf("reminder: the recipient %q is not a valid address", clip(r))}
+			}
+			env.to = append(env.to, a.Address)
+		}
+	}
+	if len(env.to) == 0 {
+		return nil, &permanentError{errors.New("reminder: the message has no recipient")}
+	}
+	if env.data, err = m.Bytes(); err != nil {
+		return nil, &permanentError{fmt.Errorf("reminder: encoding the message: %w", err)}
+	}
+	return env, nil
+}
+
+// smtpConn is one open connection.
+type smtpConn struct {
+	nc     net.Conn
+	c      *smtp.Client
+	broken bool // the connection cannot carry another message
+}
+
+// dial connects, greets, starts TLS and logs in.
+func (s SMTP) dial(ctx context.Context) (*smtpConn, error) {
+	addr := s.addr()
+	fail := func(what string, err error) error {
+		return &connError{fmt.Errorf("reminder: %s %s: %w", what, addr, err)}
+	}
+	cfg := s.TLSConfig
+	if cfg == nil {
+		cfg = &tls.Config{ServerName: s.Host}
+	} else if cfg.ServerName == "" {
+		cfg = cfg.Clone()
+		cfg.ServerName = s.Host
+	}
+	d := &net.Dialer{Timeout: s.timeout()}
+	var nc net.Conn
+	var err error
+	if s.security() == ImplicitTLS {
+		nc, err = (&tls.Dialer{NetDialer: d, Config: cfg}).DialContext(ctx, "tcp", addr)
+	} else {
+		nc, err = d.DialContext(ctx, "tcp", addr)
+	}
+	if err != nil {
+		return nil, fail("connecting to", err)
+	}
+	nc.SetDeadline(time.Now().Add(s.timeout()))
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	c, err := smtp.NewClient(nc, s.Host)
+	if err != nil {
+		nc.Close()
+		return nil, fail("greeting from", err)
+	}
+	hello := s.HelloName
+	if hello == "" {
+		hello = "localhost"
+	}
+	if err := c.Hello(hello); err != nil {
+		c.Close()
+		return nil, fail("EHLO to", err)
+	}
+	if s.security() == StartTLS {
+		if ok, _ := c.Extension("STARTTLS"); !ok {
+			c.Close()
+			return nil, fail("STARTTLS with", errors.New("the server does not offer STARTTLS"))
+		}
+		if err := c.StartTLS(cfg); err != nil {
+			c.Close()
+			return nil, fail("STARTTLS with", err)
+		}
+	}
+	if s.User != "" {
+		if ok, _ := c.Extension("AUTH"); !ok {
+			c.Close()
+			return nil, fail("logging in to", errors.New("the server offers no AUTH"))
+		}
+		if err := c.Auth(smtp.PlainAuth("", s.User, s.Password, s.Host)); err != nil {
+			c.Close()
+			return nil, fail("logging in to", err)
+		}
+	}
+	return &smtpConn{nc: nc, c: c}, nil
+}
+
+// deliver sends one message. started is false when the failure came
+// before the server could have accepted any part of it. A reply error
+// leaves the connection usable (after RSET); anything else breaks it.
+func (c *smtpConn) deliver(ctx context.Context, env *envelope, timeout time.Duration) (started bool, err error) {
+	c.nc.SetDeadline(time.Now().Add(timeout))
+	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	defer func() {
+		if err == nil {
+			return
+		}
+		var tp *textproto.Error
+		if !errors.As(err, &tp) || tp.Code == 421 {
+			c.broken = true
+		} else if rerr := c.c.Reset(); rerr != nil {
+			c.broken = true
+		}
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (%w)", err, ctx.Err())
+		}
+	}()
+	if err := c.c.Mail(env.from); err != nil {
+		// A refused sender (530 login required, 550 sender not allowed)
+		// is the settings' fault, not the message's: never permanent.
+		return false, &connError{fmt.Errorf("reminder: MAIL FROM: %w", err)}
+	}
+	for _, r := range env.to {
+		if err := c.c.Rcpt(r); err != nil {
+			return true, fmt.Errorf("reminder: RCPT TO <%s>: %w", r, err)
+		}
+	}
+	w, err := c.c.Data()
+	if err != nil {
+		return true, fmt.Errorf("reminder: DATA: %w", err)
+	}
+	if _, err := w.Write(env.data); err != nil {
+		w.Close()
+		return true, fmt.Errorf("reminder: sending the message: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return true, fmt.Errorf("reminder: end of DATA: %w", err)
+	}
+	return true, nil
+}
+
+func (c *smtpConn) quit() {
+	if !c.broken {
+		c.nc.SetDeadline(time.Now().Add(5 * time.Second))
+		if c.c.Quit() == nil {
+			return
+		}
+	}
+	c.close()
+}
+
+func (c *smtpConn) close() { c.c.Close() }

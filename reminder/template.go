@@ -1,0 +1,320 @@
+// Package reminder renders and delivers the emails patients receive:
+// confirmations, reminders, preparation instructions, updates and
+// cancellations, each a multipart/alternative message (RFC 2046) with an
+// iTIP calendar attachment (RFC 5546) from package calendar.
+//
+// By default no message says more than DOMAIN.md's "What emails may say"
+// allows: no treatment, drug or diagnosis in the subject, the bodies or
+// the attachment; detailed preparation instructions only for patients who
+// opted in to detailed email; nothing at all for patients who asked for no
+// email.
+package reminder
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/kapbook/kapbook/resources"
+)
+
+// Kind is the kind of a message.
+type Kind string
+
+// The kinds of message a patient receives.
+const (
+	// Confirmation tells the patient an appointment is booked.
+	Confirmation Kind = "confirmation"
+	// Reminder reminds the patient of an appointment.
+	Reminder Kind = "reminder"
+	// Preparation tells the patient how to prepare, the day before.
+	Preparation Kind = "preparation"
+	// Update tells the patient an appointment has moved or changed.
+	Update Kind = "update"
+	// Cancellation tells the patient an appointment is cancelled.
+	Cancellation Kind = "cancellation"
+)
+
+// Kinds lists every kind of message.
+var Kinds = []Kind{Confirmation, Reminder, Preparation, Update, Cancellation}
+
+// Valid reports whether k is one of Kinds.
+func (k Kind) Valid() bool {
+	for _, x := range Kinds {
+		if k == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Data holds the variables a template can use, as {{.FirstName}} and so
+// on. Every text is already checked: no control characters, and the
+// clinic's name, address and the sender's name are left empty where they
+// would reveal the treatment.
+type Data struct {
+	// Kind is the kind of message.
+	Kind Kind
+	// Subject is the rendered subject; empty while the subject itself is
+	// rendered. The HTML part uses it as its title.
+	Subject string
+	// ClinicName is the clinic's name, or "" when it reveals the treatment.
+	ClinicName string
+	// ClinicPhone is the clinic's phone number.
+	ClinicPhone string
+	// ClinicAddress is where the appointment takes place, or "" when it
+	// reveals the treatment.
+	ClinicAddress string
+	// SenderName is the sender's display name, as in the From header.
+	SenderName string
+	// FirstName is the patient's first name, or "there" ("Hello there").
+	FirstName string
+	// Date is the appointment's date in the clinic's zone, such as
+	// "Monday 1 March 2027".
+	Date string
+	// StartTime and EndTime are its times in the clinic's zone, "09:00".
+	StartTime, EndTime string
+	// TimeZone is the zone's abbreviation at the start, such as "EST".
+	TimeZone string
+	// Start and End are the appointment's times in the clinic's zone, for
+	// templates that format them their own way ({{.Start.Format "…"}}).
+	Start, End time.Time
+	// Video is true for a video call: no address.
+	Video bool
+	// Prepare is a general line about how to prepare that names no
+	// treatment.
+	Prepare string
+	// Detailed is true when the patient opted in to detailed email.
+	Detailed bool
+	// Instructions are the detailed preparation instructions for the
+	// appointment (DOMAIN.md), only when Detailed; otherwise nil.
+	Instructions []string
+}
+
+// Template renders one kind of message: a subject and a plain-text body
+// from a text/template, an HTML body from an html/template.
+type Template struct {
+	Kind Kind
+	text *texttemplate.Template // defines "subject" and "text"
+	html *htmltemplate.Template // defines "html"
+}
+
+// Source is a template's text: the kind's text/template, which must
+// define "subject" and "text", and its html/template, which must define
+// "html". Both may use the blocks of the default layout ("when", "where",
+// "prepare", "footer"; "head" in HTML).
+type Source struct {
+	Kind Kind
+	Text string
+	HTML string
+}
+
+// Rendered is one rendered message's texts.
+type Rendered struct {
+	Subject, Text, HTML string
+}
+
+// DefaultSource returns the embedded default template of kind k.
+func DefaultSource(k Kind) (Source, error) {
+	if !k.Valid() {
+		return Source{}, fmt.Errorf("reminder: unknown message kind %q", clip(string(k)))
+	}
+	text, err := fs.ReadFile(resources.Email, "email/"+string(k)+".txt.tmpl")
+	if err != nil {
+		return Source{}, fmt.Errorf("reminder: default template: %w", err)
+	}
+	html, err := fs.ReadFile(resources.Email, "email/"+string(k)+".html.tmpl")
+	if err != nil {
+		return Source{}, fmt.Errorf("reminder: default template: %w", err)
+	}
+	return Source{Kind: k, Text: string(text), HTML: string(html)}, nil
+}
+
+// Parse parses s with the default layout and checks it as Check does.
+func Parse(s Source) (*Template, error) {
+	if !s.Kind.Valid() {
+		return nil, fmt.Errorf("reminder: unknown message kind %q", clip(string(s.Kind)))
+	}
+	layoutText, err := fs.ReadFile(resources.Email, "email/layout.txt.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("reminder: layout: %w", err)
+	}
+	layoutHTML, err := fs.ReadFile(resources.Email, "email/layout.html.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("reminder: layout: %w", err)
+	}
+	t := &Template{Kind: s.Kind}
+	t.text, err = texttemplate.New(string(s.Kind)).Option("missingkey=error").Parse(string(layoutText))
+	if err == nil {
+		_, err = t.text.Parse(s.Text)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reminder: %s text template: %w", s.Kind, err)
+	}
+	t.html, err = htmltemplate.New(string(s.Kind)).Option("missingkey=error").Parse(string(layoutHTML))
+	if err == nil {
+		_, err = t.html.Parse(s.HTML)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reminder: %s HTML template: %w", s.Kind, err)
+	}
+	for _, name := range []string{"subject", "text"} {
+		if t.text.Lookup(name) == nil {
+			return nil, fmt.Errorf("reminder: %s text template defines no %q", s.Kind, name)
+		}
+	}
+	if t.html.Lookup("html") == nil {
+		return nil, fmt.Errorf("reminder: %s HTML template defines no \"html\"", s.Kind)
+	}
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Check parses s and renders it with sample data, with and without
+// detailed consent and for a video call, so that a broken template is
+// refused when it is saved rather than found at send time. It returns the
+// first error, prefixed "reminder: ".
+func Check(s Source) error {
+	_, err := Parse(s)
+	return err
+}
+
+func (t *Template) check() error {
+	for _, d := range SampleData(t.Kind) {
+		if _, err := t.Render(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SampleData returns the data Check renders a template of kind k with: an
+// appointment in person with detailed instructions, one without, and a
+// video call.
+func SampleData(k Kind) []Data {
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		loc = time.UTC
+	}
+	start := time.Date(2027, 3, 1, 9, 0, 0, 0, loc)
+	d := Data{Kind: k, ClinicName: "Harbor Wellness Center", ClinicPhone: "+1 617 555 0142",
+		ClinicAddress: "120 Harbor Street, Boston, MA 02110", SenderName: "Harbor Wellness Center",
+		FirstName: "Jane", Start: start, End: start.Add(3 * time.Hour), Prepare: generalPrepare(true, "+1 617 555 0142"),
+		Detailed: true, Instructions: []string{"Arrive 10 minutes early."}}
+	fillTimes(&d)
+	plain := d
+	plain.Detailed, plain.Instructions, plain.FirstName = false, nil, "there"
+	video := plain
+	video.Video, video.ClinicAddress, video.ClinicPhone = true, "", ""
+	return []Data{d, plain, video}
+}
+
+// fillTimes sets d's Date, StartTime, EndTime and TimeZone from Start and End.
+func fillTimes(d *Data) {
+	d.Date = d.Start.Format("Monday 2 January 2006")
+	d.StartTime = d.Start.Format("15:04")
+	d.EndTime = d.End.Format("15:04")
+	d.TimeZone = d.Start.Format("MST")
+}
+
+// Render renders the subject, the plain text and the HTML of one message.
+// The subject becomes one line: runs of white space, line breaks
+// included, become one space. Returns an error when a template fails or
+// the subject is empty.
+func (t *Template) Render(d Data) (Rendered, error) {
+	var buf bytes.Buffer
+	d.Subject = ""
+	if err := t.text.ExecuteTemplate(&buf, "subject", d); err != nil {
+		return Rendered{}, fmt.Errorf("reminder: %s subject: %w", t.Kind, err)
+	}
+	var r Rendered
+	r.Subject = strings.Join(strings.Fields(cleanText(buf.String())), " ")
+	if r.Subject == "" {
+		return Rendered{}, fmt.Errorf("reminder: %s subject is empty", t.Kind)
+	}
+	d.Subject = r.Subject
+	buf.Reset()
+	if err := t.text.ExecuteTemplate(&buf, "text", d); err != nil {
+		return Rendered{}, fmt.Errorf("reminder: %s text: %w", t.Kind, err)
+	}
+	r.Text = buf.String()
+	buf.Reset()
+	if err := t.html.ExecuteTemplate(&buf, "html", d); err != nil {
+		return Rendered{}, fmt.Errorf("reminder: %s HTML: %w", t.Kind, err)
+	}
+	r.HTML = buf.String()
+	return r, nil
+}
+
+// Templates holds one template per kind.
+type Templates map[Kind]*Template
+
+// DefaultTemplates parses the embedded default templates.
+func DefaultTemplates() (Templates, error) {
+	ts := Templates{}
+	for _, k := range Kinds {
+		s, err := DefaultSource(k)
+		if err != nil {
+			return nil, err
+		}
+		if ts[k], err = Parse(s); err != nil {
+			return nil, err
+		}
+	}
+	return ts, nil
+}
+
+// instructions are the detailed preparation instructions by key
+// (consultation, dosing, infusion, esketamine), from
+// resources/email/instructions.json.
+func loadInstructions() (map[string][]string, error) {
+	b, err := fs.ReadFile(resources.Email, "email/instructions.json")
+	if err != nil {
+		return nil, fmt.Errorf("reminder: instructions: %w", err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("reminder: instructions: %w", err)
+	}
+	out := map[string][]string{}
+	for k, v := range m {
+		if strings.HasPrefix(k, "_") {
+			continue
+		}
+		var l []string
+		if err := json.Unmarshal(v, &l); err != nil {
+			return nil, fmt.Errorf("reminder: instructions %q: %w", k, err)
+		}
+		out[k] = l
+	}
+	return out, nil
+}
+
+// generalPrepare returns the general line on how to prepare: it names no
+// treatment. escort adds that an adult must take the patient home, which
+// the clinic needs to know before check-in.
+func generalPrepare(escort bool, phone string) string {
+	s := "Please arrive 10 minutes early."
+	if escort {
+		s += " Please arrange for an adult to take you home afterwards; do not plan to drive for the rest of the day."
+	}
+	if phone != "" {
+		s += " If you have questions about how to prepare, call the clinic at " + phone + "."
+	}
+	return s
+}
+
+// clip shortens s for an error message.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return s
+}

@@ -16,6 +16,9 @@ type Service struct {
 	Store Store
 	Now   func() time.Time // defaults to time.Now
 	Actor string           // who is acting: a staff name or the OS user
+	// Messages decides when reminders and preparation messages are due;
+	// nil means DefaultMessagePolicy.
+	Messages *MessagePolicy
 }
 
 func (s *Service) now() time.Time {
@@ -81,11 +84,16 @@ func adHoc(p *Protocol, stepID string) (*Protocol, error) {
 // BookSeries plans and books a whole series (or, with Step, one ad-hoc
 // appointment) in one transaction: the plan is made inside it, so two
 // workstations booking at once can never double-book, and the second one
-// gets the next free plan. With DryRun it only plans.
+// gets the next free plan. In the same transaction it queues the series'
+// confirmation, due now, and each appointment's reminder and preparation
+// message (see MessagePolicy.Plan). With DryRun it only plans.
 func (s *Service) BookSeries(ctx context.Context, req BookRequest) (*Series, error) {
 	var out *Series
+	var pat *Patient
+	var loc *time.Location
 	plan := func(ctx context.Context, r Reader) error {
-		pat, err := r.Patient(ctx, req.PatientID)
+		var err error
+		pat, err = r.Patient(ctx, req.PatientID)
 		if err != nil {
 			return err
 		}
@@ -110,7 +118,7 @@ func (s *Service) BookSeries(ctx context.Context, req BookRequest) (*Series, err
 			}
 			from = today
 		}
-		loc := c.Location()
+		loc = c.Location()
 		w, err := s.world(ctx, r, from.At(0, loc), (from+Date(pr.WindowDays)).At(0, loc), nil)
 		if err != nil {
 			return err
@@ -135,6 +143,9 @@ func (s *Service) BookSeries(ctx context.Context, req BookRequest) (*Series, err
 			return err
 		}
 		if err := tx.CreateSeries(ctx, out); err != nil {
+			return err
+		}
+		if err := s.queueBooked(ctx, tx, pat, out, loc); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "book", PatientID: out.PatientID,
@@ -280,7 +291,11 @@ func movable(a *Appointment) error {
 // shiftLater the later appointments of the series are re-planned to the
 // earliest times that keep them all; without it they stay, and a move that
 // would break their gaps is refused. It returns the appointments that
-// changed. Returns ENOPLAN with the reason when the time is not possible.
+// changed. In the same transaction the moved appointments' pending
+// reminders are cancelled and queued anew for the new times, and one
+// update is queued: about the appointment when one moved, about the series
+// when several did. Returns ENOPLAN with the reason when
+// the time is not possible.
 func (s *Service) Reschedule(ctx context.Context, apptID int64, to time.Time, shiftLater bool) ([]*Appointment, error) {
 	return s.move(ctx, apptID, to, shiftLater, "")
 }
@@ -324,7 +339,10 @@ func (s *Service) move(ctx context.Context, apptID int64, to time.Time, shiftLat
 		req.Pin = map[int]time.Time{k: to}
 		p, err := PlanSeries(w, req)
 		if err != nil && override != "" && ErrorCode(err) == ENOPLAN {
-			return s.forceMove(ctx, tx, w, sc.appt, to, now, override, ErrorMessage(err), &changed)
+			if err := s.forceMove(ctx, tx, w, sc.appt, to, now, override, ErrorMessage(err), &changed); err != nil {
+				return err
+			}
+			return s.queueMoved(ctx, tx, sc.patient, sc.series.ID, changed, w.Clinic.Location(), now)
 		}
 		if err != nil {
 			return err
@@ -352,15 +370,17 @@ func (s *Service) move(ctx context.Context, apptID int64, to time.Time, shiftLat
 			}
 			changed = append(changed, a)
 		}
-		return nil
+		return s.queueMoved(ctx, tx, sc.patient, sc.series.ID, changed, loc, now)
 	})
 	return changed, err
 }
 
 // Cancel cancels one appointment (apptID) or the rest of a series
 // (seriesID): every booked appointment that has not started. Less notice
-// than the clinic's late-cancel limit marks it late-cancelled. It returns
-// the cancelled appointments.
+// than the clinic's late-cancel limit marks it late-cancelled. In the same
+// transaction their pending reminders are cancelled and one cancellation
+// message is queued: about the series, or about the one appointment. It
+// returns the cancelled appointments.
 func (s *Service) Cancel(ctx context.Context, apptID, seriesID int64, reason string) ([]*Appointment, error) {
 	if err := checkText("Reason", reason, 500, false); err != nil {
 		return nil, err
@@ -414,7 +434,7 @@ func (s *Service) Cancel(ctx context.Context, apptID, seriesID int64, reason str
 			}
 		}
 		out = list
-		return nil
+		return s.queueCancelled(ctx, tx, list, seriesID, now)
 	})
 	return out, err
 }

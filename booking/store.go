@@ -79,6 +79,9 @@ type Reader interface {
 	// BusySubscriptions returns every staff member's calendar subscription,
 	// ordered by staff id.
 	BusySubscriptions(ctx context.Context) ([]*BusySubscription, error)
+	// Outbox returns the matching outbox messages ordered by due time,
+	// then id.
+	Outbox(ctx context.Context, f OutboxFilter) ([]*OutboxMessage, error)
 }
 
 // Store is kapbook's persistence. Implementations: store.DB (SQLite).
@@ -125,6 +128,14 @@ type Tx interface {
 	// SaveBusySubscription creates or replaces a staff member's calendar
 	// subscription. Returns ENOTFOUND for an unknown staff member.
 	SaveBusySubscription(ctx context.Context, s *BusySubscription) error
+	// AddOutbox queues a patient email, setting its id. Returns EINVALID
+	// for a message that fails validation or is stored already, and
+	// ENOTFOUND for an unknown patient, series or appointment.
+	AddOutbox(ctx context.Context, m *OutboxMessage) error
+	// UpdateOutbox replaces a stored message's state, due time, attempts,
+	// next attempt, last error, Message-ID, note and updated time. Returns
+	// ENOTFOUND if it does not exist.
+	UpdateOutbox(ctx context.Context, m *OutboxMessage) error
 }
 
 // Feed is a live calendar subscription to one staff member's or room's

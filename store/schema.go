@@ -173,6 +173,28 @@ CREATE TABLE busy_subscriptions (
 	error         TEXT NOT NULL,
 	body          BLOB -- the last good copy
 );
+
+-- outbox holds one row per patient email (booking.OutboxMessage), written
+-- in the same transaction as the booking change that calls for it.
+CREATE TABLE outbox (
+	id             INTEGER PRIMARY KEY,
+	kind           TEXT NOT NULL CHECK (kind IN ('confirmation', 'reminder', 'preparation', 'update', 'cancellation')),
+	patient_id     INTEGER NOT NULL REFERENCES patients (id),
+	series_id      INTEGER REFERENCES series (id),
+	appointment_id INTEGER REFERENCES appointments (id), -- NULL: about the whole series
+	state          TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'cancelled', 'skipped')),
+	due            INTEGER NOT NULL,
+	attempts       INTEGER NOT NULL CHECK (attempts >= 0),
+	next_attempt   INTEGER NOT NULL, -- 0: as soon as due
+	last_error     TEXT NOT NULL,
+	message_id     TEXT NOT NULL,
+	created        INTEGER NOT NULL,
+	updated        INTEGER NOT NULL,
+	note           TEXT NOT NULL
+);
+-- What is due: one index range per state.
+CREATE INDEX outbox_state_due ON outbox (state, due, id);
+CREATE INDEX outbox_appointment ON outbox (appointment_id);
 `,
 }
 

@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/kapbook/kapbook/booking"
+)
+
+// Outbox implements booking.Reader.
+func (r *reader) Outbox(ctx context.Context, f booking.OutboxFilter) ([]*booking.OutboxMessage, error) {
+	loc, err := r.location(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT id, kind, patient_id, series_id, appointment_id, state, due, attempts, next_attempt, last_error, message_id, created, updated, note
+		FROM outbox WHERE 1 = 1`
+	var args []any
+	if f.State != "" {
+		q += " AND state = ?"
+		args = append(args, f.State)
+	}
+	if f.PatientID != 0 {
+		q += " AND patient_id = ?"
+		args = append(args, f.PatientID)
+	}
+	if f.SeriesID != 0 {
+		q += " AND series_id = ?"
+		args = append(args, f.SeriesID)
+	}
+	if f.AppointmentID != 0 {
+		q += " AND appointment_id = ?"
+		args = append(args, f.AppointmentID)
+	}
+	if !f.DueBefore.IsZero() {
+		q += " AND due < ?"
+		args = append(args, f.DueBefore.Unix())
+	}
+	q += " ORDER BY due, id"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	rows, err := r.q.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, r.mapErr("outbox", err)
+	}
+	defer rows.Close()
+	out := []*booking.OutboxMessage{}
+	for rows.Next() {
+		var m booking.OutboxMessage
+		var series, appt sql.NullInt64
+		var due, next, created, updated int64
+		if err := rows.Scan(&m.ID, &m.Kind, &m.PatientID, &series, &appt, &m.State, &due, &m.Attempts, &next,
+			&m.LastError, &m.MessageID, &created, &updated, &m.Note); err != nil {
+			return nil, r.mapErr("outbox", err)
+		}
+		m.SeriesID, m.AppointmentID = series.Int64, appt.Int64
+		m.Due, m.Created, m.Updated = time.Unix(due, 0).In(loc), time.Unix(created, 0).In(loc), time.Unix(updated, 0).In(loc)
+		if next != 0 {
+			m.NextAttempt = time.Unix(next, 0).In(loc)
+		}
+		out = append(out, &m)
+	}
+	return out, r.mapErr("outbox", rows.Err())
+}
+
+// AddOutbox implements booking.Tx. A zero Created or Updated is set to now.
+func (t *tx) AddOutbox(ctx context.Context, m *booking.OutboxMessage) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if m.ID != 0 {
+		return booking.Errorf(booking.EINVALID, "Outbox message %d is queued already.", m.ID)
+	}
+	if err := newRefs(t).need(ctx, "patients", m.PatientID); err != nil {
+		return err
+	}
+	for _, ref := range []struct {
+		table, what string
+		id          int64
+	}{{"series", "series", m.SeriesID}, {"appointments", "appointment", m.AppointmentID}} {
+		if ref.id == 0 {
+			continue
+		}
+		var one int
+		if err := t.q.QueryRowContext(ctx, "SELECT count(*) FROM "+ref.table+" WHERE id = ?", ref.id).Scan(&one); err != nil {
+			return t.mapErr("add outbox", err)
+		}
+		if one == 0 {
+			return booking.Errorf(booking.ENOTFOUND, "There is no %s with id %d.", ref.what, ref.id)
+		}
+	}
+	n := now()
+	if m.Created.IsZero() {
+		m.Created = n
+	}
+	if m.Updated.IsZero() {
+		m.Updated = m.Created
+	}
+	var id int64
+	err := t.q.QueryRowContext(ctx, `INSERT INTO outbox (kind, patient_id, series_id, appointment_id, state, due, attempts, next_attempt,
+			last_error, message_id, created, updated, note)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		m.Kind, m.PatientID, nullID(m.SeriesID), nullID(m.AppointmentID), m.State, m.Due.Unix(), m.Attempts, unixOrZero(m.NextAttempt),
+		m.LastError, m.MessageID, m.Created.Unix(), m.Updated.Unix(), m.Note).Scan(&id)
+	if err != nil {
+		return t.mapErr("add outbox", err)
+	}
+	m.ID = id
+	return nil
+}
+
+// UpdateOutbox implements booking.Tx. A zero Updated is set to now.
+func (t *tx) UpdateOutbox(ctx context.Context, m *booking.OutboxMessage) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if m.Updated.IsZero() {
+		m.Updated = now()
+	}
+	res, err := t.q.ExecContext(ctx, `UPDATE outbox SET state = ?, due = ?, attempts = ?, next_attempt = ?, last_error = ?,
+			message_id = ?, note = ?, updated = ?
+		WHERE id = ?`,
+		m.State, m.Due.Unix(), m.Attempts, unixOrZero(m.NextAttempt), m.LastError, m.MessageID, m.Note, m.Updated.Unix(), m.ID)
+	if err != nil {
+		return t.mapErr("update outbox", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return t.mapErr("update outbox", err)
+	} else if n == 0 {
+		return booking.Errorf(booking.ENOTFOUND, "There is no outbox message with id %d.", m.ID)
+	}
+	return nil
+}
+
+// unixOrZero stores the zero time as 0.
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}

@@ -74,22 +74,16 @@ func (t *tx) AddOutbox(ctx context.Context, m *booking.OutboxMessage) error {
 	if m.ID != 0 {
 		return booking.Errorf(booking.EINVALID, "Outbox message %d is queued already.", m.ID)
 	}
-	if err := newRefs(t).need(ctx, "patients", m.PatientID); err != nil {
+	refs := newRefs(t)
+	if err := refs.need(ctx, "patients", m.PatientID); err != nil {
 		return err
 	}
-	for _, ref := range []struct {
-		table, what string
-		id          int64
-	}{{"series", "series", m.SeriesID}, {"appointments", "appointment", m.AppointmentID}} {
-		if ref.id == 0 {
+	for table, id := range map[string]int64{"series": m.SeriesID, "appointments": m.AppointmentID} {
+		if id == 0 {
 			continue
 		}
-		var one int
-		if err := t.q.QueryRowContext(ctx, "SELECT count(*) FROM "+ref.table+" WHERE id = ?", ref.id).Scan(&one); err != nil {
-			return t.mapErr("add outbox", err)
-		}
-		if one == 0 {
-			return booking.Errorf(booking.ENOTFOUND, "There is no %s with id %d.", ref.what, ref.id)
+		if err := refs.need(ctx, table, id); err != nil {
+			return err
 		}
 	}
 	n := now()
@@ -99,10 +93,14 @@ func (t *tx) AddOutbox(ctx context.Context, m *booking.OutboxMessage) error {
 	if m.Updated.IsZero() {
 		m.Updated = m.Created
 	}
-	var id int64
-	err := t.q.QueryRowContext(ctx, `INSERT INTO outbox (kind, patient_id, series_id, appointment_id, state, due, attempts, next_attempt,
+	stmt, err := t.prepared(ctx, `INSERT INTO outbox (kind, patient_id, series_id, appointment_id, state, due, attempts, next_attempt,
 			last_error, message_id, created, updated, note)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+	if err != nil {
+		return t.mapErr("add outbox", err)
+	}
+	var id int64
+	err = stmt.QueryRowContext(ctx,
 		m.Kind, m.PatientID, nullID(m.SeriesID), nullID(m.AppointmentID), m.State, m.Due.Unix(), m.Attempts, unixOrZero(m.NextAttempt),
 		m.LastError, m.MessageID, m.Created.Unix(), m.Updated.Unix(), m.Note).Scan(&id)
 	if err != nil {

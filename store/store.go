@@ -237,6 +237,7 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 		}
 	}()
 	t := &tx{reader: reader{q: conn, path: db.path}, conn: conn}
+	defer t.close()
 	if err := fn(t); err != nil {
 		return err
 	}

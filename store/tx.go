@@ -16,7 +16,36 @@ import (
 // tx is a write transaction on one connection; see DB.Update.
 type tx struct {
 	reader
-	conn *sql.Conn
+	conn  *sql.Conn
+	known map[string]bool      // rows known to exist in this transaction (nothing is deleted)
+	stmts map[string]*sql.Stmt // statements prepared in this transaction
+}
+
+// prepared returns q prepared once for the transaction.
+func (t *tx) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st := t.stmts[q]; st != nil {
+		return st, nil
+	}
+	st, err := t.conn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[q] = st
+	return st, nil
+}
+
+// remember records that a row was just inserted, so checks later in the
+// transaction need not look it up.
+func (t *tx) remember(table string, id int64) { newRefs(t).seen[fmt.Sprint(table, id)] = true }
+
+// close releases the transaction's prepared statements.
+func (t *tx) close() {
+	for _, st := range t.stmts {
+		st.Close()
+	}
 }
 
 // now returns the current time to the second, as the store keeps it.
@@ -221,6 +250,7 @@ func (t *tx) CreateSeries(ctx context.Context, s *booking.Series) (err error) {
 		return t.mapErr("create series", err)
 	}
 	s.Created = created
+	t.remember("series", s.ID)
 	// One prepared insert for the appointments, then one statement each for
 	// all their staff and all their blocks: booking a series stays quick.
 	stmt, err := t.conn.PrepareContext(ctx, insertAppointmentSQL)
@@ -309,6 +339,9 @@ func (t *tx) insertRow(ctx context.Context, stmt *sql.Stmt, a *booking.Appointme
 		a.Start.Unix(), a.End.Unix(), nullID(a.RoomID), a.RoomName,
 		a.Holds.RoomBefore, a.Holds.RoomAfter, a.Holds.StaffBefore, a.Holds.StaffAfter,
 		string(a.Status), escort, a.Reason, a.Sequence, a.Created.Unix(), a.Updated.Unix(), a.NeedsREMS).Scan(&a.ID)
+	if err == nil {
+		t.remember("appointments", a.ID)
+	}
 	return t.mapErr("create appointment", err)
 }
 
@@ -519,10 +552,15 @@ type refs struct {
 	seen map[string]bool
 }
 
-func newRefs(t *tx) *refs { return &refs{t: t, seen: map[string]bool{}} }
+func newRefs(t *tx) *refs {
+	if t.known == nil {
+		t.known = map[string]bool{}
+	}
+	return &refs{t: t, seen: t.known}
+}
 
 // names are how ENOTFOUND messages call a table's rows.
-var names = map[string]string{"patients": "patient", "staff": "staff member", "rooms": "room"}
+var names = map[string]string{"patients": "patient", "staff": "staff member", "rooms": "room", "series": "series", "appointments": "appointment"}
 
 // need returns ENOTFOUND unless table has a row with id.
 func (r *refs) need(ctx context.Context, table string, id int64) error {

@@ -578,6 +578,16 @@ func (p *planner) day(k int, d Date, loT, hiT time.Time, record bool) ([]*Appoin
 		}
 		return nil, nil
 	}
+	// A fixed series therapist who does not work that weekday rules out
+	// the whole day.
+	if m := p.fixedTherapist(k); m != nil && len(m.Hours.On(d.Weekday())) == 0 {
+		if record {
+			p.why.noTherapist++
+			p.why.therapistOff++
+			p.why.therapistName = m.Name
+		}
+		return nil, nil
+	}
 	var out []*Appointment
 	dur := time.Duration(st.Minutes) * time.Minute
 	pin, pinned := p.req.Pin[k]
@@ -620,6 +630,15 @@ func (p *planner) day(k int, d Date, loT, hiT time.Time, record bool) ([]*Appoin
 		}
 	}
 	return out, nil
+}
+
+// fixedTherapist returns the series therapist place k must have, or nil
+// when the place needs none or the choice is still open.
+func (p *planner) fixedTherapist(k int) *Staff {
+	if p.therap == 0 || !p.needsSeries(k) || !(p.req.Protocol.SameTherapistRequired() || p.req.TherapistID != 0) {
+		return nil
+	}
+	return staffByID(p.w.Staff, p.therap)
 }
 
 // assign finds staff and a room for place k at [start, end). It returns

@@ -280,9 +280,9 @@ func encodeAlarms() ([]byte, error) {
 	return b[i:j], nil
 }
 
-// event writes one appointment as a VEVENT.
-func (e *encoder) event(a *booking.Appointment) error {
-	cancelled := !a.Status.Active()
+// head starts a VEVENT in e.out, from BEGIN to CLASS (no line end):
+// the identity, stamps, times and status every event has.
+func (e *encoder) head(a *booking.Appointment, cancelled bool) {
 	e.out = append(e.out[:0], "BEGIN:VEVENT\r\nUID:"...)
 	e.out = strconv.AppendInt(e.out, a.ID, 10)
 	e.raw("-")
@@ -310,7 +310,14 @@ func (e *encoder) event(a *booking.Appointment) error {
 	} else {
 		e.raw("\r\nSTATUS:CONFIRMED\r\nTRANSP:OPAQUE")
 	}
-	e.raw("\r\nCLASS:PRIVATE\r\n")
+	e.raw("\r\nCLASS:PRIVATE")
+}
+
+// event writes one appointment as a VEVENT.
+func (e *encoder) event(a *booking.Appointment) error {
+	cancelled := !a.Status.Active()
+	e.head(a, cancelled)
+	e.raw("\r\n")
 	if e.x.ForPatient {
 		e.patientText(a, cancelled)
 		if e.x.Alarms && !cancelled {

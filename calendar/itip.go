@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -186,32 +185,8 @@ func (e *encoder) inviteHeader(m Method) error {
 // organizer's CN, already safe, is quoted; CN cannot hold a double quote.
 func (e *encoder) inviteEvent(a *booking.Appointment, m Method, organizer, cn, attendee string) error {
 	cancelled := m == MethodCancel || !a.Status.Active()
-	e.out = append(e.out[:0], "BEGIN:VEVENT\r\nUID:"...)
-	e.raw(UID(e.x.InstanceID, a.ID))
-	e.raw("\r\nDTSTAMP:")
-	e.raw(e.stamp)
-	e.raw("\r\nSEQUENCE:")
-	e.out = strconv.AppendInt(e.out, int64(a.Sequence), 10)
-	if !a.Created.IsZero() {
-		e.raw("\r\nCREATED:")
-		e.out = a.Created.UTC().AppendFormat(e.out, stampFormat)
-	}
-	if !a.Updated.IsZero() {
-		e.raw("\r\nLAST-MODIFIED:")
-		e.out = a.Updated.UTC().AppendFormat(e.out, stampFormat)
-	}
-	e.raw("\r\nDTSTART")
-	e.raw(e.tzParam)
-	e.out = a.Start.In(e.loc).AppendFormat(e.out, tzLocalFormat)
-	e.raw("\r\nDTEND")
-	e.raw(e.tzParam)
-	e.out = a.End.In(e.loc).AppendFormat(e.out, tzLocalFormat)
-	if cancelled {
-		e.raw("\r\nSTATUS:CANCELLED\r\nTRANSP:TRANSPARENT")
-	} else {
-		e.raw("\r\nSTATUS:CONFIRMED\r\nTRANSP:OPAQUE")
-	}
-	e.raw("\r\nCLASS:PRIVATE\r\nORGANIZER")
+	e.head(a, cancelled)
+	e.raw("\r\nORGANIZER")
 	if cn = strings.ReplaceAll(strings.ReplaceAll(cn, "\"", "'"), "\n", " "); cn != "" {
 		e.raw(";CN=\"")
 		e.raw(cn)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kapbook/kapbook/calendar"
+	"github.com/kapbook/kapbook/internal/peer"
 )
 
 // impCorpusDir holds ical.js's sample calendars (see its NOTICE.md); CI
@@ -22,7 +23,7 @@ func impCorpus(t *testing.T) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(impCorpusDir, "*.ics"))
 	if err != nil || len(files) == 0 {
-		if os.Getenv("KAPBOOK_REQUIRE_PEERS") == "1" {
+		if peer.Required() {
 			t.Fatalf("no calendars in %s (KAPBOOK_REQUIRE_PEERS=1): check out shared/ beside the repository", impCorpusDir)
 		}
 		t.Skipf("skipped: no calendars in %s (shared/ is not checked out beside the repository)", impCorpusDir)

@@ -20,6 +20,7 @@ import (
 	"github.com/emersion/go-ical"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/internal/peer"
 )
 
 // Real iCalendar software reads kapbook's exports here (shared PEERS.md):
@@ -27,17 +28,8 @@ import (
 // event and finds it by time range. A missing peer skips its test with the
 // reason, unless KAPBOOK_REQUIRE_PEERS=1, when it fails.
 
-// requirePeer skips or fails t when a peer is missing.
-func requirePeer(t *testing.T, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("KAPBOOK_REQUIRE_PEERS") == "1" {
-		t.Fatalf("peer missing (KAPBOOK_REQUIRE_PEERS=1): %v; run bash scripts/deps.sh test", err)
-	}
-	t.Skipf("peer missing: %v; run bash scripts/deps.sh test", err)
-}
+// requirePeer skips or fails t when a peer is missing (see internal/peer).
+func requirePeer(t *testing.T, err error) { peer.Require(t, err) }
 
 const pythonPath = "/usr/bin/python3"
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
+	"github.com/kapbook/kapbook/internal/peer"
 	"github.com/kapbook/kapbook/reminder"
 )
 
@@ -28,16 +29,8 @@ import (
 // kapbook's messages here. A missing peer skips its test with the reason,
 // unless KAPBOOK_REQUIRE_PEERS=1, when it fails.
 
-func requirePeer(t *testing.T, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("KAPBOOK_REQUIRE_PEERS") == "1" {
-		t.Fatalf("peer missing (KAPBOOK_REQUIRE_PEERS=1): %v; run bash scripts/deps.sh test", err)
-	}
-	t.Skipf("peer missing: %v; run bash scripts/deps.sh test", err)
-}
+// requirePeer skips or fails t when a peer is missing (see internal/peer).
+func requirePeer(t *testing.T, err error) { peer.Require(t, err) }
 
 // mailpitPath returns the mailpit that scripts/deps.sh installs.
 func mailpitPath() (string, error) {

@@ -23,6 +23,9 @@ type Clinic struct {
 	// SlackDays is how many days of earliness the planner may give up for the
 	// patient's soft preferences (default 2; 0 means earliest only).
 	SlackDays *int `json:"slack_days,omitempty"`
+	// Email says how patient email is delivered; nil means .eml files in
+	// outbox-eml beside the database.
+	Email *EmailSettings `json:"email,omitempty"`
 
 	loc *time.Location
 }
@@ -109,6 +112,9 @@ func (c *Clinic) Validate() error {
 	}
 	if c.LateCancelHours < 0 || c.LateCancelHours > 24*14 {
 		return Errorf(EINVALID, "The late-cancellation notice must be between 0 and 336 hours.")
+	}
+	if c.Email != nil {
+		return c.Email.Validate()
 	}
 	return nil
 }

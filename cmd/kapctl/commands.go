@@ -132,6 +132,12 @@ func (a *app) dispatch(ctx context.Context, cmd string, args []string) error {
 		return a.feed(ctx, args)
 	case "serve":
 		return a.serve(ctx, args)
+	case "email":
+		return a.email(ctx, args)
+	case "remind":
+		return a.remind(ctx, args)
+	case "outbox":
+		return a.outbox(ctx, args)
 	case "staff", "room", "protocol", "patient":
 		return usagef("unknown command %q", cmd+" "+clip(sub))
 	}

@@ -56,6 +56,15 @@ Commands:
   busy subscribe --staff ID URL       the same from a private calendar address (https:// or webcal://), fetched now
   busy refresh [--force]              fetch subscribed calendars that are due (hourly); keeps the last good copy
   busy list [--staff ID] [--from D] [--to D]
+  email set --transport smtp|eml-dir [--host H] [--port P] [--security starttls|tls|none] [--user U]
+            [--from ADDR] [--from-name NAME] [--dir DIR] [--allow-plain-remote]
+                                      how patient email goes out; the SMTP password comes from
+                                      $KAPBOOK_SMTP_PASSWORD and is never stored
+  email show | email test --to ADDR   the settings; send one test message (no patient data)
+  remind [--dry-run] [--watch]        send the patient email that is due (default: .eml files in
+                                      outbox-eml beside the database); --watch: every minute until Ctrl-C
+  outbox list [--state S] [--patient ID] | outbox show ID | outbox retry ID
+                                      what went out, what failed and why; retry a failed message
 
 Global flags:
   --db FILE       the database (default: $KAPBOOK_DB, else ` + "$XDG_DATA_HOME/kapbook/kapbook.db" + `)

@@ -1,0 +1,140 @@
+package booking
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// The ways of delivering patient email.
+const (
+	EmailEMLDir = "eml-dir" // .eml files in a folder, for trying kapbook out
+	EmailSMTP   = "smtp"    // a mail server
+)
+
+// DefaultEmailFrom is the sending address when none is configured: it
+// cannot be delivered to, which is right for .eml files.
+const DefaultEmailFrom = "appointments@kapbook.invalid"
+
+// EmailSettings say how the clinic's patient email is delivered. The SMTP
+// password is never stored: it comes from the environment
+// (KAPBOOK_SMTP_PASSWORD) when mail is sent.
+type EmailSettings struct {
+	Transport string `json:"transport"`          // eml-dir or smtp
+	Dir       string `json:"dir,omitempty"`      // eml-dir: the folder; empty: outbox-eml beside the database
+	Host      string `json:"host,omitempty"`     // smtp
+	Port      int    `json:"port,omitempty"`     // smtp; 0: the usual port for Security
+	Security  string `json:"security,omitempty"` // smtp: starttls (default), tls or none
+	User      string `json:"user,omitempty"`     // smtp: login name; empty: no login
+	From      string `json:"from,omitempty"`     // the sending address
+	FromName  string `json:"from_name,omitempty"`
+	// AllowPlainRemote allows security "none" to a server that is not on
+	// this computer.
+	AllowPlainRemote bool `json:"allow_plain_remote,omitempty"`
+}
+
+// Validate checks the settings, with messages for the front desk.
+func (e *EmailSettings) Validate() error {
+	switch e.Transport {
+	case EmailEMLDir, EmailSMTP:
+	default:
+		return Errorf(EINVALID, "%q is not a way of sending email; use smtp or eml-dir.", clip(e.Transport, 30))
+	}
+	if err := checkText("The .eml folder", e.Dir, 1000, false); err != nil {
+		return err
+	}
+	if e.From != "" {
+		if err := CheckEmail(e.From); err != nil {
+			return Errorf(EINVALID, "The sending address %q is not a valid email address; write it as appointments@example.org.", clip(e.From, 60))
+		}
+	}
+	if err := checkText("The sender's name", e.FromName, 100, false); err != nil {
+		return err
+	}
+	if e.Transport == EmailEMLDir {
+		return nil
+	}
+	if e.Host == "" || strings.ContainsAny(e.Host, " /@") {
+		return Errorf(EINVALID, "The mail server needs a host name such as smtp.example.org.")
+	}
+	if err := checkText("The mail server's host name", e.Host, 253, true); err != nil {
+		return err
+	}
+	if e.Port < 0 || e.Port > 65535 {
+		return Errorf(EINVALID, "%d is not a port; use a number from 1 to 65535, usually 587.", e.Port)
+	}
+	switch e.Security {
+	case "", "starttls", "tls", "none":
+	default:
+		return Errorf(EINVALID, "%q is not a kind of mail-server security; use starttls, tls or none.", clip(e.Security, 30))
+	}
+	if err := checkText("The mail server's user name", e.User, 254, false); err != nil {
+		return err
+	}
+	if e.From == "" {
+		return Errorf(EINVALID, "Sending through a mail server needs the sending address, such as appointments@example.org.")
+	}
+	return nil
+}
+
+// SetEmail saves the clinic's email settings (nil: .eml files beside the
+// database), with an audit entry. Returns EINVALID for settings that fail
+// validation.
+func (s *Service) SetEmail(ctx context.Context, e *EmailSettings) error {
+	if e != nil {
+		if err := e.Validate(); err != nil {
+			return err
+		}
+	}
+	return s.Store.Update(ctx, func(tx Tx) error {
+		c, err := tx.Clinic(ctx)
+		if err != nil {
+			return err
+		}
+		before := auditJSON(c.Email)
+		c.Email = e
+		if err := tx.SaveClinic(ctx, c); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "email-settings", Before: before, After: auditJSON(e)})
+	})
+}
+
+// RetryOutbox puts a failed outbox message back in the queue, due now,
+// with its attempts reset, and records it in the audit. Returns ENOTFOUND
+// for an unknown message and ECONFLICT for one that has not failed.
+func (s *Service) RetryOutbox(ctx context.Context, id int64) (*OutboxMessage, error) {
+	var m *OutboxMessage
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		msgs, err := tx.Outbox(ctx, OutboxFilter{})
+		if err != nil {
+			return err
+		}
+		for _, x := range msgs {
+			if x.ID == id {
+				m = x
+			}
+		}
+		if m == nil {
+			return Errorf(ENOTFOUND, "There is no outbox message with id %d.", id)
+		}
+		if m.State != OutboxFailed {
+			return Errorf(ECONFLICT, "Outbox message %d is %s, not failed; only a failed message can be retried.", id, m.State)
+		}
+		before := auditJSON(m)
+		now := s.now()
+		m.State, m.Attempts, m.NextAttempt, m.Updated = OutboxPending, 0, time.Time{}, now
+		if m.Due.After(now) {
+			m.Due = now
+		}
+		if err := tx.UpdateOutbox(ctx, m); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, &AuditEntry{At: now, Actor: s.Actor, Action: "outbox-retry", PatientID: m.PatientID,
+			SeriesID: m.SeriesID, AppointmentID: m.AppointmentID, Before: before, After: auditJSON(m)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}

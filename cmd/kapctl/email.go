@@ -1,0 +1,392 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/mail"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/jordan-wright/email"
+
+	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/reminder"
+)
+
+// email configures and tests how patient email is delivered:
+//
+//	kapctl email set --transport smtp|eml-dir [--host H --port P --security S --user U --from ADDR --from-name NAME --dir DIR]
+//	kapctl email show
+//	kapctl email test --to ADDR
+func (a *app) email(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("email needs a subcommand: set, show or test")
+	}
+	switch sub, rest := args[0], args[1:]; sub {
+	case "set":
+		return a.emailSet(ctx, rest)
+	case "show":
+		return a.emailShow(rest)
+	case "test":
+		return a.emailTest(ctx, rest)
+	default:
+		return usagef("unknown command %q; email takes set, show or test", "email "+clip(sub))
+	}
+}
+
+func (a *app) emailSet(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("email set", flag.ContinueOnError)
+	var e booking.EmailSettings
+	fs.StringVar(&e.Transport, "transport", "", "")
+	fs.StringVar(&e.Host, "host", "", "")
+	fs.IntVar(&e.Port, "port", 0, "")
+	fs.StringVar(&e.Security, "security", "", "")
+	fs.StringVar(&e.User, "user", "", "")
+	fs.StringVar(&e.From, "from", "", "")
+	fs.StringVar(&e.FromName, "from-name", "", "")
+	fs.StringVar(&e.Dir, "dir", "", "")
+	fs.BoolVar(&e.AllowPlainRemote, "allow-plain-remote", false, "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("email set takes only flags")
+	}
+	if e.Transport == "" {
+		return usagef("email set needs --transport smtp or --transport eml-dir")
+	}
+	if e.Dir != "" {
+		if e.Dir, err = filepath.Abs(e.Dir); err != nil {
+			return booking.Errorf(booking.EINVALID, "The folder %q cannot be used: %v.", clip(e.Dir), err)
+		}
+	}
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	if err := reminder.CheckSettings(&e); err != nil {
+		return booking.Errorf(booking.EINVALID, "These mail-server settings cannot be used: %s.", trimPkg(err))
+	}
+	if err := a.svc.SetEmail(ctx, &e); err != nil {
+		return err
+	}
+	a.clinic.Email = &e
+	return a.emailShow(nil)
+}
+
+// emailOut is the JSON form of the email settings.
+type emailOut struct {
+	booking.EmailSettings
+	Dir         string `json:"dir,omitempty"`
+	PasswordSet bool   `json:"password_set"`
+}
+
+func (a *app) emailShow(args []string) error {
+	if len(args) > 0 {
+		return usagef("email show takes no arguments")
+	}
+	o := emailOut{EmailSettings: booking.EmailSettings{Transport: booking.EmailEMLDir}}
+	if a.clinic.Email != nil {
+		o.EmailSettings = *a.clinic.Email
+	}
+	if o.From == "" {
+		o.From = booking.DefaultEmailFrom
+	}
+	o.Dir = o.EmailSettings.Dir
+	if o.Transport == booking.EmailEMLDir && o.Dir == "" {
+		o.Dir = a.emlDir()
+	}
+	o.PasswordSet = os.Getenv(reminder.PasswordEnv) != ""
+	return a.print(o, func(w *tw) {
+		w.row("transport:", o.Transport)
+		if o.Transport == booking.EmailEMLDir {
+			w.row("folder:", o.Dir)
+		} else {
+			sec := o.Security
+			if sec == "" {
+				sec = "starttls"
+			}
+			port := "default"
+			if o.Port != 0 {
+				port = fmt.Sprint(o.Port)
+			}
+			w.row("server:", o.Host)
+			w.row("port:", port)
+			w.row("security:", sec)
+			w.row("user:", o.User)
+			pw := "not set"
+			if o.PasswordSet {
+				pw = "set"
+			}
+			w.row("password:", "from "+reminder.PasswordEnv+" ("+pw+")")
+		}
+		w.row("from:", o.From)
+		name := o.FromName
+		if name == "" {
+			name = "(the clinic's name)"
+		}
+		w.row("from name:", name)
+	})
+}
+
+// emlDir is the default .eml folder: beside the database.
+func (a *app) emlDir() string {
+	return filepath.Join(filepath.Dir(a.dbPath), reminder.DefaultDirName)
+}
+
+func (a *app) emailTest(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("email test", flag.ContinueOnError)
+	to := fs.String("to", "", "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 || *to == "" {
+		return usagef("email test needs --to ADDRESS and nothing else")
+	}
+	if err := booking.CheckEmail(*to); err != nil {
+		return err
+	}
+	comp, tr, err := reminder.Setup(ctx, a.db, a.dbPath)
+	if err != nil {
+		return settingsError(err)
+	}
+	name := comp.FromName
+	if name == "" {
+		name = "kapbook"
+	}
+	e := email.NewEmail()
+	e.From = (&mail.Address{Name: name, Address: comp.FromAddress}).String()
+	e.To = []string{*to}
+	e.Subject = "Test message from kapbook"
+	e.Text = []byte("This is a test message sent with kapctl email test. If you can read it, the clinic's email settings work.\n")
+	e.Headers.Set("Date", a.now.Format(time.RFC1123Z))
+	e.Headers.Set("Message-Id", fmt.Sprintf("<test-%d@%s>", time.Now().UnixNano(), domainOf(comp.FromAddress)))
+	if err := tr.Send(ctx, []*email.Email{e})[0]; err != nil {
+		return booking.Errorf(booking.ESTORE, "The test message was not sent: %s.", trimPkg(err))
+	}
+	return a.print(map[string]string{"to": *to, "message_id": e.Headers.Get("Message-Id")}, func(w *tw) {
+		w.line("Test message sent to %s.", *to)
+		if d, ok := tr.(reminder.EMLDir); ok {
+			w.line("It is an .eml file in %s.", d.Dir)
+		}
+	})
+}
+
+func domainOf(addr string) string {
+	for i := len(addr) - 1; i >= 0; i-- {
+		if addr[i] == '@' {
+			return addr[i+1:]
+		}
+	}
+	return "kapbook.invalid"
+}
+
+// trimPkg returns err's text without the "reminder: " prefix.
+func trimPkg(err error) string {
+	s := err.Error()
+	const p = "reminder: "
+	if len(s) > len(p) && s[:len(p)] == p {
+		s = s[len(p):]
+	}
+	return s
+}
+
+// settingsError explains an error from reminder.Setup.
+func settingsError(err error) error {
+	if booking.ErrorCode(err) != booking.EINTERNAL {
+		return err
+	}
+	return booking.Errorf(booking.EINVALID, "The email settings cannot be used: %s; change them with kapctl email set.", trimPkg(err))
+}
+
+// remind sends the patient email that is due:
+//
+//	kapctl remind [--dry-run] [--watch]
+func (a *app) remind(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("remind", flag.ContinueOnError)
+	dry := fs.Bool("dry-run", false, "")
+	watch := fs.Bool("watch", false, "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 || (*dry && *watch) {
+		return usagef("remind takes --dry-run or --watch")
+	}
+	comp, tr, err := reminder.Setup(ctx, a.db, a.dbPath)
+	if err != nil {
+		return settingsError(err)
+	}
+	start, began := a.now, time.Now()
+	now := func() time.Time { return start.Add(time.Since(began)) }
+	comp.Now = now
+	d := &reminder.Dispatcher{Store: a.db, Composer: comp, Transport: tr, Now: now, Actor: a.actor}
+	if *dry {
+		due, err := d.Due(ctx)
+		if err != nil {
+			return err
+		}
+		return a.printOutbox(due)
+	}
+	if !*watch {
+		return a.remindOnce(ctx, d, false)
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		if err := a.remindOnce(ctx, d, true); err != nil && ctx.Err() == nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// remindOnce runs d until nothing more is due, and prints what became of
+// each message; quietly prints nothing when there was nothing to do.
+func (a *app) remindOnce(ctx context.Context, d *reminder.Dispatcher, quietly bool) error {
+	var done []*booking.OutboxMessage
+	for ctx.Err() == nil {
+		rep, err := d.RunOnce(ctx)
+		done = append(done, rep.Messages...)
+		if err != nil {
+			return err
+		}
+		if len(rep.Messages) == 0 {
+			break
+		}
+	}
+	if quietly && len(done) == 0 {
+		return nil
+	}
+	return a.printOutbox(done)
+}
+
+// outbox lists, shows and retries patient email:
+//
+//	kapctl outbox list [--state S] [--patient ID]
+//	kapctl outbox show ID
+//	kapctl outbox retry ID
+func (a *app) outbox(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("outbox needs a subcommand: list, show or retry")
+	}
+	switch sub, rest := args[0], args[1:]; sub {
+	case "list":
+		fs := flag.NewFlagSet("outbox list", flag.ContinueOnError)
+		state := fs.String("state", "", "")
+		patient := fs.String("patient", "", "")
+		pos, err := parse(fs, rest)
+		if err != nil {
+			return err
+		}
+		if len(pos) > 0 {
+			return usagef("outbox list takes only --state and --patient")
+		}
+		f := booking.OutboxFilter{State: *state}
+		if *state != "" {
+			probe := booking.OutboxMessage{Kind: booking.MessageReminder, State: *state, PatientID: 1, Due: a.now}
+			if err := probe.Validate(); err != nil {
+				return err
+			}
+		}
+		if *patient != "" {
+			if f.PatientID, err = id("patient", *patient); err != nil {
+				return err
+			}
+			if _, err := a.db.Patient(ctx, f.PatientID); err != nil {
+				return err
+			}
+		}
+		msgs, err := a.db.Outbox(ctx, f)
+		if err != nil {
+			return err
+		}
+		return a.printOutbox(msgs)
+	case "show", "retry":
+		if len(rest) != 1 {
+			return usagef("outbox %s needs one message id", sub)
+		}
+		mid, err := id("outbox message", rest[0])
+		if err != nil {
+			return err
+		}
+		var m *booking.OutboxMessage
+		if sub == "retry" {
+			if m, err = a.svc.RetryOutbox(ctx, mid); err != nil {
+				return err
+			}
+		} else if m, err = a.outboxMessage(ctx, mid); err != nil {
+			return err
+		}
+		return a.print(m, func(w *tw) {
+			loc := a.clinic.Location()
+			w.row("id:", m.ID)
+			w.row("kind:", m.Kind)
+			w.row("patient:", m.PatientID)
+			w.row("series:", m.SeriesID)
+			w.row("appointment:", m.AppointmentID)
+			w.row("state:", m.State)
+			w.row("due:", m.Due.In(loc).Format("2006-01-02 15:04"))
+			w.row("attempts:", m.Attempts)
+			if !m.NextAttempt.IsZero() {
+				w.row("next attempt:", m.NextAttempt.In(loc).Format("2006-01-02 15:04"))
+			}
+			w.row("last error:", oneLine(m.LastError))
+			w.row("message-id:", m.MessageID)
+			w.row("note:", oneLine(m.Note))
+		})
+	default:
+		return usagef("unknown command %q; outbox takes list, show or retry", "outbox "+clip(sub))
+	}
+}
+
+// outboxMessage returns one outbox message. Returns ENOTFOUND if there is
+// none with that id.
+func (a *app) outboxMessage(ctx context.Context, mid int64) (*booking.OutboxMessage, error) {
+	msgs, err := a.db.Outbox(ctx, booking.OutboxFilter{})
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range msgs {
+		if m.ID == mid {
+			return m, nil
+		}
+	}
+	return nil, booking.Errorf(booking.ENOTFOUND, "There is no outbox message with id %d.", mid)
+}
+
+func (a *app) printOutbox(msgs []*booking.OutboxMessage) error {
+	if msgs == nil {
+		msgs = []*booking.OutboxMessage{}
+	}
+	return a.print(msgs, func(w *tw) {
+		if len(msgs) == 0 {
+			w.line("No messages.")
+			return
+		}
+		loc := a.clinic.Location()
+		w.row("ID", "DUE", "KIND", "PATIENT", "APPOINTMENT", "STATE", "ATTEMPTS", "NOTE")
+		for _, m := range msgs {
+			appt := "series"
+			if m.AppointmentID != 0 {
+				appt = fmt.Sprint(m.AppointmentID)
+			}
+			note := m.Note
+			if m.LastError != "" {
+				note = m.LastError
+			}
+			w.row(m.ID, m.Due.In(loc).Format("2006-01-02 15:04"), m.Kind, m.PatientID, appt, m.State, m.Attempts, oneLine(note))
+		}
+	})
+}

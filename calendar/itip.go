@@ -29,7 +29,8 @@ const (
 	MethodCancel Method = "CANCEL"
 )
 
-// Invite is one iTIP message about one appointment, for its patient.
+// Invite is one iTIP message about one appointment, or about several
+// appointments of one patient (a series), for that patient.
 type Invite struct {
 	// Method is MethodRequest or MethodCancel. A cancelled appointment
 	// can only be sent with MethodCancel; MethodCancel marks the event
@@ -43,6 +44,11 @@ type Invite struct {
 	// SEQUENCE its Sequence, so that a later message updates the event a
 	// patient's calendar holds in place.
 	Appointment *booking.Appointment
+	// Appointments, when not empty, are the events instead of Appointment
+	// (which must then be nil): one VEVENT each, with its own UID and
+	// SEQUENCE, all in one calendar with one METHOD, for a message about a
+	// whole series. They must all be one patient's.
+	Appointments []*booking.Appointment
 	// OrganizerEmail is the clinic's address (ORGANIZER, mailto:).
 	OrganizerEmail string
 	// OrganizerName is the ORGANIZER's CN, the configurable sender display
@@ -56,7 +62,7 @@ type Invite struct {
 }
 
 // WriteInvite writes x to w as an iTIP (RFC 5546) calendar: one VEVENT
-// with METHOD, ORGANIZER and ATTENDEE, the clinic's VTIMEZONE, and the
+// per appointment with METHOD, ORGANIZER and ATTENDEE, the clinic's VTIMEZONE, and the
 // same patient-safe texts as Export's ForPatient mode (no treatment, drug,
 // diagnosis or person's name). Lines are folded at 75 octets.
 //
@@ -65,12 +71,22 @@ func WriteInvite(w io.Writer, x Invite) error {
 	if x.Method != MethodRequest && x.Method != MethodCancel {
 		return fmt.Errorf("calendar: unknown iTIP method %q; use REQUEST or CANCEL", clipForError(string(x.Method)))
 	}
-	a := x.Appointment
-	if a == nil {
+	list := x.Appointments
+	switch {
+	case len(list) > 0 && x.Appointment != nil:
+		return errors.New("calendar: the invite has both Appointment and Appointments; set one")
+	case len(list) == 0 && x.Appointment == nil:
 		return errors.New("calendar: the invite has no appointment")
+	case len(list) == 0:
+		list = []*booking.Appointment{x.Appointment}
 	}
-	if x.Method == MethodRequest && !a.Status.Active() {
-		return fmt.Errorf("calendar: appointment %d is cancelled; send it with METHOD:CANCEL", a.ID)
+	for _, a := range list {
+		if a == nil {
+			return errors.New("calendar: the invite has a missing appointment")
+		}
+		if x.Method == MethodRequest && !a.Status.Active() {
+			return fmt.Errorf("calendar: appointment %d is cancelled; send it with METHOD:CANCEL", a.ID)
+		}
 	}
 	organizer, err := mailtoURI("organizer", x.OrganizerEmail)
 	if err != nil {
@@ -91,7 +107,7 @@ func WriteInvite(w io.Writer, x Invite) error {
 	e, err := newEncoder(w, Export{
 		Clinic:       &clinic,
 		InstanceID:   x.InstanceID,
-		Appointments: []*booking.Appointment{a},
+		Appointments: list,
 		ForPatient:   true,
 		Now:          x.Now,
 	})
@@ -103,8 +119,10 @@ func WriteInvite(w io.Writer, x Invite) error {
 		return err
 	}
 	cn := safeOrganizerName(x.OrganizerName)
-	if err := e.inviteEvent(a, x.Method, organizer, cn, attendee); err != nil {
-		return err
+	for _, a := range list {
+		if err := e.inviteEvent(a, x.Method, organizer, cn, attendee); err != nil {
+			return err
+		}
 	}
 	e.bw.WriteString("END:VCALENDAR\r\n")
 	if err := e.bw.Flush(); err != nil {

@@ -238,3 +238,128 @@ func TestWriteInvite_SameTextsAsExport(t *testing.T) {
 		})
 	}
 }
+
+// seriesInvite returns an invite for every appointment in list.
+func (f *exportFixture) seriesInvite(m Method, list []*booking.Appointment) Invite {
+	x := f.invite(m, nil)
+	x.Appointment, x.Appointments = nil, list
+	return x
+}
+
+// TestWriteInvite_Series proves that an invite for a whole series is one
+// calendar with one METHOD and one VEVENT per appointment, each with its
+// own UID and SEQUENCE and the same ORGANIZER and ATTENDEE, revealing
+// nothing; and that mixing Appointment and Appointments, a missing
+// appointment, another patient's appointment or a cancelled appointment
+// in a REQUEST is refused before anything is written.
+func TestWriteInvite_Series(t *testing.T) {
+	f, list := inviteFixture(t)
+	if len(list) < 2 {
+		t.Fatalf("fixture has %d appointments, want a series", len(list))
+	}
+	for _, m := range []Method{MethodRequest, MethodCancel} {
+		data := writeInviteBytes(t, f.seriesInvite(m, list))
+		if reveals(string(data)) || strings.Contains(string(data), "Jane") || strings.Contains(string(data), "Doe") {
+			t.Fatalf("%s reveals the treatment or a name:\n%s", m, data)
+		}
+		if n := strings.Count(string(data), "BEGIN:VCALENDAR"); n != 1 {
+			t.Fatalf("%d calendars, want 1", n)
+		}
+		cal := decodeExport(t, data)
+		if got := cal.Props.Get(ical.PropMethod).Value; got != string(m) {
+			t.Fatalf("METHOD=%s, want %s", got, m)
+		}
+		evs := exportEvents(t, cal)
+		if len(evs) != len(list) {
+			t.Fatalf("events=%d, want %d", len(evs), len(list))
+		}
+		for _, a := range list {
+			ev := evs[UID(f.instance, a.ID)]
+			if ev == nil {
+				t.Fatalf("no event with UID %s", UID(f.instance, a.ID))
+			}
+			if got := oneProp(t, ev, ical.PropSequence); got != strconv.Itoa(a.Sequence) {
+				t.Fatalf("SEQUENCE=%s, want %d", got, a.Sequence)
+			}
+			org := ev.Props.Get(ical.PropOrganizer)
+			if org == nil || org.Value != "mailto:appointments@harbor.example" {
+				t.Fatalf("ORGANIZER=%+v", org)
+			}
+			att := ev.Props.Get(ical.PropAttendee)
+			if att == nil || att.Value != "mailto:"+f.patients[0].Email {
+				t.Fatalf("ATTENDEE=%+v", att)
+			}
+		}
+	}
+	cancelled := *list[1]
+	cancelled.Status = booking.Cancelled
+	other := *list[0]
+	other.PatientID++
+	for name, x := range map[string]Invite{
+		"Both":             func() Invite { x := f.seriesInvite(MethodRequest, list); x.Appointment = list[0]; return x }(),
+		"Missing":          f.seriesInvite(MethodRequest, []*booking.Appointment{list[0], nil}),
+		"OtherPatient":     f.seriesInvite(MethodRequest, []*booking.Appointment{list[1], &other}),
+		"RequestCancelled": f.seriesInvite(MethodRequest, []*booking.Appointment{list[0], &cancelled}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			err := WriteInvite(&buf, x)
+			if err == nil || !strings.HasPrefix(err.Error(), "calendar: ") {
+				t.Fatalf("err=%v, want a calendar: error", err)
+			}
+			if buf.Len() != 0 {
+				t.Fatalf("wrote %d bytes before refusing", buf.Len())
+			}
+		})
+	}
+}
+
+const pySeriesScript = `
+import json, sys, icalendar
+cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())
+print(json.dumps({'method': str(cal['METHOD']), 'events': [{'uid': str(ev['UID']), 'sequence': int(ev['SEQUENCE']),
+    'status': str(ev['STATUS']), 'organizer': str(ev['ORGANIZER']), 'attendee': str(ev['ATTENDEE']),
+    'start': int(ev.decoded('DTSTART').timestamp())} for ev in cal.walk('VEVENT')]}))
+`
+
+// TestPeers_SeriesInvite proves that python3-icalendar reads a series'
+// REQUEST and CANCEL as one method and one event per appointment, each
+// with its UID, SEQUENCE, STATUS, ORGANIZER, ATTENDEE and start time.
+func TestPeers_SeriesInvite(t *testing.T) {
+	f, list := inviteFixture(t)
+	requirePeer(t, havePyICal())
+	dir := t.TempDir()
+	for _, m := range []Method{MethodRequest, MethodCancel} {
+		file := filepath.Join(dir, "series-"+string(m)+".ics")
+		if err := os.WriteFile(file, writeInviteBytes(t, f.seriesInvite(m, list)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		cmd := exec.Command(pythonPath, "-c", pySeriesScript, file)
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("python3-icalendar: %v\n%s", err, stderr.Bytes())
+		}
+		var got struct {
+			Method string `json:"method"`
+			Events []pyInvite
+		}
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("python3-icalendar: %v: %s", err, out)
+		}
+		if got.Method != string(m) || len(got.Events) != len(list) {
+			t.Fatalf("python3-icalendar read METHOD=%s and %d events, want %s and %d", got.Method, len(got.Events), m, len(list))
+		}
+		for i, a := range list {
+			want := pyInvite{UID: UID(f.instance, a.ID), Sequence: a.Sequence, Status: "CONFIRMED",
+				Organizer: "mailto:appointments@harbor.example", Attendee: "mailto:" + f.patients[0].Email, Start: a.Start.Unix()}
+			if m == MethodCancel {
+				want.Status = "CANCELLED"
+			}
+			if got.Events[i] != want {
+				t.Fatalf("python3-icalendar read event %d as %+v, want %+v", i, got.Events[i], want)
+			}
+		}
+	}
+}

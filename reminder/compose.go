@@ -53,12 +53,20 @@ type Composer struct {
 	clinicCached bool
 }
 
-// Message is what to compose: one kind of message about one appointment.
+// Message is what to compose: one kind of message about one appointment,
+// or about several appointments of one series.
 type Message struct {
-	Kind        Kind
-	Clinic      *booking.Clinic
-	Patient     *booking.Patient
+	Kind    Kind
+	Clinic  *booking.Clinic
+	Patient *booking.Patient
+	// Appointment is the appointment the message is about; for a message
+	// about a series, the first of Appointments (nil means just that).
 	Appointment *booking.Appointment
+	// Appointments, for a message about a whole series (a confirmation,
+	// an update or a cancellation), are every appointment it covers, in
+	// order: the attachment holds one event for each, and with more than
+	// one the templates list them all (Data.Appointments).
+	Appointments []*booking.Appointment
 }
 
 var (
@@ -70,7 +78,8 @@ var (
 // the patient, the subject, a plain-text and an HTML part
 // (multipart/alternative), and the calendar as an iTIP attachment named
 // AttachmentName (METHOD:CANCEL for a cancellation, METHOD:REQUEST
-// otherwise).
+// otherwise) with one event per appointment: Appointment, or every one of
+// Appointments for a message about a series.
 //
 // Returns ErrNoEmail when the patient asked for no email, and an error
 // when an address or a display name holds a control character (CR and LF
@@ -80,6 +89,9 @@ func (c *Composer) Compose(m Message) (*email.Email, error) {
 	if !m.Kind.Valid() {
 		return nil, fmt.Errorf("reminder: unknown message kind %q", clip(string(m.Kind)))
 	}
+	if m.Appointment == nil && len(m.Appointments) > 0 {
+		m.Appointment = m.Appointments[0]
+	}
 	if m.Clinic == nil || m.Patient == nil || m.Appointment == nil {
 		return nil, errors.New("reminder: a message needs a clinic, a patient and an appointment")
 	}
@@ -88,6 +100,14 @@ func (c *Composer) Compose(m Message) (*email.Email, error) {
 	}
 	if m.Appointment.PatientID != m.Patient.ID {
 		return nil, fmt.Errorf("reminder: appointment %d is not patient %d's", m.Appointment.ID, m.Patient.ID)
+	}
+	for i, a := range m.Appointments {
+		if a == nil {
+			return nil, fmt.Errorf("reminder: appointment %d of %d is missing", i+1, len(m.Appointments))
+		}
+		if a.PatientID != m.Patient.ID {
+			return nil, fmt.Errorf("reminder: appointment %d is not patient %d's", a.ID, m.Patient.ID)
+		}
 	}
 	if err := checkAddress("clinic's sending address", c.FromAddress); err != nil {
 		return nil, err
@@ -119,11 +139,15 @@ func (c *Composer) Compose(m Message) (*email.Email, error) {
 	if m.Kind == Cancellation {
 		method = calendar.MethodCancel
 	}
-	var ics bytes.Buffer
-	if err := calendar.WriteInvite(&ics, calendar.Invite{
+	inv := calendar.Invite{
 		Method: method, Clinic: m.Clinic, InstanceID: c.InstanceID, Appointment: m.Appointment,
 		OrganizerEmail: c.FromAddress, OrganizerName: d.SenderName, PatientEmail: m.Patient.Email, Now: now,
-	}); err != nil {
+	}
+	if len(m.Appointments) > 0 {
+		inv.Appointment, inv.Appointments = nil, m.Appointments
+	}
+	var ics bytes.Buffer
+	if err := calendar.WriteInvite(&ics, inv); err != nil {
 		return nil, fmt.Errorf("reminder: the calendar attachment: %w", err)
 	}
 
@@ -170,7 +194,15 @@ func (c *Composer) data(m Message) (Data, error) {
 		d.ClinicAddress = ""
 	}
 	fillTimes(&d)
-	d.Prepare = generalPrepare(a.NeedsEscort(), d.ClinicPhone)
+	escort := a.NeedsEscort()
+	if len(m.Appointments) > 1 {
+		d.Appointments = make([]Slot, len(m.Appointments))
+		for i, x := range m.Appointments {
+			d.Appointments[i] = newSlot(x.Start.In(loc), x.End.In(loc), x.Video(), safe[2])
+			escort = escort || x.NeedsEscort()
+		}
+	}
+	d.Prepare = generalPrepare(escort, d.ClinicPhone)
 	if p.Consents.DetailedEmail != nil {
 		d.Detailed = true
 		instr, err := defaultInstr()

@@ -255,7 +255,10 @@ func (d *Dispatcher) compose(ctx context.Context, clinic *booking.Clinic, m *boo
 	if pat.Consents.NoEmail != nil {
 		return nil, booking.NoEmailNote, nil
 	}
-	var a *booking.Appointment
+	var (
+		a    *booking.Appointment
+		list []*booking.Appointment
+	)
 	if m.AppointmentID != 0 {
 		if a, err = d.Store.Appointment(ctx, m.AppointmentID); err != nil {
 			return nil, "", err
@@ -265,10 +268,11 @@ func (d *Dispatcher) compose(ctx context.Context, clinic *booking.Clinic, m *boo
 		if err != nil {
 			return nil, "", err
 		}
-		a = seriesAppointment(sr, m.Kind, now)
-		if a == nil {
+		list = seriesAppointments(sr, m, now)
+		if len(list) == 0 {
 			return nil, "the series has no upcoming appointment", nil
 		}
+		a = list[0]
 	}
 	if m.Kind == booking.MessageReminder || m.Kind == booking.MessagePreparation {
 		switch {
@@ -278,7 +282,7 @@ func (d *Dispatcher) compose(ctx context.Context, clinic *booking.Clinic, m *boo
 			return nil, "not sent: the appointment had already started", nil
 		}
 	}
-	e, err := d.Composer.Compose(Message{Kind: Kind(m.Kind), Clinic: clinic, Patient: pat, Appointment: a})
+	e, err := d.Composer.Compose(Message{Kind: Kind(m.Kind), Clinic: clinic, Patient: pat, Appointment: a, Appointments: list})
 	if errors.Is(err, ErrNoEmail) {
 		return nil, booking.NoEmailNote, nil
 	} else if err != nil {
@@ -287,22 +291,36 @@ func (d *Dispatcher) compose(ctx context.Context, clinic *booking.Clinic, m *boo
 	return e, "", nil
 }
 
-// seriesAppointment returns the appointment a message about a whole
-// series shows: for a cancellation the series' first appointment,
-// otherwise its first upcoming active one.
-func seriesAppointment(sr *booking.Series, kind string, now time.Time) *booking.Appointment {
-	if kind == booking.MessageCancellation {
-		if len(sr.Appts) == 0 {
-			return nil
+// seriesAppointments returns the appointments a message about a whole
+// series covers, in order. For a cancellation, those the action cancelled:
+// the cancelled appointments last changed when the message was queued (in
+// the same transaction), or, when none was, every cancelled appointment
+// that had not started when it was queued. Otherwise every booked
+// appointment that has not started.
+func seriesAppointments(sr *booking.Series, m *booking.OutboxMessage, now time.Time) []*booking.Appointment {
+	var out []*booking.Appointment
+	if m.Kind == booking.MessageCancellation {
+		for _, a := range sr.Appts {
+			if !a.Status.Active() && a.Updated.Unix() == m.Created.Unix() {
+				out = append(out, a)
+			}
 		}
-		return sr.Appts[0]
+		if len(out) > 0 {
+			return out
+		}
+		for _, a := range sr.Appts {
+			if !a.Status.Active() && a.Start.After(m.Created) {
+				out = append(out, a)
+			}
+		}
+		return out
 	}
 	for _, a := range sr.Appts {
-		if a.Status.Active() && a.Start.After(now) {
-			return a
+		if a.Status == booking.Booked && a.Start.After(now) {
+			out = append(out, a)
 		}
 	}
-	return nil
+	return out
 }
 
 // clipError returns err's text, clipped to fit the outbox.

@@ -94,6 +94,36 @@ type Data struct {
 	// Instructions are the detailed preparation instructions for the
 	// appointment (DOMAIN.md), only when Detailed; otherwise nil.
 	Instructions []string
+	// Appointments, for a message about several appointments of a series
+	// (a confirmation, an update or a cancellation), lists every one of
+	// them in order; Date, Start and the other fields above are then the
+	// first's. Empty for a message about one appointment.
+	Appointments []Slot
+}
+
+// Slot is one appointment of a message about several, as Data.Appointments
+// lists them: when and where, never the kind of session.
+type Slot struct {
+	// Date, StartTime, EndTime and TimeZone are as in Data.
+	Date, StartTime, EndTime, TimeZone string
+	// Start and End are the times in the clinic's zone.
+	Start, End time.Time
+	// Video is true for a video call.
+	Video bool
+	// Place is "a video call", the clinic's address, or "" when the
+	// address reveals the treatment.
+	Place string
+}
+
+// newSlot returns the slot from start to end (in the clinic's zone) at
+// address, or on a video call.
+func newSlot(start, end time.Time, video bool, address string) Slot {
+	s := Slot{Date: start.Format("Monday 2 January 2006"), StartTime: start.Format("15:04"), EndTime: end.Format("15:04"),
+		TimeZone: start.Format("MST"), Start: start, End: end, Video: video, Place: address}
+	if video {
+		s.Place = "a video call"
+	}
+	return s
 }
 
 // Template renders one kind of message: a subject and a plain-text body
@@ -196,8 +226,8 @@ func (t *Template) check() error {
 }
 
 // SampleData returns the data Check renders a template of kind k with: an
-// appointment in person with detailed instructions, one without, and a
-// video call.
+// appointment in person with detailed instructions, one without, a video
+// call, and three appointments of a series (one of them a video call).
 func SampleData(k Kind) []Data {
 	loc, err := time.LoadLocation("America/New_York")
 	if err != nil {
@@ -213,7 +243,12 @@ func SampleData(k Kind) []Data {
 	plain.Detailed, plain.Instructions, plain.FirstName = false, nil, "there"
 	video := plain
 	video.Video, video.ClinicAddress, video.ClinicPhone = true, "", ""
-	return []Data{d, plain, video}
+	series := plain
+	for i := range 3 {
+		s := start.AddDate(0, 0, 7*i)
+		series.Appointments = append(series.Appointments, newSlot(s, s.Add(time.Hour), i == 1, plain.ClinicAddress))
+	}
+	return []Data{d, plain, video, series}
 }
 
 // fillTimes sets d's Date, StartTime, EndTime and TimeZone from Start and End.

@@ -6,23 +6,13 @@ import (
 	"time"
 
 	"github.com/kapbook/kapbook/booking"
-	"github.com/kapbook/kapbook/resources"
 )
 
 // An ad-hoc appointment (one step of a protocol, outside a course) is
 // planned with that step's rules, stored, and can be moved like any other.
 func TestAdHocAppointment(t *testing.T) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
-	now := time.Date(2027, 2, 22, 14, 0, 0, 0, time.UTC)
-	if err := resources.InitDemo(ctx, db, "test", now); err != nil {
-		t.Fatal(err)
-	}
-	svc := &booking.Service{Store: db, Now: func() time.Time { return now }, Actor: "test"}
-	p := &booking.Patient{Name: "Jane Doe", Email: "jane@example.org"}
-	if err := svc.AddPatient(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	db, svc, p := demoWithPatient(t, time.Date(2027, 2, 22, 14, 0, 0, 0, time.UTC))
 	from, _ := booking.ParseDate("2027-03-01")
 	s, err := svc.BookSeries(ctx, booking.BookRequest{PatientID: p.ID, ProtocolID: "kap-standard", Step: "dosing", From: from, TherapistID: 2})
 	if err != nil {

@@ -11,9 +11,9 @@ import (
 	"github.com/kapbook/kapbook/resources"
 )
 
-// outboxDemo returns the demo clinic with Jane Doe, and a service whose
-// clock reads now.
-func outboxDemo(t *testing.T, now time.Time) (*DB, *booking.Service, *booking.Patient) {
+// demoWithPatient returns the demo clinic with Jane Doe, and a service
+// whose clock reads now.
+func demoWithPatient(t *testing.T, now time.Time) (*DB, *booking.Service, *booking.Patient) {
 	t.Helper()
 	ctx := context.Background()
 	db := MustOpenDB(t)
@@ -65,7 +65,7 @@ func checkDue(t *testing.T, m *booking.OutboxMessage, a *booking.Appointment, be
 func TestOutbox_BookMoveCancel(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2027, 2, 22, 14, 0, 0, 0, time.UTC)
-	db, svc, p := outboxDemo(t, now)
+	db, svc, p := demoWithPatient(t, now)
 	loc := mustLoc(t, "America/New_York")
 	from, _ := booking.ParseDate("2027-03-01")
 	s, err := svc.BookSeries(ctx, booking.BookRequest{PatientID: p.ID, ProtocolID: "kap-standard", From: from, TherapistID: 2})
@@ -254,7 +254,7 @@ func counts(by map[string][]*booking.OutboxMessage) map[string]int {
 func TestOutbox_NoEmailSkipped(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2027, 2, 22, 14, 0, 0, 0, time.UTC)
-	db, svc, p := outboxDemo(t, now)
+	db, svc, p := demoWithPatient(t, now)
 	asked := booking.DateOf(now)
 	if _, err := svc.SetConsent(ctx, p.ID, "no-email", &asked); err != nil {
 		t.Fatal(err)
@@ -283,7 +283,7 @@ func TestOutbox_NoEmailSkipped(t *testing.T) {
 func TestOutbox_DryRunQueuesNothing(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2027, 2, 22, 14, 0, 0, 0, time.UTC)
-	db, svc, p := outboxDemo(t, now)
+	db, svc, p := demoWithPatient(t, now)
 	from, _ := booking.ParseDate("2027-03-01")
 	if _, err := svc.BookSeries(ctx, booking.BookRequest{PatientID: p.ID, ProtocolID: "kap-standard", From: from, TherapistID: 2, DryRun: true}); err != nil {
 		t.Fatal(err)
@@ -312,7 +312,7 @@ func (failAuditTx) AddAudit(context.Context, *booking.AuditEntry) error { return
 func TestOutbox_RollsBackWithBooking(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2027, 2, 22, 14, 0, 0, 0, time.UTC)
-	db, svc, p := outboxDemo(t, now)
+	db, svc, p := demoWithPatient(t, now)
 	// Count what is queued inside the failing transaction, to prove the
 	// failure comes after the messages were written.
 	queued := 0
@@ -357,7 +357,7 @@ func (t countingTx) AddOutbox(ctx context.Context, m *booking.OutboxMessage) err
 func TestOutbox_StoreErrors(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2027, 2, 22, 14, 0, 0, 0, time.UTC)
-	db, _, p := outboxDemo(t, now)
+	db, _, p := demoWithPatient(t, now)
 	ok := func() *booking.OutboxMessage {
 		return &booking.OutboxMessage{Kind: booking.MessageConfirmation, PatientID: p.ID, State: booking.OutboxPending, Due: now}
 	}
@@ -409,7 +409,7 @@ func TestOutbox_StoreErrors(t *testing.T) {
 func TestOutbox_OverrideRetimes(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2027, 2, 22, 14, 0, 0, 0, time.UTC)
-	db, svc, p := outboxDemo(t, now)
+	db, svc, p := demoWithPatient(t, now)
 	loc := mustLoc(t, "America/New_York")
 	from, _ := booking.ParseDate("2027-03-01")
 	s, err := svc.BookSeries(ctx, booking.BookRequest{PatientID: p.ID, ProtocolID: "kap-standard", Step: "dosing", From: from, TherapistID: 2})

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/kapbook/kapbook/booking"
-	"github.com/kapbook/kapbook/resources"
 )
 
 // TestVersion proves that Version stays put while nothing is committed
@@ -58,16 +57,7 @@ func TestVersion(t *testing.T) {
 // and a status change.
 func TestAppointmentsStamp(t *testing.T) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
-	now := time.Date(2027, 2, 15, 14, 0, 0, 0, time.UTC)
-	if err := resources.InitDemo(ctx, db, "test", now); err != nil {
-		t.Fatal(err)
-	}
-	svc := &booking.Service{Store: db, Now: func() time.Time { return now }, Actor: "test"}
-	p := &booking.Patient{Name: "Jane Doe", Email: "jane@example.org"}
-	if err := svc.AddPatient(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	db, svc, p := demoWithPatient(t, time.Date(2027, 2, 15, 14, 0, 0, 0, time.UTC))
 	from, _ := booking.ParseDate("2027-03-01")
 	s, err := svc.BookSeries(ctx, booking.BookRequest{PatientID: p.ID, ProtocolID: "kap-standard", From: from})
 	if err != nil {

@@ -1,0 +1,51 @@
+package kit
+
+import (
+	"image/color"
+	"strings"
+)
+
+// Kind colours come from the Okabe–Ito palette, which stays distinguishable
+// with the common forms of colour blindness; every block also carries its
+// kind in words, so colour is never the only cue.
+var kindColors = map[string]color.NRGBA{
+	"consultation": {0x56, 0xB4, 0xE9, 0xff}, // sky blue
+	"preparation":  {0x00, 0x9E, 0x73, 0xff}, // bluish green
+	"dosing":       {0xE6, 0x9F, 0x00, 0xff}, // orange
+	"infusion":     {0xD5, 0x5E, 0x00, 0xff}, // vermillion
+	"integration":  {0xCC, 0x79, 0xA7, 0xff}, // reddish purple
+}
+
+var otherKind = color.NRGBA{0x99, 0x99, 0x99, 0xff}
+
+// KindColor returns the colour of an appointment kind.
+func KindColor(kind string) color.Color {
+	if c, ok := kindColors[kind]; ok {
+		return c
+	}
+	return otherKind
+}
+
+// KindFill returns the kind's colour made translucent, for block fills
+// that keep black or white text readable in light and dark themes.
+func KindFill(kind string) color.Color {
+	c, ok := kindColors[kind]
+	if !ok {
+		c = otherKind
+	}
+	c.A = 0x70
+	return c
+}
+
+// KindName returns the kind in words, e.g. "Dosing".
+func KindName(kind string) string {
+	if kind == "" {
+		return "Appointment"
+	}
+	return strings.ToUpper(kind[:1]) + kind[1:]
+}
+
+// Kinds lists the kinds with a colour of their own, in the order of a series.
+func Kinds() []string {
+	return []string{"consultation", "preparation", "dosing", "infusion", "integration"}
+}

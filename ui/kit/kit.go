@@ -1,0 +1,239 @@
+// Package kit is what every kapbook screen shares: the Env a screen works
+// with (store, service, window, navigation), running work off the UI
+// goroutine, dialogs that speak plain words, and the colours and labels of
+// appointment kinds. Like the rest of ui/, it never imports
+// fyne.io/fyne/v2/app, so screens are tested headless and without cgo.
+package kit
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kapbook/kapbook/booking"
+)
+
+// Navigator moves between screens; the shell (package ui) implements it.
+// A screen that wants another screen asks the Navigator, never builds it.
+type Navigator interface {
+	// ShowSchedule shows the schedule at the given day (0: today).
+	ShowSchedule(day booking.Date)
+	// ShowAppointment shows the schedule at the appointment's day with the
+	// appointment selected.
+	ShowAppointment(id int64)
+	// ShowPatient shows the patient's page.
+	ShowPatient(id int64)
+	// FindPatient shows the patient list with the search field focused.
+	FindPatient()
+	// NewBooking starts the book-a-series flow, for the patient if id is
+	// not 0.
+	NewBooking(patientID int64)
+	// ShowToday shows the front desk's morning view.
+	ShowToday()
+	// ShowOutbox shows the outbox, with the message selected if id is not 0.
+	ShowOutbox(id int64)
+}
+
+// Env is what a screen works with. One Env serves the whole window.
+type Env struct {
+	Store   booking.Store
+	Service *booking.Service
+	// DBPath is the database file; the email settings' default .eml folder
+	// and exports are found from it.
+	DBPath string
+	// Now returns the current time; nil means time.Now.
+	Now    func() time.Time
+	App    fyne.App
+	Window fyne.Window
+	Nav    Navigator
+	// Inline runs background work on the calling goroutine and calls its
+	// completion at once: for tests, which then need no waiting.
+	Inline bool
+	// Delay is how long work may take before a progress dialog shows
+	// (default 300 ms).
+	Delay time.Duration
+
+	mu        sync.Mutex
+	listeners []func()
+	pending   sync.WaitGroup
+}
+
+// Time returns the current time.
+func (e *Env) Time() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+// Run does work off the UI goroutine and then calls done on the UI
+// goroutine with work's error (done may be nil). When work takes longer
+// than Delay a progress dialog titled what shows until it ends. When done
+// is nil and work fails, the error is shown in a dialog.
+func (e *Env) Run(what string, work func(ctx context.Context) error, done func(err error)) {
+	finish := func(err error) {
+		if done != nil {
+			done(err)
+		} else if err != nil {
+			e.ShowError(err)
+		}
+	}
+	if e.Inline {
+		finish(work(context.Background()))
+		return
+	}
+	delay := e.Delay
+	if delay <= 0 {
+		delay = 300 * time.Millisecond
+	}
+	var (
+		mu       sync.Mutex
+		finished bool
+		progress dialog.Dialog
+	)
+	timer := time.AfterFunc(delay, func() {
+		fyne.Do(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if finished || e.Window == nil {
+				return
+			}
+			bar := widget.NewProgressBarInfinite()
+			progress = dialog.NewCustomWithoutButtons(what, container.NewPadded(bar), e.Window)
+			progress.Show()
+		})
+	})
+	e.pending.Add(1)
+	go func() {
+		defer e.pending.Done()
+		err := safely(work)
+		timer.Stop()
+		fyne.Do(func() {
+			mu.Lock()
+			finished = true
+			if progress != nil {
+				progress.Hide()
+			}
+			mu.Unlock()
+			finish(err)
+		})
+	}()
+}
+
+// Wait blocks until every work started by Run has returned (not counting
+// its done). For tests and for a clean shutdown.
+func (e *Env) Wait() { e.pending.Wait() }
+
+// safely runs work, turning a panic into an error so no Go panic ever
+// reaches the user.
+func safely(work func(ctx context.Context) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errInternal
+		}
+	}()
+	return work(context.Background())
+}
+
+var errInternal = errors.New("internal error")
+
+// Message returns what to tell the user about err: booking's words for
+// the errors it knows, a generic sentence otherwise, never a raw Go error.
+func Message(err error) string {
+	if err == nil {
+		return ""
+	}
+	var be *booking.Error
+	if errors.As(err, &be) {
+		return be.Message
+	}
+	return "Something went wrong inside kapbook; nothing was changed. Please try again, and tell your administrator if it happens again."
+}
+
+// ShowError shows err in a dialog, in plain words.
+func (e *Env) ShowError(err error) {
+	if err == nil {
+		return
+	}
+	if e.Window == nil {
+		return
+	}
+	l := widget.NewLabel(Message(err))
+	l.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustom("Cannot do that", "OK", container.NewGridWrap(fyne.NewSize(420, 0), l), e.Window)
+	d.Show()
+}
+
+// Confirm asks before a destructive action; yes runs only on confirmation.
+func (e *Env) Confirm(title, message, action string, yes func()) {
+	if e.Window == nil {
+		return
+	}
+	l := widget.NewLabel(message)
+	l.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm(title, action, "Keep", container.NewGridWrap(fyne.NewSize(420, 0), l), func(ok bool) {
+		if ok {
+			yes()
+		}
+	}, e.Window)
+	d.Show()
+}
+
+// Notify says briefly what a change did, so every change shows its result.
+func (e *Env) Notify(title, message string) {
+	if e.Window == nil {
+		return
+	}
+	dialog.ShowInformation(title, message, e.Window)
+}
+
+// OnChange registers fn to be called (on the UI goroutine) after any
+// change made through Changed.
+func (e *Env) OnChange(fn func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.listeners = append(e.listeners, fn)
+}
+
+// Changed tells every screen that data changed, so each reloads what it
+// shows. Call it on the UI goroutine after a successful change.
+func (e *Env) Changed() {
+	e.mu.Lock()
+	ls := append([]func(){}, e.listeners...)
+	e.mu.Unlock()
+	for _, fn := range ls {
+		fn()
+	}
+}
+
+// Preferences returns the app's preferences, or nil without an app.
+func (e *Env) Preferences() fyne.Preferences {
+	if e.App == nil {
+		return nil
+	}
+	return e.App.Preferences()
+}
+
+// Preference keys shared between screens.
+const (
+	// PrefShowNames is true to show patients' full names on the schedule,
+	// false (the default) for initials.
+	PrefShowNames = "privacy.show_names"
+	// PrefActor is the name of the staff member using this workstation.
+	PrefActor = "workstation.actor"
+)
+
+// PatientLabel returns how a patient's name shows on shared screens such
+// as the schedule: initials unless this workstation shows full names.
+func (e *Env) PatientLabel(name string) string {
+	if p := e.Preferences(); p != nil && p.Bool(PrefShowNames) {
+		return name
+	}
+	return booking.Initials(name)
+}

@@ -1,0 +1,30 @@
+// Package outbox is kapbook's Outbox screen.
+package outbox
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kapbook/kapbook/ui/kit"
+)
+
+// View is the Outbox screen.
+type View struct {
+	env     *kit.Env
+	content fyne.CanvasObject
+}
+
+// New builds the screen; it loads its data when first shown.
+func New(env *kit.Env) *View {
+	v := &View{env: env, content: widget.NewLabel("Outbox: not built yet")}
+	return v
+}
+
+// Content returns the screen's root object (the same one every call).
+func (v *View) Content() fyne.CanvasObject { return v.content }
+
+// Refresh reloads what the screen shows, off the UI goroutine.
+func (v *View) Refresh() {}
+
+// Select selects the message with the given id (0: none).
+func (v *View) Select(id int64) {}

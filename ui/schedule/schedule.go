@@ -32,3 +32,13 @@ func (v *View) ShowDay(day booking.Date) {}
 
 // Select shows the appointment's day and selects it.
 func (v *View) Select(apptID int64) {}
+
+// Preview shades proposed, not yet booked appointments on the schedule
+// beside the booked ones and moves to the first one's week; nil clears it.
+// The booking screen embeds its own View and calls this.
+func (v *View) Preview(proposed []*booking.Appointment) {}
+
+// TypedKey moves through the schedule with the keyboard (arrows: a day,
+// PageUp/PageDown: a week) and reports whether it used the key. The shell
+// forwards the window's keys here while the schedule shows.
+func (v *View) TypedKey(ev *fyne.KeyEvent) bool { return false }

@@ -26,6 +26,14 @@ type Clinic struct {
 	// Email says how patient email is delivered; nil means .eml files in
 	// outbox-eml beside the database.
 	Email *EmailSettings `json:"email,omitempty"`
+	// Templates are the clinic's own patient email templates by message
+	// kind (confirmation, reminder, preparation, update, cancellation); a
+	// kind or a part missing here uses the embedded default. Package
+	// reminder checks a template before it is saved (SetTemplate).
+	Templates map[string]TemplateText `json:"templates,omitempty"`
+	// Messages is when reminders and preparation messages are due; nil
+	// means DefaultMessagePolicy.
+	Messages *MessageSettings `json:"messages,omitempty"`
 
 	loc *time.Location
 }
@@ -114,7 +122,17 @@ func (c *Clinic) Validate() error {
 		return Errorf(EINVALID, "The late-cancellation notice must be between 0 and 336 hours.")
 	}
 	if c.Email != nil {
-		return c.Email.Validate()
+		if err := c.Email.Validate(); err != nil {
+			return err
+		}
+	}
+	for k, t := range c.Templates {
+		if err := t.Validate(k); err != nil {
+			return err
+		}
+	}
+	if c.Messages != nil {
+		return c.Messages.Validate()
 	}
 	return nil
 }

@@ -2,8 +2,10 @@ package booking
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The ways of delivering patient email.
@@ -17,8 +19,8 @@ const (
 const DefaultEmailFrom = "appointments@kapbook.invalid"
 
 // EmailSettings say how the clinic's patient email is delivered. The SMTP
-// password is never stored: it comes from the environment
-// (KAPBOOK_SMTP_PASSWORD) when mail is sent.
+// password is never stored here: it comes from the environment
+// (KAPBOOK_SMTP_PASSWORD) or the OS keyring when mail is sent.
 type EmailSettings struct {
 	Transport string `json:"transport"`          // eml-dir or smtp
 	Dir       string `json:"dir,omitempty"`      // eml-dir: the folder; empty: outbox-eml beside the database
@@ -106,14 +108,12 @@ func (s *Service) SetEmail(ctx context.Context, e *EmailSettings) error {
 func (s *Service) RetryOutbox(ctx context.Context, id int64) (*OutboxMessage, error) {
 	var m *OutboxMessage
 	err := s.Store.Update(ctx, func(tx Tx) error {
-		msgs, err := tx.Outbox(ctx, OutboxFilter{})
+		msgs, err := tx.Outbox(ctx, OutboxFilter{ID: id})
 		if err != nil {
 			return err
 		}
-		for _, x := range msgs {
-			if x.ID == id {
-				m = x
-			}
+		if len(msgs) == 1 {
+			m = msgs[0]
 		}
 		if m == nil {
 			return Errorf(ENOTFOUND, "There is no outbox message with id %d.", id)
@@ -137,4 +137,90 @@ func (s *Service) RetryOutbox(ctx context.Context, id int64) (*OutboxMessage, er
 		return nil, err
 	}
 	return m, nil
+}
+
+// MaxTemplateSize is the longest a template part may be, in bytes.
+const MaxTemplateSize = 64 << 10
+
+// TemplateText is a clinic's own template of one kind of patient email:
+// the text/template of the subject and plain text, and the html/template
+// of the HTML part (package reminder says what each must define). An
+// empty part uses the embedded default.
+type TemplateText struct {
+	Text string `json:"text,omitempty"`
+	HTML string `json:"html,omitempty"`
+}
+
+// IsZero reports whether t overrides nothing.
+func (t TemplateText) IsZero() bool { return t.Text == "" && t.HTML == "" }
+
+// Validate checks that kind is a kind of message and that both parts are
+// valid text of at most MaxTemplateSize bytes. Whether they render is
+// package reminder's check, made when the template is saved.
+func (t TemplateText) Validate(kind string) error {
+	if !slices.Contains(messageKinds, kind) {
+		return Errorf(EINVALID, "%q is not a kind of patient email; use confirmation, reminder, preparation, update or cancellation.", clip(kind, 30))
+	}
+	for _, p := range []struct{ what, s string }{{"text", t.Text}, {"HTML", t.HTML}} {
+		if !utf8.ValidString(p.s) || strings.ContainsRune(p.s, 0) {
+			return Errorf(EINVALID, "The %s template of the %s message contains characters that are not valid text; save the file as UTF-8.", p.what, kind)
+		}
+		if len(p.s) > MaxTemplateSize {
+			return Errorf(EINVALID, "The %s template of the %s message is too long (%d bytes; at most %d).", p.what, kind, len(p.s), MaxTemplateSize)
+		}
+	}
+	return nil
+}
+
+// SetTemplate changes the clinic's own template of one kind of message,
+// with an audit entry, in one transaction. edit gets the current override
+// (zero when there is none) and returns the new one, or an error that
+// refuses the change; a zero result removes the override, so the default
+// is used again. SetTemplate returns the saved override. Returns EINVALID
+// for an unknown kind or a template that fails validation, and edit's
+// error unchanged; nothing is changed then.
+func (s *Service) SetTemplate(ctx context.Context, kind string, edit func(cur TemplateText) (TemplateText, error)) (TemplateText, error) {
+	if err := (TemplateText{}).Validate(kind); err != nil {
+		return TemplateText{}, err
+	}
+	var out TemplateText
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		c, err := tx.Clinic(ctx)
+		if err != nil {
+			return err
+		}
+		cur := c.Templates[kind]
+		next, err := edit(cur)
+		if err != nil {
+			return err
+		}
+		if err := next.Validate(kind); err != nil {
+			return err
+		}
+		if next == cur {
+			out = cur
+			return nil
+		}
+		if next.IsZero() {
+			delete(c.Templates, kind)
+			if len(c.Templates) == 0 {
+				c.Templates = nil
+			}
+		} else {
+			if c.Templates == nil {
+				c.Templates = map[string]TemplateText{}
+			}
+			c.Templates[kind] = next
+		}
+		if err := tx.SaveClinic(ctx, c); err != nil {
+			return err
+		}
+		out = next
+		return appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "email-template", Before: auditJSON(cur),
+			After: auditJSON(next), Note: kind})
+	})
+	if err != nil {
+		return TemplateText{}, err
+	}
+	return out, nil
 }

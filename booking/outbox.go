@@ -76,6 +76,7 @@ func (m *OutboxMessage) Validate() error {
 
 // OutboxFilter selects outbox messages. Zero fields do not filter.
 type OutboxFilter struct {
+	ID            int64 // one message
 	State         string
 	PatientID     int64
 	SeriesID      int64
@@ -185,12 +186,113 @@ func (p MessagePolicy) quiet(t time.Time, loc *time.Location) (start, end time.T
 	return time.Time{}, time.Time{}, false
 }
 
-// policy returns the service's message policy.
-func (s *Service) policy() MessagePolicy {
-	if s.Messages != nil {
-		return *s.Messages
+// MessageSettings are a clinic's own choices of when patient email is
+// due, stored with the clinic. A nil field keeps DefaultMessagePolicy's
+// value.
+type MessageSettings struct {
+	// ReminderHours is how many hours before every appointment its
+	// reminder is due; 0 sends no reminders.
+	ReminderHours *int `json:"reminder_hours,omitempty"`
+	// PreparationHours is how many hours before an appointment of one of
+	// PreparationKinds its preparation message is due; 0 sends none.
+	PreparationHours *int `json:"preparation_hours,omitempty"`
+	// PreparationKinds are the appointment kinds (protocol step kinds,
+	// such as dosing) that get a preparation message.
+	PreparationKinds []string `json:"preparation_kinds,omitempty"`
+	// QuietStart and QuietEnd bound the quiet hours, clinic time; set
+	// both or neither. Equal times mean no quiet hours.
+	QuietStart *Clock `json:"quiet_start,omitempty"`
+	QuietEnd   *Clock `json:"quiet_end,omitempty"`
+}
+
+// MaxMessageHours is the longest lead time of a reminder or a preparation
+// message: two weeks.
+const MaxMessageHours = 14 * 24
+
+// Validate checks the settings, with messages for the front desk.
+func (m *MessageSettings) Validate() error {
+	for _, h := range []struct {
+		what string
+		v    *int
+	}{{"reminder", m.ReminderHours}, {"preparation message", m.PreparationHours}} {
+		if h.v != nil && (*h.v < 0 || *h.v > MaxMessageHours) {
+			return Errorf(EINVALID, "The %s lead time must be between 0 (none) and %d hours; %d is not.", h.what, MaxMessageHours, *h.v)
+		}
 	}
-	return DefaultMessagePolicy()
+	for _, k := range m.PreparationKinds {
+		if !idPattern.MatchString(k) {
+			return Errorf(EINVALID, "%q is not an appointment kind; use the kinds of the protocols' steps, such as dosing or infusion.", clip(k, 30))
+		}
+	}
+	if (m.QuietStart == nil) != (m.QuietEnd == nil) {
+		return Errorf(EINVALID, "Quiet hours need both a start and an end, such as 21:00-08:00.")
+	}
+	for _, c := range []*Clock{m.QuietStart, m.QuietEnd} {
+		if c != nil && (*c < 0 || *c >= 24*60) {
+			return Errorf(EINVALID, "Quiet hours start and end between 00:00 and 23:59.")
+		}
+	}
+	return nil
+}
+
+// Policy returns the message policy these settings describe: the defaults
+// with every set field replaced. A nil m gives DefaultMessagePolicy.
+func (m *MessageSettings) Policy() MessagePolicy {
+	p := DefaultMessagePolicy()
+	if m == nil {
+		return p
+	}
+	if m.ReminderHours != nil {
+		p.ReminderBefore = time.Duration(*m.ReminderHours) * time.Hour
+	}
+	if m.PreparationHours != nil {
+		p.PreparationBefore = time.Duration(*m.PreparationHours) * time.Hour
+	}
+	if m.PreparationKinds != nil {
+		p.PreparationKinds = slices.Clone(m.PreparationKinds)
+	}
+	if m.QuietStart != nil && m.QuietEnd != nil {
+		p.QuietStart, p.QuietEnd = *m.QuietStart, *m.QuietEnd
+	}
+	return p
+}
+
+// SetMessagePolicy saves when the clinic's reminders and preparation
+// messages are due (nil: the defaults), with an audit entry. Messages
+// already queued keep their due times; new bookings and moves use the new
+// policy. Returns EINVALID for settings that fail validation.
+func (s *Service) SetMessagePolicy(ctx context.Context, m *MessageSettings) error {
+	if m != nil {
+		if err := m.Validate(); err != nil {
+			return err
+		}
+	}
+	return s.Store.Update(ctx, func(tx Tx) error {
+		c, err := tx.Clinic(ctx)
+		if err != nil {
+			return err
+		}
+		before := auditJSON(c.Messages)
+		c.Messages = m
+		if err := tx.SaveClinic(ctx, c); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "message-policy", Before: before, After: auditJSON(m)})
+	})
+}
+
+// policy returns the message policy for queuing in tx: the service's
+// Messages when set (an override for tests and tools), else the clinic's
+// settings as stored, else the defaults.
+func (s *Service) policy(ctx context.Context, tx Reader) (MessagePolicy, error) {
+	if s.Messages != nil {
+		return *s.Messages, nil
+	}
+	c, err := tx.Clinic(ctx)
+	if err != nil {
+		return MessagePolicy{}, err
+	}
+	return c.Messages.Policy(), nil
 }
 
 // queue adds a message to the outbox, as skipped with the reason when the
@@ -215,7 +317,10 @@ func (s *Service) queueBooked(ctx context.Context, tx Tx, pat *Patient, sr *Seri
 
 // queuePlanned queues the reminders and preparation messages of appts.
 func (s *Service) queuePlanned(ctx context.Context, tx Tx, pat *Patient, appts []*Appointment, loc *time.Location, now time.Time) error {
-	p := s.policy()
+	p, err := s.policy(ctx, tx)
+	if err != nil {
+		return err
+	}
 	for _, a := range appts {
 		for _, m := range p.Plan(a, loc, now) {
 			if err := queue(ctx, tx, pat, m); err != nil {

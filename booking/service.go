@@ -16,8 +16,9 @@ type Service struct {
 	Store Store
 	Now   func() time.Time // defaults to time.Now
 	Actor string           // who is acting: a staff name or the OS user
-	// Messages decides when reminders and preparation messages are due;
-	// nil means DefaultMessagePolicy.
+	// Messages, when set, decides when reminders and preparation messages
+	// are due, whatever the clinic's settings; nil means the clinic's
+	// (Clinic.Messages), else DefaultMessagePolicy.
 	Messages *MessagePolicy
 }
 

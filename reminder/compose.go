@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
 	"strings"
 	"sync"
@@ -38,8 +39,11 @@ type Composer struct {
 	FromName string
 	// InstanceID is part of every calendar UID (calendar.UID).
 	InstanceID string
-	// Templates are the clinic's templates by kind; a kind missing here
-	// uses the default.
+	// Templates, when set, are the templates by kind, whatever the
+	// clinic's; a kind missing here uses the clinic's own template
+	// (booking.Clinic.Templates of the message's clinic, so a template
+	// saved while a dispatcher runs is used from its next message), else
+	// the default.
 	Templates Templates
 	// Now returns the current time, for the Date header and DTSTAMP; nil
 	// means time.Now.
@@ -51,6 +55,9 @@ type Composer struct {
 	clinicIn     [3]string
 	clinicSafe   [3]string
 	clinicCached bool
+	// The clinic's own templates, parsed, for the last clinic seen.
+	ownIn     map[string]booking.TemplateText
+	ownParsed Templates
 }
 
 // Message is what to compose: one kind of message about one appointment,
@@ -119,6 +126,9 @@ func (c *Composer) Compose(m Message) (*email.Email, error) {
 		return nil, err
 	}
 	t := c.Templates[m.Kind]
+	if t == nil {
+		t = c.clinicTemplate(m.Clinic, m.Kind)
+	}
 	if t == nil {
 		ts, err := defaultTemplates()
 		if err != nil {
@@ -209,7 +219,19 @@ func (c *Composer) data(m Message) (Data, error) {
 		if err != nil {
 			return Data{}, err
 		}
-		d.Instructions = instr[instructionsKey(a)]
+		// A message about several appointments gives the instructions
+		// once, for the first appointment that has any: the next one to
+		// prepare for. Each later one gets its own preparation message.
+		d.Instructions, d.InstructionsDate = instr[instructionsKey(a)], d.Date
+		for i, x := range m.Appointments {
+			if l := instr[instructionsKey(x)]; len(m.Appointments) > 1 && len(l) > 0 {
+				d.Instructions, d.InstructionsDate = l, d.Appointments[i].Date
+				break
+			}
+		}
+		if len(d.Instructions) == 0 {
+			d.InstructionsDate = ""
+		}
 	}
 	return d, nil
 }
@@ -228,6 +250,21 @@ func (c *Composer) clinicTexts(cl *booking.Clinic) [3]string {
 		c.clinicCached = true
 	}
 	return c.clinicSafe
+}
+
+// clinicTemplate returns clinic cl's own template of kind k, or nil when
+// it has none that works (ClinicTemplates), remembering the last clinic's.
+func (c *Composer) clinicTemplate(cl *booking.Clinic, k Kind) *Template {
+	if len(cl.Templates) == 0 {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ownParsed == nil || !maps.Equal(c.ownIn, cl.Templates) {
+		c.ownIn = maps.Clone(cl.Templates)
+		c.ownParsed, _ = ClinicTemplates(cl)
+	}
+	return c.ownParsed[k]
 }
 
 // instructionsKey returns the key of a's detailed preparation

@@ -37,11 +37,15 @@ func Backoff(attempts int) time.Duration {
 	return backoff[min(attempts, len(backoff))-1]
 }
 
-// Dispatcher sends the outbox's due messages. Claiming messages and
-// recording what became of them are each one Store.Update, so two
-// dispatchers on one database (two processes) never claim the same
-// message, and a dispatcher that crashes repeats at most the one batch it
-// had claimed: the next RunOnce after StaleSending returns it to pending.
+// Dispatcher sends the outbox's due messages. Claiming messages is one
+// Store.Update, so two dispatchers on one database (two processes) never
+// claim the same message; and each message's outcome is its own
+// Store.Update, made as soon as its delivery ends and before the next
+// message starts, so a dispatcher that crashes (even SIGKILL) repeats at
+// most the one message in flight: the next RunOnce after StaleSending
+// returns what it had claimed and not recorded to pending. A dispatcher
+// that is still sending renews its claim every StaleSending/2, so a slow
+// server never makes another dispatcher take its messages over.
 type Dispatcher struct {
 	Store     booking.Store
 	Composer  *Composer
@@ -109,24 +113,115 @@ func (d *Dispatcher) Due(ctx context.Context) ([]*booking.OutboxMessage, error) 
 }
 
 // RunOnce returns stale claims to pending, claims up to Batch due
-// messages, composes them and sends them over one Transport.Send, and
-// records the outcome of each: sent with its Message-ID; failed with the
-// reason for a permanent failure or after MaxAttempts; pending again after
-// Backoff for a temporary one; skipped with a note for a reminder or
-// preparation message whose appointment has started or is no longer
-// booked, or for a patient who asked for no email. It returns an error
-// only when the store fails; failures of single messages are in the
-// Report and the outbox.
+// messages, composes them and sends them in one go (over one SMTP
+// connection when the Transport is an EachSender), recording the outcome
+// of each as soon as its delivery ends: sent with its Message-ID; failed
+// with the reason for a permanent failure or after MaxAttempts; pending
+// again after Backoff for a temporary one; skipped with a note for a
+// reminder or preparation message whose appointment has started or is no
+// longer booked, or for a patient who asked for no email. It returns an
+// error only when the store fails (it then stops sending, and what it had
+// claimed and not recorded goes back to pending after StaleSending);
+// failures of single messages are in the Report and the outbox.
 func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 	var rep Report
 	now := d.now()
+	claimed, recovered, err := d.claim(ctx, now)
+	rep.Recovered = recovered
+	if err != nil || len(claimed) == 0 {
+		return rep, err
+	}
+	rep.Messages = claimed
+	// Outcomes are recorded even when ctx has ended.
+	rctx := context.WithoutCancel(ctx)
+
+	// Compose outside the transaction; settle what is not to be sent.
+	var (
+		mails   []*email.Email
+		which   []*booking.OutboxMessage
+		settled []*booking.OutboxMessage
+	)
+	clinic, err := d.Store.Clinic(ctx)
+	rd := newReads(d.Store)
+	for _, m := range claimed {
+		if err != nil {
+			d.outcome(m, err, now, &rep)
+			settled = append(settled, m)
+			continue
+		}
+		e, note, cerr := d.composeWith(ctx, rd, clinic, m, now)
+		switch {
+		case note != "":
+			m.State, m.Note, m.Updated = booking.OutboxSkipped, note, now
+			rep.Skipped++
+			settled = append(settled, m)
+		case cerr != nil:
+			d.outcome(m, cerr, now, &rep)
+			settled = append(settled, m)
+		default:
+			m.MessageID = e.Headers.Get("Message-Id")
+			mails, which = append(mails, e), append(which, m)
+		}
+	}
+	if len(settled) > 0 {
+		if _, err := d.record(rctx, settled...); err != nil {
+			return rep, err
+		}
+	}
+	if len(mails) == 0 {
+		return rep, nil
+	}
+
+	// Send, recording each outcome before the next message starts, and
+	// renewing the claim on the rest every StaleSending/2 so that no other
+	// dispatcher takes them over while this one is making progress. When
+	// the store fails, or another dispatcher took some over all the same,
+	// stop: the rest stays claimed until StaleSending.
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var (
+		rerr    error
+		lost    bool
+		renewed = now
+	)
+	done := func(i int, serr error) {
+		if rerr != nil || lost {
+			return
+		}
+		m, at := which[i], d.now()
+		d.outcome(m, serr, at, &rep)
+		kept, err := d.record(rctx, m)
+		if rest := which[i+1:]; err == nil && kept && len(rest) > 0 && at.Sub(renewed) >= StaleSending/2 {
+			renewed = at
+			kept, err = d.renew(rctx, rest, at)
+		}
+		if err != nil || !kept {
+			rerr, lost = err, !kept
+			stop()
+		}
+	}
+	if es, ok := d.Transport.(EachSender); ok {
+		es.SendEach(sctx, mails, done)
+	} else {
+		for i, e := range mails {
+			if sctx.Err() != nil {
+				break
+			}
+			done(i, d.Transport.Send(sctx, []*email.Email{e})[0])
+		}
+	}
+	return rep, rerr
+}
+
+// claim returns stale claims to pending and claims up to Batch due
+// messages, in one transaction.
+func (d *Dispatcher) claim(ctx context.Context, now time.Time) (claimed []*booking.OutboxMessage, recovered int, err error) {
 	batch := d.Batch
 	if batch <= 0 {
 		batch = DefaultBatch
 	}
-	var claimed []*booking.OutboxMessage
-	err := d.Store.Update(ctx, func(tx booking.Tx) error {
-		claimed, rep.Recovered = nil, 0
+	err = d.Store.Update(ctx, func(tx booking.Tx) error {
+		claimed, recovered = nil, 0
 		stuck, err := tx.Outbox(ctx, booking.OutboxFilter{State: booking.OutboxSending})
 		if err != nil {
 			return err
@@ -140,7 +235,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 			if err := tx.UpdateOutbox(ctx, m); err != nil {
 				return err
 			}
-			rep.Recovered++
+			recovered++
 		}
 		msgs, err := tx.Outbox(ctx, dueFilter(now))
 		if err != nil {
@@ -161,79 +256,97 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 		}
 		return nil
 	})
-	if err != nil || len(claimed) == 0 {
-		return rep, err
+	if err != nil {
+		return nil, 0, err
 	}
+	return claimed, recovered, nil
+}
 
-	// Compose outside the transaction, then send what was composed.
-	var (
-		mails []*email.Email
-		which []*booking.OutboxMessage
-		errs  = map[*booking.OutboxMessage]error{}
-		mids  = map[*booking.OutboxMessage]string{}
-	)
-	clinic, err := d.Store.Clinic(ctx)
-	for _, m := range claimed {
-		if err != nil {
-			errs[m] = err
-			continue
-		}
-		e, note, cerr := d.compose(ctx, clinic, m, now)
-		switch {
-		case note != "":
-			m.State, m.Note = booking.OutboxSkipped, note
-		case cerr != nil:
-			errs[m] = cerr
-		default:
-			mails, which = append(mails, e), append(which, m)
-			mids[m] = e.Headers.Get("Message-Id")
-		}
+// outcome sets m's new state after an attempt that ended with err (nil:
+// sent) at now, and counts it in rep.
+func (d *Dispatcher) outcome(m *booking.OutboxMessage, err error, now time.Time, rep *Report) {
+	m.Updated = now
+	switch {
+	case err == nil:
+		m.State, m.LastError, m.NextAttempt = booking.OutboxSent, "", time.Time{}
+		rep.Sent++
+	case Permanent(err) || m.Attempts >= MaxAttempts:
+		m.State, m.LastError, m.MessageID, m.NextAttempt = booking.OutboxFailed, clipError(err), "", time.Time{}
+		rep.Failed++
+	default:
+		m.State, m.LastError, m.NextAttempt, m.MessageID = booking.OutboxPending, clipError(err), now.Add(Backoff(m.Attempts)), ""
+		rep.Retrying++
 	}
-	if len(mails) > 0 {
-		for i, serr := range d.Transport.Send(ctx, mails) {
-			if serr != nil {
-				errs[which[i]] = serr
-			}
-		}
-	}
+}
 
-	// Record the outcome; a context that ended must not keep it from
-	// being recorded.
-	for _, m := range claimed {
-		m.Updated = now
-		if m.State == booking.OutboxSkipped {
-			rep.Skipped++
-			continue
-		}
-		serr, failed := errs[m]
-		switch {
-		case !failed:
-			m.State, m.MessageID, m.LastError, m.NextAttempt = booking.OutboxSent, mids[m], "", time.Time{}
-			rep.Sent++
-		case Permanent(serr) || m.Attempts >= MaxAttempts:
-			m.State, m.LastError = booking.OutboxFailed, clipError(serr)
-			rep.Failed++
-		default:
-			m.State, m.LastError, m.NextAttempt = booking.OutboxPending, clipError(serr), now.Add(Backoff(m.Attempts))
-			rep.Retrying++
-		}
-	}
-	rep.Messages = claimed
-	ctx = context.WithoutCancel(ctx)
+// renew marks msgs, claimed by this dispatcher, as claimed again at now,
+// in one transaction. It reports false when another dispatcher took any
+// of them over.
+func (d *Dispatcher) renew(ctx context.Context, msgs []*booking.OutboxMessage, now time.Time) (kept bool, err error) {
 	err = d.Store.Update(ctx, func(tx booking.Tx) error {
-		// A message is still this dispatcher's if it is still sending with
-		// the attempt this dispatcher claimed; otherwise another dispatcher
-		// took it over as stale, and its outcome is that one's to record.
-		still, err := tx.Outbox(ctx, booking.OutboxFilter{State: booking.OutboxSending})
+		kept = true
+		mine, err := claimedBy(ctx, tx, msgs)
 		if err != nil {
 			return err
 		}
-		mine := map[int64]int{}
-		for _, m := range still {
-			mine[m.ID] = m.Attempts
+		for _, m := range msgs {
+			if !mine[m.ID] {
+				kept = false
+				continue
+			}
+			m.Updated = now
+			if err := tx.UpdateOutbox(ctx, m); err != nil {
+				return err
+			}
 		}
-		for _, m := range claimed {
-			if n, ok := mine[m.ID]; !ok || n != m.Attempts {
+		return nil
+	})
+	return kept, err
+}
+
+// claimedBy reports which of msgs are still claimed by this dispatcher:
+// still sending, with the attempt it claimed. Another dispatcher that
+// took one over as stale claimed it with another attempt.
+func claimedBy(ctx context.Context, tx booking.Tx, msgs []*booking.OutboxMessage) (map[int64]bool, error) {
+	attempts := map[int64]int{}
+	read := map[int64]bool{} // patients whose claimed messages were read
+	for _, m := range msgs {
+		if read[m.PatientID] {
+			continue
+		}
+		read[m.PatientID] = true
+		still, err := tx.Outbox(ctx, booking.OutboxFilter{State: booking.OutboxSending, PatientID: m.PatientID})
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range still {
+			attempts[s.ID] = s.Attempts
+		}
+	}
+	mine := map[int64]bool{}
+	for _, m := range msgs {
+		if n, ok := attempts[m.ID]; ok && n == m.Attempts {
+			mine[m.ID] = true
+		}
+	}
+	return mine, nil
+}
+
+// record stores the outcome of msgs in one transaction. A message is
+// still this dispatcher's if it is still sending with the attempt this
+// dispatcher claimed; otherwise another dispatcher took it over as stale,
+// and its outcome is that one's to record. It reports false when any of
+// msgs was taken over.
+func (d *Dispatcher) record(ctx context.Context, msgs ...*booking.OutboxMessage) (kept bool, err error) {
+	err = d.Store.Update(ctx, func(tx booking.Tx) error {
+		kept = true
+		mine, err := claimedBy(ctx, tx, msgs)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if !mine[m.ID] {
+				kept = false
 				continue
 			}
 			if err := tx.UpdateOutbox(ctx, m); err != nil {
@@ -242,13 +355,67 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 		}
 		return nil
 	})
-	return rep, err
+	return kept, err
+}
+
+// reads keeps the patients and series one RunOnce read, so that the many
+// messages of one patient and series cost one read each.
+type reads struct {
+	st       booking.Reader
+	patients map[int64]*booking.Patient
+	series   map[int64]*booking.Series
+}
+
+func newReads(st booking.Reader) *reads {
+	return &reads{st: st, patients: map[int64]*booking.Patient{}, series: map[int64]*booking.Series{}}
+}
+
+func (r *reads) patient(ctx context.Context, id int64) (*booking.Patient, error) {
+	if p, ok := r.patients[id]; ok {
+		return p, nil
+	}
+	p, err := r.st.Patient(ctx, id)
+	if err == nil {
+		r.patients[id] = p
+	}
+	return p, err
+}
+
+func (r *reads) oneSeries(ctx context.Context, id int64) (*booking.Series, error) {
+	if s, ok := r.series[id]; ok {
+		return s, nil
+	}
+	s, err := r.st.Series(ctx, id)
+	if err == nil {
+		r.series[id] = s
+	}
+	return s, err
+}
+
+// appointment returns appointment id, read with its series when it has
+// one.
+func (r *reads) appointment(ctx context.Context, seriesID, id int64) (*booking.Appointment, error) {
+	if seriesID != 0 {
+		if s, err := r.oneSeries(ctx, seriesID); err == nil {
+			for _, a := range s.Appts {
+				if a.ID == id {
+					return a, nil
+				}
+			}
+		}
+	}
+	return r.st.Appointment(ctx, id)
 }
 
 // compose returns m as an email, or a note saying why it is not to be
 // sent, or an error (a failure to send it).
 func (d *Dispatcher) compose(ctx context.Context, clinic *booking.Clinic, m *booking.OutboxMessage, now time.Time) (*email.Email, string, error) {
-	pat, err := d.Store.Patient(ctx, m.PatientID)
+	return d.composeWith(ctx, newReads(d.Store), clinic, m, now)
+}
+
+// composeWith is compose reading through rd.
+func (d *Dispatcher) composeWith(ctx context.Context, rd *reads, clinic *booking.Clinic, m *booking.OutboxMessage, now time.Time) (*email.Email, string, error) {
+	pat, err := rd.patient(ctx, m.PatientID)
 	if err != nil {
 		return nil, "", err
 	}
@@ -260,11 +427,11 @@ func (d *Dispatcher) compose(ctx context.Context, clinic *booking.Clinic, m *boo
 		list []*booking.Appointment
 	)
 	if m.AppointmentID != 0 {
-		if a, err = d.Store.Appointment(ctx, m.AppointmentID); err != nil {
+		if a, err = rd.appointment(ctx, m.SeriesID, m.AppointmentID); err != nil {
 			return nil, "", err
 		}
 	} else {
-		sr, err := d.Store.Series(ctx, m.SeriesID)
+		sr, err := rd.oneSeries(ctx, m.SeriesID)
 		if err != nil {
 			return nil, "", err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/jordan-wright/email"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/internal/mailpittest"
 	"github.com/kapbook/kapbook/reminder"
 	"github.com/kapbook/kapbook/resources"
 	"github.com/kapbook/kapbook/store"
@@ -404,8 +405,8 @@ func (h *hook) Send(ctx context.Context, msgs []*email.Email) []error {
 }
 
 // TestDispatcherTakeover: a dispatcher so slow that another one took its
-// batch over as stale does not overwrite the other's outcome; the message
-// goes out at most twice (the one batch in flight) and is recorded once.
+// claim over as stale does not overwrite the other's outcome; the message
+// goes out at most twice (the one in flight) and is recorded once.
 func TestDispatcherTakeover(t *testing.T) {
 	f := newOutboxFixture(t)
 	slowNow, fastNow := f.booked, f.booked.Add(reminder.StaleSending+time.Second)
@@ -423,7 +424,7 @@ func TestDispatcherTakeover(t *testing.T) {
 		t.Fatalf("outbox %+v, want the fast dispatcher's record", m)
 	}
 	if got := f.files(t); got != 2 {
-		t.Fatalf("%d files, want 2 (the batch in flight, repeated once)", got)
+		t.Fatalf("%d files, want 2 (the one in flight, repeated once)", got)
 	}
 }
 
@@ -431,10 +432,10 @@ func TestDispatcherTakeover(t *testing.T) {
 // kapctl email set does, and dispatches a series' messages: each arrives
 // once, however often the dispatcher runs.
 func TestPeers_MailpitDispatch(t *testing.T) {
-	mp := startMailpit(t)
+	mp := mailpittest.Start(t)
 	f := newOutboxFixture(t)
 	ctx := context.Background()
-	err := f.svc.SetEmail(ctx, &booking.EmailSettings{Transport: booking.EmailSMTP, Host: "127.0.0.1", Port: mp.smtp,
+	err := f.svc.SetEmail(ctx, &booking.EmailSettings{Transport: booking.EmailSMTP, Host: "127.0.0.1", Port: mp.SMTPPort,
 		Security: "none", From: "appointments@harbor.example", FromName: "Harbor Clinic"})
 	if err != nil {
 		t.Fatal(err)
@@ -461,7 +462,7 @@ func TestPeers_MailpitDispatch(t *testing.T) {
 		Total    int
 		Messages []mpSummary
 	}
-	mp.get(t, "/api/v1/messages?limit=1000", &list)
+	mp.Get(t, "/api/v1/messages?limit=1000", &list)
 	if sent == 0 || list.Total != sent || list.Total != f.count(t, booking.OutboxSent) {
 		t.Fatalf("mailpit holds %d messages; dispatcher sent %d; outbox %d sent", list.Total, sent, f.count(t, booking.OutboxSent))
 	}

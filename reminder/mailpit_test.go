@@ -5,147 +5,33 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/emersion/go-ical"
 	"github.com/jordan-wright/email"
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
+	"github.com/kapbook/kapbook/internal/mailpittest"
 	"github.com/kapbook/kapbook/internal/peer"
 	"github.com/kapbook/kapbook/reminder"
 )
 
 // Mailpit, a real SMTP server with an HTTP API (shared PEERS.md), receives
-// kapbook's messages here. A missing peer skips its test with the reason,
-// unless KAPBOOK_REQUIRE_PEERS=1, when it fails.
+// kapbook's messages here (internal/mailpittest). A missing peer skips its
+// test with the reason, unless KAPBOOK_REQUIRE_PEERS=1, when it fails.
 
 // requirePeer skips or fails t when a peer is missing (see internal/peer).
-func requirePeer(t *testing.T, err error) { peer.Require(t, err) }
+func requirePeer(t testing.TB, err error) { peer.Require(t, err) }
 
-// mailpitPath returns the mailpit that scripts/deps.sh installs.
-func mailpitPath() (string, error) {
-	bin := os.Getenv("GOBIN")
-	if bin == "" {
-		out, err := exec.Command("go", "env", "GOPATH").Output()
-		if err != nil {
-			return "", fmt.Errorf("go env GOPATH: %v", err)
-		}
-		bin = filepath.Join(strings.TrimSpace(string(out)), "bin")
-	}
-	path := filepath.Join(bin, "mailpit")
-	if _, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("mailpit is not installed in %s", bin)
-	}
-	return path, nil
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// mailpit is a running Mailpit.
-type mailpit struct {
-	api  string // http://127.0.0.1:PORT
-	smtp int
-}
-
-// startMailpit starts Mailpit on free loopback ports with its database in
-// a temporary folder, and stops it when t ends.
-func startMailpit(t *testing.T) *mailpit {
-	t.Helper()
-	path, err := mailpitPath()
-	requirePeer(t, err)
-	dir := t.TempDir()
-	m := &mailpit{smtp: freePort(t)}
-	httpPort := freePort(t)
-	m.api = "http://127.0.0.1:" + strconv.Itoa(httpPort)
-	cmd := exec.Command(path, "--listen", "127.0.0.1:"+strconv.Itoa(httpPort), "--smtp", "127.0.0.1:"+strconv.Itoa(m.smtp),
-		"--database", filepath.Join(dir, "mailpit.db"), "--disable-version-check")
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting mailpit: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(m.api + "/api/v1/messages")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(m.smtp)); err == nil {
-					c.Close()
-					return m
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mailpit did not start: %v\n%s", err, log.Bytes())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func (m *mailpit) get(t *testing.T, path string, v any) []byte {
-	t.Helper()
-	resp, err := http.Get(m.api + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s: %s", path, resp.Status, b)
-	}
-	if v != nil {
-		if err := json.Unmarshal(b, v); err != nil {
-			t.Fatalf("GET %s: %v: %s", path, err, b)
-		}
-	}
-	return b
-}
-
-type mpAddress struct{ Name, Address string }
-
-type mpSummary struct {
-	ID      string
-	Subject string
-	To      []mpAddress
-}
-
-type mpMessage struct {
-	ID          string
-	Subject     string
-	From        mpAddress
-	To          []mpAddress
-	Cc, Bcc     []mpAddress
-	Text, HTML  string
-	Attachments []struct {
-		PartID, FileName, ContentType string
-	}
-}
+type (
+	mpSummary = mailpittest.Summary
+	mpMessage = mailpittest.Message
+	mpAddress = mailpittest.Address
+)
 
 // TestPeers_Mailpit sends a confirmation and a cancellation of one
 // appointment to Mailpit over one SMTP connection and reads them back
@@ -154,7 +40,7 @@ type mpMessage struct {
 // attachment read by go-ical and python3-icalendar with the right METHOD,
 // UID and SEQUENCE.
 func TestPeers_Mailpit(t *testing.T) {
-	mp := startMailpit(t)
+	mp := mailpittest.Start(t)
 	f := newFixture(t)
 	ctx := context.Background()
 	p := *f.patients["kap-standard"]
@@ -179,14 +65,14 @@ func TestPeers_Mailpit(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	tr := reminder.SMTP{Host: "127.0.0.1", Port: mp.smtp, Security: reminder.NoSecurity}
+	tr := reminder.SMTP{Host: "127.0.0.1", Port: mp.SMTPPort, Security: reminder.NoSecurity}
 	checkOutcomes(t, tr.Send(ctx, []*email.Email{confirm, cancel}), sent, sent)
 
 	var list struct {
 		Total    int
 		Messages []mpSummary
 	}
-	mp.get(t, "/api/v1/messages", &list)
+	mp.Get(t, "/api/v1/messages", &list)
 	if list.Total != 2 || len(list.Messages) != 2 {
 		t.Fatalf("mailpit holds %d messages, want 2", list.Total)
 	}
@@ -205,17 +91,17 @@ func TestPeers_Mailpit(t *testing.T) {
 		}
 		delete(wants, s.Subject)
 		var m mpMessage
-		mp.get(t, "/api/v1/message/"+s.ID, &m)
+		mp.Get(t, "/api/v1/message/"+s.ID, &m)
 		if len(m.To) != 1 || m.To[0].Address != p.Email || len(m.Cc) != 0 || len(m.Bcc) != 0 {
 			t.Fatalf("%s: To=%v Cc=%v Bcc=%v, want %s alone", s.Subject, m.To, m.Cc, m.Bcc, p.Email)
 		}
-		if m.From != (mpAddress{"Harbor Front Desk", "appointments@harbor.example"}) {
+		if m.From != (mpAddress{Name: "Harbor Front Desk", Address: "appointments@harbor.example"}) {
 			t.Fatalf("%s: From=%+v", s.Subject, m.From)
 		}
 		if !strings.Contains(m.Text, "Hello Jane") || !strings.Contains(m.HTML, "<p>Hello Jane") || !strings.Contains(m.Text, "08:00–11:00") {
 			t.Fatalf("%s: parts:\n%s\n%s", s.Subject, m.Text, m.HTML)
 		}
-		raw := mp.get(t, "/api/v1/message/"+s.ID+"/raw", nil)
+		raw := mp.Get(t, "/api/v1/message/"+s.ID+"/raw", nil)
 		parsed := parseMessage(t, raw)
 		delete(parsed.header, "Received") // added by Mailpit
 		delete(parsed.header, "Return-Path")
@@ -229,7 +115,7 @@ func TestPeers_Mailpit(t *testing.T) {
 		if len(m.Attachments) != 1 || m.Attachments[0].FileName != reminder.AttachmentName || !strings.HasPrefix(m.Attachments[0].ContentType, "text/calendar") {
 			t.Fatalf("%s: attachments %+v", s.Subject, m.Attachments)
 		}
-		ics := mp.get(t, "/api/v1/message/"+s.ID+"/part/"+m.Attachments[0].PartID, nil)
+		ics := mp.Get(t, "/api/v1/message/"+s.ID+"/part/"+m.Attachments[0].PartID, nil)
 		if w := bad.FindString(string(ics)); w != "" {
 			t.Fatalf("%s: attachment says %q", s.Subject, w)
 		}
@@ -251,12 +137,33 @@ type pyInvite struct {
 	UID      string `json:"uid"`
 	Sequence int    `json:"sequence"`
 	Start    int64  `json:"start"`
+	Status   string `json:"status"`
+}
+
+// pyCalendar is what python3-icalendar reads from an attachment: its
+// METHOD and every VEVENT.
+type pyCalendar struct {
+	Method string     `json:"method"`
+	Events []pyInvite `json:"events"`
 }
 
 const pythonPath = "/usr/bin/python3"
 
-// readWithPyICal reads an invite with python3-icalendar (shared PEERS.md).
+// readWithPyICal reads an invite with python3-icalendar (shared PEERS.md)
+// and returns its first event, with the calendar's METHOD.
 func readWithPyICal(t *testing.T, ics []byte) pyInvite {
+	t.Helper()
+	cal := readCalendarWithPyICal(t, ics)
+	if len(cal.Events) == 0 {
+		t.Fatalf("python3-icalendar found no event in:\n%s", ics)
+	}
+	ev := cal.Events[0]
+	ev.Method = cal.Method
+	return ev
+}
+
+// readCalendarWithPyICal reads an attachment with python3-icalendar.
+func readCalendarWithPyICal(t *testing.T, ics []byte) pyCalendar {
 	t.Helper()
 	if out, err := exec.Command(pythonPath, "-c", "import icalendar").CombinedOutput(); err != nil {
 		requirePeer(t, fmt.Errorf("python3-icalendar: %s", bytes.TrimSpace(out)))
@@ -264,9 +171,8 @@ func readWithPyICal(t *testing.T, ics []byte) pyInvite {
 	cmd := exec.Command(pythonPath, "-c", `
 import json, sys, icalendar
 cal = icalendar.Calendar.from_ical(sys.stdin.buffer.read())
-ev = cal.walk('VEVENT')[0]
-print(json.dumps({'method': str(cal['METHOD']), 'uid': str(ev['UID']), 'sequence': int(ev['SEQUENCE']),
-    'start': int(ev.decoded('DTSTART').timestamp())}))
+print(json.dumps({'method': str(cal['METHOD']), 'events': [{'uid': str(ev['UID']), 'sequence': int(ev['SEQUENCE']),
+    'start': int(ev.decoded('DTSTART').timestamp()), 'status': str(ev.get('STATUS', ''))} for ev in cal.walk('VEVENT')]}))
 `)
 	cmd.Stdin = bytes.NewReader(ics)
 	var stderr bytes.Buffer
@@ -275,7 +181,7 @@ print(json.dumps({'method': str(cal['METHOD']), 'uid': str(ev['UID']), 'sequence
 	if err != nil {
 		t.Fatalf("python3-icalendar: %v\n%s", err, stderr.Bytes())
 	}
-	var got pyInvite
+	var got pyCalendar
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("python3-icalendar: %v: %s", err, out)
 	}

@@ -147,12 +147,18 @@ func (e *connError) Unwrap() error { return e.err }
 // rest go over a new connection. A failure to connect fails every message
 // left.
 func (s SMTP) Send(ctx context.Context, msgs []*email.Email) []error {
-	errs := make([]error, len(msgs))
+	return sendAll(ctx, s, msgs)
+}
+
+// SendEach delivers msgs as Send does, calling done for each message as
+// soon as the server has answered the end of its data (or it failed), on
+// the same connection the next message will use.
+func (s SMTP) SendEach(ctx context.Context, msgs []*email.Email, done func(i int, err error)) {
 	if err := s.Check(); err != nil {
-		for i := range errs {
-			errs[i] = &connError{err}
+		for i := range msgs {
+			done(i, &connError{err})
 		}
-		return errs
+		return
 	}
 	var conn *smtpConn
 	defer func() {
@@ -162,12 +168,12 @@ func (s SMTP) Send(ctx context.Context, msgs []*email.Email) []error {
 	}()
 	for i, m := range msgs {
 		if err := ctx.Err(); err != nil {
-			errs[i] = fmt.Errorf("reminder: %w", err)
+			done(i, fmt.Errorf("reminder: %w", err))
 			continue
 		}
 		env, err := envelopeOf(m)
 		if err != nil {
-			errs[i] = err
+			done(i, err)
 			continue
 		}
 		for try := 0; ; try++ {
@@ -175,9 +181,9 @@ func (s SMTP) Send(ctx context.Context, msgs []*email.Email) []error {
 			if conn == nil {
 				if conn, err = s.dial(ctx); err != nil {
 					for j := i; j < len(msgs); j++ {
-						errs[j] = err
+						done(j, err)
 					}
-					return errs
+					return
 				}
 				fresh = true
 			}
@@ -192,9 +198,8 @@ func (s SMTP) Send(ctx context.Context, msgs []*email.Email) []error {
 			}
 			break
 		}
-		errs[i] = err
+		done(i, err)
 	}
-	return errs
 }
 
 // envelope is one message ready to send.

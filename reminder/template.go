@@ -13,9 +13,12 @@ package reminder
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"regexp"
+	"strconv"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -92,8 +95,13 @@ type Data struct {
 	// Detailed is true when the patient opted in to detailed email.
 	Detailed bool
 	// Instructions are the detailed preparation instructions for the
-	// appointment (DOMAIN.md), only when Detailed; otherwise nil.
+	// appointment (DOMAIN.md), only when Detailed; otherwise nil. In a
+	// message about several appointments, those of the first appointment
+	// that has any, given once.
 	Instructions []string
+	// InstructionsDate is the date of the appointment the Instructions
+	// are for, as Date; empty without Instructions.
+	InstructionsDate string
 	// Appointments, for a message about several appointments of a series
 	// (a confirmation, an update or a cancellation), lists every one of
 	// them in order; Date, Start and the other fields above are then the
@@ -166,6 +174,7 @@ func DefaultSource(k Kind) (Source, error) {
 }
 
 // Parse parses s with the default layout and checks it as Check does.
+// A template that does not work gives a *TemplateError.
 func Parse(s Source) (*Template, error) {
 	if !s.Kind.Valid() {
 		return nil, fmt.Errorf("reminder: unknown message kind %q", clip(string(s.Kind)))
@@ -178,33 +187,115 @@ func Parse(s Source) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reminder: layout: %w", err)
 	}
+	// The layout is parsed under its own name, so that an error's line
+	// number is the kind's own template's line unless it says "layout".
 	t := &Template{Kind: s.Kind}
-	t.text, err = texttemplate.New(string(s.Kind)).Option("missingkey=error").Parse(string(layoutText))
-	if err == nil {
-		_, err = t.text.Parse(s.Text)
+	t.text = texttemplate.New(string(s.Kind)).Option("missingkey=error")
+	if _, err := t.text.New(layoutName).Parse(string(layoutText)); err != nil {
+		return nil, fmt.Errorf("reminder: layout: %w", err)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reminder: %s text template: %w", s.Kind, err)
+	if _, err := t.text.Parse(s.Text); err != nil {
+		return nil, templateError(s.Kind, "text", err)
 	}
-	t.html, err = htmltemplate.New(string(s.Kind)).Option("missingkey=error").Parse(string(layoutHTML))
-	if err == nil {
-		_, err = t.html.Parse(s.HTML)
+	t.html = htmltemplate.New(string(s.Kind)).Option("missingkey=error")
+	if _, err := t.html.New(layoutName).Parse(string(layoutHTML)); err != nil {
+		return nil, fmt.Errorf("reminder: layout: %w", err)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reminder: %s HTML template: %w", s.Kind, err)
+	if _, err := t.html.Parse(s.HTML); err != nil {
+		return nil, templateError(s.Kind, "HTML", err)
 	}
 	for _, name := range []string{"subject", "text"} {
 		if t.text.Lookup(name) == nil {
-			return nil, fmt.Errorf("reminder: %s text template defines no %q", s.Kind, name)
+			return nil, &TemplateError{Kind: s.Kind, Part: "text", Problem: fmt.Sprintf(
+				`it defines no %q; write {{define "subject"}}…{{end}} and {{define "text"}}…{{end}}`, name)}
 		}
 	}
 	if t.html.Lookup("html") == nil {
-		return nil, fmt.Errorf("reminder: %s HTML template defines no \"html\"", s.Kind)
+		return nil, &TemplateError{Kind: s.Kind, Part: "HTML", Problem: `it defines no "html"; write {{define "html"}}…{{end}}`}
 	}
 	if err := t.check(); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// layoutName is the name the default layout is parsed under.
+const layoutName = "layout"
+
+// TemplateError says what is wrong with a template, in words for the
+// person who edited it: which part, which line, what.
+type TemplateError struct {
+	Kind Kind
+	// Part is "text" (the subject and the plain text) or "HTML".
+	Part string
+	// Line is the line of that part the problem is on; 0 when unknown.
+	// Layout is true when the line is the default layout's instead.
+	Line   int
+	Layout bool
+	// Problem is what is wrong.
+	Problem string
+}
+
+// Error returns "reminder: " and the message.
+func (e *TemplateError) Error() string { return "reminder: " + e.Message() }
+
+// Message says what is wrong, in a sentence without the package prefix.
+func (e *TemplateError) Message() string {
+	where := fmt.Sprintf("The %s %s template", e.Kind, e.Part)
+	switch {
+	case e.Layout && e.Line > 0:
+		where += fmt.Sprintf(" (line %d of the default layout it uses)", e.Line)
+	case e.Line > 0:
+		where += fmt.Sprintf(", line %d", e.Line)
+	}
+	return where + ": " + e.Problem + "."
+}
+
+// templateErrorRE takes apart the errors of text/template and html/template:
+// "template: NAME:LINE[:COL]: [executing "X" at <ACTION>: ]DETAIL".
+var templateErrorRE = regexp.MustCompile(`^(?:html/)?template: ?([^:]*):(\d+)(?::\d+)?: (?:executing "[^"]*" at <([^>]*)>: )?(.*)$`)
+
+// templateErrorWords turns the details of Go's template errors into words.
+var templateErrorWords = []struct {
+	re   *regexp.Regexp
+	text string
+}{
+	{regexp.MustCompile(`can't evaluate field (\w+)`), "there is no variable .$1 (docs/email.md lists the variables)"},
+	{regexp.MustCompile(`function "([^"]*)" not defined`), "there is no function $1"},
+	{regexp.MustCompile(`(?:no such template|template) "([^"]*)"(?: not defined)?$`), `there is no block "$1"; the layout has when, where, prepare, list and footer (and head in HTML)`},
+	{regexp.MustCompile(`bad character U\+007D`), "a single } stands where }} is needed"},
+	{regexp.MustCompile(`unexpected EOF`), "something is not closed: every {{if}}, {{range}}, {{with}} and {{define}} needs its {{end}}"},
+	{regexp.MustCompile(`unexpected \{\{end\}\}`), "an {{end}} has no {{if}}, {{range}}, {{with}} or {{define}} to close"},
+	{regexp.MustCompile(`unclosed action`), "a {{ is not closed with }}"},
+	{regexp.MustCompile(`missing value for (\w+)`), "{{$1}} needs a value, such as {{$1 .Video}}"},
+}
+
+// templateError explains err, from parsing or rendering kind's part.
+func templateError(kind Kind, part string, err error) error {
+	var te *TemplateError
+	if errors.As(err, &te) {
+		return te
+	}
+	e := &TemplateError{Kind: kind, Part: part, Problem: strings.TrimSpace(err.Error())}
+	if m := templateErrorRE.FindStringSubmatch(e.Problem); m != nil {
+		e.Line, _ = strconv.Atoi(m[2])
+		e.Layout = m[1] == layoutName
+		e.Problem = m[4]
+		if a := m[3]; a != "" {
+			if !strings.HasPrefix(a, "{{") {
+				a = "{{" + a + "}}"
+			}
+			e.Problem = a + ": " + m[4]
+		}
+		for _, w := range templateErrorWords {
+			if loc := w.re.FindStringSubmatchIndex(m[4]); loc != nil {
+				e.Problem = string(w.re.ExpandString(nil, w.text, m[4], loc))
+				break
+			}
+		}
+	}
+	e.Problem = strings.TrimSuffix(e.Problem, ".")
+	return e
 }
 
 // Check parses s and renders it with sample data, with and without
@@ -227,7 +318,8 @@ func (t *Template) check() error {
 
 // SampleData returns the data Check renders a template of kind k with: an
 // appointment in person with detailed instructions, one without, a video
-// call, and three appointments of a series (one of them a video call).
+// call, and three appointments of a series (one of them a video call),
+// without and with detailed instructions.
 func SampleData(k Kind) []Data {
 	loc, err := time.LoadLocation("America/New_York")
 	if err != nil {
@@ -239,8 +331,9 @@ func SampleData(k Kind) []Data {
 		FirstName: "Jane", Start: start, End: start.Add(3 * time.Hour), Prepare: generalPrepare(true, "+1 617 555 0142"),
 		Detailed: true, Instructions: []string{"Arrive 10 minutes early."}}
 	fillTimes(&d)
+	d.InstructionsDate = d.Date
 	plain := d
-	plain.Detailed, plain.Instructions, plain.FirstName = false, nil, "there"
+	plain.Detailed, plain.Instructions, plain.InstructionsDate, plain.FirstName = false, nil, "", "there"
 	video := plain
 	video.Video, video.ClinicAddress, video.ClinicPhone = true, "", ""
 	series := plain
@@ -248,7 +341,10 @@ func SampleData(k Kind) []Data {
 		s := start.AddDate(0, 0, 7*i)
 		series.Appointments = append(series.Appointments, newSlot(s, s.Add(time.Hour), i == 1, plain.ClinicAddress))
 	}
-	return []Data{d, plain, video, series}
+	detailedSeries := series
+	detailedSeries.Detailed, detailedSeries.FirstName = true, "Jane"
+	detailedSeries.Instructions, detailedSeries.InstructionsDate = d.Instructions, series.Appointments[1].Date
+	return []Data{d, plain, video, series, detailedSeries}
 }
 
 // fillTimes sets d's Date, StartTime, EndTime and TimeZone from Start and End.
@@ -267,22 +363,22 @@ func (t *Template) Render(d Data) (Rendered, error) {
 	var buf bytes.Buffer
 	d.Subject = ""
 	if err := t.text.ExecuteTemplate(&buf, "subject", d); err != nil {
-		return Rendered{}, fmt.Errorf("reminder: %s subject: %w", t.Kind, err)
+		return Rendered{}, templateError(t.Kind, "text", err)
 	}
 	var r Rendered
 	r.Subject = strings.Join(strings.Fields(cleanText(buf.String())), " ")
 	if r.Subject == "" {
-		return Rendered{}, fmt.Errorf("reminder: %s subject is empty", t.Kind)
+		return Rendered{}, &TemplateError{Kind: t.Kind, Part: "text", Problem: "the subject is empty"}
 	}
 	d.Subject = r.Subject
 	buf.Reset()
 	if err := t.text.ExecuteTemplate(&buf, "text", d); err != nil {
-		return Rendered{}, fmt.Errorf("reminder: %s text: %w", t.Kind, err)
+		return Rendered{}, templateError(t.Kind, "text", err)
 	}
 	r.Text = buf.String()
 	buf.Reset()
 	if err := t.html.ExecuteTemplate(&buf, "html", d); err != nil {
-		return Rendered{}, fmt.Errorf("reminder: %s HTML: %w", t.Kind, err)
+		return Rendered{}, templateError(t.Kind, "HTML", err)
 	}
 	r.HTML = buf.String()
 	return r, nil

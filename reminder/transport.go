@@ -21,10 +21,33 @@ type Transport interface {
 	Send(ctx context.Context, msgs []*email.Email) []error
 }
 
+// EachSender is a Transport that reports each message's outcome as soon
+// as its delivery ends, so that the Dispatcher can record it before the
+// next message starts: a crash then repeats at most the one message in
+// flight, while the messages still go out together (over one SMTP
+// connection). A Transport that is not an EachSender is given one message
+// per Send.
+type EachSender interface {
+	Transport
+	// SendEach delivers msgs in order, as Send does, and calls done(i, err)
+	// once for each message, in order, on the calling goroutine, right
+	// after that message's delivery ended (err is nil when it was
+	// delivered) and before the next one starts. It returns after the last
+	// call.
+	SendEach(ctx context.Context, msgs []*email.Email, done func(i int, err error))
+}
+
 var (
-	_ Transport = EMLDir{}
-	_ Transport = (*SMTP)(nil)
+	_ EachSender = EMLDir{}
+	_ EachSender = (*SMTP)(nil)
 )
+
+// sendAll collects the outcomes of SendEach, for Send.
+func sendAll(ctx context.Context, s EachSender, msgs []*email.Email) []error {
+	errs := make([]error, len(msgs))
+	s.SendEach(ctx, msgs, func(i int, err error) { errs[i] = err })
+	return errs
+}
 
 // EMLDir writes each message as an .eml file (RFC 5322) into Dir, readable
 // by any mail program: the demo clinic's default, so that a new user sees
@@ -37,15 +60,19 @@ type EMLDir struct {
 
 // Send writes msgs into d.Dir, one file each, named after the Message-Id.
 func (d EMLDir) Send(ctx context.Context, msgs []*email.Email) []error {
-	errs := make([]error, len(msgs))
+	return sendAll(ctx, d, msgs)
+}
+
+// SendEach writes msgs into d.Dir as Send does, calling done after each
+// file is in place.
+func (d EMLDir) SendEach(ctx context.Context, msgs []*email.Email, done func(i int, err error)) {
 	for i, m := range msgs {
 		if err := ctx.Err(); err != nil {
-			errs[i] = fmt.Errorf("reminder: %w", err)
+			done(i, fmt.Errorf("reminder: %w", err))
 			continue
 		}
-		errs[i] = d.write(m)
+		done(i, d.write(m))
 	}
-	return errs
 }
 
 func (d EMLDir) write(m *email.Email) error {

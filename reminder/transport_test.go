@@ -1,11 +1,13 @@
 package reminder_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +27,7 @@ type testBackend struct {
 	mu           sync.Mutex
 	conns        int
 	delivered    []string // recipients of accepted messages, in order
+	ids          []string // Message-Ids of accepted messages, in order
 	rcptErr      map[string]error
 	dataErr      map[string]error
 	dropOnData   map[string]bool // close the connection at DATA
@@ -84,8 +87,13 @@ func (s *testSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (s *testSession) Data(r io.Reader) error {
-	if _, err := io.ReadAll(r); err != nil {
+	data, err := io.ReadAll(r)
+	if err != nil {
 		return err
+	}
+	id := ""
+	if m, err := mail.ReadMessage(bytes.NewReader(data)); err == nil {
+		id = m.Header.Get("Message-Id")
 	}
 	s.b.mu.Lock()
 	defer s.b.mu.Unlock()
@@ -97,6 +105,7 @@ func (s *testSession) Data(r io.Reader) error {
 		return err
 	}
 	s.b.delivered = append(s.b.delivered, s.rcpt)
+	s.b.ids = append(s.b.ids, id)
 	if s.b.dropAfter[s.rcpt] {
 		s.b.dropNextMail = true
 	}
@@ -360,5 +369,46 @@ func TestSMTP_Auth(t *testing.T) {
 	checkOutcomes(t, tr.Send(context.Background(), testMessages("e@example.org")), temporary) // 530 at MAIL: the settings' fault
 	if conns, got := b.state(); conns != 3 || got != "a@example.org b@example.org" {
 		t.Fatalf("connections=%d delivered=%q, want 3 and a, b", conns, got)
+	}
+}
+
+// TestSMTP_SendEach proves that SendEach reports each message once, in
+// order, as soon as the server has answered it and before the next one
+// starts, all over one connection, and that Send gives the same outcomes.
+func TestSMTP_SendEach(t *testing.T) {
+	b := &testBackend{rcptErr: map[string]error{"nobody@example.org": smtpErr(550)}}
+	tr := startTestSMTP(t, b)
+	msgs := testMessages("a@example.org", "nobody@example.org", "b@example.org", "c@example.org")
+	var calls []int
+	errs := make([]error, len(msgs))
+	tr.SendEach(context.Background(), msgs, func(i int, err error) {
+		calls = append(calls, i)
+		errs[i] = err
+		_, got := b.state()
+		want := map[int]string{0: "a@example.org", 1: "a@example.org", 2: "a@example.org b@example.org", 3: "a@example.org b@example.org c@example.org"}[i]
+		if got != want {
+			t.Errorf("when message %d was reported, the server had %q, want %q", i, got, want)
+		}
+	})
+	if fmt.Sprint(calls) != "[0 1 2 3]" {
+		t.Fatalf("reported %v, want each message once, in order", calls)
+	}
+	checkOutcomes(t, errs, sent, permanent, sent, sent)
+	if conns, _ := b.state(); conns != 1 {
+		t.Fatalf("connections=%d, want 1", conns)
+	}
+	dir := t.TempDir()
+	calls = nil
+	for i, m := range msgs {
+		m.Headers.Set("Message-Id", fmt.Sprintf("<each-%d@example.org>", i))
+	}
+	reminder.EMLDir{Dir: dir}.SendEach(context.Background(), msgs[:2], func(i int, err error) {
+		calls = append(calls, i)
+		if names, _ := filepath.Glob(filepath.Join(dir, "*.eml")); len(names) != i+1 || err != nil {
+			t.Errorf("when message %d was reported: %d files, err %v", i, len(names), err)
+		}
+	})
+	if fmt.Sprint(calls) != "[0 1]" {
+		t.Fatalf("EMLDir reported %v, want [0 1]", calls)
 	}
 }

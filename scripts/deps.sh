@@ -16,6 +16,7 @@ TEST_DEBS=(
   xvfb xauth libgl1-mesa-dri  # a real window without a screen
   imagemagick                 # screenshots: /usr/bin/import, /usr/bin/convert
   python3-icalendar radicale  # iCalendar peers: a parser and a CalDAV server
+  gnome-keyring dbus-daemon   # a real OS keyring (Secret Service) for the SMTP password
 )
 # Go programs for tests, as "binary module@version", e.g. "mailpit github.com/axllent/mailpit@v1.33.1".
 TEST_GO_TOOLS=(

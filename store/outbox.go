@@ -17,6 +17,10 @@ func (r *reader) Outbox(ctx context.Context, f booking.OutboxFilter) ([]*booking
 	q := `SELECT id, kind, patient_id, series_id, appointment_id, state, due, attempts, next_attempt, last_error, message_id, created, updated, note
 		FROM outbox WHERE 1 = 1`
 	var args []any
+	if f.ID != 0 {
+		q += " AND id = ?"
+		args = append(args, f.ID)
+	}
 	if f.State != "" {
 		q += " AND state = ?"
 		args = append(args, f.State)

@@ -138,6 +138,8 @@ func (a *app) dispatch(ctx context.Context, cmd string, args []string) error {
 		return a.remind(ctx, args)
 	case "outbox":
 		return a.outbox(ctx, args)
+	case "template":
+		return a.template(ctx, args)
 	case "staff", "room", "protocol", "patient":
 		return usagef("unknown command %q", cmd+" "+clip(sub))
 	}
@@ -152,8 +154,8 @@ func (a *app) initDB(ctx context.Context, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	if *samples < 0 || *samples > len(samplePatients) || (*samples > 0 && !*demo) {
-		return usagef("--with-patients takes 1 to %d, with --demo", len(samplePatients))
+	if *samples < 0 || *samples > len(resources.SamplePatients) || (*samples > 0 && !*demo) {
+		return usagef("--with-patients takes 1 to %d, with --demo", len(resources.SamplePatients))
 	}
 	data := resources.DemoClinic
 	if *from != "" {
@@ -216,18 +218,6 @@ func (a *app) initDB(ctx context.Context, args []string) error {
 		})
 }
 
-// samplePatients are fictional demo patients and the protocol each is booked on.
-var samplePatients = []struct{ name, email, protocol string }{
-	{"Avery Quinn", "avery.quinn@example.org", "kap-standard"},
-	{"Blake Morgan", "blake.morgan@example.org", "kap-iv"},
-	{"Casey Rivera", "casey.rivera@example.org", "kap-standard"},
-	{"Devon Brooks", "devon.brooks@example.org", "esketamine-induction"},
-	{"Emery Patel", "emery.patel@example.org", "kap-standard"},
-	{"Finley Chen", "finley.chen@example.org", "kap-iv"},
-	{"Gray Okoro", "gray.okoro@example.org", "kap-standard"},
-	{"Harper Lund", "harper.lund@example.org", "kap-standard"},
-}
-
 // bookSamples adds n demo patients and books each one's series from tomorrow.
 func (a *app) bookSamples(ctx context.Context, n int) (int, error) {
 	a.svc = &booking.Service{Store: a.db, Now: func() time.Time { return a.now }, Actor: a.actor}
@@ -235,25 +225,7 @@ func (a *app) bookSamples(ctx context.Context, n int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	from := booking.DateOf(a.now.In(c.Location())) + 1
-	booked := 0
-	for _, sp := range samplePatients[:n] {
-		p := &booking.Patient{Name: sp.name, Email: sp.email}
-		if err := a.svc.AddPatient(ctx, p); err != nil {
-			return booked, err
-		}
-		if sp.protocol == "esketamine-induction" {
-			if _, err := a.svc.SetConsent(ctx, p.ID, "rems-enrolled", &from); err != nil {
-				return booked, err
-			}
-		}
-		s, err := a.svc.BookSeries(ctx, booking.BookRequest{PatientID: p.ID, ProtocolID: sp.protocol, From: from})
-		if err != nil {
-			return booked, err
-		}
-		booked += len(s.Appts)
-	}
-	return booked, nil
+	return resources.BookSamples(ctx, a.svc, n, booking.DateOf(a.now.In(c.Location()))+1)
 }
 
 func (a *app) staffList(ctx context.Context, args []string) error {

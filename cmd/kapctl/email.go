@@ -4,14 +4,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net/mail"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/jordan-wright/email"
+	"golang.org/x/term"
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/reminder"
@@ -22,9 +25,11 @@ import (
 //	kapctl email set --transport smtp|eml-dir [--host H --port P --security S --user U --from ADDR --from-name NAME --dir DIR]
 //	kapctl email show
 //	kapctl email test --to ADDR
+//	kapctl email password [--delete]
+//	kapctl email policy [--reminder-hours H] [--preparation-hours H] [--preparation-kinds K,K] [--quiet HH:MM-HH:MM|off] [--reset]
 func (a *app) email(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("email needs a subcommand: set, show or test")
+		return usagef("email needs a subcommand: set, show, test, password or policy")
 	}
 	switch sub, rest := args[0], args[1:]; sub {
 	case "set":
@@ -33,8 +38,12 @@ func (a *app) email(ctx context.Context, args []string) error {
 		return a.emailShow(rest)
 	case "test":
 		return a.emailTest(ctx, rest)
+	case "password":
+		return a.emailPassword(rest)
+	case "policy":
+		return a.emailPolicy(ctx, rest)
 	default:
-		return usagef("unknown command %q; email takes set, show or test", "email "+clip(sub))
+		return usagef("unknown command %q; email takes set, show, test, password or policy", "email "+clip(sub))
 	}
 }
 
@@ -78,11 +87,16 @@ func (a *app) emailSet(ctx context.Context, args []string) error {
 	return a.emailShow(nil)
 }
 
-// emailOut is the JSON form of the email settings.
+// emailOut is the JSON form of the email settings. It never holds the
+// password, only whether one is found and where.
 type emailOut struct {
 	booking.EmailSettings
 	Dir         string `json:"dir,omitempty"`
 	PasswordSet bool   `json:"password_set"`
+	// PasswordSource is environment, keyring or none (SMTP only).
+	PasswordSource reminder.PasswordOrigin `json:"password_source,omitempty"`
+	// PasswordProblem says why no password is found, when one is needed.
+	PasswordProblem string `json:"password_problem,omitempty"`
 }
 
 func (a *app) emailShow(args []string) error {
@@ -100,7 +114,13 @@ func (a *app) emailShow(args []string) error {
 	if o.Transport == booking.EmailEMLDir && o.Dir == "" {
 		o.Dir = a.emlDir()
 	}
-	o.PasswordSet = os.Getenv(reminder.PasswordEnv) != ""
+	if o.Transport == booking.EmailSMTP {
+		src, err := reminder.PasswordSource(o.User, o.Host)
+		o.PasswordSource, o.PasswordSet = src, src != reminder.PasswordNone
+		if err != nil {
+			o.PasswordProblem = booking.ErrorMessage(err)
+		}
+	}
 	return a.print(o, func(w *tw) {
 		w.row("transport:", o.Transport)
 		if o.Transport == booking.EmailEMLDir {
@@ -118,11 +138,16 @@ func (a *app) emailShow(args []string) error {
 			w.row("port:", port)
 			w.row("security:", sec)
 			w.row("user:", o.User)
-			pw := "not set"
-			if o.PasswordSet {
-				pw = "set"
+			switch {
+			case o.PasswordSource == reminder.PasswordFromEnv:
+				w.row("password:", "from "+reminder.PasswordEnv)
+			case o.PasswordSource == reminder.PasswordFromKeyring:
+				w.row("password:", "in the keyring of this computer")
+			case o.User == "":
+				w.row("password:", "none (no user)")
+			default:
+				w.row("password:", "not set: "+oneLine(o.PasswordProblem))
 			}
-			w.row("password:", "from "+reminder.PasswordEnv+" ("+pw+")")
 		}
 		w.row("from:", o.From)
 		name := o.FromName
@@ -218,21 +243,23 @@ func (a *app) remind(ctx context.Context, args []string) error {
 	if len(pos) > 0 || (*dry && *watch) {
 		return usagef("remind takes --dry-run or --watch")
 	}
-	comp, tr, err := reminder.Setup(ctx, a.db, a.dbPath)
-	if err != nil {
-		return settingsError(err)
-	}
 	start, began := a.now, time.Now()
 	now := func() time.Time { return start.Add(time.Since(began)) }
-	comp.Now = now
-	d := &reminder.Dispatcher{Store: a.db, Composer: comp, Transport: tr, Now: now, Actor: a.actor}
 	if *dry {
+		// Listing needs neither the templates nor the password.
+		d := &reminder.Dispatcher{Store: a.db, Now: now, Actor: a.actor}
 		due, err := d.Due(ctx)
 		if err != nil {
 			return err
 		}
 		return a.printOutbox(due)
 	}
+	comp, tr, err := reminder.Setup(ctx, a.db, a.dbPath)
+	if err != nil {
+		return settingsError(err)
+	}
+	comp.Now = now
+	d := &reminder.Dispatcher{Store: a.db, Composer: comp, Transport: tr, Now: now, Actor: a.actor}
 	if !*watch {
 		return a.remindOnce(ctx, d, false)
 	}
@@ -354,14 +381,12 @@ func (a *app) outbox(ctx context.Context, args []string) error {
 // outboxMessage returns one outbox message. Returns ENOTFOUND if there is
 // none with that id.
 func (a *app) outboxMessage(ctx context.Context, mid int64) (*booking.OutboxMessage, error) {
-	msgs, err := a.db.Outbox(ctx, booking.OutboxFilter{})
+	msgs, err := a.db.Outbox(ctx, booking.OutboxFilter{ID: mid})
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range msgs {
-		if m.ID == mid {
-			return m, nil
-		}
+	if len(msgs) == 1 {
+		return msgs[0], nil
 	}
 	return nil, booking.Errorf(booking.ENOTFOUND, "There is no outbox message with id %d.", mid)
 }
@@ -389,4 +414,202 @@ func (a *app) printOutbox(msgs []*booking.OutboxMessage) error {
 			w.row(m.ID, m.Due.In(loc).Format("2006-01-02 15:04"), m.Kind, m.PatientID, appt, m.State, m.Attempts, oneLine(note))
 		}
 	})
+}
+
+// stdin is where email password reads the password; tests replace it.
+var stdin io.Reader = os.Stdin
+
+// emailPassword stores the SMTP password, read from standard input (never
+// from a flag, which other users could see in the process list), in the
+// OS keyring; --delete removes it.
+func (a *app) emailPassword(args []string) error {
+	fs := flag.NewFlagSet("email password", flag.ContinueOnError)
+	del := fs.Bool("delete", false, "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("email password takes no arguments: it reads the password from standard input")
+	}
+	e := a.clinic.Email
+	if e == nil || e.Transport != booking.EmailSMTP || e.User == "" {
+		return booking.Errorf(booking.EINVALID, "The email settings have no mail-server user; set them first with kapctl email set --transport smtp --host H --user U --from ADDR.")
+	}
+	result := map[string]string{"user": e.User, "host": e.Host}
+	if *del {
+		if err := reminder.DeletePassword(e.User, e.Host); err != nil {
+			return err
+		}
+		result["password"] = "deleted"
+		return a.print(result, func(w *tw) {
+			w.line("The keyring holds no password for %s on %s now.", e.User, e.Host)
+		})
+	}
+	if err := reminder.CheckKeyring(); err != nil {
+		return err
+	}
+	pw, err := readPassword(fmt.Sprintf("Password for %s on %s: ", e.User, e.Host))
+	if err != nil {
+		return err
+	}
+	if err := reminder.SavePassword(e.User, e.Host, pw); err != nil {
+		return err
+	}
+	result["password"] = "stored"
+	return a.print(result, func(w *tw) {
+		w.line("The password for %s on %s is stored in this computer's keyring.", e.User, e.Host)
+		if os.Getenv(reminder.PasswordEnv) != "" {
+			w.line("%s is set as well and comes first while it is.", reminder.PasswordEnv)
+		}
+	})
+}
+
+// readPassword reads one line from stdin: without echo, after prompt on
+// standard error, when stdin is a terminal.
+func readPassword(prompt string) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(os.Stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(os.Stderr)
+		if err != nil {
+			return "", booking.Errorf(booking.EINVALID, "The password could not be read from the terminal.")
+		}
+		return string(b), nil
+	}
+	b, err := io.ReadAll(io.LimitReader(stdin, 4097))
+	if err != nil {
+		return "", booking.Errorf(booking.EINVALID, "The password could not be read from standard input.")
+	}
+	if len(b) > 4096 {
+		return "", booking.Errorf(booking.EINVALID, "The password is too long (at most 4096 bytes).")
+	}
+	s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if s == "" {
+		return "", booking.Errorf(booking.EINVALID, "No password was given on standard input; nothing was saved.")
+	}
+	return s, nil
+}
+
+// policyOut is the JSON form of the message policy.
+type policyOut struct {
+	ReminderHours    int      `json:"reminder_hours"`
+	PreparationHours int      `json:"preparation_hours"`
+	PreparationKinds []string `json:"preparation_kinds"`
+	QuietStart       string   `json:"quiet_start,omitempty"`
+	QuietEnd         string   `json:"quiet_end,omitempty"`
+	// Own is true when the clinic has its own settings, false for the
+	// defaults.
+	Own bool `json:"own"`
+}
+
+// emailPolicy shows, or with flags changes, when reminders and
+// preparation messages are due.
+func (a *app) emailPolicy(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("email policy", flag.ContinueOnError)
+	reminderH := fs.Int("reminder-hours", 0, "")
+	prepH := fs.Int("preparation-hours", 0, "")
+	kindsFlag := fs.String("preparation-kinds", "", "")
+	quiet := fs.String("quiet", "", "")
+	reset := fs.Bool("reset", false, "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("email policy takes only flags")
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *reset && len(set) > 1 {
+		return usagef("email policy --reset takes no other flags")
+	}
+	if len(set) > 0 {
+		var m *booking.MessageSettings
+		if !*reset {
+			m = &booking.MessageSettings{}
+			if a.clinic.Messages != nil {
+				*m = *a.clinic.Messages
+			}
+			if set["reminder-hours"] {
+				m.ReminderHours = reminderH
+			}
+			if set["preparation-hours"] {
+				m.PreparationHours = prepH
+			}
+			if set["preparation-kinds"] {
+				m.PreparationKinds = []string{}
+				for _, k := range strings.Split(*kindsFlag, ",") {
+					if k = strings.TrimSpace(k); k != "" {
+						m.PreparationKinds = append(m.PreparationKinds, k)
+					}
+				}
+			}
+			if set["quiet"] {
+				if m.QuietStart, m.QuietEnd, err = quietHours(*quiet); err != nil {
+					return err
+				}
+			}
+		}
+		if err := a.svc.SetMessagePolicy(ctx, m); err != nil {
+			return err
+		}
+		a.clinic.Messages = m
+	}
+	p := a.clinic.Messages.Policy()
+	o := policyOut{ReminderHours: int(p.ReminderBefore / time.Hour), PreparationHours: int(p.PreparationBefore / time.Hour),
+		PreparationKinds: p.PreparationKinds, Own: a.clinic.Messages != nil}
+	if o.PreparationKinds == nil {
+		o.PreparationKinds = []string{}
+	}
+	if p.QuietStart != p.QuietEnd {
+		o.QuietStart, o.QuietEnd = p.QuietStart.String(), p.QuietEnd.String()
+	}
+	return a.print(o, func(w *tw) {
+		if o.ReminderHours == 0 {
+			w.row("reminder:", "none")
+		} else {
+			w.row("reminder:", fmt.Sprintf("%d hours before every appointment", o.ReminderHours))
+		}
+		if o.PreparationHours == 0 || len(o.PreparationKinds) == 0 {
+			w.row("preparation:", "none")
+		} else {
+			w.row("preparation:", fmt.Sprintf("%d hours before %s appointments", o.PreparationHours, andList(o.PreparationKinds)))
+		}
+		if o.QuietStart == "" {
+			w.row("quiet hours:", "none")
+		} else {
+			w.row("quiet hours:", fmt.Sprintf("%s to %s clinic time (a message due then waits until %s)", o.QuietStart, o.QuietEnd, o.QuietEnd))
+		}
+		if !o.Own {
+			w.row("", "(the defaults)")
+		}
+	})
+}
+
+// quietHours parses --quiet: "HH:MM-HH:MM", or "off" (or "none") for no
+// quiet hours.
+func quietHours(s string) (*booking.Clock, *booking.Clock, error) {
+	s = strings.TrimSpace(s)
+	if s == "off" || s == "none" {
+		z := booking.Clock(0)
+		return &z, &z, nil
+	}
+	a, b, ok := strings.Cut(s, "-")
+	if ok {
+		from, err1 := booking.ParseClock(a)
+		to, err2 := booking.ParseClock(b)
+		if err1 == nil && err2 == nil && from < 24*60 && to < 24*60 {
+			return &from, &to, nil
+		}
+	}
+	return nil, nil, booking.Errorf(booking.EINVALID, "%q is not a span of quiet hours; write it as 21:00-08:00, or off.", clip(s))
+}
+
+// andList joins words as "a, b and c".
+func andList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }

@@ -67,7 +67,7 @@ func (a *app) feed(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	who := fmt.Sprintf("%s (%s %d)", name, res.Kind, res.ID)
+	who := calendar.FeedLabel(res, name)
 
 	var out feedOut
 	out.Name, out.Privacy = name, *privacy
@@ -97,20 +97,9 @@ func (a *app) feed(ctx context.Context, args []string) error {
 			}
 			return tx.AddAudit(ctx, e)
 		}
-		revokeLive := func() error {
-			for _, f := range live {
-				before := *f
-				now := a.now
-				f.Revoked = &now
-				if err := tx.SaveFeed(ctx, f); err != nil {
-					return err
-				}
-				if err := audit("address revoked.", &before, f); err != nil {
-					return err
-				}
-			}
-			out.Revoked = len(live)
-			return nil
+		revokeLive := func() (err error) {
+			out.Revoked, err = calendar.RevokeFeedsTx(ctx, tx, live, who, a.actor, a.now)
+			return err
 		}
 		switch {
 		case *revoke:
@@ -147,16 +136,12 @@ func (a *app) feed(ctx context.Context, args []string) error {
 		if err := revokeLive(); err != nil {
 			return err
 		}
-		token, hash, err := calendar.NewFeedToken()
+		nf, err := calendar.CreateFeedTx(ctx, tx, res, who, calendar.Privacy(out.Privacy), a.actor, a.now)
 		if err != nil {
 			return err
 		}
-		f := &booking.Feed{TokenHash: hash, Resource: res, Privacy: out.Privacy, Created: a.now}
-		if err := tx.SaveFeed(ctx, f); err != nil {
-			return err
-		}
-		out.URL = baseURL + calendar.FeedPath(token)
-		return audit("new address, showing patients as "+privacyWords(out.Privacy)+".", nil, f)
+		out.URL = nf.URL(baseURL)
+		return nil
 	})
 	if err != nil {
 		return err

@@ -58,9 +58,18 @@ Commands:
   busy list [--staff ID] [--from D] [--to D]
   email set --transport smtp|eml-dir [--host H] [--port P] [--security starttls|tls|none] [--user U]
             [--from ADDR] [--from-name NAME] [--dir DIR] [--allow-plain-remote]
-                                      how patient email goes out; the SMTP password comes from
-                                      $KAPBOOK_SMTP_PASSWORD and is never stored
+                                      how patient email goes out; the SMTP password is never
+                                      stored in the database (see email password)
   email show | email test --to ADDR   the settings; send one test message (no patient data)
+  email password [--delete]           store the SMTP password (read from standard input) in the
+                                      OS keyring; $KAPBOOK_SMTP_PASSWORD, when set, comes first
+  email policy [--reminder-hours H] [--preparation-hours H] [--preparation-kinds K,K]
+               [--quiet HH:MM-HH:MM|off] [--reset]
+                                      when reminders and preparation messages are due
+  template list | template show KIND [--html] [--default] | template preview KIND [--html]
+  template set KIND FILE [--html] [--allow-treatment-words] | template reset KIND
+                                      the clinic's own email templates (KIND: confirmation, reminder,
+                                      preparation, update, cancellation), checked when saved
   remind [--dry-run] [--watch]        send the patient email that is due (default: .eml files in
                                       outbox-eml beside the database); --watch: every minute until Ctrl-C
   outbox list [--state S] [--patient ID] | outbox show ID | outbox retry ID

@@ -1,0 +1,97 @@
+package calendar_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/calendar"
+)
+
+// A feed made by FeedAdmin is served at its address until it is rotated
+// or revoked; a second one needs rotate, and the token never reaches the
+// store or the audit trail.
+func TestFeedAdmin(t *testing.T) {
+	c := mustFeedClinic(t)
+	admin := &calendar.FeedAdmin{Store: c.db, Now: c.clock, Actor: "Front desk"}
+	res := booking.Resource{Kind: booking.StaffResource, ID: c.ana}
+	get := func(nf *calendar.NewFeed) int {
+		t.Helper()
+		resp, err := c.client.Get(nf.URL(c.srv.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	first, err := admin.Create(c.ctx, res, "Dr. Ana Reyes", "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Feed.Privacy != "initials" || first.Revoked != 0 || first.Feed.TokenHash != calendar.FeedTokenHash(first.Token) {
+		t.Fatalf("feed=%+v revoked=%d, want a new initials feed", first.Feed, first.Revoked)
+	}
+	if code := get(first); code != http.StatusOK {
+		t.Fatalf("GET=%d, want 200", code)
+	}
+	if !strings.HasPrefix(first.URL("http://127.0.0.1:8080"), "http://127.0.0.1:8080/feed/") {
+		t.Fatalf("url=%s", first.URL("http://127.0.0.1:8080"))
+	}
+
+	_, err = admin.Create(c.ctx, res, "Dr. Ana Reyes", calendar.PrivacyFull, false)
+	if booking.ErrorCode(err) != booking.ECONFLICT || !strings.Contains(booking.ErrorMessage(err), "already has a live calendar feed") {
+		t.Fatalf("second create: %v, want ECONFLICT", err)
+	}
+
+	second, err := admin.Create(c.ctx, res, "Dr. Ana Reyes", calendar.PrivacyID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Revoked != 1 || second.Feed.Privacy != "id" {
+		t.Fatalf("rotate: revoked=%d privacy=%s", second.Revoked, second.Feed.Privacy)
+	}
+	if code := get(first); code != http.StatusNotFound {
+		t.Fatalf("old address GET=%d, want 404", code)
+	}
+	if code := get(second); code != http.StatusOK {
+		t.Fatalf("new address GET=%d, want 200", code)
+	}
+
+	n, err := admin.Revoke(c.ctx, res, "Dr. Ana Reyes")
+	if err != nil || n != 1 {
+		t.Fatalf("revoke=%d, %v", n, err)
+	}
+	if code := get(second); code != http.StatusNotFound {
+		t.Fatalf("revoked address GET=%d, want 404", code)
+	}
+	if _, err := admin.Revoke(c.ctx, res, "Dr. Ana Reyes"); booking.ErrorCode(err) != booking.ECONFLICT {
+		t.Fatalf("second revoke: %v, want ECONFLICT", err)
+	}
+	if _, err := admin.Create(c.ctx, booking.Resource{Kind: booking.StaffResource, ID: 9999}, "Nobody", "", false); booking.ErrorCode(err) != booking.ENOTFOUND {
+		t.Fatalf("unknown staff: %v, want ENOTFOUND", err)
+	}
+
+	audit, err := c.db.Audit(c.ctx, booking.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feeds := 0
+	for _, e := range audit {
+		if e.Action != "feed" {
+			continue
+		}
+		feeds++
+		all := e.Note + e.Before + e.After
+		if strings.Contains(all, first.Token) || strings.Contains(all, second.Token) || strings.Contains(all, first.Feed.TokenHash) {
+			t.Fatalf("audit entry %+v holds a token or its hash", e)
+		}
+		if e.Actor != "Front desk" || !strings.HasPrefix(e.Note, "Calendar feed of Dr. Ana Reyes (staff ") {
+			t.Fatalf("audit entry %+v", e)
+		}
+	}
+	if feeds != 4 { // made, revoked by the rotation, made, revoked
+		t.Fatalf("feed audit entries=%d, want 4", feeds)
+	}
+}

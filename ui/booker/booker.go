@@ -1,30 +1,1061 @@
-// Package booker is kapbook's Book a series screen.
+// Package booker is kapbook's Book a series screen: the front desk's main
+// job. A form on the left chooses or adds the patient, the protocol, the
+// earliest start and the patient's preferences; the planner's proposal
+// shows on the right as a list and shaded on an embedded schedule. Any one
+// appointment can be changed to one of its alternatives before the whole
+// series is booked in one click.
 package booker
 
 import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/ui/kit"
+	"github.com/kapbook/kapbook/ui/schedule"
 )
+
+// AnyTherapist is the therapist choice that lets the planner choose.
+const AnyTherapist = "Any therapist"
+
+// Words shown for the preferred weekdays and times of day, in order.
+var (
+	weekdayWords = []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
+	weekdayKeys  = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+	timeWords    = []string{"Morning", "Afternoon", "Evening"}
+	timeKeys     = []string{booking.Morning, booking.Afternoon, booking.Evening}
+)
+
+// maxFound is how many matching patients the list shows.
+const maxFound = 50
 
 // View is the Book a series screen.
 type View struct {
 	env     *kit.Env
 	content fyne.CanvasObject
+
+	// The patient.
+	search       *entry
+	results      *widget.List
+	found        []*booking.Patient
+	searchSeq    int
+	noMatch      *widget.Label
+	patient      *booking.Patient
+	patientLabel *widget.Label
+	patientNote  *widget.Label
+	newPatient   *widget.Button
+	newBox       *fyne.Container
+	newName      *entry
+	newEmail     *entry
+	newPhone     *entry
+	addPatient   *widget.Button
+	cancelNew    *widget.Button
+	newProblem   *widget.Label
+
+	// The request.
+	protocol        *widget.Select
+	protocols       []*booking.Protocol
+	protocolSummary *widget.Label
+	start           *entry
+	startWords      *widget.Label
+	pickDate        *widget.Button
+	datePopup       *widget.PopUp
+	weekdays        *widget.CheckGroup
+	times           *widget.CheckGroup
+	therapist       *widget.Select
+	therapists      []*booking.Staff
+	skipOptional    *widget.Check
+	allowVideo      *widget.Check
+	propose         *widget.Button
+	formProblem     *widget.Label
+
+	// The proposal.
+	title     *widget.Label
+	problem   *widget.Label
+	relax     *fyne.Container
+	relaxText *widget.Label
+	relaxBtns *fyne.Container
+	status    *widget.Label
+	list      *widget.List
+	rows      []string
+	shown     []*booking.Appointment
+	tabs      *container.AppTabs
+	schedule  *schedule.View
+	altTitle  *widget.Label
+	altBox    *fyne.Container
+	altPanel  *fyne.Container
+	altKeep   *widget.Button
+	altSeq    int
+	alts      []booking.Alternative
+	book      *widget.Button
+	result    *widget.Label
+	resultBox *fyne.Container
+	toSched   *widget.Button
+	toPatient *widget.Button
+
+	right      *fyne.Container
+	top        *fyne.Container
+	bottom     *fyne.Container
+	formScroll *container.Scroll
+
+	mu       sync.Mutex
+	clinic   *booking.Clinic
+	proposal *booking.Proposal
+	booked   *booking.Series
+	lastReq  booking.ProposalRequest
+}
+
+// entry is a text entry on which Escape closes what the screen has open
+// (the new-patient form, the alternatives) instead of being ignored.
+type entry struct {
+	widget.Entry
+	escape func() bool
+}
+
+func newEntry(placeholder string, escape func() bool) *entry {
+	e := &entry{escape: escape}
+	e.ExtendBaseWidget(e)
+	e.PlaceHolder = placeholder
+	return e
+}
+
+// TypedKey handles Escape and passes every other key to the entry.
+func (e *entry) TypedKey(ev *fyne.KeyEvent) {
+	if ev.Name == fyne.KeyEscape && e.escape != nil && e.escape() {
+		return
+	}
+	e.Entry.TypedKey(ev)
 }
 
 // New builds the screen; it loads its data when first shown.
 func New(env *kit.Env) *View {
-	v := &View{env: env, content: widget.NewLabel("Book a series: not built yet")}
+	v := &View{env: env, altSeq: -1}
+	v.build()
+	env.OnChange(v.Refresh)
 	return v
+}
+
+func (v *View) build() {
+	// Patient.
+	v.search = newEntry("Find a patient: name, email or phone", v.escape)
+	v.search.OnChanged = func(string) { v.find() }
+	v.search.OnSubmitted = func(string) {
+		if len(v.found) > 0 {
+			v.choosePatient(v.found[0])
+		}
+	}
+	v.results = widget.NewList(func() int { return len(v.found) },
+		func() fyne.CanvasObject { return widget.NewLabel("Patient name · email") },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			p := v.found[i]
+			o.(*widget.Label).SetText(p.Name + " · " + p.Email)
+		})
+	v.results.OnSelected = func(i widget.ListItemID) {
+		if i >= 0 && i < len(v.found) {
+			v.choosePatient(v.found[i])
+		}
+	}
+	v.noMatch = widget.NewLabel("")
+	v.noMatch.Wrapping = fyne.TextWrapWord
+	v.noMatch.Hide()
+	v.patientLabel = widget.NewLabelWithStyle("No patient chosen yet.", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.patientLabel.Wrapping = fyne.TextWrapWord
+	v.patientNote = widget.NewLabel("")
+	v.patientNote.Wrapping = fyne.TextWrapWord
+	v.patientNote.Importance = widget.WarningImportance
+	v.patientNote.Hide()
+	v.newPatient = widget.NewButton("New patient…", v.showNewPatient)
+	v.newName = newEntry("Full name", v.escape)
+	v.newEmail = newEntry("Email", v.escape)
+	v.newPhone = newEntry("Phone (optional)", v.escape)
+	for _, e := range []*entry{v.newName, v.newEmail, v.newPhone} {
+		e.OnSubmitted = func(string) { v.doAddPatient() }
+	}
+	v.addPatient = widget.NewButton("Add patient", v.doAddPatient)
+	v.addPatient.Importance = widget.HighImportance
+	v.cancelNew = widget.NewButton("Cancel", v.hideNewPatient)
+	v.newProblem = widget.NewLabel("")
+	v.newProblem.Wrapping = fyne.TextWrapWord
+	v.newProblem.Importance = widget.DangerImportance
+	v.newProblem.Hide()
+	v.newBox = container.NewVBox(widget.NewLabelWithStyle("New patient", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		v.newName, v.newEmail, v.newPhone, v.newProblem, container.NewHBox(v.addPatient, v.cancelNew))
+	v.newBox.Hide()
+
+	// Request.
+	v.protocol = widget.NewSelect(nil, func(string) { v.protocolChanged() })
+	v.protocol.PlaceHolder = "Choose a protocol"
+	v.protocolSummary = widget.NewLabel("")
+	v.protocolSummary.Wrapping = fyne.TextWrapWord
+	v.start = newEntry("YYYY-MM-DD", v.escape)
+	v.start.OnChanged = func(string) { v.startChanged() }
+	v.start.OnSubmitted = func(string) { v.Propose() }
+	v.startWords = widget.NewLabel("")
+	v.pickDate = widget.NewButtonWithIcon("", theme.CalendarIcon(), v.showCalendar)
+	v.pickDate.Importance = widget.LowImportance
+	v.weekdays = widget.NewCheckGroup(weekdayWords[:5], nil)
+	v.weekdays.Horizontal = true
+	v.times = widget.NewCheckGroup(timeWords, nil)
+	v.times.Horizontal = true
+	v.therapist = widget.NewSelect([]string{AnyTherapist}, nil)
+	v.therapist.SetSelected(AnyTherapist)
+	v.skipOptional = widget.NewCheck("Skip optional steps", nil)
+	v.allowVideo = widget.NewCheck("Allow video when no room is free", nil)
+	v.propose = widget.NewButton("Propose", v.Propose)
+	v.propose.Importance = widget.HighImportance
+	v.formProblem = widget.NewLabel("")
+	v.formProblem.Wrapping = fyne.TextWrapWord
+	v.formProblem.Importance = widget.DangerImportance
+	v.formProblem.Hide()
+
+	heading := func(s string) *widget.Label {
+		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	results := container.NewGridWrap(fyne.NewSize(380, 120), v.results)
+	form := container.NewVBox(
+		heading("1. Patient"), v.search, v.noMatch, results, v.patientLabel, v.patientNote, v.newPatient, v.newBox,
+		widget.NewSeparator(),
+		heading("2. Protocol"), v.protocol, v.protocolSummary,
+		widget.NewSeparator(),
+		heading("3. When and with whom"),
+		widget.NewLabel("Earliest start"), container.NewBorder(nil, nil, nil, container.NewHBox(v.pickDate, v.startWords), v.start),
+		widget.NewLabel("Preferred weekdays"), v.weekdays,
+		widget.NewLabel("Preferred times of day"), v.times,
+		widget.NewLabel("Therapist"), v.therapist,
+		v.skipOptional, v.allowVideo,
+	)
+
+	// Proposal.
+	v.title = widget.NewLabelWithStyle("Choose a patient and a protocol, then press Propose (or Enter).", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.title.Wrapping = fyne.TextWrapWord
+	v.problem = widget.NewLabel("")
+	v.problem.Wrapping = fyne.TextWrapWord
+	v.problem.Importance = widget.DangerImportance
+	v.problem.Hide()
+	v.relaxText = widget.NewLabel("")
+	v.relaxText.Wrapping = fyne.TextWrapWord
+	v.relaxBtns = container.NewHBox()
+	v.relax = container.NewVBox(v.relaxText, v.relaxBtns)
+	v.relax.Hide()
+	v.status = widget.NewLabel("")
+	v.status.Wrapping = fyne.TextWrapWord
+	v.status.Hide()
+	v.list = widget.NewList(func() int { return len(v.rows) },
+		func() fyne.CanvasObject {
+			sw := canvas.NewRectangle(kit.KindColor(""))
+			sw.SetMinSize(fyne.NewSize(10, 10))
+			return container.NewBorder(nil, nil, container.NewCenter(sw), nil, widget.NewLabel("Wed 10 Mar 2027  09:00–12:00  Dosing 3/6"))
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			c := o.(*fyne.Container)
+			c.Objects[0].(*widget.Label).SetText(v.rows[i])
+			kind := ""
+			if i < len(v.shown) {
+				kind = v.shown[i].Kind
+			}
+			sw := c.Objects[1].(*fyne.Container).Objects[0].(*canvas.Rectangle)
+			sw.FillColor = kit.KindColor(kind)
+			sw.Refresh()
+		})
+	v.list.OnSelected = v.selectRow
+	v.schedule = schedule.New(v.env)
+	v.tabs = container.NewAppTabs(
+		container.NewTabItem("Appointments", v.list),
+		container.NewTabItem("On the schedule", v.schedule.Content()),
+	)
+	v.altTitle = widget.NewLabel("")
+	v.altTitle.Wrapping = fyne.TextWrapWord
+	v.altBox = container.NewGridWithColumns(3)
+	v.altKeep = widget.NewButton("Keep as proposed", v.closeAlternatives)
+	v.altPanel = container.NewVBox(widget.NewSeparator(), v.altTitle, v.altBox, container.NewHBox(v.altKeep))
+	v.altPanel.Hide()
+	v.book = widget.NewButton("Book", v.Book)
+	v.book.Importance = widget.HighImportance
+	v.book.Disable()
+	v.result = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.result.Wrapping = fyne.TextWrapWord
+	v.toSched = widget.NewButton("View on schedule", func() {
+		if sr := v.bookedSeries(); sr != nil && len(sr.Appts) > 0 {
+			v.env.Nav.ShowAppointment(sr.Appts[0].ID)
+		}
+	})
+	v.toPatient = widget.NewButton("Patient page", func() {
+		if sr := v.bookedSeries(); sr != nil {
+			v.env.Nav.ShowPatient(sr.PatientID)
+		}
+	})
+	another := widget.NewButton("Book another series", func() { v.Start(0) })
+	v.resultBox = container.NewVBox(v.result, container.NewHBox(v.toSched, v.toPatient, another))
+	v.resultBox.Hide()
+
+	v.top = container.NewVBox(v.title, v.problem, v.relax, v.status)
+	v.bottom = container.NewVBox(v.altPanel, widget.NewSeparator(), v.resultBox, container.NewHBox(v.book))
+	v.right = container.NewBorder(v.top, v.bottom, nil, nil, v.tabs)
+	v.formScroll = container.NewVScroll(container.NewPadded(form))
+	left := container.NewBorder(nil, container.NewPadded(container.NewVBox(v.formProblem, v.propose)), nil, nil, v.formScroll)
+	split := container.NewHSplit(left, container.NewPadded(v.right))
+	split.Offset = 0.34
+	v.content = split
+	v.setStart(v.tomorrow())
 }
 
 // Content returns the screen's root object (the same one every call).
 func (v *View) Content() fyne.CanvasObject { return v.content }
 
-// Refresh reloads what the screen shows, off the UI goroutine.
-func (v *View) Refresh() {}
+// Refresh reloads what the screen shows, off the UI goroutine: the
+// protocols, the therapists and the clinic's days.
+func (v *View) Refresh() {
+	var (
+		protocols []*booking.Protocol
+		staff     []*booking.Staff
+		clinic    *booking.Clinic
+	)
+	v.env.Run("Loading", func(ctx context.Context) error {
+		var err error
+		if clinic, err = v.env.Store.Clinic(ctx); err != nil {
+			return err
+		}
+		if protocols, err = v.env.Store.Protocols(ctx); err != nil {
+			return err
+		}
+		staff, err = v.env.Store.StaffList(ctx)
+		return err
+	}, func(err error) {
+		if err != nil {
+			v.env.ShowError(err)
+			return
+		}
+		v.mu.Lock()
+		v.clinic = clinic
+		v.mu.Unlock()
+		v.setProtocols(protocols)
+		v.setTherapists(staff)
+		v.setWeekdays(clinic)
+		v.startChanged()
+	})
+	v.find()
+}
+
+func (v *View) setProtocols(ps []*booking.Protocol) {
+	v.protocols = ps
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	sel := v.protocol.Selected
+	v.protocol.SetOptions(names)
+	if sel != "" && v.protocolByName(sel) != nil {
+		v.protocol.SetSelected(sel)
+	} else if len(ps) == 1 {
+		v.protocol.SetSelected(names[0])
+	} else {
+		v.protocol.ClearSelected()
+	}
+}
+
+func (v *View) setTherapists(staff []*booking.Staff) {
+	v.therapists = nil
+	opts := []string{AnyTherapist}
+	for _, s := range staff {
+		if s.HasRole(booking.RoleTherapist) {
+			v.therapists = append(v.therapists, s)
+			opts = append(opts, s.Name)
+		}
+	}
+	sel := v.therapist.Selected
+	v.therapist.SetOptions(opts)
+	if v.therapistID(sel) == 0 {
+		sel = AnyTherapist
+	}
+	v.therapist.SetSelected(sel)
+}
+
+// setWeekdays offers the weekdays the clinic is open.
+func (v *View) setWeekdays(c *booking.Clinic) {
+	var opts []string
+	for i, w := range weekdayWords {
+		wd := time.Weekday((i + 1) % 7)
+		if len(c.Hours.On(wd)) > 0 {
+			opts = append(opts, w)
+		}
+	}
+	sel := v.weekdays.Selected
+	v.weekdays.Options = opts
+	v.weekdays.SetSelected(sel)
+	v.weekdays.Refresh()
+}
 
 // Start begins a new booking, for the patient if patientID is not 0.
-func (v *View) Start(patientID int64) {}
+func (v *View) Start(patientID int64) {
+	v.mu.Lock()
+	v.proposal, v.booked = nil, nil
+	v.mu.Unlock()
+	v.patient = nil
+	v.patientLabel.SetText("No patient chosen yet.")
+	v.patientNote.Hide()
+	v.search.SetText("")
+	v.hideNewPatient()
+	v.weekdays.SetSelected(nil)
+	v.times.SetSelected(nil)
+	v.therapist.SetSelected(AnyTherapist)
+	v.skipOptional.SetChecked(false)
+	v.allowVideo.SetChecked(false)
+	v.setStart(v.tomorrow())
+	v.protocol.ClearSelected()
+	v.showProposal(nil, "")
+	v.Refresh()
+	if patientID != 0 {
+		var p *booking.Patient
+		v.env.Run("Loading the patient", func(ctx context.Context) error {
+			var err error
+			p, err = v.env.Store.Patient(ctx, patientID)
+			return err
+		}, func(err error) {
+			if err != nil {
+				v.env.ShowError(err)
+				return
+			}
+			v.choosePatient(p)
+		})
+	}
+	if v.env.Window != nil {
+		v.env.Window.Canvas().Focus(v.search)
+	}
+}
+
+// TypedKey handles the screen's keys that no field took: Escape closes
+// the new-patient form or the alternatives, Enter proposes. It reports
+// whether it used the key.
+func (v *View) TypedKey(ev *fyne.KeyEvent) bool {
+	switch ev.Name {
+	case fyne.KeyEscape:
+		return v.escape()
+	case fyne.KeyReturn, fyne.KeyEnter:
+		v.Propose()
+		return true
+	}
+	return false
+}
+
+func (v *View) escape() bool {
+	switch {
+	case v.altPanel.Visible():
+		v.closeAlternatives()
+		return true
+	case v.newBox.Visible():
+		v.hideNewPatient()
+		return true
+	}
+	return false
+}
+
+// relayout lays the screen out again after parts were shown or hidden
+// (the desktop driver would on its next frame; the test canvas does not).
+func (v *View) relayout() {
+	if v.right == nil {
+		return
+	}
+	// The proposal's parts around the list, not the list and schedule.
+	v.top.Refresh()
+	v.bottom.Refresh()
+	v.right.Layout.Layout(v.right.Objects, v.right.Size())
+	v.formScroll.Refresh()
+}
+
+func (v *View) tomorrow() booking.Date {
+	loc := time.Local
+	if c := v.clinicInfo(); c != nil {
+		loc = c.Location()
+	}
+	return booking.DateOf(v.env.Time().In(loc)) + 1
+}
+
+func (v *View) setStart(d booking.Date) { v.start.SetText(d.String()) }
+
+// showCalendar pops up a month calendar to pick the earliest start.
+func (v *View) showCalendar() {
+	if v.env.Window == nil {
+		return
+	}
+	d, err := booking.ParseDate(v.start.Text)
+	if err != nil {
+		d = v.tomorrow()
+	}
+	y, m, dd := d.Civil()
+	cal := widget.NewCalendar(time.Date(y, m, dd, 12, 0, 0, 0, time.UTC), func(t time.Time) {
+		v.setStart(booking.DateOf(t))
+		if v.datePopup != nil {
+			v.datePopup.Hide()
+		}
+	})
+	c := v.env.Window.Canvas()
+	v.datePopup = widget.NewPopUp(cal, c)
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(v.start)
+	v.datePopup.ShowAtPosition(pos.Add(fyne.NewPos(0, v.start.Size().Height)))
+}
+
+func (v *View) startChanged() {
+	d, err := booking.ParseDate(v.start.Text)
+	if err != nil {
+		v.startWords.SetText("not a date")
+		return
+	}
+	y, m, dd := d.Civil()
+	v.startWords.SetText(time.Date(y, m, dd, 0, 0, 0, 0, time.UTC).Format("Mon 2 Jan"))
+}
+
+// --- the patient ---
+
+// find lists the patients matching the search text (none for an empty
+// search), off the UI goroutine; an answer to an older keystroke is
+// dropped.
+func (v *View) find() {
+	v.searchSeq++
+	seq, text := v.searchSeq, v.search.Text
+	if strings.TrimSpace(text) == "" {
+		// Listing every patient of a large clinic helps nobody.
+		v.found = nil
+		v.results.UnselectAll()
+		v.results.Refresh()
+		v.noMatch.Hide()
+		v.relayout()
+		return
+	}
+	var found []*booking.Patient
+	v.env.Run("Finding patients", func(ctx context.Context) error {
+		var err error
+		found, err = v.env.Store.FindPatients(ctx, text)
+		return err
+	}, func(err error) {
+		if seq != v.searchSeq {
+			return
+		}
+		if err != nil {
+			v.env.ShowError(err)
+			return
+		}
+		if len(found) > maxFound {
+			found = found[:maxFound]
+		}
+		v.found = found
+		v.results.UnselectAll()
+		v.results.Refresh()
+		v.noMatch.SetText(fmt.Sprintf("No patient matches %q; press New patient to add one.", strings.TrimSpace(text)))
+		v.noMatch.Hidden = len(found) > 0
+		v.relayout()
+	})
+}
+
+func (v *View) choosePatient(p *booking.Patient) {
+	v.patient = p
+	v.hideNewPatient()
+	text := "Patient: " + p.Name + " · " + p.Email
+	if p.Consents.NoEmail != nil {
+		text += " (asked for no email)"
+	}
+	v.patientLabel.SetText(text)
+	var wds, tds []string
+	for i, k := range weekdayKeys {
+		for _, w := range p.Preferences.Weekdays {
+			if w == k {
+				wds = append(wds, weekdayWords[i])
+			}
+		}
+	}
+	for i, k := range timeKeys {
+		for _, t := range p.Preferences.TimesOfDay {
+			if t == k {
+				tds = append(tds, timeWords[i])
+			}
+		}
+	}
+	v.weekdays.SetSelected(wds)
+	v.times.SetSelected(tds)
+	if e := p.Preferences.Earliest; e > v.tomorrow() {
+		v.setStart(e)
+	}
+	v.formProblem.Hide()
+	v.patientNote.Hide()
+	v.relayout()
+	// Say so when the patient is booked already, so no series is booked twice.
+	var upcoming []*booking.Appointment
+	now := v.env.Time()
+	v.env.Run("Loading the patient's appointments", func(ctx context.Context) error {
+		var err error
+		upcoming, err = v.env.Store.Appointments(ctx, booking.AppointmentFilter{PatientID: p.ID, From: now, ActiveOnly: true})
+		return err
+	}, func(err error) {
+		if err != nil || v.patient != p || len(upcoming) == 0 {
+			return
+		}
+		loc := time.Local
+		if c := v.clinicInfo(); c != nil {
+			loc = c.Location()
+		}
+		v.patientNote.SetText(fmt.Sprintf("%s already has %d upcoming %s, the next on %s.", p.Name, len(upcoming),
+			plural(len(upcoming), "appointment", "appointments"), upcoming[0].Start.In(loc).Format("Mon 2 Jan 2006 15:04")))
+		v.patientNote.Show()
+		v.relayout()
+	})
+}
+
+func (v *View) clinicInfo() *booking.Clinic {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.clinic
+}
+
+func (v *View) showNewPatient() {
+	v.newName.SetText(strings.TrimSpace(v.search.Text))
+	v.newEmail.SetText("")
+	v.newPhone.SetText("")
+	v.newProblem.Hide()
+	v.newBox.Show()
+	v.newPatient.Hide()
+	v.relayout()
+	if v.env.Window != nil {
+		v.env.Window.Canvas().Focus(v.newName)
+	}
+}
+
+func (v *View) hideNewPatient() {
+	v.newBox.Hide()
+	v.newPatient.Show()
+	v.relayout()
+}
+
+func (v *View) doAddPatient() {
+	p := &booking.Patient{Name: v.newName.Text, Email: v.newEmail.Text, Phone: v.newPhone.Text}
+	v.env.Run("Adding the patient", func(ctx context.Context) error {
+		return v.env.Service.AddPatient(ctx, p)
+	}, func(err error) {
+		if err != nil {
+			v.newProblem.SetText(kit.Message(err))
+			v.newProblem.Show()
+			v.relayout()
+			return
+		}
+		v.choosePatient(p)
+		v.env.Changed()
+	})
+}
+
+// --- the request ---
+
+func (v *View) protocolByName(name string) *booking.Protocol {
+	for _, p := range v.protocols {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+func (v *View) therapistID(name string) int64 {
+	for _, s := range v.therapists {
+		if s.Name == name {
+			return s.ID
+		}
+	}
+	return 0
+}
+
+func (v *View) protocolChanged() {
+	p := v.protocolByName(v.protocol.Selected)
+	if p == nil {
+		v.protocolSummary.SetText("")
+		return
+	}
+	v.protocolSummary.SetText(Summary(p))
+	optional := false
+	for _, s := range p.Steps {
+		optional = optional || s.Optional
+	}
+	if optional {
+		v.skipOptional.Enable()
+	} else {
+		v.skipOptional.SetChecked(false)
+		v.skipOptional.Disable()
+	}
+}
+
+// Summary describes a protocol's steps on one line, e.g.
+// "Consultation 90 min → 2 × Preparation 60 min → 6 × Dosing 180 min,
+// each followed by Integration 60 min · within 84 days".
+func Summary(p *booking.Protocol) string {
+	var parts []string
+	for _, s := range p.Steps {
+		if s.AfterEach != "" {
+			continue
+		}
+		part := fmt.Sprintf("%s %d min", s.Label(), s.Minutes)
+		if s.Count > 1 {
+			part = fmt.Sprintf("%d × %s", s.Count, part)
+		}
+		for _, t := range p.Steps {
+			if t.AfterEach == s.ID {
+				part += fmt.Sprintf(", each followed by %s %d min", t.Label(), t.Minutes)
+			}
+		}
+		if s.Optional {
+			part += " (optional)"
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, " → ") + fmt.Sprintf(" · within %d days", p.WindowDays)
+}
+
+// request reads the form; a problem comes back in words.
+func (v *View) request() (booking.ProposalRequest, error) {
+	req := booking.ProposalRequest{}
+	if v.patient == nil {
+		return req, booking.Errorf(booking.EINVALID, "Choose a patient first: search for one, or press New patient.")
+	}
+	req.PatientID = v.patient.ID
+	p := v.protocolByName(v.protocol.Selected)
+	if p == nil {
+		return req, booking.Errorf(booking.EINVALID, "Choose a protocol first.")
+	}
+	req.ProtocolID = p.ID
+	d, err := booking.ParseDate(v.start.Text)
+	if err != nil {
+		return req, booking.Errorf(booking.EINVALID, "Earliest start: %s", booking.ErrorMessage(err))
+	}
+	req.From = d
+	for _, w := range v.weekdays.Selected {
+		for i, word := range weekdayWords {
+			if w == word {
+				req.Weekdays = append(req.Weekdays, weekdayKeys[i])
+			}
+		}
+	}
+	for _, t := range v.times.Selected {
+		for i, word := range timeWords {
+			if t == word {
+				req.TimesOfDay = append(req.TimesOfDay, timeKeys[i])
+			}
+		}
+	}
+	req.TherapistID = v.therapistID(v.therapist.Selected)
+	req.SkipOptional = v.skipOptional.Checked
+	req.AllowVideo = v.allowVideo.Checked
+	return req, nil
+}
+
+// Propose runs the planner on the form, off the UI goroutine, and shows
+// its proposal or, when there is none, its explanation and what to relax.
+func (v *View) Propose() {
+	req, err := v.request()
+	if err != nil {
+		v.formProblem.SetText(kit.Message(err))
+		v.formProblem.Show()
+		v.relayout()
+		return
+	}
+	v.formProblem.Hide()
+	v.run(req)
+}
+
+// setForm puts a request back into the form (after a relaxation).
+func (v *View) setForm(req booking.ProposalRequest) {
+	v.setStart(req.From)
+	name := AnyTherapist
+	for _, s := range v.therapists {
+		if s.ID == req.TherapistID {
+			name = s.Name
+		}
+	}
+	v.therapist.SetSelected(name)
+	v.allowVideo.SetChecked(req.AllowVideo)
+	v.skipOptional.SetChecked(req.SkipOptional)
+}
+
+func (v *View) run(req booking.ProposalRequest) {
+	var p *booking.Proposal
+	v.lastReq = req
+	v.env.Run("Planning the series", func(ctx context.Context) error {
+		var err error
+		p, err = v.env.Service.Propose(ctx, req)
+		return err
+	}, func(err error) {
+		if err != nil {
+			v.noPlan(req, err)
+			return
+		}
+		v.mu.Lock()
+		v.booked = nil
+		v.mu.Unlock()
+		v.showProposal(p, "")
+	})
+}
+
+// noPlan shows why there is no plan and, for a planner's no, the changes
+// that would give one.
+func (v *View) noPlan(req booking.ProposalRequest, err error) {
+	v.showProposal(nil, "")
+	v.title.SetText("No proposal")
+	v.problem.SetText(kit.Message(err))
+	v.problem.Show()
+	v.relayout()
+	if booking.ErrorCode(err) != booking.ENOPLAN {
+		return
+	}
+	var rs []booking.Relaxation
+	v.env.Run("Looking for what to relax", func(ctx context.Context) error {
+		var err error
+		rs, err = v.env.Service.Relax(ctx, req)
+		return err
+	}, func(err error) {
+		if err != nil {
+			v.env.ShowError(err)
+			return
+		}
+		v.relaxBtns.RemoveAll()
+		if len(req.Weekdays)+len(req.TimesOfDay) > 0 {
+			v.status.SetText("Preferred weekdays and times never prevent a plan: they only choose among the earliest possible days.")
+			v.status.Show()
+		}
+		v.relaxText.SetText("A plan exists with:")
+		if len(rs) == 0 {
+			v.relaxText.SetText("Nothing simple gives a plan (any therapist, video, skipping optional steps, a start up to 8 weeks later); check the therapists' hours and the clinic's closures in Settings.")
+		}
+		for _, r := range rs {
+			r := r
+			v.relaxBtns.Add(widget.NewButton(r.Label, func() {
+				v.setForm(r.Request)
+				v.run(r.Request)
+			}))
+		}
+		v.relax.Show()
+		v.relayout()
+	})
+}
+
+// --- the proposal ---
+
+func (v *View) current() *booking.Proposal {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.proposal
+}
+
+func (v *View) bookedSeries() *booking.Series {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.booked
+}
+
+// showProposal shows p (nil: none) with a status line.
+func (v *View) showProposal(p *booking.Proposal, status string) {
+	v.mu.Lock()
+	v.proposal = p
+	v.mu.Unlock()
+	v.closeAlternatives()
+	v.problem.Hide()
+	v.relaxBtns.RemoveAll()
+	v.relax.Hide()
+	v.status.SetText(status)
+	v.status.Hidden = status == ""
+	v.status.Refresh()
+	v.rows, v.shown = nil, nil
+	v.resultBox.Hide()
+	v.book.Show()
+	if p == nil {
+		v.title.SetText("Choose a patient and a protocol, then press Propose (or Enter).")
+		v.book.SetText("Book")
+		v.book.Disable()
+		v.schedule.Preview(nil)
+	} else {
+		loc := p.Location()
+		v.shown = p.Appts
+		for _, a := range p.Appts {
+			v.rows = append(v.rows, Row(a, loc))
+		}
+		first, last := p.Appts[0].Start.In(loc), p.Appts[len(p.Appts)-1].Start.In(loc)
+		with := ""
+		for _, s := range p.Appts[0].Staff {
+			if s.StaffID == p.TherapistID {
+				with = " with " + s.Name
+			}
+		}
+		v.title.SetText(fmt.Sprintf("Proposal: %s for %s%s: %d appointments, %s to %s. Select one to change it.",
+			p.Protocol.Name, p.Patient.Name, with, len(p.Appts), first.Format("Mon 2 Jan"), last.Format("Mon 2 Jan 2006")))
+		v.book.SetText(fmt.Sprintf("Book %d appointments", len(p.Appts)))
+		v.book.Enable()
+		v.schedule.Preview(p.Appts)
+	}
+	v.list.UnselectAll()
+	v.list.Refresh()
+	v.relayout()
+}
+
+// Row describes one proposed appointment: date, time, kind and step,
+// staff and room, e.g. "Tue 2 Mar 2027  09:00–10:30  Consultation ·
+// Dr. Priya Nair, Dr. Ana Reyes · Consult A".
+func Row(a *booking.Appointment, loc *time.Location) string {
+	var staff []string
+	for _, s := range a.Staff {
+		staff = append(staff, s.Name)
+	}
+	room := a.RoomName
+	if a.Video() {
+		room = "video"
+	}
+	return fmt.Sprintf("%s  %s–%s  %s · %s · %s", a.Start.In(loc).Format("Mon 2 Jan 2006"), a.Start.In(loc).Format("15:04"),
+		a.End.In(loc).Format("15:04"), a.Label(), strings.Join(staff, ", "), room)
+}
+
+// selectRow opens the alternatives of the selected appointment.
+func (v *View) selectRow(i widget.ListItemID) {
+	p := v.current()
+	if p == nil || i < 0 || i >= len(p.Appts) {
+		return
+	}
+	a := p.Appts[i]
+	// The schedule tab follows the selection.
+	v.schedule.ShowDay(booking.DateOf(a.Start.In(p.Location())))
+	var alts []booking.Alternative
+	v.env.Run("Finding other times", func(ctx context.Context) error {
+		var err error
+		alts, err = v.env.Service.ProposalAlternatives(ctx, p, a.Seq, 9)
+		return err
+	}, func(err error) {
+		if err != nil {
+			v.env.ShowError(err)
+			return
+		}
+		if v.current() != p {
+			return
+		}
+		v.showAlternatives(p, a, alts)
+	})
+}
+
+func (v *View) showAlternatives(p *booking.Proposal, a *booking.Appointment, alts []booking.Alternative) {
+	loc := p.Location()
+	v.altSeq, v.alts = a.Seq, alts
+	v.altBox.RemoveAll()
+	when := a.Start.In(loc).Format("Mon 2 Jan 15:04")
+	if len(alts) == 0 {
+		v.altTitle.SetText(fmt.Sprintf("No other time for %s (%s) keeps the gaps with the appointments before it. Change one of those first.", a.Label(), when))
+	} else {
+		v.altTitle.SetText(fmt.Sprintf("Other times for %s (now %s) that keep the series' gaps. Those marked \"moves later ones\" re-plan the appointments after it:", a.Label(), when))
+	}
+	for _, alt := range alts {
+		alt := alt
+		room := alt.RoomName
+		if alt.Video() {
+			room = "video"
+		}
+		text := fmt.Sprintf("%s–%s · %s", alt.Start.In(loc).Format("Mon 2 Jan 15:04"), alt.End.In(loc).Format("15:04"), room)
+		if !alt.KeepsRest {
+			text += " · moves later ones"
+		}
+		b := widget.NewButton(text, func() { v.change(p, alt.Appointment) })
+		v.altBox.Add(b)
+	}
+	v.altKeep.SetText("Keep " + when)
+	v.altPanel.Show()
+	v.relayout()
+}
+
+func (v *View) closeAlternatives() {
+	v.altSeq, v.alts = -1, nil
+	v.altBox.RemoveAll()
+	v.altPanel.Hide()
+	v.list.UnselectAll()
+	v.relayout()
+}
+
+// change moves one appointment of p to alt and shows the re-checked
+// proposal.
+func (v *View) change(p *booking.Proposal, alt *booking.Appointment) {
+	var q *booking.Proposal
+	v.env.Run("Re-checking the series", func(ctx context.Context) error {
+		var err error
+		q, err = v.env.Service.ChangeProposal(ctx, p, alt.Seq, alt)
+		return err
+	}, func(err error) {
+		if err != nil {
+			v.env.ShowError(err)
+			return
+		}
+		loc := q.Location()
+		moved := p.Moved(q)
+		a := q.Place(alt.Seq)
+		status := fmt.Sprintf("%s moved to %s.", a.Label(), a.Start.In(loc).Format("Mon 2 Jan 15:04"))
+		if n := len(moved) - 1; n > 0 {
+			status += fmt.Sprintf(" %d later %s re-planned to fit.", n, plural(n, "appointment was", "appointments were"))
+		}
+		v.showProposal(q, status)
+	})
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Book books the proposal as it stands, in one click.
+func (v *View) Book() {
+	p := v.current()
+	if p == nil {
+		return
+	}
+	var sr *booking.Series
+	v.book.Disable() // one click books once
+	v.env.Run("Booking the series", func(ctx context.Context) error {
+		var err error
+		sr, err = v.env.Service.BookProposal(ctx, p)
+		return err
+	}, func(err error) {
+		if err != nil {
+			v.refused(err)
+			return
+		}
+		v.showProposal(nil, "")
+		v.mu.Lock()
+		v.booked = sr
+		v.mu.Unlock()
+		msg := fmt.Sprintf("Booked %d appointments for %s; confirmation queued.", len(sr.Appts), p.Patient.Name)
+		if p.Patient.Consents.NoEmail != nil {
+			msg = fmt.Sprintf("Booked %d appointments for %s. No email is sent: the patient asked for none.", len(sr.Appts), p.Patient.Name)
+		}
+		v.title.SetText(fmt.Sprintf("Booked: %s for %s", p.Protocol.Name, p.Patient.Name))
+		v.result.SetText(msg)
+		v.resultBox.Show()
+		v.book.Hide()
+		loc := p.Location()
+		v.shown = sr.Appts
+		for _, a := range sr.Appts {
+			v.rows = append(v.rows, Row(a, loc))
+		}
+		v.list.Refresh()
+		v.relayout()
+		v.env.Changed()
+	})
+}
+
+// refused shows why booking failed and offers a fresh proposal.
+func (v *View) refused(err error) {
+	req := v.lastReq
+	v.showProposal(nil, "")
+	v.title.SetText("Not booked")
+	v.problem.SetText(kit.Message(err))
+	v.problem.Show()
+	v.relaxText.SetText("The proposal was not booked. Ask the planner again:")
+	v.relaxBtns.Add(widget.NewButton("Propose again", func() { v.run(req) }))
+	v.relax.Show()
+	v.relayout()
+}

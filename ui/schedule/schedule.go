@@ -1,44 +1,666 @@
-// Package schedule is kapbook's Schedule screen.
+// Package schedule is kapbook's Schedule screen: a day or a week of the
+// clinic's appointments on a time grid, in columns per staff member or per
+// room, with the selected appointment's details and the front desk's
+// actions on it (move, cancel, attendance, escort, confirmation, export).
 package schedule
 
 import (
+	"context"
+	"fmt"
+	"image/color"
+	"slices"
+	"sync"
+	"time"
+
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/ui/kit"
 )
 
+// Labels of the view toggles.
+const (
+	viewDay   = "Day"
+	viewWeek  = "Week"
+	colsStaff = "Staff"
+	colsRooms = "Rooms"
+)
+
+// week is one loaded week (Monday to Sunday) and the store version it
+// was read at.
+type week struct {
+	start   booking.Date
+	version int64
+	clinic  *booking.Clinic
+	staff   []*booking.Staff
+	rooms   []*booking.Room
+	appts   []*booking.Appointment // cancelled ones included
+	names   map[int64]string       // patients' full names by id
+}
+
 // View is the Schedule screen.
 type View struct {
 	env     *kit.Env
 	content fyne.CanvasObject
+	started bool
+	ticking bool
+
+	// Shown state, on the UI goroutine only.
+	day      booking.Date // the day shown, or a day of the week shown; 0 until known
+	weekView bool
+	byRoom   bool
+	showAll  bool // show cancelled appointments too
+	cur      *week
+	proposed []*booking.Appointment
+	// extraNames are the names of proposed appointments' patients.
+	extraNames map[int64]string
+	selected   int64
+	loadSeq    int
+
+	cacheMu sync.Mutex
+	cache   map[booking.Date]*week
+
+	// Widgets a test drives.
+	grid      *grid
+	scroll    *container.Scroll
+	title     *widget.Label
+	prev      *widget.Button
+	next      *widget.Button
+	today     *widget.Button
+	date      *widget.DateEntry
+	viewMode  *widget.RadioGroup
+	colMode   *widget.RadioGroup
+	cancelled *widget.Check
+	legend    *fyne.Container
+	details   *details
 }
 
 // New builds the screen; it loads its data when first shown.
 func New(env *kit.Env) *View {
-	v := &View{env: env, content: widget.NewLabel("Schedule: not built yet")}
+	v := &View{env: env, weekView: true, cache: map[booking.Date]*week{}, extraNames: map[int64]string{}}
+	v.grid = newGrid(v.selectAppt)
+	v.grid.onDay = func(d booking.Date) {
+		v.day = d
+		v.viewMode.SetSelected(viewDay)
+		v.ShowDay(d)
+	}
+	v.scroll = container.NewScroll(v.grid)
+	v.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.prev = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { v.step(-1) })
+	v.next = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { v.step(1) })
+	v.today = widget.NewButton("Today", func() { v.ShowDay(0) })
+	v.date = widget.NewDateEntry()
+	v.date.OnChanged = func(t *time.Time) {
+		if t != nil {
+			if d := booking.DateOf(*t); d != v.day {
+				v.ShowDay(d)
+			}
+		}
+	}
+	v.viewMode = widget.NewRadioGroup([]string{viewDay, viewWeek}, func(s string) {
+		if s == "" {
+			v.viewMode.SetSelected(map[bool]string{true: viewWeek, false: viewDay}[v.weekView])
+			return
+		}
+		if (s == viewWeek) != v.weekView {
+			v.weekView = s == viewWeek
+			v.render()
+		}
+	})
+	v.viewMode.Horizontal = true
+	v.viewMode.Required = true
+	v.viewMode.Selected = viewWeek
+	v.colMode = widget.NewRadioGroup([]string{colsStaff, colsRooms}, func(s string) {
+		if s == "" {
+			v.colMode.SetSelected(map[bool]string{true: colsRooms, false: colsStaff}[v.byRoom])
+			return
+		}
+		if (s == colsRooms) != v.byRoom {
+			v.byRoom = s == colsRooms
+			v.render()
+		}
+	})
+	v.colMode.Horizontal = true
+	v.colMode.Required = true
+	v.colMode.Selected = colsStaff
+	v.cancelled = widget.NewCheck("Show cancelled", func(on bool) {
+		if on != v.showAll {
+			v.showAll = on
+			v.render()
+		}
+	})
+	v.legend = legend()
+	v.details = newDetails(v)
+
+	bar := container.NewHBox(v.prev, v.today, v.next, container.NewGridWrap(fyne.NewSize(150, v.date.MinSize().Height), v.date),
+		v.title, layoutSpacer(), v.viewMode, widget.NewSeparator(), v.colMode, v.cancelled)
+	split := container.NewHSplit(v.scroll, v.details.content)
+	split.Offset = 0.7
+	v.content = container.NewBorder(bar, v.legend, nil, nil, split)
+	env.OnChange(v.Refresh)
 	return v
 }
 
+// layoutSpacer returns a spacer for a toolbar.
+func layoutSpacer() fyne.CanvasObject {
+	r := canvas.NewRectangle(color.Transparent)
+	r.SetMinSize(fyne.NewSize(12, 1))
+	return r
+}
+
+// legend names every kind beside its colour, and the shadings.
+func legend() *fyne.Container {
+	row := container.NewHBox()
+	swatch := func(fill, edge color.Color, stroke bool) fyne.CanvasObject {
+		r := canvas.NewRectangle(fill)
+		if stroke {
+			r.FillColor = color.Transparent
+			r.StrokeColor, r.StrokeWidth = edge, 2
+		}
+		r.SetMinSize(fyne.NewSize(18, 14))
+		e := canvas.NewRectangle(edge)
+		e.SetMinSize(fyne.NewSize(4, 14))
+		return container.NewCenter(container.NewStack(r, container.NewHBox(e)))
+	}
+	for _, k := range kit.Kinds() {
+		row.Add(swatch(kit.KindFill(k), kit.KindColor(k), false))
+		row.Add(widget.NewLabel(kit.KindName(k)))
+	}
+	row.Add(swatch(color.Transparent, kit.KindColor("dosing"), true))
+	row.Add(widget.NewLabel("Proposed"))
+	for _, s := range []struct {
+		c    color.Color
+		name string
+	}{{shadeClosed, "Closed"}, {shadeTimeOff, "Time off"}, {shadeBusy, "Busy (own calendar)"}, {shadeOffDuty, "Off duty"}} {
+		row.Add(swatch(s.c, color.Transparent, false))
+		row.Add(widget.NewLabel(s.name))
+	}
+	return row
+}
+
 // Content returns the screen's root object (the same one every call).
-func (v *View) Content() fyne.CanvasObject { return v.content }
+// The first call loads the schedule.
+func (v *View) Content() fyne.CanvasObject {
+	if !v.started {
+		v.started = true
+		v.load()
+	}
+	if !v.ticking && !v.env.Inline {
+		// Move the now-line along every minute.
+		v.ticking = true
+		go func() {
+			for range time.Tick(time.Minute) {
+				fyne.Do(v.render)
+			}
+		}()
+	}
+	return v.content
+}
 
 // Refresh reloads what the screen shows, off the UI goroutine.
-func (v *View) Refresh() {}
+func (v *View) Refresh() {
+	v.started = true
+	v.load()
+	if v.selected != 0 {
+		v.details.load(v.selected)
+	}
+}
 
 // ShowDay moves the schedule to the given day (0: today).
-func (v *View) ShowDay(day booking.Date) {}
+func (v *View) ShowDay(day booking.Date) {
+	if day == 0 {
+		day = v.todayDate()
+	}
+	v.day = day
+	v.started = true
+	v.syncDate()
+	if v.cur != nil && v.cur.start == weekStart(day) {
+		v.render()
+	}
+	v.load()
+}
 
 // Select shows the appointment's day and selects it.
-func (v *View) Select(apptID int64) {}
+func (v *View) Select(apptID int64) {
+	var a *booking.Appointment
+	var loc *time.Location
+	v.env.Run("Finding the appointment", func(ctx context.Context) error {
+		c, err := v.env.Store.Clinic(ctx)
+		if err != nil {
+			return err
+		}
+		loc = c.Location()
+		a, err = v.env.Store.Appointment(ctx, apptID)
+		return err
+	}, func(err error) {
+		if err != nil {
+			v.env.ShowError(err)
+			return
+		}
+		if !a.Status.Active() && !v.showAll {
+			v.cancelled.SetChecked(true)
+		}
+		v.selectAppt(a.ID)
+		v.ShowDay(booking.DateOf(a.Start.In(loc)))
+	})
+}
 
 // Preview shades proposed, not yet booked appointments on the schedule
 // beside the booked ones and moves to the first one's week; nil clears it.
 // The booking screen embeds its own View and calls this.
-func (v *View) Preview(proposed []*booking.Appointment) {}
+func (v *View) Preview(proposed []*booking.Appointment) {
+	v.proposed = slices.DeleteFunc(slices.Clone(proposed), func(a *booking.Appointment) bool { return a == nil })
+	if len(v.proposed) == 0 {
+		v.proposed = nil
+		v.render()
+		return
+	}
+	first := v.proposed[0]
+	for _, a := range v.proposed {
+		if a.Start.Before(first.Start) {
+			first = a
+		}
+	}
+	loc := first.Start.Location()
+	if v.cur != nil {
+		loc = v.cur.clinic.Location()
+	}
+	v.ShowDay(booking.DateOf(first.Start.In(loc)))
+	// The proposal's patient may have nothing booked yet: read the name.
+	id := first.PatientID
+	if _, ok := v.extraNames[id]; ok || id == 0 {
+		return
+	}
+	var name string
+	v.env.Run("Loading the patient", func(ctx context.Context) error {
+		p, err := v.env.Store.Patient(ctx, id)
+		if err == nil {
+			name = p.Name
+		}
+		return err
+	}, func(err error) {
+		if err == nil {
+			v.extraNames[id] = name
+			v.render()
+		}
+	})
+}
 
 // TypedKey moves through the schedule with the keyboard (arrows: a day,
 // PageUp/PageDown: a week) and reports whether it used the key. The shell
-// forwards the window's keys here while the schedule shows.
-func (v *View) TypedKey(ev *fyne.KeyEvent) bool { return false }
+// forwards the window's keys here while the schedule shows. Up and Down
+// select the previous or next appointment shown; Home goes to today.
+func (v *View) TypedKey(ev *fyne.KeyEvent) bool {
+	if ev == nil {
+		return false
+	}
+	switch ev.Name {
+	case fyne.KeyLeft:
+		v.ShowDay(v.curDay() - 1)
+	case fyne.KeyRight:
+		v.ShowDay(v.curDay() + 1)
+	case fyne.KeyPageUp:
+		v.ShowDay(v.curDay() - 7)
+	case fyne.KeyPageDown:
+		v.ShowDay(v.curDay() + 7)
+	case fyne.KeyHome:
+		v.ShowDay(0)
+	case fyne.KeyUp:
+		v.selectNeighbour(-1)
+	case fyne.KeyDown:
+		v.selectNeighbour(1)
+	default:
+		return false
+	}
+	return true
+}
+
+// step moves a day in the day view, a week in the week view.
+func (v *View) step(dir int) {
+	n := booking.Date(dir)
+	if v.weekView {
+		n *= 7
+	}
+	v.ShowDay(v.curDay() + n)
+}
+
+// curDay returns the day shown, today until the first load.
+func (v *View) curDay() booking.Date {
+	if v.day == 0 {
+		v.day = v.todayDate()
+	}
+	return v.day
+}
+
+// todayDate returns today in the clinic's zone once it is known, in the
+// clock's own zone before.
+func (v *View) todayDate() booking.Date {
+	now := v.env.Time()
+	if v.cur != nil {
+		now = now.In(v.cur.clinic.Location())
+	}
+	return booking.DateOf(now)
+}
+
+// weekStart returns the Monday of d's week.
+func weekStart(d booking.Date) booking.Date {
+	return d - booking.Date((int(d.Weekday())+6)%7)
+}
+
+// syncDate shows the current day in the date picker.
+func (v *View) syncDate() {
+	if v.day == 0 {
+		return
+	}
+	if v.date.Date != nil && booking.DateOf(*v.date.Date) == v.day {
+		return
+	}
+	t := v.day.At(12*60, time.UTC)
+	if v.cur != nil {
+		t = v.day.At(12*60, v.cur.clinic.Location())
+	}
+	v.date.SetDate(&t)
+}
+
+// load reads the week of the current day off the UI goroutine. The week
+// shown stays until the new one arrives; a later load wins over an
+// earlier one still running.
+func (v *View) load() {
+	v.loadSeq++
+	seq := v.loadSeq
+	day := v.day
+	var got *week
+	v.env.Run("Loading the schedule", func(ctx context.Context) error {
+		var err error
+		got, err = v.fetch(ctx, day)
+		return err
+	}, func(err error) {
+		if seq != v.loadSeq {
+			return
+		}
+		if err != nil {
+			v.env.ShowError(err)
+			return
+		}
+		v.cur = got
+		if v.day == 0 {
+			v.day = booking.DateOf(v.env.Time().In(got.clinic.Location()))
+		}
+		v.syncDate()
+		v.render()
+		v.prefetch(got.start)
+	})
+}
+
+// prefetch reads the weeks before and after start into the cache in the
+// background, so that Previous and Next usually show at once. Tests
+// (Inline) skip it.
+func (v *View) prefetch(start booking.Date) {
+	if v.env.Inline {
+		return
+	}
+	go func() {
+		defer func() { recover() }() // a failed prefetch only means a slower switch
+		ctx := context.Background()
+		for _, d := range []booking.Date{start + 7, start - 7} {
+			if _, err := v.fetch(ctx, d); err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// fetch returns the week holding day (0: today), from the cache when the
+// store has not changed since it was read.
+func (v *View) fetch(ctx context.Context, day booking.Date) (*week, error) {
+	ver, err := v.env.Store.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := v.env.Store.Clinic(ctx)
+	if err != nil {
+		return nil, err
+	}
+	loc := c.Location()
+	if day == 0 {
+		day = booking.DateOf(v.env.Time().In(loc))
+	}
+	start := weekStart(day)
+	v.cacheMu.Lock()
+	hit := v.cache[start]
+	v.cacheMu.Unlock()
+	if hit != nil && hit.version == ver {
+		return hit, nil
+	}
+	w, err := loadWeek(ctx, v.env.Store, c, start)
+	if err != nil {
+		return nil, err
+	}
+	w.version = ver
+	v.cacheMu.Lock()
+	for k, old := range v.cache {
+		if old.version != ver {
+			delete(v.cache, k)
+		}
+	}
+	v.cache[start] = w
+	v.cacheMu.Unlock()
+	return w, nil
+}
+
+// loadWeek reads one week from the store.
+func loadWeek(ctx context.Context, r booking.Reader, c *booking.Clinic, start booking.Date) (*week, error) {
+	loc := c.Location()
+	w := &week{start: start, clinic: c, names: map[int64]string{}}
+	var err error
+	if w.staff, err = r.StaffList(ctx); err != nil {
+		return nil, err
+	}
+	if w.rooms, err = r.Rooms(ctx); err != nil {
+		return nil, err
+	}
+	if w.appts, err = r.Appointments(ctx, booking.AppointmentFilter{From: start.At(0, loc), To: (start + 7).At(0, loc)}); err != nil {
+		return nil, err
+	}
+	for _, a := range w.appts {
+		if _, ok := w.names[a.PatientID]; ok || a.PatientID == 0 {
+			continue
+		}
+		p, err := r.Patient(ctx, a.PatientID)
+		if err != nil {
+			return nil, err
+		}
+		w.names[p.ID] = p.Name
+	}
+	return w, nil
+}
+
+// render rebuilds the grid from the loaded week and the view's settings.
+func (v *View) render() {
+	w := v.cur
+	if w == nil {
+		return
+	}
+	day := v.curDay()
+	if weekStart(day) != w.start {
+		return // the new week is on its way; keep showing the old one
+	}
+	label := func(id int64) string {
+		if n, ok := w.names[id]; ok {
+			return v.env.PatientLabel(n)
+		}
+		if n, ok := v.extraNames[id]; ok {
+			return v.env.PatientLabel(n)
+		}
+		return ""
+	}
+	m := buildModel(w, day, v.weekView, v.byRoom, v.showAll, v.proposed, label, v.env.Time())
+	m.selected = v.selected
+	if v.weekView {
+		ws := weekStart(day)
+		v.title.SetText(fmt.Sprintf("Week of %s", ws.At(0, m.loc).Format("Mon 2 Jan 2006")))
+	} else {
+		v.title.SetText(day.At(0, m.loc).Format("Monday 2 January 2006"))
+	}
+	v.grid.setModel(m)
+	v.scroll.Refresh()
+}
+
+// buildModel chooses the days, columns, hours and appointments to draw.
+func buildModel(w *week, day booking.Date, weekView, byRoom, showAll bool, proposed []*booking.Appointment, label func(id int64) string, now time.Time) *model {
+	c := w.clinic
+	m := &model{loc: c.Location(), current: day, closed: map[booking.Date]string{}, names: map[int64]string{}, now: now, byRoom: byRoom,
+		foreground: theme.Color(theme.ColorNameForeground)}
+	var items []item
+	for _, a := range w.appts {
+		if a.Status.Active() || showAll {
+			items = append(items, item{a: a})
+		}
+	}
+	for _, a := range proposed {
+		items = append(items, item{a: a, proposed: true})
+	}
+	for _, it := range items {
+		if _, ok := m.names[it.a.PatientID]; !ok {
+			m.names[it.a.PatientID] = label(it.a.PatientID)
+		}
+	}
+	dayOf := func(t time.Time) booking.Date { return booking.DateOf(t.In(m.loc)) }
+	if weekView {
+		for d := w.start; d < w.start+7; d++ {
+			wd := d.Weekday()
+			if (wd == time.Saturday || wd == time.Sunday) && len(c.Hours.On(wd)) == 0 && d != day &&
+				!slices.ContainsFunc(items, func(it item) bool { return dayOf(it.a.Start) == d }) {
+				continue
+			}
+			m.days = append(m.days, d)
+		}
+	} else {
+		m.days = []booking.Date{day}
+	}
+	for _, d := range m.days {
+		if cl := c.ClosedOn(d); cl != nil {
+			m.closed[d] = cl.Reason
+			if cl.Reason == "" {
+				m.closed[d] = "clinic closed"
+			}
+		}
+	}
+	first, last := m.days[0].At(0, m.loc), (m.days[len(m.days)-1]+1).At(0, m.loc)
+	for _, it := range items {
+		if it.a.Start.Before(last) && it.a.End.After(first) {
+			m.items = append(m.items, it)
+		}
+	}
+
+	// Columns: every staff member or room; in the week view only those
+	// with something to show that day, so a week fits the screen.
+	var all []column
+	if byRoom {
+		for _, r := range w.rooms {
+			all = append(all, column{name: r.Name, room: r})
+		}
+		if slices.ContainsFunc(m.items, func(it item) bool { return it.a.Video() }) {
+			all = append(all, column{name: "Video", video: true})
+		}
+	} else {
+		for _, s := range w.staff {
+			all = append(all, column{name: s.Name, staff: s})
+		}
+	}
+	for _, d := range m.days {
+		if !weekView {
+			m.cols = append(m.cols, all)
+			continue
+		}
+		ds, de := d.At(0, m.loc), (d+1).At(0, m.loc)
+		var cols []column
+		for _, col := range all {
+			used := slices.ContainsFunc(m.items, func(it item) bool {
+				return it.a.Start.Before(de) && it.a.End.After(ds) && col.holds(it.a)
+			})
+			if !used && col.staff != nil {
+				used = slices.ContainsFunc(col.staff.TimeOff, func(iv booking.Interval) bool { return iv.Overlaps(ds, de) }) ||
+					slices.ContainsFunc(col.staff.Busy, func(iv booking.Interval) bool { return iv.Overlaps(ds, de) })
+			}
+			if used {
+				cols = append(cols, col)
+			}
+		}
+		if len(cols) == 0 {
+			cols = []column{{}} // an empty day keeps a column's width
+		}
+		m.cols = append(m.cols, cols)
+	}
+
+	// Hours: the clinic's opening hours on the days shown, widened to
+	// whole hours and to every appointment.
+	m.from, m.to = 24*60, 0
+	for _, d := range m.days {
+		for _, sp := range c.Hours.On(d.Weekday()) {
+			m.from, m.to = min(m.from, sp.Start), max(m.to, sp.End)
+		}
+	}
+	if m.from >= m.to {
+		m.from, m.to = 8*60, 18*60
+	}
+	for _, it := range m.items {
+		s, e := it.a.Start.In(m.loc), it.a.End.In(m.loc)
+		if dayOf(s) == dayOf(e) {
+			m.from, m.to = min(m.from, booking.ClockOf(s)), max(m.to, booking.ClockOf(e))
+		} else {
+			m.from, m.to = min(m.from, booking.ClockOf(s)), 24*60
+		}
+	}
+	m.from = m.from / 60 * 60
+	m.to = min(24*60, (m.to+59)/60*60)
+	return m
+}
+
+// selectAppt selects an appointment and loads its details.
+func (v *View) selectAppt(id int64) {
+	v.selected = id
+	if v.grid.m != nil {
+		v.grid.m.selected = id
+		v.grid.Refresh()
+	}
+	v.details.load(id)
+}
+
+// visible returns the appointments drawn, in order of start.
+func (v *View) visible() []*booking.Appointment {
+	if v.grid.m == nil {
+		return nil
+	}
+	var out []*booking.Appointment
+	for _, it := range v.grid.m.items {
+		if !it.proposed {
+			out = append(out, it.a)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *booking.Appointment) int { return a.Start.Compare(b.Start) })
+	return out
+}
+
+// selectNeighbour selects the appointment before (dir -1) or after the
+// selected one among those shown.
+func (v *View) selectNeighbour(dir int) {
+	list := v.visible()
+	if len(list) == 0 {
+		return
+	}
+	i := slices.IndexFunc(list, func(a *booking.Appointment) bool { return a.ID == v.selected })
+	switch {
+	case i < 0 && dir > 0:
+		i = 0
+	case i < 0:
+		i = len(list) - 1
+	default:
+		i = min(max(i+dir, 0), len(list)-1)
+	}
+	v.selectAppt(list[i].ID)
+}

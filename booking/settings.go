@@ -1,0 +1,199 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// SaveClinic validates and stores the clinic's own settings (name, zone,
+// hours, closures, address, phone, notice), with an audit entry, in one
+// transaction. Closures are kept in date order. The email settings, email
+// templates and message timings are kept as stored, whatever c holds:
+// SetEmail and SetTemplate change them, so a screen that loaded the
+// clinic before someone changed them cannot undo that change. Returns
+// EINVALID for settings that fail validation.
+func (s *Service) SaveClinic(ctx context.Context, c *Clinic) error {
+	if c == nil {
+		return Errorf(EINVALID, "The clinic settings are missing.")
+	}
+	c.Name = strings.TrimSpace(c.Name)
+	c.TimeZone = strings.TrimSpace(c.TimeZone)
+	c.Address = strings.TrimSpace(c.Address)
+	c.Phone = strings.TrimSpace(c.Phone)
+	for i := range c.Closures {
+		c.Closures[i].Reason = strings.TrimSpace(c.Closures[i].Reason)
+	}
+	slices.SortStableFunc(c.Closures, func(a, b Closure) int { return int(a.From) - int(b.From) })
+	return s.Store.Update(ctx, func(tx Tx) error {
+		before := ""
+		old, err := tx.Clinic(ctx)
+		switch {
+		case err == nil:
+			c.Email, c.Templates, c.Messages = old.Email, old.Templates, old.Messages
+			before = auditJSON(clinicAudit(old))
+		case ErrorCode(err) == ENOTFOUND:
+			c.Email, c.Templates, c.Messages = nil, nil, nil
+		default:
+			return err
+		}
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		if err := tx.SaveClinic(ctx, c); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "clinic", Before: before, After: auditJSON(clinicAudit(c)), Note: c.Name})
+	})
+}
+
+// clinicAudit is the clinic as its audit entries record it: without the
+// email templates, which SetTemplate records when they change.
+func clinicAudit(c *Clinic) Clinic {
+	x := *c
+	x.Templates = nil
+	return x
+}
+
+// SaveStaff validates and stores a staff member, new (ID 0, which is then
+// set) or changed, with an audit entry. The busy times imported from the
+// person's own calendar are kept as stored: only an import or a
+// subscription replaces them. Returns EINVALID for details that fail
+// validation or a name another staff member has, and ENOTFOUND for an
+// unknown id.
+func (s *Service) SaveStaff(ctx context.Context, st *Staff) error {
+	if st == nil {
+		return Errorf(EINVALID, "The staff member is missing.")
+	}
+	st.Name = strings.TrimSpace(st.Name)
+	st.Email = strings.TrimSpace(st.Email)
+	for i := range st.Qualifications {
+		st.Qualifications[i] = strings.TrimSpace(st.Qualifications[i])
+	}
+	st.Qualifications = slices.DeleteFunc(st.Qualifications, func(q string) bool { return q == "" })
+	if err := st.Validate(); err != nil {
+		return err
+	}
+	return s.Store.Update(ctx, func(tx Tx) error {
+		list, err := tx.StaffList(ctx)
+		if err != nil {
+			return err
+		}
+		var old *Staff
+		for _, x := range list {
+			if x.ID == st.ID && st.ID != 0 {
+				old = x
+			} else if strings.EqualFold(x.Name, st.Name) {
+				return Errorf(EINVALID, "Another staff member is already called %s; give each a distinct name.", x.Name)
+			}
+		}
+		before, action := "", "staff-add"
+		if st.ID != 0 {
+			if old == nil {
+				return Errorf(ENOTFOUND, "There is no staff member with id %d.", st.ID)
+			}
+			st.Busy = old.Busy
+			before, action = auditJSON(staffAudit(old)), "staff"
+		} else {
+			st.Busy = nil
+		}
+		if err := tx.SaveStaff(ctx, st); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: action, Before: before,
+			After: auditJSON(staffAudit(st)), Note: fmt.Sprintf("%s (staff %d)", st.Name, st.ID)})
+	})
+}
+
+// staffAudit is a staff member as the audit trail records it: without
+// the busy times, which say nothing the clinic decided.
+func staffAudit(st *Staff) Staff {
+	c := *st
+	c.Busy = nil
+	return c
+}
+
+// SaveRoom validates and stores a room, new (ID 0, which is then set) or
+// changed, with an audit entry. Returns EINVALID for details that fail
+// validation or a name another room has, and ENOTFOUND for an unknown id.
+func (s *Service) SaveRoom(ctx context.Context, r *Room) error {
+	if r == nil {
+		return Errorf(EINVALID, "The room is missing.")
+	}
+	r.Name = strings.TrimSpace(r.Name)
+	for i := range r.Equipment {
+		r.Equipment[i] = strings.TrimSpace(r.Equipment[i])
+	}
+	r.Equipment = slices.DeleteFunc(r.Equipment, func(e string) bool { return e == "" })
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	return s.Store.Update(ctx, func(tx Tx) error {
+		rooms, err := tx.Rooms(ctx)
+		if err != nil {
+			return err
+		}
+		var old *Room
+		for _, x := range rooms {
+			if x.ID == r.ID && r.ID != 0 {
+				old = x
+			} else if strings.EqualFold(x.Name, r.Name) {
+				return Errorf(EINVALID, "Another room is already called %s; give each a distinct name.", x.Name)
+			}
+		}
+		before, action := "", "room-add"
+		if r.ID != 0 {
+			if old == nil {
+				return Errorf(ENOTFOUND, "There is no room with id %d.", r.ID)
+			}
+			before, action = auditJSON(old), "room"
+		}
+		if err := tx.SaveRoom(ctx, r); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: action, Before: before,
+			After: auditJSON(r), Note: fmt.Sprintf("%s (room %d)", r.Name, r.ID)})
+	})
+}
+
+// DuplicateProtocol stores a copy of protocol id under a new id (the
+// first free one of "ID-copy", "ID-copy-2", …) named "NAME (copy)", with
+// an audit entry, and returns it. Returns ENOTFOUND for an unknown
+// protocol.
+func (s *Service) DuplicateProtocol(ctx context.Context, id string) (*Protocol, error) {
+	var out *Protocol
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		p, err := tx.Protocol(ctx, id)
+		if err != nil {
+			return err
+		}
+		all, err := tx.Protocols(ctx)
+		if err != nil {
+			return err
+		}
+		taken := map[string]bool{}
+		for _, x := range all {
+			taken[x.ID] = true
+		}
+		base := p.ID
+		if len(base) > 50 {
+			base = strings.TrimRight(base[:50], "-")
+		}
+		newID := base + "-copy"
+		for n := 2; taken[newID]; n++ {
+			newID = fmt.Sprintf("%s-copy-%d", base, n)
+		}
+		p.ID = newID
+		p.Name = clip(p.Name, 190) + " (copy)"
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		if err := tx.SaveProtocol(ctx, p); err != nil {
+			return err
+		}
+		out = p
+		return appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "protocol", After: auditJSON(p), Note: p.ID + " (copy of " + id + ")"})
+	})
+	return out, err
+}

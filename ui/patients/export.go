@@ -1,0 +1,145 @@
+package patients
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+
+	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/calendar"
+)
+
+// WriteCalendar writes a patient's own calendar to the file at path: one
+// event per appointment that is not cancelled, with reminders, in the
+// words calendar.Export's ForPatient allows (the clinic, the time and the
+// place; never the treatment). The file is readable by its owner only and
+// appears whole or not at all. It returns how many appointments it wrote.
+func WriteCalendar(ctx context.Context, r booking.Reader, patientID int64, path string, now time.Time) (int, error) {
+	c, err := r.Clinic(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := r.Patient(ctx, patientID); err != nil {
+		return 0, err
+	}
+	inst, err := r.InstanceID(ctx)
+	if err != nil {
+		return 0, err
+	}
+	appts, err := r.Appointments(ctx, booking.AppointmentFilter{PatientID: patientID, ActiveOnly: true})
+	if err != nil {
+		return 0, err
+	}
+	x := calendar.Export{Clinic: c, InstanceID: inst, Appointments: appts, ForPatient: true, Alarms: true, Now: now,
+		Name: "Appointments at " + c.Name}
+	if err := writeAtomic(path, x); err != nil {
+		return 0, err
+	}
+	return len(appts), nil
+}
+
+// writeAtomic writes x to a temporary file beside path, readable by its
+// owner only, and renames it over path once it is complete.
+func writeAtomic(path string, x calendar.Export) error {
+	cannot := func(why string) error {
+		return booking.Errorf(booking.EINVALID, "The calendar could not be saved as %s: %s", path, why)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return cannot("that is a folder. Choose a file name such as appointments.ics.")
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".kapbook-calendar-*.ics")
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return cannot("its folder does not exist.")
+		}
+		return cannot("kapbook may not write in its folder. Choose another folder.")
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(0o600); err != nil {
+		return cannot("kapbook may not set who can read it.")
+	}
+	if err := calendar.Write(tmp, x); err != nil {
+		if booking.ErrorCode(err) != booking.EINTERNAL {
+			return err
+		}
+		return cannot("writing it failed (is the disk full?).")
+	}
+	if err := tmp.Sync(); err != nil {
+		return cannot("writing it failed (is the disk full?).")
+	}
+	if err := tmp.Close(); err != nil {
+		return cannot("writing it failed (is the disk full?).")
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return cannot("kapbook may not replace the file there. Choose another name or folder.")
+	}
+	ok = true
+	return nil
+}
+
+// ExportCalendar asks where to save the shown patient's calendar and
+// writes it there, off the UI goroutine.
+func (v *View) ExportCalendar() {
+	if v.shown == nil || v.env.Window == nil {
+		return
+	}
+	if len(v.shown.upcoming) == 0 && !slices.ContainsFunc(v.shown.past, func(a *booking.Appointment) bool { return a.Status.Active() }) {
+		v.env.ShowError(booking.Errorf(booking.ECONFLICT, "%s has no appointments to export yet.", v.shown.patient.Name))
+		return
+	}
+	id := v.current
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil {
+			v.env.ShowError(booking.Errorf(booking.EINVALID, "That file cannot be used; choose another."))
+			return
+		}
+		if w == nil {
+			return // cancelled
+		}
+		w.Close()
+		if w.URI().Scheme() != "file" {
+			v.env.ShowError(booking.Errorf(booking.EINVALID, "kapbook can save the calendar only to a file on this computer."))
+			return
+		}
+		v.exportTo(id, w.URI().Path())
+	}, v.env.Window)
+	d.SetFileName("appointments.ics")
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".ics"}))
+	d.SetConfirmText("Export")
+	d.Show()
+}
+
+// exportTo writes patient id's calendar to path and says how it went.
+func (v *View) exportTo(id int64, path string) {
+	var n int
+	v.env.Run("Exporting the calendar", func(ctx context.Context) error {
+		var err error
+		n, err = WriteCalendar(ctx, v.env.Store, id, path, v.env.Time())
+		return err
+	}, func(err error) {
+		if err != nil {
+			// The file dialog created the file; leave nothing empty behind.
+			if fi, serr := os.Stat(path); serr == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+				os.Remove(path)
+			}
+			v.env.ShowError(err)
+			return
+		}
+		v.setStatus("Calendar saved as " + path + ": " + plural(n, "appointment", "appointments") +
+			", with the time and place only; it is safe to send to the patient.")
+	})
+}

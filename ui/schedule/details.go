@@ -1,0 +1,591 @@
+package schedule
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/ui/kit"
+)
+
+// The fields of the details panel, in the order shown.
+var detailFields = []string{"Kind", "Step", "Time", "Staff", "Room", "Status", "Escort", "Emails"}
+
+// details is the panel showing the selected appointment and the actions
+// on it.
+type details struct {
+	v       *View
+	content fyne.CanvasObject
+	hint    *widget.Label
+	body    *fyne.Container
+	patient *widget.Button
+	fields  map[string]*widget.Label
+	result  *widget.Label
+
+	reschedule, cancel, arrived, completed, noShow, escort, resend, export *widget.Button
+
+	// What is shown, on the UI goroutine only.
+	seq    int
+	appt   *booking.Appointment
+	series *booking.Series
+	name   string // the patient's full name
+	clinic *booking.Clinic
+	noMail bool
+
+	// The open dialog's widgets, for tests.
+	rs *rescheduleDialog
+	cd *cancelDialog
+	ed *escortDialog
+}
+
+func newDetails(v *View) *details {
+	d := &details{v: v, fields: map[string]*widget.Label{}}
+	d.hint = widget.NewLabel("Select an appointment to see its details and what you can do with it.")
+	d.hint.Wrapping = fyne.TextWrapWord
+	d.patient = widget.NewButton("", func() {
+		if d.appt != nil && v.env.Nav != nil {
+			v.env.Nav.ShowPatient(d.appt.PatientID)
+		}
+	})
+	form := container.New(layout.NewFormLayout())
+	form.Add(widget.NewLabelWithStyle("Patient", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
+	form.Add(d.patient)
+	for _, f := range detailFields {
+		l := widget.NewLabel("")
+		l.Wrapping = fyne.TextWrapWord
+		d.fields[f] = l
+		form.Add(widget.NewLabelWithStyle(f, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
+		form.Add(l)
+	}
+	d.result = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	d.result.Wrapping = fyne.TextWrapWord
+	d.reschedule = widget.NewButton("Reschedule…", d.openReschedule)
+	d.cancel = widget.NewButton("Cancel…", d.openCancel)
+	d.arrived = widget.NewButton("Mark arrived", func() { d.setStatus(booking.Arrived) })
+	d.completed = widget.NewButton("Mark completed", func() { d.setStatus(booking.Completed) })
+	d.noShow = widget.NewButton("Mark no-show", func() {
+		v.env.Confirm("Mark as no-show?", "The patient did not come to this appointment. This is recorded in the audit trail.", "Mark no-show",
+			func() { d.setStatus(booking.NoShow) })
+	})
+	d.escort = widget.NewButton("Record escort…", d.openEscort)
+	d.resend = widget.NewButton("Resend confirmation", d.resendConfirmation)
+	d.export = widget.NewButton("Export .ics…", d.openExport)
+	actions := container.NewGridWithColumns(2, d.reschedule, d.cancel, d.arrived, d.completed, d.noShow, d.escort, d.resend, d.export)
+	d.body = container.NewVBox(form, d.result, widget.NewSeparator(), actions)
+	d.body.Hide()
+	d.content = container.NewVScroll(container.NewVBox(d.hint, d.body))
+	return d
+}
+
+// load reads the appointment, its series, its patient and its emails off
+// the UI goroutine and shows them.
+func (d *details) load(id int64) {
+	d.seq++
+	seq := d.seq
+	env := d.v.env
+	var (
+		a      *booking.Appointment
+		sr     *booking.Series
+		pat    *booking.Patient
+		c      *booking.Clinic
+		emails string
+	)
+	env.Run("Loading the appointment", func(ctx context.Context) error {
+		var err error
+		if c, err = env.Store.Clinic(ctx); err != nil {
+			return err
+		}
+		if a, err = env.Store.Appointment(ctx, id); err != nil {
+			return err
+		}
+		if pat, err = env.Store.Patient(ctx, a.PatientID); err != nil {
+			return err
+		}
+		if a.SeriesID != 0 {
+			if sr, err = env.Store.Series(ctx, a.SeriesID); err != nil {
+				return err
+			}
+		}
+		emails, err = emailState(ctx, env.Store, a, pat, c.Location())
+		return err
+	}, func(err error) {
+		if seq != d.seq {
+			return
+		}
+		if err != nil {
+			env.ShowError(err)
+			return
+		}
+		if d.appt == nil || d.appt.ID != a.ID {
+			d.result.SetText("")
+		}
+		d.appt, d.series, d.name, d.clinic = a, sr, pat.Name, c
+		d.noMail = pat.Consents.NoEmail != nil
+		d.show(emails)
+	})
+}
+
+// show fills the panel from the loaded appointment.
+func (d *details) show(emails string) {
+	a, loc := d.appt, d.clinic.Location()
+	d.hint.Hide()
+	d.patient.SetText(d.v.env.PatientLabel(d.name))
+	var staff []string
+	for _, s := range a.Staff {
+		staff = append(staff, fmt.Sprintf("%s (%s)", s.Name, s.Role))
+	}
+	room := a.RoomName
+	if a.Video() {
+		room = "Video"
+	}
+	status := statusWords(a.Status)
+	if a.Reason != "" && !a.Status.Active() {
+		status += ": " + a.Reason
+	}
+	escort := "Not needed for this visit"
+	switch {
+	case a.Escort != nil:
+		escort = a.Escort.Name + ", " + a.Escort.Phone
+	case a.NeedsEscort():
+		escort = "Missing: record it before the patient checks in"
+	}
+	set := map[string]string{
+		"Kind":   kit.KindName(a.Kind),
+		"Step":   a.Label(),
+		"Time":   a.Start.In(loc).Format("Mon 2 Jan 2006, 15:04") + "–" + a.End.In(loc).Format("15:04"),
+		"Staff":  strings.Join(staff, "\n"),
+		"Room":   room,
+		"Status": status,
+		"Escort": escort,
+		"Emails": emails,
+	}
+	for f, l := range d.fields {
+		l.SetText(set[f])
+	}
+	booked := a.Status == booking.Booked
+	enable(d.reschedule, booked)
+	enable(d.cancel, booked || a.Status == booking.Arrived)
+	enable(d.arrived, booked)
+	enable(d.completed, booked || a.Status == booking.Arrived)
+	enable(d.noShow, booked)
+	enable(d.escort, a.Status.Active())
+	enable(d.resend, a.SeriesID != 0)
+	enable(d.export, a.SeriesID != 0)
+	d.body.Show()
+	d.content.Refresh()
+}
+
+func enable(b *widget.Button, on bool) {
+	if on {
+		b.Enable()
+	} else {
+		b.Disable()
+	}
+}
+
+// statusWords says an appointment's status for the front desk.
+func statusWords(s booking.Status) string {
+	switch s {
+	case booking.Booked:
+		return "Booked"
+	case booking.Arrived:
+		return "Arrived"
+	case booking.Completed:
+		return "Completed"
+	case booking.NoShow:
+		return "No-show"
+	case booking.Cancelled:
+		return "Cancelled"
+	case booking.LateCancelled:
+		return "Cancelled late (short notice)"
+	}
+	return string(s)
+}
+
+// emailState says where the appointment's emails stand: its reminder,
+// preparation, update or cancellation, and the series' confirmation.
+func emailState(ctx context.Context, r booking.Reader, a *booking.Appointment, pat *booking.Patient, loc *time.Location) (string, error) {
+	msgs, err := r.Outbox(ctx, booking.OutboxFilter{AppointmentID: a.ID})
+	if err != nil {
+		return "", err
+	}
+	if a.SeriesID != 0 {
+		all, err := r.Outbox(ctx, booking.OutboxFilter{SeriesID: a.SeriesID})
+		if err != nil {
+			return "", err
+		}
+		var last *booking.OutboxMessage
+		for _, m := range all {
+			if m.Kind == booking.MessageConfirmation && m.AppointmentID == 0 && m.State != booking.OutboxCancelled {
+				last = m
+			}
+		}
+		if last != nil {
+			msgs = append([]*booking.OutboxMessage{last}, msgs...)
+		}
+	}
+	var lines []string
+	if pat.Consents.NoEmail != nil {
+		lines = append(lines, "The patient asked for no email: nothing is sent.")
+	}
+	for _, m := range msgs {
+		if m.State == booking.OutboxCancelled {
+			continue
+		}
+		what := kit.KindName(m.Kind)
+		var st string
+		switch m.State {
+		case booking.OutboxPending, booking.OutboxSending:
+			st = "due " + m.Due.In(loc).Format("Mon 2 Jan 15:04")
+		case booking.OutboxSent:
+			st = "sent " + m.Updated.In(loc).Format("Mon 2 Jan 15:04")
+		case booking.OutboxFailed:
+			st = "failed; see the Outbox"
+		case booking.OutboxSkipped:
+			st = "not sent (" + m.Note + ")"
+		}
+		lines = append(lines, what+": "+st)
+	}
+	if len(lines) == 0 {
+		return "None", nil
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+// done finishes an action: on success it tells every screen, says what
+// happened in the panel and reloads; on failure it shows why in words.
+func (d *details) done(err error, result string) {
+	if err != nil {
+		d.v.env.ShowError(err)
+		return
+	}
+	d.v.env.Changed()
+	d.result.SetText(result)
+}
+
+// setStatus records attendance.
+func (d *details) setStatus(st booking.Status) {
+	if d.appt == nil {
+		return
+	}
+	id, env := d.appt.ID, d.v.env
+	env.Run("Saving", func(ctx context.Context) error {
+		_, err := env.Service.SetStatus(ctx, id, st)
+		return err
+	}, func(err error) { d.done(err, "Marked "+strings.ToLower(statusWords(st))+".") })
+}
+
+// resendConfirmation queues the series' confirmation again.
+func (d *details) resendConfirmation() {
+	if d.appt == nil {
+		return
+	}
+	id, env := d.appt.ID, d.v.env
+	var m *booking.OutboxMessage
+	env.Run("Queueing the confirmation", func(ctx context.Context) error {
+		var err error
+		m, err = env.Service.ResendConfirmation(ctx, 0, id)
+		return err
+	}, func(err error) {
+		msg := "Confirmation queued; it goes out with the next email run."
+		if err == nil && m.State == booking.OutboxSkipped {
+			msg = "Confirmation not sent: the patient asked for no email."
+		}
+		d.done(err, msg)
+	})
+}
+
+// rescheduleDialog offers the planner's alternatives.
+type rescheduleDialog struct {
+	dlg     dialog.Dialog
+	choices *widget.RadioGroup
+	shift   *widget.Check
+	move    *widget.Button
+	close   *widget.Button
+	starts  map[string]time.Time
+	shifts  map[string]bool // choices that move the later appointments too
+}
+
+// openReschedule asks the planner for other times, then offers them.
+func (d *details) openReschedule() {
+	if d.appt == nil || d.v.env.Window == nil {
+		return
+	}
+	a, env := d.appt, d.v.env
+	var sg *booking.Suggestions
+	env.Run("Finding other times", func(ctx context.Context) error {
+		var err error
+		sg, err = env.Service.Suggest(ctx, a.ID, 8)
+		return err
+	}, func(err error) {
+		if err != nil {
+			env.ShowError(err)
+			return
+		}
+		d.showReschedule(a, sg)
+	})
+}
+
+func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions) {
+	loc := d.clinic.Location()
+	rs := &rescheduleDialog{starts: map[string]time.Time{}, shifts: map[string]bool{}}
+	var opts []string
+	for _, alt := range sg.Alternatives {
+		var staff []string
+		for _, s := range alt.Staff {
+			staff = append(staff, s.Name)
+		}
+		room := alt.RoomName
+		if alt.Video() {
+			room = "Video"
+		}
+		o := fmt.Sprintf("%s–%s · %s · %s", alt.Start.In(loc).Format("Mon 2 Jan 15:04"), alt.End.In(loc).Format("15:04"), strings.Join(staff, ", "), room)
+		opts = append(opts, o)
+		rs.starts[o] = alt.Start
+	}
+	for _, s := range sg.Shift {
+		if s.Seq == a.Seq {
+			o := fmt.Sprintf("Move this and the later appointments (%d in all), this one to %s", len(sg.Shift), s.Start.In(loc).Format("Mon 2 Jan 15:04"))
+			opts = append(opts, o)
+			rs.starts[o], rs.shifts[o] = s.Start, true
+		}
+	}
+	intro := widget.NewLabel(fmt.Sprintf("Times for %s that keep the series' gaps:", a.Label()))
+	if len(opts) == 0 {
+		intro.SetText(fmt.Sprintf("No other time for %s keeps the series' gaps within its window. Cancel it, or ask an administrator to override the rules with kapctl.", a.Label()))
+	}
+	intro.Wrapping = fyne.TextWrapWord
+	rs.choices = widget.NewRadioGroup(opts, nil)
+	rs.shift = widget.NewCheck("Also shift the later appointments with it", nil)
+	rs.close = widget.NewButton("Close", func() { rs.dlg.Hide() })
+	rs.move = widget.NewButton("Move", func() {
+		to, ok := rs.starts[rs.choices.Selected]
+		if !ok {
+			d.v.env.ShowError(booking.Errorf(booking.EINVALID, "Choose one of the times first."))
+			return
+		}
+		rs.dlg.Hide()
+		d.move(a, to, rs.shift.Checked || rs.shifts[rs.choices.Selected])
+	})
+	rs.move.Importance = widget.HighImportance
+	if len(opts) == 0 {
+		rs.move.Disable()
+		rs.shift.Hide()
+	}
+	body := container.NewBorder(intro, container.NewVBox(rs.shift, container.NewHBox(layout.NewSpacer(), rs.close, rs.move)), nil, nil,
+		container.NewVScroll(rs.choices))
+	rs.dlg = dialog.NewCustomWithoutButtons("Reschedule", container.NewGridWrap(fyne.NewSize(560, 360), body), d.v.env.Window)
+	d.rs = rs
+	rs.dlg.Show()
+}
+
+// move reschedules the appointment and follows it to its new day.
+func (d *details) move(a *booking.Appointment, to time.Time, shiftLater bool) {
+	env := d.v.env
+	var changed []*booking.Appointment
+	env.Run("Moving the appointment", func(ctx context.Context) error {
+		var err error
+		changed, err = env.Service.Reschedule(ctx, a.ID, to, shiftLater)
+		return err
+	}, func(err error) {
+		loc := d.clinic.Location()
+		msg := fmt.Sprintf("Moved %s to %s.", a.Label(), to.In(loc).Format("Mon 2 Jan 15:04"))
+		if n := len(changed) - 1; n > 0 {
+			msg = fmt.Sprintf("Moved %s to %s, and %d later appointments with it.", a.Label(), to.In(loc).Format("Mon 2 Jan 15:04"), n)
+		}
+		d.done(err, msg)
+		if err == nil {
+			d.v.ShowDay(booking.DateOf(to.In(loc)))
+		}
+	})
+}
+
+// cancelDialog asks for the reason and what to cancel.
+type cancelDialog struct {
+	dlg    dialog.Dialog
+	reason *widget.Entry
+	scope  *widget.RadioGroup
+	ok     *widget.Button
+	keep   *widget.Button
+}
+
+// The choices of what to cancel.
+const (
+	cancelOne  = "This appointment"
+	cancelRest = "Every upcoming appointment of the series"
+)
+
+func (d *details) openCancel() {
+	if d.appt == nil || d.v.env.Window == nil {
+		return
+	}
+	a := d.appt
+	now := d.v.env.Time()
+	upcoming := 0
+	if d.series != nil {
+		for _, x := range d.series.Appts {
+			if x.Status == booking.Booked && x.Start.After(now) {
+				upcoming++
+			}
+		}
+	}
+	cd := &cancelDialog{}
+	cd.reason = widget.NewEntry()
+	cd.reason.SetPlaceHolder("Why (kept in the audit trail)")
+	opts := []string{cancelOne}
+	if upcoming > 1 {
+		opts = append(opts, fmt.Sprintf("%s (%d)", cancelRest, upcoming))
+	}
+	cd.scope = widget.NewRadioGroup(opts, nil)
+	cd.scope.Required = true
+	cd.scope.SetSelected(cancelOne)
+	warn := ""
+	if a.Start.Sub(now) < d.clinic.LateCancel() {
+		warn = fmt.Sprintf("Less than %d hours' notice: this counts as a late cancellation.", int(d.clinic.LateCancel().Hours()))
+	}
+	cd.keep = widget.NewButton("Keep", func() { cd.dlg.Hide() })
+	cd.ok = widget.NewButton("Cancel appointment", func() {
+		cd.dlg.Hide()
+		d.cancelAppts(a, strings.HasPrefix(cd.scope.Selected, cancelRest), strings.TrimSpace(cd.reason.Text))
+	})
+	cd.ok.Importance = widget.DangerImportance
+	intro := widget.NewLabel(fmt.Sprintf("Cancel %s on %s? The patient is sent a cancellation.", a.Label(), a.Start.In(d.clinic.Location()).Format("Mon 2 Jan 15:04")))
+	intro.Wrapping = fyne.TextWrapWord
+	items := []fyne.CanvasObject{intro}
+	if warn != "" {
+		w := widget.NewLabelWithStyle(warn, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		w.Wrapping = fyne.TextWrapWord
+		items = append(items, w)
+	}
+	items = append(items, cd.scope, widget.NewLabel("Reason"), cd.reason, container.NewHBox(layout.NewSpacer(), cd.keep, cd.ok))
+	cd.dlg = dialog.NewCustomWithoutButtons("Cancel appointment", container.NewGridWrap(fyne.NewSize(480, 300), container.NewVBox(items...)), d.v.env.Window)
+	d.cd = cd
+	cd.dlg.Show()
+	d.v.env.Window.Canvas().Focus(cd.reason)
+}
+
+// cancelAppts cancels the appointment or the rest of its series.
+func (d *details) cancelAppts(a *booking.Appointment, rest bool, reason string) {
+	env := d.v.env
+	var out []*booking.Appointment
+	env.Run("Cancelling", func(ctx context.Context) error {
+		var err error
+		if rest {
+			out, err = env.Service.Cancel(ctx, 0, a.SeriesID, reason)
+		} else {
+			out, err = env.Service.Cancel(ctx, a.ID, 0, reason)
+		}
+		return err
+	}, func(err error) {
+		late := 0
+		for _, x := range out {
+			if x.Status == booking.LateCancelled {
+				late++
+			}
+		}
+		msg := fmt.Sprintf("Cancelled %d appointments.", len(out))
+		if len(out) == 1 {
+			msg = "Cancelled " + out[0].Label() + "."
+		}
+		if late > 0 {
+			msg += fmt.Sprintf(" %d of them late (less than %d hours' notice).", late, int(d.clinic.LateCancel().Hours()))
+			if len(out) == 1 {
+				msg = "Cancelled " + out[0].Label() + fmt.Sprintf(" late (less than %d hours' notice).", int(d.clinic.LateCancel().Hours()))
+			}
+		}
+		if err == nil && !d.v.showAll {
+			d.v.cancelled.SetChecked(true)
+		}
+		d.done(err, msg)
+	})
+}
+
+// escortDialog asks for the escort's name and phone.
+type escortDialog struct {
+	dlg   dialog.Dialog
+	name  *widget.Entry
+	phone *widget.Entry
+	save  *widget.Button
+}
+
+func (d *details) openEscort() {
+	if d.appt == nil || d.v.env.Window == nil {
+		return
+	}
+	a, env := d.appt, d.v.env
+	ed := &escortDialog{name: widget.NewEntry(), phone: widget.NewEntry()}
+	if a.Escort != nil {
+		ed.name.SetText(a.Escort.Name)
+		ed.phone.SetText(a.Escort.Phone)
+	}
+	ed.phone.SetPlaceHolder("+1 617 555 0100")
+	cancel := widget.NewButton("Cancel", func() { ed.dlg.Hide() })
+	ed.save = widget.NewButton("Save", func() {
+		e := booking.Escort{Name: strings.TrimSpace(ed.name.Text), Phone: strings.TrimSpace(ed.phone.Text)}
+		env.Run("Saving the escort", func(ctx context.Context) error {
+			_, err := env.Service.SetEscort(ctx, a.ID, e)
+			return err
+		}, func(err error) {
+			if err == nil {
+				ed.dlg.Hide()
+			}
+			d.done(err, "Escort recorded: "+e.Name+".")
+		})
+	})
+	ed.save.Importance = widget.HighImportance
+	form := container.New(layout.NewFormLayout(), widget.NewLabel("Name"), ed.name, widget.NewLabel("Phone"), ed.phone)
+	intro := widget.NewLabel("The adult who takes the patient home after the visit.")
+	intro.Wrapping = fyne.TextWrapWord
+	ed.dlg = dialog.NewCustomWithoutButtons("Record escort",
+		container.NewGridWrap(fyne.NewSize(420, 200), container.NewVBox(intro, form, container.NewHBox(layout.NewSpacer(), cancel, ed.save))), env.Window)
+	d.ed = ed
+	ed.dlg.Show()
+	env.Window.Canvas().Focus(ed.name)
+}
+
+// openExport asks where to save the series' calendar, then writes it.
+func (d *details) openExport() {
+	if d.appt == nil || d.appt.SeriesID == 0 || d.v.env.Window == nil {
+		return
+	}
+	seriesID, env := d.appt.SeriesID, d.v.env
+	fd := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil {
+			env.ShowError(booking.Errorf(booking.EINVALID, "Cannot save the calendar there; choose another folder."))
+			return
+		}
+		if w == nil {
+			return // the user closed the dialog
+		}
+		path := w.URI().Path()
+		w.Close()
+		d.exportTo(seriesID, path)
+	}, env.Window)
+	fd.SetFileName("appointments.ics")
+	fd.Show()
+}
+
+// exportTo writes the series' calendar to path off the UI goroutine.
+func (d *details) exportTo(seriesID int64, path string) {
+	env := d.v.env
+	var n int
+	env.Run("Exporting the calendar", func(ctx context.Context) error {
+		var err error
+		n, err = WriteSeriesCalendar(ctx, env.Store, seriesID, path, env.Time())
+		return err
+	}, func(err error) {
+		if err != nil {
+			env.ShowError(err)
+			return
+		}
+		d.result.SetText(fmt.Sprintf("Saved %d appointments to %s.", n, path))
+	})
+}

@@ -1,0 +1,287 @@
+package settings
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kapbook/kapbook/booking"
+)
+
+// commonZones are offered in the time-zone field; any IANA name may be
+// typed.
+var commonZones = []string{
+	"America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+	"America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Toronto",
+	"America/Vancouver", "Europe/London", "Europe/Dublin", "Europe/Berlin", "Europe/Amsterdam",
+	"Europe/Paris", "Australia/Sydney", "Australia/Melbourne", "Pacific/Auckland",
+}
+
+// clinicTab edits the clinic's own settings.
+type clinicTab struct {
+	v       *View
+	content fyne.CanvasObject
+	loaded  *booking.Clinic
+	shown   string // key of what the form shows (clinicKey)
+
+	name, address, phone, lateCancel *widget.Entry
+	slack                            *widget.Entry
+	zone                             *widget.SelectEntry
+	rems                             *widget.Check
+	hours                            *hoursEditor
+	save                             *widget.Button
+	note                             *widget.Label
+
+	closures               *fyne.Container // one row per closure
+	closureFrom, closureTo *widget.Entry
+	closureReason          *widget.Entry
+	addClosure             *widget.Button
+	removeClosure          []*widget.Button // one per row, in order
+	closureNote            *widget.Label
+}
+
+func newClinicTab(v *View) *clinicTab {
+	t := &clinicTab{v: v}
+	t.name = widget.NewEntry()
+	t.zone = widget.NewSelectEntry(commonZones)
+	t.zone.SetPlaceHolder("e.g. America/New_York")
+	t.address = widget.NewEntry()
+	t.phone = widget.NewEntry()
+	t.phone.SetPlaceHolder("e.g. +1 617 555 0142")
+	t.lateCancel = widget.NewEntry()
+	t.lateCancel.SetPlaceHolder("24")
+	t.slack = widget.NewEntry()
+	t.slack.SetPlaceHolder("2")
+	t.rems = widget.NewCheck("REMS-certified (may give esketamine)", nil)
+	t.hours = newHoursEditor()
+	t.note = newNote()
+	t.save = widget.NewButton("Save clinic settings", t.doSave)
+	t.save.Importance = widget.HighImportance
+	form := widget.NewForm(
+		widget.NewFormItem("Clinic name", t.name),
+		widget.NewFormItem("Time zone", t.zone),
+		widget.NewFormItem("Address", t.address),
+		widget.NewFormItem("Phone", t.phone),
+		widget.NewFormItem("Late cancellation (hours)", t.lateCancel),
+		widget.NewFormItem("Planner slack (days)", t.slack),
+		widget.NewFormItem("", t.rems),
+	)
+	form.Items[5].HintText = "days a plan may start later to suit the patient"
+	t.closures = container.NewVBox()
+	t.closureFrom = widget.NewEntry()
+	t.closureFrom.SetPlaceHolder("from YYYY-MM-DD")
+	t.closureTo = widget.NewEntry()
+	t.closureTo.SetPlaceHolder("to YYYY-MM-DD (empty: one day)")
+	t.closureReason = widget.NewEntry()
+	t.closureReason.SetPlaceHolder("reason, e.g. Thanksgiving")
+	t.addClosure = widget.NewButton("Add closure", t.doAddClosure)
+	t.closureReason.OnSubmitted = func(string) { t.doAddClosure() }
+	t.closureNote = newNote()
+	left := container.NewVBox(heading("The clinic"), form,
+		heading("Opening hours"), explain("Periods of each day, such as 08:00-18:00 or 08:00-12:00, 13:00-18:00; leave a day empty when the clinic is closed."),
+		t.hours.form, container.NewHBox(t.save), t.note)
+	right := container.NewVBox(heading("Closures"),
+		explain("Days the clinic is closed: nobody is booked on them. Adding or removing a closure is saved at once."),
+		t.closures,
+		container.NewGridWithColumns(3, t.closureFrom, t.closureTo, t.closureReason),
+		container.NewHBox(t.addClosure), t.closureNote)
+	t.content = container.NewVScroll(container.NewGridWithColumns(2, left, right))
+	return t
+}
+
+// show puts the stored clinic on the tab. The form is filled anew only
+// when what it shows changed in the store, so unsaved typing survives
+// other changes (a closure, the email settings).
+func (t *clinicTab) show(d data) {
+	c := d.clinic
+	t.loaded = c
+	t.showClosures(c)
+	k := clinicKey(c)
+	if k == t.shown {
+		return
+	}
+	t.shown = k
+	t.name.SetText(c.Name)
+	t.zone.SetText(c.TimeZone)
+	t.address.SetText(c.Address)
+	t.phone.SetText(c.Phone)
+	t.lateCancel.SetText(strconv.Itoa(int(c.LateCancel().Hours())))
+	t.slack.SetText(strconv.Itoa(c.Slack()))
+	t.rems.SetChecked(c.REMSCertified)
+	t.hours.set(c.Hours)
+}
+
+// clinicKey is what the clinic form shows of c.
+func clinicKey(c *booking.Clinic) string {
+	return key([]any{c.Name, c.TimeZone, c.Address, c.Phone, c.LateCancelHours, c.Slack(), c.REMSCertified, c.Hours})
+}
+
+func (t *clinicTab) showClosures(c *booking.Clinic) {
+	t.closures.RemoveAll()
+	t.removeClosure = nil
+	if len(c.Closures) == 0 {
+		t.closures.Add(widget.NewLabel("No closures."))
+	}
+	for _, cl := range c.Closures {
+		cl := cl
+		text := cl.From.String()
+		if cl.To != cl.From {
+			text += " to " + cl.To.String()
+		}
+		if cl.Reason != "" {
+			text += ": " + cl.Reason
+		}
+		b := widget.NewButton("Remove", func() { t.confirmRemove(cl) })
+		t.removeClosure = append(t.removeClosure, b)
+		t.closures.Add(container.NewBorder(nil, nil, nil, b, widget.NewLabel(text)))
+	}
+	t.closures.Refresh()
+}
+
+// form returns the clinic as typed, on top of what was loaded.
+func (t *clinicTab) form() (*booking.Clinic, error) {
+	if t.loaded == nil {
+		return nil, booking.Errorf(booking.ECONFLICT, "The clinic settings are still loading; try again in a moment.")
+	}
+	c := *t.loaded
+	c.Name = t.name.Text
+	c.TimeZone = strings.TrimSpace(t.zone.Text)
+	c.Address = t.address.Text
+	c.Phone = t.phone.Text
+	c.REMSCertified = t.rems.Checked
+	c.LateCancelHours = 0
+	if s := strings.TrimSpace(t.lateCancel.Text); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return nil, booking.Errorf(booking.EINVALID, "The late-cancellation notice must be a whole number of hours, such as 24.")
+		}
+		c.LateCancelHours = n
+	}
+	c.SlackDays = nil
+	if s := strings.TrimSpace(t.slack.Text); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return nil, booking.Errorf(booking.EINVALID, "The planner's slack must be a whole number of days, such as 2.")
+		}
+		c.SlackDays = &n
+	}
+	h, err := t.hours.hours("Clinic opening hours")
+	if err != nil {
+		return nil, err
+	}
+	c.Hours = h
+	return &c, nil
+}
+
+func (t *clinicTab) doSave() {
+	t.note.Hide()
+	c, err := t.form()
+	if err != nil {
+		t.v.env.ShowError(err)
+		return
+	}
+	if check := *c; check.Validate() != nil {
+		t.store(c) // SaveClinic refuses it, in words, storing nothing
+		return
+	}
+	if old := t.loaded.TimeZone; c.TimeZone != old {
+		t.v.env.Confirm("Change the time zone", fmt.Sprintf("Change the clinic's time zone from %s to %s? Booked appointments keep their moment in time, so the clock times shown for them change.", old, c.TimeZone),
+			"Change", func() { t.store(c) })
+		return
+	}
+	t.store(c)
+}
+
+// store saves c as the clinic's settings.
+func (t *clinicTab) store(c *booking.Clinic) {
+	t.v.env.Run("Saving the clinic settings", func(ctx context.Context) error {
+		return t.v.env.Service.SaveClinic(ctx, c)
+	}, func(err error) {
+		if err != nil {
+			t.v.env.ShowError(err)
+			return
+		}
+		t.v.saved(t.note, "Saved the clinic settings.")
+	})
+}
+
+// changeClosures applies change to the stored clinic's closures and saves
+// it at once, leaving its other settings as stored.
+func (t *clinicTab) changeClosures(what string, change func(c *booking.Clinic) error, done string) {
+	t.closureNote.Hide()
+	t.v.env.Run(what, func(ctx context.Context) error {
+		c, err := t.v.env.Store.Clinic(ctx)
+		if err != nil {
+			return err
+		}
+		if err := change(c); err != nil {
+			return err
+		}
+		return t.v.env.Service.SaveClinic(ctx, c)
+	}, func(err error) {
+		if err != nil {
+			t.v.env.ShowError(err)
+			return
+		}
+		t.v.saved(t.closureNote, done)
+	})
+}
+
+func (t *clinicTab) doAddClosure() {
+	from, err := booking.ParseDate(t.closureFrom.Text)
+	if err != nil {
+		t.v.env.ShowError(booking.Errorf(booking.EINVALID, "The closure's first day: %s", booking.ErrorMessage(err)))
+		return
+	}
+	to := from
+	if strings.TrimSpace(t.closureTo.Text) != "" {
+		if to, err = booking.ParseDate(t.closureTo.Text); err != nil {
+			t.v.env.ShowError(booking.Errorf(booking.EINVALID, "The closure's last day: %s", booking.ErrorMessage(err)))
+			return
+		}
+	}
+	cl := booking.Closure{From: from, To: to, Reason: strings.TrimSpace(t.closureReason.Text)}
+	t.changeClosures("Adding the closure", func(c *booking.Clinic) error {
+		for _, x := range c.Closures {
+			if cl.From <= x.To && x.From <= cl.To {
+				return booking.Errorf(booking.EINVALID, "The clinic is already closed on some of these days (%s to %s); remove that closure first.", x.From, x.To)
+			}
+		}
+		c.Closures = append(c.Closures, cl)
+		return nil
+	}, fmt.Sprintf("Added the closure %s.", closureWords(cl)))
+	t.closureFrom.SetText("")
+	t.closureTo.SetText("")
+	t.closureReason.SetText("")
+}
+
+func (t *clinicTab) confirmRemove(cl booking.Closure) {
+	t.v.env.Confirm("Remove closure", fmt.Sprintf("Remove the closure %s? Appointments can then be booked on those days.", closureWords(cl)), "Remove", func() {
+		t.changeClosures("Removing the closure", func(c *booking.Clinic) error {
+			for i, x := range c.Closures {
+				if x.From == cl.From && x.To == cl.To {
+					c.Closures = append(c.Closures[:i], c.Closures[i+1:]...)
+					return nil
+				}
+			}
+			return booking.Errorf(booking.ENOTFOUND, "That closure was already removed.")
+		}, fmt.Sprintf("Removed the closure %s.", closureWords(cl)))
+	})
+}
+
+// closureWords names a closure: "2027-11-25 to 2027-11-26 (Thanksgiving)".
+func closureWords(cl booking.Closure) string {
+	s := cl.From.String()
+	if cl.To != cl.From {
+		s += " to " + cl.To.String()
+	}
+	if cl.Reason != "" {
+		s += " (" + cl.Reason + ")"
+	}
+	return s
+}

@@ -41,6 +41,7 @@ bench:
 	go test -run '^$$' -bench 'BenchmarkExport' -benchtime 5x ./calendar/
 	go test -run '^$$' -bench 'BenchmarkCompose$$' -benchtime 2000x ./reminder/
 	go test -run '^$$' -bench 'BenchmarkMailpit1000' -benchtime 1x ./reminder/
+	go test -run '^$$' -bench 'BenchmarkShellSwitch' -benchtime 200x ./ui/
 
 fuzz:
 	@for pt in $(FUZZ_TARGETS); do \

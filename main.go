@@ -1,11 +1,10 @@
-// Command kapbook is the desktop app for scheduling clinics.
-//
-// For now it shows a read-only agenda of the next two weeks; the
-// scheduling screens arrive with the desktop UI. main stays wiring only.
+// Command kapbook is the desktop app for scheduling clinics that offer
+// ketamine-assisted psychotherapy. main stays wiring only: it parses the
+// flags, opens the database, builds the booking service and the screens'
+// Env, and hands the window to package ui.
 package main
 
 import (
-	"context"
 	_ "embed"
 	"errors"
 	"flag"
@@ -22,6 +21,7 @@ import (
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/store"
 	"github.com/kapbook/kapbook/ui"
+	"github.com/kapbook/kapbook/ui/kit"
 )
 
 //go:embed Icon.png
@@ -29,8 +29,12 @@ var iconPNG []byte
 
 const usage = `Usage: kapbook [--db FILE]
 
-  --db FILE   clinic database (default: $XDG_DATA_HOME/kapbook/kapbook.db)
+  --db FILE   clinic database (default: $XDG_DATA_HOME/kapbook/kapbook.db);
+              a new file opens the first-run setup
 `
+
+// started is when the process began, as near as Go can tell.
+var started = time.Now()
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -43,7 +47,12 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("kapbook", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported once, by main
 	db := fs.String("db", "", "")
-	quitAfter := fs.Duration("quit-after", 0, "") // for smoke tests: quit after this long
+	// Hidden flags for scripts: quit after a while (window-smoke.sh),
+	// visit each view and say when it is ready for its screenshot
+	// (screenshots.sh), say when the first view has loaded (coldstart.sh).
+	quitAfter := fs.Duration("quit-after", 0, "")
+	tour := fs.Duration("tour", 0, "")
+	startupTime := fs.Bool("startup-time", false, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Print(usage)
@@ -71,16 +80,88 @@ func run(args []string) error {
 	a := app.NewWithID("app.kapbook.desktop")
 	a.SetIcon(fyne.NewStaticResource("Icon.png", iconPNG))
 	w := a.NewWindow("kapbook")
-	w.SetContent(screen(*db))
-	w.Resize(fyne.NewSize(960, 600))
-
-	if *quitAfter > 0 {
-		a.Lifecycle().SetOnStarted(func() {
-			time.AfterFunc(*quitAfter, func() { fyne.Do(a.Quit) })
-		})
+	w.SetMaster()
+	env := &kit.Env{DBPath: *db, App: a, Window: w}
+	if v := os.Getenv("KAPBOOK_NOW"); v != "" {
+		// As for kapctl: the clock starts at this time and runs on (for
+		// screenshots of a known day).
+		at, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return fmt.Errorf("KAPBOOK_NOW=%q is not a time such as 2027-03-01T09:00:00-05:00", v)
+		}
+		env.Now = func() time.Time { return at.Add(time.Since(started)) }
 	}
+	shell, err := build(env)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kapbook:", booking.ErrorMessage(err))
+		w.SetContent(ui.Problem(*db, err))
+		w.Resize(fyne.NewSize(720, 240))
+		w.ShowAndRun()
+		return nil
+	}
+	w.SetContent(shell.Content())
+
+	a.Lifecycle().SetOnStarted(func() {
+		shell.Start()
+		if *quitAfter > 0 {
+			time.AfterFunc(*quitAfter, func() { fyne.Do(a.Quit) })
+		}
+		if *startupTime {
+			go guard(func() {
+				loaded := shell.WaitLoaded(started)
+				fmt.Printf("startup: loaded %d ms after main began\n", loaded.Milliseconds())
+			})
+		}
+		if *tour > 0 {
+			// Each "shot FILE" line says the window shows that view now;
+			// it stays for a second, for the script's screenshot.
+			go guard(func() {
+				if err := shell.Tour(*tour, func(file string) {
+					fmt.Printf("shot %s\n", file)
+					time.Sleep(time.Second)
+				}); err != nil {
+					fmt.Fprintln(os.Stderr, "kapbook: tour:", booking.ErrorMessage(err))
+				}
+				fmt.Println("tour done")
+				fyne.Do(a.Quit)
+			})
+		}
+	})
 	w.ShowAndRun()
+	if err := shell.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "kapbook: the database did not close cleanly:", booking.ErrorMessage(err))
+	}
 	return nil
+}
+
+// build opens the database at env.DBPath (none yet is fine: the shell's
+// first-run setup creates it) and builds the shell. A panic while building
+// becomes an error, so no Go panic reaches the user.
+func build(env *kit.Env) (shell *ui.Shell, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			shell, err = nil, booking.Errorf(booking.EINTERNAL, "Something went wrong inside kapbook while it started; nothing was changed.")
+		}
+	}()
+	db, err := store.Open(env.DBPath)
+	switch {
+	case err == nil:
+		env.Store = db
+	case booking.ErrorCode(err) != booking.ENOTFOUND:
+		return nil, err
+	}
+	env.Service = &booking.Service{Store: env.Store, Now: env.Now}
+	return ui.New(env), nil
+}
+
+// guard runs fn, turning a panic into a message on stderr.
+func guard(fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintln(os.Stderr, "kapbook: internal error in a background task")
+		}
+	}()
+	fn()
 }
 
 // dataDir returns $XDG_DATA_HOME, or ~/.local/share when it is unset.
@@ -102,45 +183,4 @@ func needsX11() bool {
 		return true
 	}
 	return false
-}
-
-// screen opens the database read-only for this preview and builds the
-// agenda of the next 14 days, or a screen saying why it cannot.
-func screen(path string) fyne.CanvasObject {
-	db, err := store.Open(path)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "kapbook:", booking.ErrorMessage(err))
-		return ui.Problem(path, err)
-	}
-	defer db.Close()
-	ctx := context.Background()
-	d, err := agendaData(ctx, db)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "kapbook:", booking.ErrorMessage(err))
-		return ui.Problem(path, err)
-	}
-	return ui.NewAgenda(d).Content()
-}
-
-func agendaData(ctx context.Context, db *store.DB) (ui.AgendaData, error) {
-	c, err := db.Clinic(ctx)
-	if err != nil {
-		return ui.AgendaData{}, err
-	}
-	loc := c.Location()
-	today := booking.DateOf(time.Now().In(loc))
-	d := ui.AgendaData{Clinic: c, From: today.At(0, loc), To: (today + 14).At(0, loc), PatientNames: map[int64]string{}}
-	if d.Appointments, err = db.Appointments(ctx, booking.AppointmentFilter{From: d.From, To: d.To, ActiveOnly: true}); err != nil {
-		return d, err
-	}
-	for _, a := range d.Appointments {
-		if _, ok := d.PatientNames[a.PatientID]; !ok {
-			p, err := db.Patient(ctx, a.PatientID)
-			if err != nil {
-				return d, err
-			}
-			d.PatientNames[a.PatientID] = p.Name
-		}
-	}
-	return d, nil
 }

@@ -1059,3 +1059,15 @@ func (v *View) refused(err error) {
 	v.relax.Show()
 	v.relayout()
 }
+
+// ChooseProtocol selects the protocol with the given id, as picking it in
+// the form does, and reports whether the form offers it.
+func (v *View) ChooseProtocol(id string) bool {
+	for _, p := range v.protocols {
+		if p.ID == id {
+			v.protocol.SetSelected(p.Name)
+			return true
+		}
+	}
+	return false
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -223,14 +224,21 @@ func (v *View) loadPage(id int64) {
 			v.shown = nil
 			v.w = pageWidgets{problem: widget.NewLabel("This patient cannot be shown: " + kit.Message(err))}
 			v.w.problem.Wrapping = fyne.TextWrapWord
-			v.page.Content = container.NewPadded(v.w.problem)
-			v.page.Refresh()
+			v.setPage(container.NewPadded(v.w.problem))
 			return
 		}
 		v.shown = d
-		v.page.Content = v.buildPage(d)
-		v.page.Refresh()
+		v.setPage(v.buildPage(d))
 	})
+}
+
+// setPage swaps the page's content. Refreshing the scroll alone leaves the
+// old content drawn in the real window (the headless driver does not show
+// this), so the canvas is told to redraw the scroll too.
+func (v *View) setPage(o fyne.CanvasObject) {
+	v.page.Content = o
+	v.page.Refresh()
+	canvas.Refresh(v.page)
 }
 
 // dateText is a date as the page shows it, e.g. "Mon 1 Mar 2027".

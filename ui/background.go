@@ -1,0 +1,280 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/calendar"
+	"github.com/kapbook/kapbook/reminder"
+	"github.com/kapbook/kapbook/ui/kit"
+)
+
+// Background is the work the app does while it runs: it sends the
+// patient email that is due (as kapctl remind --watch does), refreshes
+// the staff's subscribed busy calendars, and, when FeedsAddr is set,
+// serves the staff's calendar feeds (as kapctl serve does). Its news goes
+// to OnStatus; its failures never stop the app.
+type Background struct {
+	Env *kit.Env
+	// FeedsAddr is where to serve calendar feeds, such as
+	// 127.0.0.1:8080; empty serves none. Only this computer's own
+	// addresses are served.
+	FeedsAddr string
+	// Every is how often due email is sent (default a minute);
+	// RefreshEvery how often subscribed calendars are looked at
+	// (default 5 minutes).
+	Every, RefreshEvery time.Duration
+	// FirstAfter is how long after Start the first dispatch waits (none
+	// by default; the shell waits BackgroundDelay, so the window's start
+	// has the computer to itself).
+	FirstAfter time.Duration
+	// OnStatus receives the status of email and of the feeds in words,
+	// from any goroutine; an empty part is unchanged.
+	OnStatus func(email, feeds string)
+
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	feeds   sync.Mutex // guards srv, stopped, FeedsAddr and FeedsURL once started
+	srv     *http.Server
+	stopped bool
+	// FeedsURL is the address the feeds are served at, once serving.
+	FeedsURL string
+}
+
+func (b *Background) report(email, feeds string) {
+	if b.OnStatus != nil {
+		b.OnStatus(email, feeds)
+	}
+}
+
+// Start starts the work in goroutines of its own; Stop ends it.
+func (b *Background) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	b.feeds.Lock()
+	if b.FeedsAddr != "" {
+		b.serveFeeds()
+	} else {
+		b.report("", "Feeds: off")
+	}
+	b.feeds.Unlock()
+	b.wg.Add(1)
+	go b.loop(ctx)
+}
+
+// Stop ends the work and waits for it: the feed server finishes the
+// requests it is answering (for at most 5 seconds), and a dispatch under
+// way finishes its batch.
+func (b *Background) Stop() {
+	if b.cancel == nil {
+		return
+	}
+	b.cancel()
+	b.feeds.Lock()
+	b.stopped = true
+	b.stopFeeds()
+	b.feeds.Unlock()
+	b.wg.Wait()
+	b.cancel = nil
+}
+
+// stopFeeds shuts the feed server down, letting the requests it is
+// answering finish for at most 5 seconds. b.feeds must be held.
+func (b *Background) stopFeeds() {
+	if b.srv == nil {
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if err := b.srv.Shutdown(sctx); err != nil {
+		b.srv.Close()
+	}
+	cancel()
+	b.srv, b.FeedsURL = nil, ""
+}
+
+// ServeFeeds moves the feed server to addr, or stops it for "", when addr
+// differs from where it serves now: the Settings screen's change takes
+// effect at once. It may wait up to 5 seconds for requests being
+// answered, so call it off the UI goroutine. It does nothing once
+// stopped.
+func (b *Background) ServeFeeds(addr string) {
+	b.feeds.Lock()
+	defer b.feeds.Unlock()
+	if b.stopped || addr == b.FeedsAddr {
+		return
+	}
+	b.stopFeeds()
+	b.FeedsAddr = addr
+	if addr == "" {
+		b.report("", "Feeds: off")
+		return
+	}
+	b.serveFeeds()
+}
+
+func (b *Background) loop(ctx context.Context) {
+	defer b.wg.Done()
+	every, refreshEvery := b.Every, b.RefreshEvery
+	if every <= 0 {
+		every = time.Minute
+	}
+	if refreshEvery <= 0 {
+		refreshEvery = 5 * time.Minute
+	}
+	if b.FirstAfter > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(b.FirstAfter):
+		}
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var refreshed time.Time
+	for {
+		b.guard("Email: not sent after an internal error; trying again in a minute", func() { b.Dispatch(ctx) })
+		if time.Since(refreshed) >= refreshEvery {
+			refreshed = time.Now()
+			b.guard("", func() { b.refreshBusy(ctx) })
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// guard runs fn, turning a panic into the email status given, so that
+// the work goes on at the next tick.
+func (b *Background) guard(email string, fn func()) {
+	defer func() {
+		if recover() != nil && email != "" {
+			b.report(email, "")
+		}
+	}()
+	fn()
+}
+
+// Dispatch sends the email that is due now, in batches until none is
+// left, reports what it did, and returns how many messages were sent and
+// how many failed for good. Screens reload when anything changed.
+func (b *Background) Dispatch(ctx context.Context) (sent, failed int) {
+	env := b.Env
+	at := env.Time()
+	if c, err := env.Store.Clinic(ctx); err == nil {
+		at = at.In(c.Location())
+	}
+	comp, tr, err := reminder.Setup(ctx, env.Store, env.DBPath)
+	if err != nil {
+		msg := "the email settings cannot be used; check Settings"
+		var be *booking.Error
+		if errors.As(err, &be) {
+			msg = strings.TrimSuffix(be.Message, ".")
+		}
+		b.report("Email: not sent: "+msg, "")
+		return 0, 0
+	}
+	comp.Now = env.Time
+	d := &reminder.Dispatcher{Store: env.Store, Composer: comp, Transport: tr, Now: env.Time, Actor: "kapbook on " + actorOf(env)}
+	changed := 0
+	for ctx.Err() == nil {
+		rep, err := d.RunOnce(ctx)
+		sent += rep.Sent
+		failed += rep.Failed
+		changed += len(rep.Messages) + rep.Recovered
+		if err != nil {
+			b.report("Email: "+strings.TrimSuffix(kit.Message(err), "."), "")
+			break
+		}
+		if len(rep.Messages) == 0 {
+			break
+		}
+	}
+	when := at.Format("15:04")
+	switch {
+	case failed > 0:
+		b.report(fmt.Sprintf("Email: %d sent, %d failed at %s (see Outbox)", sent, failed, when), "")
+	case sent > 0:
+		b.report(fmt.Sprintf("Email: %d sent at %s", sent, when), "")
+	case ctx.Err() == nil:
+		b.report("Email: checked at "+when+", nothing due", "")
+	}
+	if changed > 0 {
+		fyne.Do(env.Changed)
+	}
+	return sent, failed
+}
+
+func actorOf(env *kit.Env) string {
+	if env.Service != nil && env.Service.Actor != "" {
+		return env.Service.Actor
+	}
+	return "this workstation"
+}
+
+// refreshBusy fetches the staff's subscribed calendars that are due;
+// each result, good or bad, is recorded with its subscription.
+func (b *Background) refreshBusy(ctx context.Context) {
+	subs := &calendar.Subscriptions{Store: b.Env.Store, Now: b.Env.Time, Actor: "kapbook on " + actorOf(b.Env)}
+	subs.Refresh(ctx, false)
+}
+
+// serveFeeds starts the feed server on FeedsAddr. b.feeds must be held.
+func (b *Background) serveFeeds() {
+	addr := b.FeedsAddr
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		b.report("", fmt.Sprintf("Feeds: off: %q is not an address such as 127.0.0.1:8080", addr))
+		return
+	}
+	if !loopback(host) {
+		b.report("", "Feeds: off: "+addr+" is reachable from other computers; serve those with kapctl serve --public")
+		return
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			b.report("", "Feeds: off: "+addr+" is in use by another program")
+		} else {
+			b.report("", "Feeds: off: cannot serve on "+addr)
+		}
+		return
+	}
+	h := &calendar.FeedHandler{Store: b.Env.Store, Now: b.Env.Time}
+	srv := calendar.NewFeedServer(addr, h)
+	b.srv = srv
+	b.FeedsURL = "http://" + ln.Addr().String()
+	b.report("", "Feeds: serving on "+b.FeedsURL)
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		defer func() {
+			if recover() != nil {
+				b.report("", "Feeds: stopped after an internal error")
+			}
+		}()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			b.report("", "Feeds: stopped; restart kapbook to serve them again")
+		}
+	}()
+}
+
+// loopback reports whether host names this computer only.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,282 @@
+package ui_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/reminder"
+	"github.com/kapbook/kapbook/ui"
+	"github.com/kapbook/kapbook/ui/kit"
+	"github.com/kapbook/kapbook/ui/kit/kittest"
+)
+
+// statusLog collects what the background work reports.
+type statusLog struct {
+	mu           sync.Mutex
+	email, feeds []string
+}
+
+func (l *statusLog) add(email, feeds string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if email != "" {
+		l.email = append(l.email, email)
+	}
+	if feeds != "" {
+		l.feeds = append(l.feeds, feeds)
+	}
+}
+
+func (l *statusLog) last() (email, feeds string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := len(l.email); n > 0 {
+		email = l.email[n-1]
+	}
+	if n := len(l.feeds); n > 0 {
+		feeds = l.feeds[n-1]
+	}
+	return email, feeds
+}
+
+func emlFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		if strings.HasSuffix(e.Name(), ".eml") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+func TestBackground_Dispatch(t *testing.T) {
+	ctx := context.Background()
+	f := kittest.New(t, kittest.Options{Patients: 2, Booked: true})
+	due, err := f.DB.Outbox(ctx, booking.OutboxFilter{State: booking.OutboxPending, DueBefore: kittest.Now.Add(time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) == 0 {
+		t.Fatal("the booked demo has no email due; nothing to test")
+	}
+	changed := 0
+	f.Env.OnChange(func() { changed++ })
+	var log statusLog
+	b := &ui.Background{Env: f.Env, OnStatus: log.add}
+
+	sent, failed := b.Dispatch(ctx)
+	if sent != len(due) || failed != 0 {
+		t.Fatalf("sent %d, failed %d; want %d sent", sent, failed, len(due))
+	}
+	dir := filepath.Join(filepath.Dir(f.Env.DBPath), reminder.DefaultDirName)
+	if got := emlFiles(t, dir); len(got) != sent {
+		t.Fatalf("%d .eml files in %s, want %d", len(got), dir, sent)
+	}
+	all, err := f.DB.Outbox(ctx, booking.OutboxFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := map[int64]string{}
+	for _, m := range all {
+		state[m.ID] = m.State
+	}
+	for _, m := range due {
+		if state[m.ID] != booking.OutboxSent {
+			t.Fatalf("message %d is %q, want sent", m.ID, state[m.ID])
+		}
+	}
+	if email, _ := log.last(); email != "Email: "+strconv.Itoa(sent)+" sent at 09:00" {
+		t.Fatalf("status %q", email)
+	}
+	if changed != 1 {
+		t.Fatalf("screens told of %d changes, want 1", changed)
+	}
+
+	// Nothing more is due: nothing sent twice.
+	sent, _ = b.Dispatch(ctx)
+	if sent != 0 || len(emlFiles(t, dir)) != len(due) {
+		t.Fatalf("the second dispatch sent %d", sent)
+	}
+	if email, _ := log.last(); email != "Email: checked at 09:00, nothing due" {
+		t.Fatalf("status %q", email)
+	}
+}
+
+func TestBackground_StartStop(t *testing.T) {
+	f := kittest.New(t, kittest.Options{Patients: 1, Booked: true})
+	var log statusLog
+	b := &ui.Background{Env: f.Env, OnStatus: log.add, Every: 10 * time.Millisecond, FeedsAddr: "127.0.0.1:0"}
+	b.Start()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if email, _ := log.last(); strings.Contains(email, "nothing due") {
+			break // sent the due email, then looked again
+		}
+		if time.Now().After(deadline) {
+			b.Stop()
+			t.Fatalf("no second dispatch; status %q", log.email)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, feeds := log.last(); feeds != "Feeds: serving on "+b.FeedsURL || b.FeedsURL == "" {
+		t.Fatalf("feeds status %q, url %q", feeds, b.FeedsURL)
+	}
+	resp, err := http.Get(b.FeedsURL + "/feeds/not-a-token.ics")
+	if err != nil {
+		t.Fatalf("the feed server does not answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("an unknown feed: status %d, want 404", resp.StatusCode)
+	}
+	if !strings.Contains(strings.Join(log.email, "|"), " sent at ") {
+		t.Fatalf("the due email was not reported sent: %q", log.email)
+	}
+
+	b.Stop()
+	n := len(log.email)
+	time.Sleep(50 * time.Millisecond)
+	if len(log.email) != n {
+		t.Fatal("the dispatcher still runs after Stop")
+	}
+	if _, err := http.Get(b.FeedsURL + "/"); err == nil {
+		t.Fatal("the feed server still answers after Stop")
+	}
+	b.Stop() // a second Stop is harmless
+}
+
+func TestBackground_FeedsRefused(t *testing.T) {
+	f := kittest.New(t, kittest.Options{})
+	for _, tc := range []struct{ addr, want string }{
+		{"0.0.0.0:8080", "reachable from other computers"},
+		{"8080", "is not an address"},
+	} {
+		t.Run(tc.addr, func(t *testing.T) {
+			var log statusLog
+			b := &ui.Background{Env: f.Env, OnStatus: log.add, FeedsAddr: tc.addr}
+			b.Start()
+			b.Stop()
+			if _, feeds := log.last(); !strings.HasPrefix(feeds, "Feeds: off: ") || !strings.Contains(feeds, tc.want) {
+				t.Fatalf("feeds status %q, want off, %q", feeds, tc.want)
+			}
+			if b.FeedsURL != "" {
+				t.Fatalf("serving on %s", b.FeedsURL)
+			}
+		})
+	}
+}
+
+func TestShell_BackgroundStatus(t *testing.T) {
+	defer func(d time.Duration) { ui.BackgroundDelay = d }(ui.BackgroundDelay)
+	ui.BackgroundDelay = 0
+	s, f := newShell(t, kittest.Options{Patients: 1, Booked: true})
+	if !strings.Contains(s.Status.Text, "Email: starting") {
+		t.Fatalf("status line before Start %q", s.Status.Text)
+	}
+	s.Start()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.StatusText(), " sent at 09:00") {
+		if time.Now().After(deadline) {
+			s.Close()
+			t.Fatalf("the status line never told of the email sent: %q", s.StatusText())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !strings.Contains(s.StatusText(), "Feeds: off") {
+		t.Fatalf("status line %q", s.StatusText())
+	}
+	// Close stops the work and closes the database.
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	text := s.StatusText()
+	time.Sleep(30 * time.Millisecond)
+	if s.StatusText() != text {
+		t.Fatal("the background work still runs after Close")
+	}
+	if _, err := f.DB.Clinic(context.Background()); err == nil {
+		t.Fatal("the database is still open after Close")
+	}
+}
+
+func TestShell_FeedsFollowSettings(t *testing.T) {
+	defer func(d time.Duration) { ui.BackgroundDelay = d }(ui.BackgroundDelay)
+	ui.BackgroundDelay = time.Hour // no email in this test
+	s, f := newShell(t, kittest.Options{})
+	s.Start()
+	defer s.Close()
+	prefs := f.Env.App.Preferences()
+	waitStatus := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(s.StatusText(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("status line %q, want %q", s.StatusText(), want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitStatus("Feeds: off")
+
+	// Settings stores an address and tells the screens: the app serves.
+	prefs.SetString(kit.PrefFeedsAddr, "127.0.0.1:0")
+	f.Env.Changed()
+	waitStatus("Feeds: serving on http://127.0.0.1:")
+	url := s.Background().FeedsURL
+	resp, err := http.Get(url + "/feeds/unknown.ics")
+	if err != nil {
+		t.Fatalf("not serving: %v", err)
+	}
+	resp.Body.Close()
+
+	// Cleared: the server stops.
+	prefs.SetString(kit.PrefFeedsAddr, "")
+	f.Env.Changed()
+	waitStatus("Feeds: off")
+	if _, err := http.Get(url + "/feeds/unknown.ics"); err == nil {
+		t.Fatal("still serving after the address was cleared")
+	}
+}
+
+// panicStore panics on every read, as a bug would.
+type panicStore struct{ booking.Store }
+
+func (panicStore) Clinic(context.Context) (*booking.Clinic, error) { panic("bug") }
+
+func TestBackground_SurvivesPanic(t *testing.T) {
+	f := kittest.New(t, kittest.Options{})
+	f.Env.Store = panicStore{f.DB}
+	var log statusLog
+	b := &ui.Background{Env: f.Env, OnStatus: log.add, Every: 5 * time.Millisecond}
+	b.Start()
+	defer b.Stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		log.mu.Lock()
+		n := len(log.email)
+		log.mu.Unlock()
+		if n >= 2 {
+			break // tried again after the first panic
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status %q", log.email)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if email, _ := log.last(); email != "Email: not sent after an internal error; trying again in a minute" {
+		t.Fatalf("status %q", email)
+	}
+}

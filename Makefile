@@ -42,6 +42,9 @@ bench:
 	go test -run '^$$' -bench 'BenchmarkCompose$$' -benchtime 2000x ./reminder/
 	go test -run '^$$' -bench 'BenchmarkMailpit1000' -benchtime 1x ./reminder/
 	go test -run '^$$' -bench 'BenchmarkShellSwitch' -benchtime 200x ./ui/
+	go test -run '^$$' -bench . -benchtime 20x ./ui/schedule/
+	go test -run '^$$' -bench 'PatientSearch50k|PatientIndexBuild50k|BenchmarkProposal' -benchtime 10x ./booking/
+	go test -run '^$$' -bench . -benchtime 10x ./ui/patients/ ./ui/today/ ./ui/settings/
 
 fuzz:
 	@for pt in $(FUZZ_TARGETS); do \

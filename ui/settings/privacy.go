@@ -157,7 +157,7 @@ func newStationTab(v *View) *stationTab {
 		t.actor, t.current,
 		widget.NewSeparator(),
 		heading("Calendar feeds"),
-		explain("While it runs, this app can serve staff calendar feeds on an address of this computer, such as 127.0.0.1:8080 (a change takes effect when the app next starts). Staff calendars reach the feeds at a web address, such as https://calendar.example.org behind your reverse proxy; new feed links are made under it."),
+		explain("While it runs, this app can serve staff calendar feeds on an address of this computer, such as 127.0.0.1:8080. Staff calendars reach the feeds at a web address, such as https://calendar.example.org behind your reverse proxy; new feed links are made under it."),
 		widget.NewForm(
 			widget.NewFormItem("Serve feeds on", t.feedsAddr),
 			widget.NewFormItem("Feed links start with", t.feedBase),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -222,14 +223,21 @@ func (sc *seriesContext) request(now time.Time, move func(seq int) bool) PlanReq
 type Suggestions struct {
 	// Alternatives keep every neighbour where it is.
 	Alternatives []*Appointment `json:"alternatives"`
+	// Later are more times for this appointment, not among Alternatives,
+	// at which it fits when the later appointments of the series move along
+	// (re-planned to the earliest times that keep them all): a dosing pinned
+	// between two integrations can then go to another week.
+	Later []*Appointment `json:"later,omitempty"`
 	// Shift moves this and the later appointments to the earliest plan
 	// that keeps them all; set when no alternative exists.
 	Shift []*Appointment `json:"shift,omitempty"`
 }
 
 // Suggest lists up to limit new times for an appointment that keep its
-// neighbours' gaps; when there are none, it proposes a shift of this and
-// the later appointments. Returns ENOTFOUND for an unknown appointment.
+// neighbours' gaps, and up to limit more at which it fits when the later
+// appointments move along (Later, for Reschedule with shiftLater); when
+// there are no alternatives, it proposes a shift of this and the later
+// appointments. Returns ENOTFOUND for an unknown appointment.
 func (s *Service) Suggest(ctx context.Context, apptID int64, limit int) (*Suggestions, error) {
 	sc, err := s.loadSeries(ctx, s.Store, apptID)
 	if err != nil {
@@ -250,6 +258,19 @@ func (s *Service) Suggest(ctx context.Context, apptID int64, limit int) (*Sugges
 		return nil, err
 	}
 	out := &Suggestions{Alternatives: alts}
+	if slices.ContainsFunc(slices.Collect(maps.Keys(sc.bySeq)), func(seq int) bool { return seq > k }) {
+		free := sc.request(s.now(), func(seq int) bool { return seq >= k })
+		free.Keep[k] = sc.appt
+		later, err := Alternatives(w, free, k, limit)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range later {
+			if !slices.ContainsFunc(alts, func(b *Appointment) bool { return b.Start.Equal(a.Start) }) {
+				out.Later = append(out.Later, a)
+			}
+		}
+	}
 	if len(alts) == 0 {
 		req := sc.request(s.now(), func(seq int) bool { return seq >= k })
 		// Only a plan that moves something is a proposal; list what moves.

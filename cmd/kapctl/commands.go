@@ -644,7 +644,14 @@ func (a *app) reschedule(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		return a.print(map[string]any{"alternatives": a.apptJSON(s.Alternatives), "shift": a.apptJSON(s.Shift)}, func(w *tw) {
+		return a.print(map[string]any{"alternatives": a.apptJSON(s.Alternatives), "later": a.apptJSON(s.Later), "shift": a.apptJSON(s.Shift)}, func(w *tw) {
+			if len(s.Later) > 0 {
+				defer func() {
+					w.line("")
+					w.line("More times, moving the later appointments along (--shift-later):")
+					a.apptTable(w, s.Later)
+				}()
+			}
 			switch {
 			case len(s.Alternatives) > 0:
 				w.line("Times that keep the rest of the series where it is:")

@@ -136,7 +136,17 @@ func remindCrash(t *testing.T, mp *mailpittest.Server, bin string, at func(due i
 	if err := <-exited; err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Fatalf("kapctl remind: %v, want killed", err)
 	}
+	// The message in flight may still be landing in Mailpit's store after
+	// the kill: count once the number has settled.
 	atKill := mp.Count(t)
+	for settle := time.Now().Add(3 * time.Second); time.Now().Before(settle); {
+		time.Sleep(200 * time.Millisecond)
+		n := mp.Count(t)
+		if n == atKill {
+			break
+		}
+		atKill = n
+	}
 	var mid []booking.OutboxMessage
 	c.json(&mid, "outbox", "list")
 	states := map[string]int{}

@@ -338,7 +338,7 @@ func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions
 	loc := d.clinic.Location()
 	rs := &rescheduleDialog{starts: map[string]time.Time{}, shifts: map[string]bool{}}
 	var opts []string
-	for _, alt := range sg.Alternatives {
+	option := func(alt *booking.Appointment, suffix string) string {
 		var staff []string
 		for _, s := range alt.Staff {
 			staff = append(staff, s.Name)
@@ -347,9 +347,17 @@ func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions
 		if alt.Video() {
 			room = "Video"
 		}
-		o := fmt.Sprintf("%s–%s · %s · %s", alt.Start.In(loc).Format("Mon 2 Jan 15:04"), alt.End.In(loc).Format("15:04"), strings.Join(staff, ", "), room)
+		o := fmt.Sprintf("%s–%s · %s · %s%s", alt.Start.In(loc).Format("Mon 2 Jan 15:04"), alt.End.In(loc).Format("15:04"), strings.Join(staff, ", "), room, suffix)
 		opts = append(opts, o)
 		rs.starts[o] = alt.Start
+		return o
+	}
+	for _, alt := range sg.Alternatives {
+		option(alt, "")
+	}
+	// Times at which it fits when the later appointments move along.
+	for _, alt := range sg.Later {
+		rs.shifts[option(alt, " · later ones move along")] = true
 	}
 	for _, s := range sg.Shift {
 		if s.Seq == a.Seq {
@@ -358,7 +366,7 @@ func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions
 			rs.starts[o], rs.shifts[o] = s.Start, true
 		}
 	}
-	intro := widget.NewLabel(fmt.Sprintf("Times for %s that keep the series' gaps:", a.Label()))
+	intro := widget.NewLabel(fmt.Sprintf("Times for %s that keep the series' gaps (\"later ones move along\": the appointments after it are planned again to keep them):", a.Label()))
 	if len(opts) == 0 {
 		intro.SetText(fmt.Sprintf("No other time for %s keeps the series' gaps within its window. Cancel it, or ask an administrator to override the rules with kapctl.", a.Label()))
 	}

@@ -171,6 +171,9 @@ func TestWeek_Blocks(t *testing.T) {
 }
 
 func TestWeek_Golden(t *testing.T) {
+	// The date picker writes dates the system locale's way (8/3 or 3/8):
+	// render as in the United States, whatever the machine's locale.
+	t.Setenv("LC_ALL", "en_US.UTF-8")
 	f, _ := open(t)
 	test.AssertRendersToMarkup(t, "week.xml", f.Env.Window.Canvas())
 	// Block text is drawn into rasters, which markup does not show: the
@@ -796,5 +799,43 @@ func TestNames_OtherScripts(t *testing.T) {
 		return ok && strings.Contains(tx.Text, "李")
 	}) {
 		t.Fatal("the name is not drawn as canvas.Text")
+	}
+}
+
+// TestReschedule_LaterWeek: a dosing session pinned between its
+// integrations can still go to another week, the later appointments
+// moving along; the dialog says so on those choices.
+func TestReschedule_LaterWeek(t *testing.T) {
+	f, v := open(t)
+	a := find(t, f, 2, "Dosing 2/6")
+	later := find(t, f, 2, "Dosing 3/6")
+	tapBlock(t, v, a.ID)
+	test.Tap(v.details.reschedule)
+	rs := v.details.rs
+	choice := ""
+	for _, o := range rs.choices.Options {
+		if rs.shifts[o] && booking.DateOf(rs.starts[o]) >= booking.DateOf(a.Start)+5 {
+			choice = o
+			break
+		}
+	}
+	if choice == "" {
+		t.Fatalf("no choice in a later week among %q", rs.choices.Options)
+	}
+	if !strings.HasSuffix(choice, "later ones move along") {
+		t.Fatalf("choice %q does not say the later appointments move", choice)
+	}
+	rs.choices.SetSelected(choice)
+	test.Tap(rs.move)
+	got := stored(t, f, a.ID)
+	if !got.Start.Equal(rs.starts[choice]) {
+		t.Fatalf("stored start %v, want %v", got.Start, rs.starts[choice])
+	}
+	gl := stored(t, f, later.ID)
+	if !gl.Start.After(got.End) {
+		t.Fatalf("Dosing 3/6 at %v is not after the moved Dosing 2/6 (%v)", gl.Start, got.Start)
+	}
+	if r := v.details.result.Text; !strings.Contains(r, "later appointments with it") {
+		t.Fatalf("result=%q, want it to say the later appointments moved", r)
 	}
 }

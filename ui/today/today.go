@@ -27,15 +27,26 @@ const maxFailed = 50
 type View struct {
 	env     *kit.Env
 	content fyne.CanvasObject
-	scroll  *container.Scroll
+	// list shows the four sections one line at a time (a heading, an
+	// empty text or a row), building widgets only for the lines in view,
+	// so a busy day of 200 visits reloads as fast as a quiet one.
+	list *widget.List
+	// items are the list's lines, built by show.
+	items []*item
+	// Line heights, measured from a template, and those set on the list
+	// by line.
+	rowHeight, headHeight, sepHeadHeight, emptyHeight float32
+	heights                                           map[int]float32
 
 	// Status says what the last action did.
 	Status *widget.Label
 	// The sections: a heading with the count, and the rows.
 	visits, escorts, failed, tasks section
 
-	// buttons holds each row's buttons by action and id, e.g.
-	// "arrived 12" or "retry 40", for tests.
+	// offers maps each row button the screen offers, by action and id,
+	// e.g. "arrived 12" or "retry 40", to its line in the list; buttons
+	// holds those of the lines on screen by the same keys (for tests).
+	offers  map[string]int
 	buttons map[string]*widget.Button
 	// The escort dialog's fields while it is open.
 	escortName, escortPhone *widget.Entry
@@ -45,21 +56,206 @@ type View struct {
 
 // section is one of the screen's four lists.
 type section struct {
-	Heading *widget.Label
-	Empty   *widget.Label
-	Rows    *fyne.Container
+	// Heading is the section's title with the count; Empty what it says
+	// when it has no rows.
+	Heading, Empty string
 	// Lines are the rows as the user reads them, cells joined by " | ".
 	Lines []string
 }
 
-func newSection(empty string) section {
-	s := section{Heading: kit.Heading(""), Empty: widget.NewLabel(empty), Rows: container.NewVBox()}
-	s.Empty.Importance = widget.LowImportance
-	return s
+// item is one line of the list: a section's heading, its empty text, or
+// a row of cells and buttons.
+type item struct {
+	what lineKind
+	// text is a heading's or empty text's words; sep puts a separator
+	// above a heading.
+	text string
+	sep  bool
+	// A row: the bar in the kind's colour (none when kind is empty), the
+	// cells, the button shown instead of the last cell (escort), the
+	// buttons after the cells, and the widths of the template's objects.
+	kind   string
+	cells  []string
+	escort *action
+	acts   []*action
+	widths []float32
 }
 
-func (s *section) box() fyne.CanvasObject {
-	return container.NewVBox(s.Heading, s.Empty, s.Rows)
+type lineKind int
+
+const (
+	headingLine lineKind = iota
+	emptyLine
+	rowLine
+)
+
+// action is a row's button: its words, whether it can be tapped, what it
+// does, and its key in View.buttons.
+type action struct {
+	key, text string
+	disabled  bool
+	do        func()
+}
+
+// The most cells and buttons a row has.
+const (
+	maxCells   = 7
+	maxButtons = 2
+)
+
+// line is the list's reusable template: it shows one item at a time.
+type line struct {
+	widget.BaseWidget
+	top     *fyne.Container // the separator and the heading
+	sep     *widget.Separator
+	heading *widget.Label
+	empty   *widget.Label
+	// The row: bar, cells, the escort button, then the buttons.
+	row     *fyne.Container
+	bar     *canvas.Rectangle
+	cells   [maxCells]*widget.Label
+	escort  *widget.Button
+	btns    [maxButtons]*widget.Button
+	content *fyne.Container
+	// keys are what its buttons are in View.buttons under.
+	keys []string
+}
+
+// visitWidths are the visits' columns: bar, 7 cells, 2 buttons; the
+// escort cell can be a button instead.
+var visitWidths = []float32{6, 110, 160, 130, 0, 120, 90, 150, 130, 80}
+
+func newLine() *line {
+	l := &line{sep: widget.NewSeparator(), heading: kit.Heading(""), empty: widget.NewLabel(""),
+		bar: canvas.NewRectangle(kit.KindColor("")), escort: widget.NewButton("", nil)}
+	l.bar.SetMinSize(fyne.NewSize(6, 0))
+	l.empty.Importance = widget.LowImportance
+	objs := []fyne.CanvasObject{l.bar}
+	for i := range l.cells {
+		l.cells[i] = kit.Cell("")
+		objs = append(objs, l.cells[i])
+	}
+	objs = append(objs, l.escort)
+	for i := range l.btns {
+		l.btns[i] = widget.NewButton("", nil)
+		objs = append(objs, l.btns[i])
+	}
+	// The template is a visit row, whose height every row has.
+	l.escort.Hide()
+	l.row = container.New(kit.Columns(rowWidths(visitWidths, true, maxCells, false, maxButtons)...), objs...)
+	l.top = container.NewVBox(l.sep, l.heading)
+	l.top.Hide()
+	l.empty.Hide()
+	l.content = container.NewStack(l.top, l.empty, l.row)
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+// CreateRenderer implements fyne.Widget.
+func (l *line) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(l.content) }
+
+// rowWidths returns the widths of a row template's objects (bar, cells,
+// escort button, buttons) for a row with bar (or not), n cells (the last
+// replaced by the escort button when escort is set) and b buttons, whose
+// visible objects have the widths w in order. Hidden objects get 0; the
+// columns layout skips them.
+func rowWidths(w []float32, bar bool, n int, escort bool, b int) []float32 {
+	out := make([]float32, 0, 1+maxCells+1+maxButtons)
+	next := func(show bool) {
+		if show && len(w) > 0 {
+			out, w = append(out, w[0]), w[1:]
+			return
+		}
+		out = append(out, 0)
+	}
+	next(bar)
+	for i := range maxCells {
+		next(i < n && !(escort && i == n-1))
+	}
+	next(escort)
+	for i := range maxButtons {
+		next(i < b)
+	}
+	return out
+}
+
+// bind shows it in l and files l's buttons under their keys in
+// v.buttons. It refreshes only what changed: the list rebinds every line
+// in view on each reload, and measuring a label's text is what costs.
+func (v *View) bind(l *line, it *item) {
+	for _, k := range l.keys {
+		if b := v.buttons[k]; b == l.escort || b == l.btns[0] || b == l.btns[1] {
+			delete(v.buttons, k)
+		}
+	}
+	l.keys = l.keys[:0]
+	show(l.top, it.what == headingLine)
+	show(l.empty, it.what == emptyLine)
+	show(l.row, it.what == rowLine)
+	switch it.what {
+	case headingLine:
+		show(l.sep, it.sep)
+		setText(l.heading, it.text)
+		l.top.Layout.Layout(l.top.Objects, l.top.Size())
+	case emptyLine:
+		setText(l.empty, it.text)
+	case rowLine:
+		show(l.bar, it.kind != "")
+		if c := kit.KindColor(it.kind); it.kind != "" && l.bar.FillColor != c {
+			l.bar.FillColor = c
+			l.bar.Refresh()
+		}
+		for i, c := range l.cells {
+			shown := i < len(it.cells) && (it.escort == nil || i < len(it.cells)-1)
+			show(c, shown)
+			if shown {
+				setText(c, it.cells[i])
+			}
+		}
+		show(l.escort, it.escort != nil)
+		if it.escort != nil {
+			v.setButton(l, l.escort, it.escort)
+		}
+		for i, b := range l.btns {
+			show(b, i < len(it.acts))
+			if i < len(it.acts) {
+				v.setButton(l, b, it.acts[i])
+			}
+		}
+		l.row.Layout = kit.Columns(it.widths...)
+		l.row.Layout.Layout(l.row.Objects, l.row.Size())
+	}
+}
+
+// show shows or hides o, if it is not so already.
+func show(o fyne.CanvasObject, shown bool) {
+	switch {
+	case shown && !o.Visible():
+		o.Show()
+	case !shown && o.Visible():
+		o.Hide()
+	}
+}
+
+// setText sets a label's text, if it is not so already.
+func setText(l *widget.Label, text string) {
+	if l.Text != text {
+		l.SetText(text)
+	}
+}
+
+func (v *View) setButton(l *line, b *widget.Button, a *action) {
+	if b.Text != a.text {
+		b.SetText(a.text)
+	}
+	b.OnTapped = a.do
+	if a.disabled {
+		b.Disable()
+	} else {
+		b.Enable()
+	}
+	v.buttons[a.key] = b
+	l.keys = append(l.keys, a.key)
 }
 
 // data is what the screen shows, loaded off the UI goroutine.
@@ -78,20 +274,33 @@ type data struct {
 
 // New builds the screen; it loads its data when first shown.
 func New(env *kit.Env) *View {
-	v := &View{env: env, buttons: map[string]*widget.Button{}}
+	v := &View{env: env, offers: map[string]int{}, buttons: map[string]*widget.Button{}, heights: map[int]float32{}}
 	v.Status = widget.NewLabel("")
 	v.Status.Wrapping = fyne.TextWrapWord
 	v.Status.Hide()
-	v.visits = newSection("Nobody is booked for today.")
-	v.escorts = newSection("Every visit tomorrow that needs an escort has one recorded.")
-	v.failed = newSection("No reminder has failed.")
-	v.tasks = newSection("No monitoring form is due.")
+	v.visits = section{Empty: "Nobody is booked for today."}
+	v.escorts = section{Empty: "Every visit tomorrow that needs an escort has one recorded."}
+	v.failed = section{Empty: "No reminder has failed."}
+	v.tasks = section{Empty: "No monitoring form is due."}
+	probe := newLine()
+	v.rowHeight = probe.MinSize().Height
+	v.emptyHeight = probe.empty.MinSize().Height
+	v.sepHeadHeight = probe.top.MinSize().Height
+	probe.sep.Hide()
+	v.headHeight = probe.top.MinSize().Height
 	title := widget.NewLabelWithStyle("Today", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	refresh := widget.NewButton("Reload", v.Refresh)
-	body := container.NewVBox(v.visits.box(), widget.NewSeparator(), v.escorts.box(), widget.NewSeparator(),
-		v.failed.box(), widget.NewSeparator(), v.tasks.box())
-	v.scroll = container.NewVScroll(body)
-	v.content = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, nil, refresh, title), v.Status), nil, nil, nil, v.scroll)
+	v.list = widget.NewList(func() int { return len(v.items) },
+		func() fyne.CanvasObject { return newLine() },
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id < len(v.items) {
+				v.bind(o.(*line), v.items[id])
+			}
+		})
+	v.list.HideSeparators = true
+	// Rows are not chosen, only their buttons tapped.
+	v.list.OnSelected = func(id widget.ListItemID) { v.list.Unselect(id) }
+	v.content = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, nil, refresh, title), v.Status), nil, nil, nil, v.list)
 	env.OnChange(v.Refresh)
 	if !env.Inline {
 		// Reload now and then, so the day rolls over at midnight and what
@@ -248,89 +457,86 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// button makes a row's button and keeps it for tests under key.
-func (v *View) button(key, text string, tapped func()) *widget.Button {
-	b := widget.NewButton(text, tapped)
-	v.buttons[key] = b
-	return b
+// rows collects a section's lines as show builds them.
+type rows struct {
+	v     *View
+	items []*item
+	lines []string
 }
 
-// fill replaces a section's rows.
-func (s *section) fill(heading string, rows []fyne.CanvasObject, lines []string) {
-	s.Heading.SetText(heading)
-	s.Lines = lines
-	s.Rows.Objects = rows
-	s.Rows.Refresh()
-	s.Empty.Hidden = len(rows) > 0
-	s.Empty.Refresh()
+// action returns a row's button, offered under key on the row being built.
+func (r *rows) action(key, text string, disabled bool, do func()) *action {
+	r.v.offers[key] = len(r.v.items) + 1 + len(r.items) // after the heading
+	return &action{key: key, text: text, disabled: disabled, do: do}
 }
 
-// row lays out cells and buttons in columns of the given widths, after a
-// bar in the kind's colour when kind is set (the kind is also in words in
-// the cells).
-func row(kind string, widths []float32, cells []string, buttons ...fyne.CanvasObject) (fyne.CanvasObject, string) {
-	objs := make([]fyne.CanvasObject, 0, len(cells)+len(buttons)+1)
+// add adds a row of cells and buttons in columns of the given widths,
+// after a bar in the kind's colour when kind is set (the kind is also in
+// words in the cells); escort, when set, is a button in place of the
+// last cell.
+func (r *rows) add(kind string, widths []float32, cells []string, escort *action, acts ...*action) {
 	if kind != "" {
-		bar := canvas.NewRectangle(kit.KindColor(kind))
-		bar.SetMinSize(fyne.NewSize(6, 0))
-		objs = append(objs, bar)
 		widths = append([]float32{6}, widths...)
 	}
-	for _, c := range cells {
-		objs = append(objs, kit.Cell(c))
+	r.items = append(r.items, &item{what: rowLine, kind: kind, cells: cells, escort: escort, acts: acts,
+		widths: rowWidths(widths, kind != "", len(cells), escort != nil, len(acts))})
+	r.lines = append(r.lines, strings.Join(cells, " | "))
+}
+
+// fill ends a section: its heading, then its rows or its empty text.
+func (r *rows) fill(s *section, heading string) {
+	v := r.v
+	s.Heading, s.Lines = heading, r.lines
+	v.items = append(v.items, &item{what: headingLine, text: heading, sep: len(v.items) > 0})
+	if len(r.items) == 0 {
+		v.items = append(v.items, &item{what: emptyLine, text: s.Empty})
 	}
-	objs = append(objs, buttons...)
-	return container.New(kit.Columns(widths...), objs...), strings.Join(cells, " | ")
+	v.items = append(v.items, r.items...)
+	r.items, r.lines = nil, nil
 }
 
 // show puts d on screen.
 func (v *View) show(d *data) {
 	v.data = d
+	v.items = nil
+	v.offers = map[string]int{}
 	v.buttons = map[string]*widget.Button{}
 	loc := d.loc
+	r := &rows{v: v}
 
-	var rows []fyne.CanvasObject
-	var lines []string
 	arrived := 0
 	for _, a := range d.visits {
 		if a.Status != booking.Booked {
 			arrived++
 		}
-		mark := v.button(fmt.Sprintf("arrived %d", a.ID), "Mark arrived", func() { v.markArrived(a) })
-		if a.Status != booking.Booked {
-			mark.Disable()
-		}
-		open := v.button(fmt.Sprintf("open %d", a.ID), "Open", func() { v.env.Nav.ShowAppointment(a.ID) })
-		r, l := row(a.Kind, []float32{110, 160, 130, 0, 120, 90, 150, 130, 80}, []string{
-			a.Start.In(loc).Format("15:04") + "–" + a.End.In(loc).Format("15:04"), d.name(a.PatientID), a.Label(),
-			staffNames(a), room(a), statusWords(a.Status), escortWords(a)}, mark, open)
+		var escort *action
 		if a.NeedsEscort() && a.Escort == nil && a.Status == booking.Booked {
 			// The escort's cell offers to record one, so the patient can
 			// then be checked in.
-			c := r.(*fyne.Container)
-			c.Objects[len(c.Objects)-3] = v.button(fmt.Sprintf("escort %d", a.ID), "Record escort", func() { v.askEscort(a) })
+			escort = r.action(fmt.Sprintf("escort %d", a.ID), "Record escort", false, func() { v.askEscort(a) })
 		}
-		rows, lines = append(rows, r), append(lines, l)
+		mark := r.action(fmt.Sprintf("arrived %d", a.ID), "Mark arrived", a.Status != booking.Booked, func() { v.markArrived(a) })
+		open := r.action(fmt.Sprintf("open %d", a.ID), "Open", false, func() { v.env.Nav.ShowAppointment(a.ID) })
+		r.add(a.Kind, visitWidths[1:], []string{
+			a.Start.In(loc).Format("15:04") + "–" + a.End.In(loc).Format("15:04"), d.name(a.PatientID), a.Label(),
+			staffNames(a), room(a), statusWords(a.Status), escortWords(a)}, escort, mark, open)
 	}
 	day := d.today.At(0, loc).Format("Monday 2 January")
-	v.visits.fill(fmt.Sprintf("Coming today, %s (%s, %d checked in)", day, plural(len(d.visits), "visit", "visits"), arrived), rows, lines)
+	r.fill(&v.visits, fmt.Sprintf("Coming today, %s (%s, %d checked in)", day, plural(len(d.visits), "visit", "visits"), arrived))
 
-	rows, lines = nil, nil
 	for _, a := range d.escorts {
-		rec := v.button(fmt.Sprintf("escort %d", a.ID), "Record escort", func() { v.askEscort(a) })
-		open := v.button(fmt.Sprintf("open %d", a.ID), "Open", func() { v.env.Nav.ShowAppointment(a.ID) })
+		rec := r.action(fmt.Sprintf("escort %d", a.ID), "Record escort", false, func() { v.askEscort(a) })
+		open := r.action(fmt.Sprintf("open %d", a.ID), "Open", false, func() { v.env.Nav.ShowAppointment(a.ID) })
 		phone := ""
 		if p := d.patients[a.PatientID]; p != nil {
 			phone = p.Phone
 		}
-		r, l := row(a.Kind, []float32{110, 170, 150, 130, 0, 130, 80}, []string{
-			a.Start.In(loc).Format("15:04") + "–" + a.End.In(loc).Format("15:04"), d.name(a.PatientID), phone, a.Label(), staffNames(a)}, rec, open)
-		rows, lines = append(rows, r), append(lines, l)
+		r.add(a.Kind, []float32{110, 170, 150, 130, 0, 130, 80}, []string{
+			a.Start.In(loc).Format("15:04") + "–" + a.End.In(loc).Format("15:04"), d.name(a.PatientID), phone, a.Label(), staffNames(a)}, nil, rec, open)
 	}
 	tomorrow := (d.today + 1).At(0, loc).Format("Monday 2 January")
-	v.escorts.fill(fmt.Sprintf("Escorts missing for tomorrow, %s (%d of %s)", tomorrow, len(d.escorts), plural(d.needs, "visit that needs one", "visits that need one")), rows, lines)
+	r.fill(&v.escorts, fmt.Sprintf("Escorts missing for tomorrow, %s (%d of %s)", tomorrow, len(d.escorts), plural(d.needs, "visit that needs one", "visits that need one")))
 
-	rows, lines = nil, nil
 	for _, m := range d.failed {
 		state := fmt.Sprintf("Failed after %s", plural(m.Attempts, "attempt", "attempts"))
 		switch {
@@ -339,23 +545,18 @@ func (v *View) show(d *data) {
 		case m.State == booking.OutboxPending:
 			state = fmt.Sprintf("Retrying (%s so far)", plural(m.Attempts, "attempt", "attempts"))
 		}
-		retry := v.button(fmt.Sprintf("retry %d", m.ID), "Retry", func() { v.retry(m) })
-		if m.State != booking.OutboxFailed {
-			retry.Disable()
-		}
-		open := v.button(fmt.Sprintf("outbox %d", m.ID), "Open in outbox", func() { v.env.Nav.ShowOutbox(m.ID) })
-		r, l := row("", []float32{130, 170, 150, 190, 0, 80, 140}, []string{
+		retry := r.action(fmt.Sprintf("retry %d", m.ID), "Retry", m.State != booking.OutboxFailed, func() { v.retry(m) })
+		open := r.action(fmt.Sprintf("outbox %d", m.ID), "Open in outbox", false, func() { v.env.Nav.ShowOutbox(m.ID) })
+		r.add("", []float32{130, 170, 150, 190, 0, 80, 140}, []string{
 			m.Due.In(loc).Format("Mon 2 Jan 15:04"), d.name(m.PatientID), kit.MessageKindName(m.Kind), state,
-			"Reason: " + reason(m.LastError)}, retry, open)
-		rows, lines = append(rows, r), append(lines, l)
+			"Reason: " + reason(m.LastError)}, nil, retry, open)
 	}
 	heading := fmt.Sprintf("Reminders that failed (%d)", d.nFailed)
 	if d.nFailed > len(d.failed) {
 		heading = fmt.Sprintf("Reminders that failed (%d; the newest %d here, all in the outbox)", d.nFailed, len(d.failed))
 	}
-	v.failed.fill(heading, rows, lines)
+	r.fill(&v.failed, heading)
 
-	rows, lines = nil, nil
 	overdue := 0
 	for _, t := range d.tasks {
 		due := "Due by " + t.Due.At(0, loc).Format("Mon 2 Jan")
@@ -364,19 +565,35 @@ func (v *View) show(d *data) {
 			due = "Overdue since " + (t.Due+1).At(0, loc).Format("Mon 2 Jan")
 		}
 		a := t.Appointment
-		done := v.button(fmt.Sprintf("form %d", a.ID), "Form done", func() { v.recordForm(t) })
-		open := v.button(fmt.Sprintf("open %d", a.ID), "Open", func() { v.env.Nav.ShowAppointment(a.ID) })
-		r, l := row(a.Kind, []float32{170, 170, 0, 200, 110, 80}, []string{
-			due, t.PatientName, a.Label() + ", " + a.Start.In(loc).Format("Mon 2 Jan 15:04"), t.Task}, done, open)
-		rows, lines = append(rows, r), append(lines, l)
+		done := r.action(fmt.Sprintf("form %d", a.ID), "Form done", false, func() { v.recordForm(t) })
+		open := r.action(fmt.Sprintf("open %d", a.ID), "Open", false, func() { v.env.Nav.ShowAppointment(a.ID) })
+		r.add(a.Kind, []float32{170, 170, 0, 200, 110, 80}, []string{
+			due, t.PatientName, a.Label() + ", " + a.Start.In(loc).Format("Mon 2 Jan 15:04"), t.Task}, nil, done, open)
 	}
 	heading = fmt.Sprintf("Monitoring forms due (%d)", len(d.tasks))
 	if overdue > 0 {
 		heading = fmt.Sprintf("Monitoring forms due (%d, %d overdue)", len(d.tasks), overdue)
 	}
-	v.tasks.fill(heading, rows, lines)
-	v.scroll.Content.Refresh()
-	v.scroll.Refresh()
+	r.fill(&v.tasks, heading)
+
+	// Headings and empty texts are not as tall as rows. Each height set
+	// redraws the list, so only those that changed are set.
+	for id, it := range v.items {
+		h := v.rowHeight
+		switch {
+		case it.what == headingLine && it.sep:
+			h = v.sepHeadHeight
+		case it.what == headingLine:
+			h = v.headHeight
+		case it.what == emptyLine:
+			h = v.emptyHeight
+		}
+		if old, set := v.heights[id]; (set && old != h) || (!set && h != v.rowHeight) {
+			v.list.SetItemHeight(id, h)
+			v.heights[id] = h
+		}
+	}
+	v.list.Refresh()
 }
 
 // reason returns a failure's stored reason without the package prefix.

@@ -59,13 +59,25 @@ func tapOverlay(t *testing.T, w fyne.Window, text string) {
 	t.Fatalf("the dialog has no %q button", text)
 }
 
+// button scrolls the row offering the button under key (e.g. "arrived
+// 12") into view and returns the button on screen.
+func button(t *testing.T, v *View, key string) *widget.Button {
+	t.Helper()
+	id, ok := v.offers[key]
+	if !ok {
+		t.Fatalf("no %q button; buttons: %v", key, keys(v.offers))
+	}
+	v.list.ScrollTo(id)
+	b := v.buttons[key]
+	if b == nil || !b.Visible() {
+		t.Fatalf("the %q button is not on screen after scrolling to line %d", key, id)
+	}
+	return b
+}
+
 func tap(t *testing.T, v *View, key string) {
 	t.Helper()
-	b := v.buttons[key]
-	if b == nil {
-		t.Fatalf("no %q button; buttons: %v", key, keys(v.buttons))
-	}
-	test.Tap(b)
+	test.Tap(button(t, v, key))
 }
 
 func keys[V any](m map[string]V) []string {
@@ -138,7 +150,7 @@ func TestToday_VisitsAndEscorts(t *testing.T) {
 			t.Fatalf("row %d=%q, want %s %s %s", i, l, a.Start.In(loc).Format("15:04"), patientName(f, a.PatientID), a.Label())
 		}
 	}
-	if h := v.visits.Heading.Text; !strings.Contains(h, fmt.Sprintf("%d visits", len(want))) {
+	if h := v.visits.Heading; !strings.Contains(h, fmt.Sprintf("%d visits", len(want))) {
 		t.Fatalf("heading=%q, want the count %d", h, len(want))
 	}
 
@@ -220,7 +232,7 @@ func TestToday_MarkArrived(t *testing.T) {
 	test.Type(v.escortName, "Sam Quinn")
 	test.Type(v.escortPhone, "+1 617 555 0199")
 	tapOverlay(t, f.Env.Window, "Record")
-	if _, ok := v.buttons[fmt.Sprintf("escort %d", dose.ID)]; ok {
+	if _, ok := v.offers[fmt.Sprintf("escort %d", dose.ID)]; ok {
 		t.Fatal("Record escort still offered after recording it")
 	}
 	tap(t, v, fmt.Sprintf("arrived %d", dose.ID))
@@ -230,7 +242,7 @@ func TestToday_MarkArrived(t *testing.T) {
 	if !contains(v.visits.Lines, name, "Arrived", "Escort: Sam Quinn") {
 		t.Fatalf("today's rows=%q, want %s arrived with the escort", v.visits.Lines, name)
 	}
-	if !v.buttons[fmt.Sprintf("arrived %d", dose.ID)].Disabled() {
+	if !button(t, v, fmt.Sprintf("arrived %d", dose.ID)).Disabled() {
 		t.Fatal("Mark arrived still enabled after check-in")
 	}
 }
@@ -257,8 +269,8 @@ func TestToday_FailedReminders(t *testing.T) {
 	m := fail(t, f, f.Patients[0].ID, booking.OutboxFailed, "reminder: RCPT TO <avery.quinn@example.org>: 550 5.1.1 mailbox unavailable")
 	r := fail(t, f, f.Patients[1].ID, booking.OutboxPending, "reminder: dial tcp 127.0.0.1:25: connection refused")
 	v := open(f)
-	if len(v.failed.Lines) != 2 || !strings.Contains(v.failed.Heading.Text, "(2)") {
-		t.Fatalf("failed rows=%q heading=%q, want 2", v.failed.Lines, v.failed.Heading.Text)
+	if len(v.failed.Lines) != 2 || !strings.Contains(v.failed.Heading, "(2)") {
+		t.Fatalf("failed rows=%q heading=%q, want 2", v.failed.Lines, v.failed.Heading)
 	}
 	if !contains(v.failed.Lines, "Avery Quinn", "Failed after 3 attempts", "550 5.1.1 mailbox unavailable") {
 		t.Fatalf("failed rows=%q, want Avery Quinn's with the reason", v.failed.Lines)
@@ -266,7 +278,7 @@ func TestToday_FailedReminders(t *testing.T) {
 	if !contains(v.failed.Lines, "Blake Morgan", "Retrying", "connection refused") {
 		t.Fatalf("failed rows=%q, want Blake Morgan's retrying", v.failed.Lines)
 	}
-	if !v.buttons[fmt.Sprintf("retry %d", r.ID)].Disabled() {
+	if !button(t, v, fmt.Sprintf("retry %d", r.ID)).Disabled() {
 		t.Fatal("Retry enabled for a message that is retrying already")
 	}
 

@@ -22,6 +22,25 @@ const (
 // Active reports whether the appointment still holds its people and room.
 func (s Status) Active() bool { return s != Cancelled && s != LateCancelled }
 
+// Words returns the status for the front desk, e.g. "No-show".
+func (s Status) Words() string {
+	switch s {
+	case Booked:
+		return "Booked"
+	case Arrived:
+		return "Arrived"
+	case Completed:
+		return "Completed"
+	case NoShow:
+		return "No-show"
+	case Cancelled:
+		return "Cancelled"
+	case LateCancelled:
+		return "Cancelled late (short notice)"
+	}
+	return string(s)
+}
+
 // Series is one patient's booked course of a protocol.
 type Series struct {
 	ID          int64  `json:"id"`

@@ -513,7 +513,7 @@ func patientInitials(name string) string {
 	return b.String()
 }
 
-// capitalize upper-cases the first letter of s.
+// upperFirst upper-cases the first letter of s.
 func upperFirst(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
 	if n == 0 {

@@ -395,3 +395,21 @@ func (s *Subscriptions) refresh(ctx context.Context, sub *booking.BusySubscripti
 	})
 	return res, err
 }
+
+// Explain turns an import or fetch error into a message for the front
+// desk, as a booking.Error: what says what was not done ("The calendar
+// file x.ics was not imported"), and the calendar's line and reason
+// follow. Other errors are returned unchanged.
+func Explain(what string, err error) error {
+	var ie *ImportError
+	var fe *FetchError
+	switch {
+	case errors.As(err, &ie) && ie.Line > 0:
+		return booking.Errorf(booking.EINVALID, "%s; nothing was changed. Line %d of the calendar: %s.", what, ie.Line, ie.Reason)
+	case errors.As(err, &ie):
+		return booking.Errorf(booking.EINVALID, "%s; nothing was changed. The calendar: %s.", what, ie.Reason)
+	case errors.As(err, &fe):
+		return booking.Errorf(booking.EINVALID, "%s; nothing was changed. %s.", what, upperFirst(fe.Reason))
+	}
+	return err
+}

@@ -74,34 +74,6 @@ func (a *app) subscription(ctx context.Context, staffID int64) (*booking.BusySub
 	return nil, nil
 }
 
-// calendarError turns the calendar package's errors into messages for the
-// front desk; what says what was not done.
-func calendarError(what string, err error) error {
-	var ie *calendar.ImportError
-	var fe *calendar.FetchError
-	switch {
-	case errors.As(err, &ie) && ie.Line > 0:
-		return booking.Errorf(booking.EINVALID, "%s; nothing was changed. Line %d of the calendar: %s.", what, ie.Line, ie.Reason)
-	case errors.As(err, &ie):
-		return booking.Errorf(booking.EINVALID, "%s; nothing was changed. The calendar: %s.", what, ie.Reason)
-	case errors.As(err, &fe):
-		return booking.Errorf(booking.EINVALID, "%s; nothing was changed. %s.", what, sentence(fe.Reason))
-	}
-	return err
-}
-
-// sentence capitalises the first letter of s.
-func sentence(s string) string {
-	if s == "" {
-		return s
-	}
-	r := []rune(s)
-	if r[0] >= 'a' && r[0] <= 'z' {
-		r[0] -= 'a' - 'A'
-	}
-	return string(r)
-}
-
 // busyHorizon is the planning horizon imports cover: from a day ago to a
 // year ahead.
 func (a *app) busyHorizon() (time.Time, time.Time) {
@@ -130,7 +102,7 @@ func (a *app) busyImport(ctx context.Context, args []string) error {
 	from, to := a.busyHorizon()
 	busy, err := calendar.ImportBusy(f, calendar.ImportOptions{Clinic: a.clinic.Location(), From: from, To: to})
 	if err != nil {
-		return calendarError(fmt.Sprintf("The calendar file %s was not imported", pos[0]), err)
+		return calendar.Explain(fmt.Sprintf("The calendar file %s was not imported", pos[0]), err)
 	}
 	replaced, err := calendar.ReplaceBusy(ctx, a.db, s.ID, busy, booking.AuditEntry{At: a.now, Actor: a.actor, Action: "busy-import",
 		Note: fmt.Sprintf("%d busy times of staff %d from a calendar file", len(busy), s.ID)})
@@ -200,7 +172,7 @@ func (a *app) busySubscribe(ctx context.Context, args []string) error {
 	}
 	res, err := a.subscriptions().Subscribe(ctx, s.ID, pos[0])
 	if err != nil {
-		return calendarError(fmt.Sprintf("%s was not subscribed to the calendar", s.Name), err)
+		return calendar.Explain(fmt.Sprintf("%s was not subscribed to the calendar", s.Name), err)
 	}
 	return a.print(map[string]any{"staff": s.ID, "name": s.Name, "calendar": res.Site, "busy": res.Busy},
 		func(w *tw) {

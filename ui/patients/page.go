@@ -400,32 +400,13 @@ func (v *View) apptRow(d *pageData, a *booking.Appointment) *apptRow {
 	start, end := a.Start.In(d.loc), a.End.In(d.loc)
 	r := &apptRow{id: a.ID}
 	for _, t := range []string{start.Format("Mon 2 Jan 2006"), start.Format("15:04") + "–" + end.Format("15:04"),
-		a.Label(), strings.Join(staff, ", "), room, statusText(a.Status)} {
+		a.Label(), strings.Join(staff, ", "), room, a.Status.Words()} {
 		r.cells = append(r.cells, cell(t))
 	}
 	id := a.ID
 	r.open = widget.NewButtonWithIcon("Open", theme.NavigateNextIcon(), func() { v.env.Nav.ShowAppointment(id) })
 	r.open.Importance = widget.LowImportance
 	return r
-}
-
-// statusText is an appointment's status in words.
-func statusText(s booking.Status) string {
-	switch s {
-	case booking.Booked:
-		return "Booked"
-	case booking.Arrived:
-		return "Arrived"
-	case booking.Completed:
-		return "Completed"
-	case booking.NoShow:
-		return "No-show"
-	case booking.Cancelled:
-		return "Cancelled"
-	case booking.LateCancelled:
-		return "Cancelled late"
-	}
-	return string(s)
 }
 
 // setConsent records a consent as given on a date, or withdraws it (nil).

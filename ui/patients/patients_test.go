@@ -205,7 +205,7 @@ func TestPatientPage(t *testing.T) {
 	var wantUp, wantPast []string
 	for _, a := range stored {
 		start := a.Start.In(clinic.Location())
-		row := fmt.Sprintf("%d %s %s %s", a.ID, start.Format("Mon 2 Jan 2006"), a.Label(), statusText(a.Status))
+		row := fmt.Sprintf("%d %s %s %s", a.ID, start.Format("Mon 2 Jan 2006"), a.Label(), a.Status.Words())
 		if a.Status == booking.Booked {
 			wantUp = append(wantUp, row)
 		} else {

@@ -146,7 +146,7 @@ func (d *details) show(emails string) {
 	if a.Video() {
 		room = "Video"
 	}
-	status := statusWords(a.Status)
+	status := a.Status.Words()
 	if a.Reason != "" && !a.Status.Active() {
 		status += ": " + a.Reason
 	}
@@ -189,25 +189,6 @@ func enable(b *widget.Button, on bool) {
 	} else {
 		b.Disable()
 	}
-}
-
-// statusWords says an appointment's status for the front desk.
-func statusWords(s booking.Status) string {
-	switch s {
-	case booking.Booked:
-		return "Booked"
-	case booking.Arrived:
-		return "Arrived"
-	case booking.Completed:
-		return "Completed"
-	case booking.NoShow:
-		return "No-show"
-	case booking.Cancelled:
-		return "Cancelled"
-	case booking.LateCancelled:
-		return "Cancelled late (short notice)"
-	}
-	return string(s)
 }
 
 // emailState says where the appointment's emails stand: its reminder,
@@ -280,7 +261,7 @@ func (d *details) setStatus(st booking.Status) {
 	env.Run("Saving", func(ctx context.Context) error {
 		_, err := env.Service.SetStatus(ctx, id, st)
 		return err
-	}, func(err error) { d.done(err, "Marked "+strings.ToLower(statusWords(st))+".") })
+	}, func(err error) { d.done(err, "Marked "+strings.ToLower(st.Words())+".") })
 }
 
 // resendConfirmation queues the series' confirmation again.

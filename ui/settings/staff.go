@@ -2,7 +2,6 @@ package settings
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -476,7 +475,7 @@ func (t *staffTab) importBusy(r io.ReadCloser, fileName string) {
 		from, to := now.Add(-24*time.Hour), now.AddDate(1, 0, 0)
 		busy, err := calendar.ImportBusy(r, calendar.ImportOptions{Clinic: c.Location(), From: from, To: to, Now: now})
 		if err != nil {
-			return calendarError("The calendar file "+fileName+" was not imported", err)
+			return calendar.Explain("The calendar file "+fileName+" was not imported", err)
 		}
 		n = len(busy)
 		replaced, err = calendar.ReplaceBusy(ctx, env.Store, s.ID, busy, booking.AuditEntry{At: now, Actor: actor, Action: "busy-import",
@@ -513,7 +512,7 @@ func (t *staffTab) doSubscribe() {
 		var err error
 		res, err = subs.Subscribe(ctx, s.ID, addr)
 		if err != nil {
-			return calendarError(s.Name+" was not subscribed to the calendar", err)
+			return calendar.Explain(s.Name+" was not subscribed to the calendar", err)
 		}
 		return nil
 	}, func(err error) {
@@ -524,29 +523,6 @@ func (t *staffTab) doSubscribe() {
 		t.subscribeURL.SetText("")
 		t.v.saved(t.busyNote, fmt.Sprintf("Subscribed %s to the calendar at %s: %d busy times in the coming year. kapbook fetches it again every hour while it runs.", s.Name, res.Site, res.Busy))
 	})
-}
-
-// calendarError words the calendar package's errors for the front desk;
-// what says what was not done.
-func calendarError(what string, err error) error {
-	var ie *calendar.ImportError
-	var fe *calendar.FetchError
-	switch {
-	case errors.As(err, &ie) && ie.Line > 0:
-		return booking.Errorf(booking.EINVALID, "%s; nothing was changed. Line %d of the calendar: %s.", what, ie.Line, ie.Reason)
-	case errors.As(err, &ie):
-		return booking.Errorf(booking.EINVALID, "%s; nothing was changed. The calendar: %s.", what, ie.Reason)
-	case errors.As(err, &fe):
-		return booking.Errorf(booking.EINVALID, "%s; nothing was changed. %s.", what, upperFirst(fe.Reason))
-	}
-	return err
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // showFeed shows the feed of s.

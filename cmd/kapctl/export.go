@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/kapbook/kapbook/booking"
@@ -122,7 +118,7 @@ func (a *app) export(ctx context.Context, args []string) error {
 	if *out == "-" {
 		return calendar.Write(a.out, x)
 	}
-	if err := writeFileAtomic(*out, x); err != nil {
+	if err := calendar.WriteFile(*out, x); err != nil {
 		return err
 	}
 	cancelled := 0
@@ -206,49 +202,4 @@ func (a *app) allPatientNames(ctx context.Context) (map[int64]string, error) {
 		names[p.ID] = p.Name
 	}
 	return names, nil
-}
-
-// writeFileAtomic writes the calendar to a temporary file beside path,
-// readable by its owner only, and renames it over path once it is whole:
-// the file holds patient data, and a failed export leaves nothing behind.
-func writeFileAtomic(path string, x calendar.Export) error {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return booking.Errorf(booking.EINVALID, "Cannot write %s: it is a folder; give a file name such as %s.", path, filepath.Join(path, "appointments.ics"))
-	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".kapctl-export-*.ics")
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return booking.Errorf(booking.EINVALID, "Cannot write %s: the folder %s does not exist.", path, dir)
-		}
-		return booking.Errorf(booking.EINVALID, "Cannot write %s: the folder %s is not writable.", path, dir)
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return booking.Errorf(booking.EINVALID, "Cannot write %s: %v.", path, err)
-	}
-	if err := calendar.Write(tmp, x); err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			return booking.Errorf(booking.EINVALID, "Cannot write %s: %v.", path, pe.Err)
-		}
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return booking.Errorf(booking.EINVALID, "Cannot write %s: %v.", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return booking.Errorf(booking.EINVALID, "Cannot write %s: %v.", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return booking.Errorf(booking.EINVALID, "Cannot write %s: %v.", path, errors.Unwrap(err))
-	}
-	done = true
-	return nil
 }

@@ -2,10 +2,7 @@ package patients
 
 import (
 	"context"
-	"errors"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -40,55 +37,10 @@ func WriteCalendar(ctx context.Context, r booking.Reader, patientID int64, path 
 	}
 	x := calendar.Export{Clinic: c, InstanceID: inst, Appointments: appts, ForPatient: true, Alarms: true, Now: now,
 		Name: "Appointments at " + c.Name}
-	if err := writeAtomic(path, x); err != nil {
+	if err := calendar.WriteFile(path, x); err != nil {
 		return 0, err
 	}
 	return len(appts), nil
-}
-
-// writeAtomic writes x to a temporary file beside path, readable by its
-// owner only, and renames it over path once it is complete.
-func writeAtomic(path string, x calendar.Export) error {
-	cannot := func(why string) error {
-		return booking.Errorf(booking.EINVALID, "The calendar could not be saved as %s: %s", path, why)
-	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return cannot("that is a folder. Choose a file name such as appointments.ics.")
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".kapbook-calendar-*.ics")
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return cannot("its folder does not exist.")
-		}
-		return cannot("kapbook may not write in its folder. Choose another folder.")
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return cannot("kapbook may not set who can read it.")
-	}
-	if err := calendar.Write(tmp, x); err != nil {
-		if booking.ErrorCode(err) != booking.EINTERNAL {
-			return err
-		}
-		return cannot("writing it failed (is the disk full?).")
-	}
-	if err := tmp.Sync(); err != nil {
-		return cannot("writing it failed (is the disk full?).")
-	}
-	if err := tmp.Close(); err != nil {
-		return cannot("writing it failed (is the disk full?).")
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return cannot("kapbook may not replace the file there. Choose another name or folder.")
-	}
-	ok = true
-	return nil
 }
 
 // ExportCalendar asks where to save the shown patient's calendar and

@@ -537,7 +537,7 @@ func TestExportCalendar(t *testing.T) {
 	t.Run("ErrFolder", func(t *testing.T) {
 		dir := t.TempDir()
 		_, err := WriteCalendar(ctx, f.DB, p.ID, dir, kittest.Now)
-		if msg := booking.ErrorMessage(err); !strings.Contains(msg, "that is a folder") {
+		if msg := booking.ErrorMessage(err); !strings.Contains(msg, "it is a folder") {
 			t.Fatalf("message %q", msg)
 		}
 	})

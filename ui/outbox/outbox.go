@@ -82,6 +82,7 @@ func New(env *kit.Env) *View {
 	}
 
 	v.Title = kit.Heading("Select a message to see it as the patient gets it.")
+	v.Title.Wrapping = fyne.TextWrapWord
 	v.Info = widget.NewLabel("")
 	v.Info.Wrapping = fyne.TextWrapWord
 	v.About = widget.NewLabel("")

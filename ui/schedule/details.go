@@ -371,7 +371,7 @@ func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions
 	}
 	body := container.NewBorder(intro, container.NewVBox(rs.shift, container.NewHBox(layout.NewSpacer(), rs.close, rs.move)), nil, nil,
 		container.NewVScroll(rs.choices))
-	rs.dlg = dialog.NewCustomWithoutButtons("Reschedule", container.NewGridWrap(fyne.NewSize(560, 360), body), d.v.env.Window)
+	rs.dlg = dialog.NewCustomWithoutButtons("Reschedule", container.NewGridWrap(fyne.NewSize(720, 380), body), d.v.env.Window)
 	d.rs = rs
 	rs.dlg.Show()
 }

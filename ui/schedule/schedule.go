@@ -140,7 +140,10 @@ func New(env *kit.Env) *View {
 		v.title, layoutSpacer(), v.viewMode, widget.NewSeparator(), v.colMode, v.cancelled)
 	split := container.NewHSplit(v.scroll, v.details.content)
 	split.Offset = 0.7
-	v.content = container.NewBorder(bar, v.legend, nil, nil, split)
+	// The toolbar and the legend scroll sideways when the screen is narrow
+	// (or the schedule is embedded beside the booking form) rather than
+	// widening the window beyond the screen.
+	v.content = container.NewBorder(container.NewHScroll(bar), container.NewHScroll(v.legend), nil, nil, split)
 	env.OnChange(v.Refresh)
 	return v
 }

@@ -59,8 +59,10 @@ screenshots: deps-test
 
 # A Linux package (.tar.xz with the binary, icon and .desktop file) in dist/,
 # built by the fyne tool from FyneApp.toml and Icon.png.
+# The fyne tool raises Build in FyneApp.toml on every run; keep the file as it was.
 package: deps-build
-	go run fyne.io/tools/cmd/fyne@v1.7.4 package -os linux -release
+	mkdir -p bin && cp FyneApp.toml bin/FyneApp.toml.keep
+	go run fyne.io/tools/cmd/fyne@v1.7.4 package -os linux -release; rc=$$?; mv -f bin/FyneApp.toml.keep FyneApp.toml; exit $$rc
 	mkdir -p dist && mv -f kapbook.tar.xz dist/
 	@echo "make package: dist/kapbook.tar.xz"
 

@@ -8,8 +8,9 @@ import (
 
 // Columns returns a layout that places objects side by side in columns of
 // the given widths, so the rows of a work list line up. A width of 0
-// shares the space left over equally; objects beyond the widths are laid
-// out as 0-width columns.
+// shares the space left over equally, except that a button in such a
+// column keeps its own width; objects beyond the widths are laid out as
+// 0-width columns. Hidden objects take no column.
 func Columns(widths ...float32) fyne.Layout { return columns(widths) }
 
 type columns []float32
@@ -55,6 +56,8 @@ func (c columns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		n++
 		if cw := c.width(i); cw > 0 {
 			fixed += cw
+		} else if _, ok := o.(*widget.Button); ok {
+			fixed += o.MinSize().Width
 		} else {
 			flex++
 		}
@@ -71,7 +74,11 @@ func (c columns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		}
 		w := c.width(i)
 		if w <= 0 {
-			w = share
+			if _, ok := o.(*widget.Button); ok {
+				w = o.MinSize().Width
+			} else {
+				w = share
+			}
 		}
 		o.Move(fyne.NewPos(x, 0))
 		o.Resize(fyne.NewSize(w, size.Height))

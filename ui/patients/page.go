@@ -264,10 +264,10 @@ func (v *View) buildPage(d *pageData) fyne.CanvasObject {
 	w.book.Importance = widget.HighImportance
 	w.export = widget.NewButtonWithIcon("Export calendar", theme.DownloadIcon(), func() { v.ExportCalendar() })
 
-	contact := container.New(columns{70, 0}, widget.NewLabel("Email"), w.email)
-	phoneRow := container.New(columns{70, 0}, widget.NewLabel("Phone"), w.phone)
+	contact := container.New(kit.Columns(70, 0), widget.NewLabel("Email"), w.email)
+	phoneRow := container.New(kit.Columns(70, 0), widget.NewLabel("Phone"), w.phone)
 	w.prefs = widget.NewLabel(prefsText(p.Preferences))
-	prefsRow := container.New(columns{70, 0}, widget.NewLabel("Prefers"), w.prefs)
+	prefsRow := container.New(kit.Columns(70, 0), widget.NewLabel("Prefers"), w.prefs)
 	since := widget.NewLabel(fmt.Sprintf("Patient %d, added %s", p.ID, p.Created.In(d.loc).Format("Mon 2 Jan 2006")))
 	since.Importance = widget.LowImportance
 	box := container.NewVBox(container.NewBorder(nil, nil, nil, since, w.name), contact, phoneRow, prefsRow)
@@ -299,9 +299,9 @@ func (v *View) buildPage(d *pageData) fyne.CanvasObject {
 			row.button = widget.NewButton("Record as given today", func() { v.setConsent(k.kind, k.name, &today) })
 		}
 		w.consents[k.kind] = row
-		help := cell(k.help)
+		help := kit.Cell(k.help)
 		help.Importance = widget.LowImportance
-		box.Add(container.New(columns{150, 150, 0, 0}, widget.NewLabelWithStyle(k.name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		box.Add(container.New(kit.Columns(150, 150, 0, 0), widget.NewLabelWithStyle(k.name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 			row.state, help, row.button))
 	}
 
@@ -343,7 +343,7 @@ func (v *View) buildPage(d *pageData) fyne.CanvasObject {
 
 // rowColumns are the widths of an appointment row: date, time, label,
 // staff (the rest), room, status, and the Open button.
-var rowColumns = columns{145, 100, 135, 0, 90, 105}
+var rowColumns = kit.Columns(145, 100, 135, 0, 90, 105)
 
 func objects(r *apptRow) []fyne.CanvasObject {
 	var out []fyne.CanvasObject
@@ -401,7 +401,7 @@ func (v *View) apptRow(d *pageData, a *booking.Appointment) *apptRow {
 	r := &apptRow{id: a.ID}
 	for _, t := range []string{start.Format("Mon 2 Jan 2006"), start.Format("15:04") + "–" + end.Format("15:04"),
 		a.Label(), strings.Join(staff, ", "), room, a.Status.Words()} {
-		r.cells = append(r.cells, cell(t))
+		r.cells = append(r.cells, kit.Cell(t))
 	}
 	id := a.ID
 	r.open = widget.NewButtonWithIcon("Open", theme.NavigateNextIcon(), func() { v.env.Nav.ShowAppointment(id) })

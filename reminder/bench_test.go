@@ -23,8 +23,9 @@ func (t connPerMessage) Send(ctx context.Context, msgs []*email.Email) []error {
 
 // deliverAll requeues c's messages, empties Mailpit, and times the
 // dispatcher sending them all through tr; it fails b unless each one
-// arrived and is recorded sent.
-func deliverAll(b *testing.B, c *busyClinic, mp *mailpittest.Server, tr reminder.Transport) time.Duration {
+// arrived and is recorded sent. size is the mean size of a message as
+// Mailpit received it.
+func deliverAll(b *testing.B, c *busyClinic, mp *mailpittest.Server, tr reminder.Transport) (took time.Duration, size int) {
 	b.Helper()
 	c.requeue(b)
 	mp.DeleteAll(b)
@@ -44,9 +45,13 @@ func deliverAll(b *testing.B, c *busyClinic, mp *mailpittest.Server, tr reminder
 		}
 		sent += rep.Sent
 	}
-	took := time.Since(start)
-	if n := mp.Count(b); sent != c.due || n != c.due {
-		b.Fatalf("sent %d, Mailpit holds %d, want %d", sent, n, c.due)
+	took = time.Since(start)
+	got := mp.Messages(b, "")
+	if sent != c.due || len(got) != c.due {
+		b.Fatalf("sent %d, Mailpit holds %d, want %d", sent, len(got), c.due)
+	}
+	for _, m := range got {
+		size += m.Size
 	}
 	msgs, err := c.db.Outbox(context.Background(), booking.OutboxFilter{State: booking.OutboxSent})
 	if err != nil {
@@ -55,7 +60,7 @@ func deliverAll(b *testing.B, c *busyClinic, mp *mailpittest.Server, tr reminder
 	if len(msgs) != c.due {
 		b.Fatalf("outbox records %d sent, want %d", len(msgs), c.due)
 	}
-	return took
+	return took, size / len(got)
 }
 
 // BenchmarkMailpit1000 delivers 1,000 due messages (composed, each with
@@ -86,12 +91,15 @@ func BenchmarkMailpit1000(b *testing.B) {
 			mp := tc.start(b)
 			s := tc.smtp(mp)
 			var one, each time.Duration
-			n := 0
+			n, size := 0, 0
 			for b.Loop() {
-				one += deliverAll(b, c, mp, s)
-				each += deliverAll(b, c, mp, connPerMessage{s})
+				took, sz := deliverAll(b, c, mp, s)
+				one, size = one+took, sz
+				took, _ = deliverAll(b, c, mp, connPerMessage{s})
+				each += took
 				n++
 			}
+			b.ReportMetric(float64(size), "bytes/msg")
 			b.ReportMetric(one.Seconds()/float64(n), "s/1000-one-conn")
 			b.ReportMetric(each.Seconds()/float64(n), "s/1000-conn-each")
 			b.ReportMetric(each.Seconds()/one.Seconds(), "speedup")

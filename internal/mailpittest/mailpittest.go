@@ -219,6 +219,7 @@ type Summary struct {
 	Subject   string
 	To        []Address
 	Created   time.Time // when Mailpit received it
+	Size      int       // bytes as received
 }
 
 // Attachment is one attached file of a Message.

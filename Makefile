@@ -44,7 +44,7 @@ bench:
 	go test -run '^$$' -bench 'BenchmarkShellSwitch' -benchtime 200x ./ui/
 	go test -run '^$$' -bench . -benchtime 20x ./ui/schedule/
 	go test -run '^$$' -bench 'PatientSearch50k|PatientIndexBuild50k|BenchmarkProposal' -benchtime 10x ./booking/
-	go test -run '^$$' -bench . -benchtime 10x ./ui/patients/ ./ui/today/ ./ui/settings/
+	go test -run '^$$' -bench . -benchtime 10x ./ui/patients/ ./ui/today/ ./ui/settings/ ./ui/outbox/
 
 fuzz:
 	@for pt in $(FUZZ_TARGETS); do \

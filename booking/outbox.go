@@ -81,6 +81,7 @@ type OutboxFilter struct {
 	PatientID     int64
 	SeriesID      int64
 	AppointmentID int64
+	DueFrom       time.Time // only messages due at or after this
 	DueBefore     time.Time // only messages due strictly before this
 	Limit         int
 }

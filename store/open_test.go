@@ -251,6 +251,50 @@ func TestPragmas(t *testing.T) {
 	}
 }
 
+// TestMigrateFromVersion1 checks that a database written by the first
+// schema opens with the later migrations applied and its rows kept.
+func TestMigrateFromVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kapbook.db")
+	saved := migrations
+	t.Cleanup(func() { migrations = saved })
+	migrations = saved[:1]
+	newKapbookDB(t, path, nil)
+	migrations = saved
+	before := countRows(t, path, "staff")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version, index int
+	if err := db.sql.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.sql.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'outbox_due'").Scan(&index); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if version != len(saved) || index != 1 {
+		t.Fatalf("user_version=%d, index outbox_due=%d after opening a version 1 database; want %d and 1", version, index, len(saved))
+	}
+	if after := countRows(t, path, "staff"); before == 0 || after != before {
+		t.Fatalf("staff rows: %d before migrating, %d after", before, after)
+	}
+}
+
+func countRows(t *testing.T, path, table string) int {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // TestMigrationFailure checks that a migration that fails leaves the
 // database as it was: all of a migration's changes are one transaction.
 func TestMigrationFailure(t *testing.T) {

@@ -37,6 +37,10 @@ func (r *reader) Outbox(ctx context.Context, f booking.OutboxFilter) ([]*booking
 		q += " AND appointment_id = ?"
 		args = append(args, f.AppointmentID)
 	}
+	if !f.DueFrom.IsZero() {
+		q += " AND due >= ?"
+		args = append(args, f.DueFrom.Unix())
+	}
 	if !f.DueBefore.IsZero() {
 		q += " AND due < ?"
 		args = append(args, f.DueBefore.Unix())

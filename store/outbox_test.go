@@ -111,9 +111,16 @@ func TestOutbox_BookMoveCancel(t *testing.T) {
 			checkDue(t, m, a, 24*time.Hour, loc)
 		}
 	}
-	// The filters: due before, state, appointment, limit.
+	// The filters: due before, due from, state, appointment, limit.
 	if got, _ := outboxOf(t, db, booking.OutboxFilter{DueBefore: now.Add(time.Second)}); len(got) != 1 || got[0].Kind != booking.MessageConfirmation {
 		t.Fatalf("due now: %d messages, want the confirmation only", len(got))
+	}
+	everything, _ := outboxOf(t, db, booking.OutboxFilter{})
+	split := everything[len(everything)/2].Due
+	later, _ := outboxOf(t, db, booking.OutboxFilter{DueFrom: split})
+	earlier, _ := outboxOf(t, db, booking.OutboxFilter{DueBefore: split})
+	if len(later) == 0 || len(earlier) == 0 || len(later)+len(earlier) != len(everything) || later[0].Due.Before(split) || !earlier[len(earlier)-1].Due.Before(split) {
+		t.Fatalf("due from %v: %d messages, before it %d; want the %d split there", split, len(later), len(earlier), len(everything))
 	}
 	if got, _ := outboxOf(t, db, booking.OutboxFilter{State: booking.OutboxPending, Limit: 5}); len(got) != 5 || !got[0].Due.Equal(now) || got[4].Due.Before(got[3].Due) {
 		t.Fatalf("limit 5: %d messages, want 5 in due order from the confirmation", len(got))

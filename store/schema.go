@@ -196,6 +196,10 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_state_due ON outbox (state, due, id);
 CREATE INDEX outbox_appointment ON outbox (appointment_id);
 `,
+	// 2: the outbox in order of due time whatever the state, for the
+	// Outbox screen's recent weeks (OutboxFilter.DueFrom) in a clinic with
+	// years of messages.
+	`CREATE INDEX outbox_due ON outbox (due, id);`,
 }
 
 // header is what the store reads from a database file before using it.

@@ -4,6 +4,7 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -22,6 +23,16 @@ import (
 // States are the filter's choices, in order; "All" shows every state.
 var States = []string{"All", "Pending", "Sending", "Sent", "Failed", "Skipped", "Cancelled"}
 
+// History is how far back the list starts: sent, skipped and cancelled
+// messages due before then show only after Show older (or when selected
+// from elsewhere), so that a clinic with years of messages opens the
+// Outbox as fast as a new one. Pending, sending and failed messages show
+// however long ago they were due.
+const History = 28 * 24 * time.Hour
+
+// OlderStep is how much further back each Show older goes.
+const OlderStep = 91 * 24 * time.Hour
+
 // maxRuns bounds how many dispatcher runs one "Send due messages now"
 // makes (each sends up to reminder.DefaultBatch messages).
 const maxRuns = 50
@@ -35,6 +46,9 @@ type View struct {
 	Filter *widget.Select
 	// Count says how many messages the list shows.
 	Count *widget.Label
+	// ShowOlder shows the messages due before the list's start; hidden
+	// when there are none.
+	ShowOlder *widget.Button
 	// List is the messages; Rows are its rows as the user reads them.
 	List *widget.List
 	Rows []string
@@ -53,8 +67,10 @@ type View struct {
 	// PreviewTitle says whether the patient got, will get or never got it.
 	PreviewTitle *widget.Label
 	details      *fyne.Container
+	bar          *fyne.Container
 
 	msgs     []*booking.OutboxMessage
+	since    time.Time // the list's start (zero: not chosen yet)
 	names    map[int64]string
 	loc      *time.Location
 	selected int64 // the message shown, 0: none
@@ -68,6 +84,13 @@ func New(env *kit.Env) *View {
 	v.Filter = widget.NewSelect(States, func(string) { v.Refresh() })
 	v.Filter.Selected = "All"
 	v.Count = widget.NewLabel("")
+	v.ShowOlder = widget.NewButton("Show older", func() {
+		if !v.since.IsZero() {
+			v.since = v.since.Add(-OlderStep)
+			v.Refresh()
+		}
+	})
+	v.ShowOlder.Hide()
 	v.Result = widget.NewLabel("")
 	v.Result.Wrapping = fyne.TextWrapWord
 	v.Result.Hide()
@@ -113,8 +136,10 @@ func New(env *kit.Env) *View {
 		v.PreviewTitle, v.NoPreview, v.To, v.Subject, v.Method, v.Text)
 	v.details.Hide()
 
+	v.bar = container.NewBorder(nil, nil, container.NewHBox(kit.Heading("Outbox"), widget.NewLabel("Show:"), v.Filter),
+		container.NewHBox(v.ShowOlder, v.SendNow), v.Count)
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, container.NewHBox(kit.Heading("Outbox"), widget.NewLabel("Show:"), v.Filter), v.SendNow, v.Count),
+		v.bar,
 		v.Result)
 	right := container.NewBorder(v.Title, nil, nil, nil, container.NewVScroll(v.details))
 	split := container.NewHSplit(container.NewBorder(header(), nil, nil, nil, v.List), right)
@@ -204,6 +229,17 @@ func (v *View) state() string {
 	return strings.ToLower(v.Filter.Selected)
 }
 
+// windowed reports whether the list of state starts at since: all states
+// (but for what still needs doing), and the settled ones, which pile up
+// over the years.
+func windowed(state string) bool {
+	switch state {
+	case booking.OutboxPending, booking.OutboxSending, booking.OutboxFailed:
+		return false
+	}
+	return true
+}
+
 // Refresh reloads what the screen shows, off the UI goroutine.
 func (v *View) Refresh() {
 	state := v.state()
@@ -211,15 +247,66 @@ func (v *View) Refresh() {
 		msgs  []*booking.OutboxMessage
 		names = map[int64]string{}
 		loc   *time.Location
+		older bool
 	)
+	since, want, now := v.since, v.want, v.env.Time()
 	v.env.Run("Loading the outbox", func(ctx context.Context) error {
 		c, err := v.env.Store.Clinic(ctx)
 		if err != nil {
 			return err
 		}
 		loc = c.Location()
-		if msgs, err = v.env.Store.Outbox(ctx, booking.OutboxFilter{State: state}); err != nil {
+		if since.IsZero() {
+			y, m, d := now.In(loc).Add(-History).Date()
+			since = time.Date(y, m, d, 0, 0, 0, 0, loc)
+		}
+		filter := booking.OutboxFilter{State: state}
+		if windowed(state) {
+			if want != 0 {
+				// A message asked for from elsewhere shows, however old.
+				w, err := v.env.Store.Outbox(ctx, booking.OutboxFilter{ID: want})
+				if err != nil {
+					return err
+				}
+				if len(w) == 1 && w[0].Due.Before(since) {
+					y, m, d := w[0].Due.In(loc).Date()
+					since = time.Date(y, m, d, 0, 0, 0, 0, loc)
+				}
+			}
+			filter.DueFrom = since
+			settled := []string{state}
+			if state == "" {
+				settled = []string{booking.OutboxSent, booking.OutboxSkipped, booking.OutboxCancelled}
+			}
+			for _, st := range settled {
+				before, err := v.env.Store.Outbox(ctx, booking.OutboxFilter{State: st, DueBefore: since, Limit: 1})
+				if err != nil {
+					return err
+				}
+				older = older || len(before) > 0
+			}
+		}
+		if msgs, err = v.env.Store.Outbox(ctx, filter); err != nil {
 			return err
+		}
+		if state == "" {
+			// What still needs doing shows however long ago it was due.
+			n := len(msgs)
+			for _, st := range []string{booking.OutboxPending, booking.OutboxSending, booking.OutboxFailed} {
+				open, err := v.env.Store.Outbox(ctx, booking.OutboxFilter{State: st, DueBefore: since})
+				if err != nil {
+					return err
+				}
+				msgs = append(msgs, open...)
+			}
+			if len(msgs) > n {
+				slices.SortStableFunc(msgs, func(a, b *booking.OutboxMessage) int {
+					if c := a.Due.Compare(b.Due); c != 0 {
+						return c
+					}
+					return cmp.Compare(a.ID, b.ID)
+				})
+			}
 		}
 		for _, m := range msgs {
 			if _, ok := names[m.PatientID]; ok {
@@ -237,12 +324,20 @@ func (v *View) Refresh() {
 			v.env.ShowError(err)
 			return
 		}
-		v.msgs, v.names, v.loc, v.composer = msgs, names, loc, nil
+		v.msgs, v.names, v.loc, v.composer, v.since = msgs, names, loc, nil, since
 		v.Rows = v.Rows[:0]
 		for _, m := range msgs {
 			v.Rows = append(v.Rows, strings.Join(v.cells(m), " | "))
 		}
-		v.Count.SetText(fmt.Sprintf("%s %s", plural(len(msgs), "message", "messages"), map[bool]string{true: "in all", false: state}[state == ""]))
+		count := fmt.Sprintf("%s %s", plural(len(msgs), "message", "messages"), map[bool]string{true: "in all", false: state}[state == ""])
+		if older {
+			count += " due from " + since.Format("Mon 2 Jan 2006") + " on"
+		}
+		v.Count.SetText(count)
+		if older != v.ShowOlder.Visible() {
+			v.ShowOlder.Hidden = !older
+			v.bar.Refresh()
+		}
 		v.List.UnselectAll()
 		v.List.Refresh()
 		want := v.want

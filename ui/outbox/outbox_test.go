@@ -286,3 +286,81 @@ func TestOutbox_Golden(t *testing.T) {
 	v.Filter.SetSelected("Failed")
 	test.AssertRendersToMarkup(t, "outbox.xml", f.Env.Window.Canvas())
 }
+
+// addOld stores a message for patientID due days before kittest.Now.
+func addOld(t *testing.T, f *kittest.Fixture, patientID int64, days int, state string) *booking.OutboxMessage {
+	t.Helper()
+	ctx := context.Background()
+	due := kittest.Now.AddDate(0, 0, -days)
+	m := &booking.OutboxMessage{Kind: booking.MessageConfirmation, PatientID: patientID, State: state, Due: due, Attempts: 1,
+		Created: due, Updated: due}
+	if state == booking.OutboxFailed {
+		m.LastError = "reminder: RCPT TO: 550 5.1.1 mailbox unavailable"
+	}
+	if err := f.DB.Update(ctx, func(tx booking.Tx) error { return tx.AddOutbox(ctx, m) }); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func shows(v *View, id int64) bool { return v.index(id) >= 0 }
+
+// TestOutbox_History checks that the list starts History before today, but
+// for what still needs doing, and that Show older and Select reach back.
+func TestOutbox_History(t *testing.T) {
+	f := kittest.New(t, kittest.Options{Patients: 1, Booked: true})
+	pid := f.Patients[0].ID
+	recent := addOld(t, f, pid, 20, booking.OutboxSent)
+	sent := addOld(t, f, pid, 60, booking.OutboxSent)
+	failed := addOld(t, f, pid, 100, booking.OutboxFailed)
+	ancient := addOld(t, f, pid, 400, booking.OutboxSkipped)
+	all := len(stored(t, f, booking.OutboxFilter{}))
+
+	v := open(f)
+	if !shows(v, recent.ID) || shows(v, sent.ID) || shows(v, ancient.ID) || !shows(v, failed.ID) {
+		t.Fatalf("first view: recent %v, 60 days %v, 400 days %v, failed %v; want only the recent and the failed one",
+			shows(v, recent.ID), shows(v, sent.ID), shows(v, ancient.ID), shows(v, failed.ID))
+	}
+	if len(v.Rows) != all-2 || v.ShowOlder.Hidden || !strings.Contains(v.Count.Text, "due from Mon 1 Feb 2027 on") {
+		t.Fatalf("rows=%d (want %d) show older hidden=%v count=%q", len(v.Rows), all-2, v.ShowOlder.Hidden, v.Count.Text)
+	}
+	// The old failed message sits in due order, first.
+	if v.msgs[0].ID != failed.ID {
+		t.Fatalf("first row %q, want the failed message of 100 days ago", v.Rows[0])
+	}
+
+	test.Tap(v.ShowOlder)
+	if !shows(v, sent.ID) || shows(v, ancient.ID) || v.ShowOlder.Hidden {
+		t.Fatalf("after Show older: 60 days %v, 400 days %v, button hidden %v", shows(v, sent.ID), shows(v, ancient.ID), v.ShowOlder.Hidden)
+	}
+	for range 4 {
+		test.Tap(v.ShowOlder)
+	}
+	if len(v.Rows) != all || !v.ShowOlder.Hidden || strings.Contains(v.Count.Text, "due from") {
+		t.Fatalf("after 5 Show older: rows=%d (want %d), button hidden %v, count=%q", len(v.Rows), all, v.ShowOlder.Hidden, v.Count.Text)
+	}
+
+	t.Run("FailedShowsAll", func(t *testing.T) {
+		w := open(f)
+		w.Filter.SetSelected("Failed")
+		if !shows(w, failed.ID) || !w.ShowOlder.Hidden {
+			t.Fatalf("Failed: shows the 100-day-old failure %v, Show older hidden %v", shows(w, failed.ID), w.ShowOlder.Hidden)
+		}
+		w.Filter.SetSelected("Sent")
+		if shows(w, sent.ID) || !shows(w, recent.ID) || w.ShowOlder.Hidden {
+			t.Fatalf("Sent: 60 days %v, 20 days %v, Show older hidden %v", shows(w, sent.ID), shows(w, recent.ID), w.ShowOlder.Hidden)
+		}
+	})
+
+	t.Run("SelectReachesBack", func(t *testing.T) {
+		w := open(f)
+		w.Select(ancient.ID)
+		if w.selected != ancient.ID || !shows(w, ancient.ID) || !strings.Contains(w.Info.Text, "Due: ") {
+			t.Fatalf("selected %d (want %d), info %q", w.selected, ancient.ID, w.Info.Text)
+		}
+		// Nothing is older than the 400-day-old message.
+		if strings.Contains(w.Count.Text, "due from") || !w.ShowOlder.Hidden {
+			t.Fatalf("count %q, Show older hidden %v; want the whole list", w.Count.Text, w.ShowOlder.Hidden)
+		}
+	})
+}

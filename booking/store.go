@@ -128,6 +128,10 @@ type Tx interface {
 	// SaveBusySubscription creates or replaces a staff member's calendar
 	// subscription. Returns ENOTFOUND for an unknown staff member.
 	SaveBusySubscription(ctx context.Context, s *BusySubscription) error
+	// DeleteBusySubscription removes a staff member's calendar
+	// subscription, its last good copy included, and reports whether
+	// there was one.
+	DeleteBusySubscription(ctx context.Context, staffID int64) (bool, error)
 	// AddOutbox queues a patient email, setting its id. Returns EINVALID
 	// for a message that fails validation or is stored already, and
 	// ENOTFOUND for an unknown patient, series or appointment.

@@ -35,6 +35,56 @@ func ReplaceBusy(ctx context.Context, st booking.Store, staffID int64, busy []bo
 	return replaced, err
 }
 
+// Cleared says what ClearBusy removed.
+type Cleared struct {
+	Busy int    // imported busy times
+	Site string // the subscribed calendar's redacted address; "" when none
+}
+
+// ClearBusy stops staff member staffID's own calendar from blocking
+// booking: it removes their imported busy times and their calendar
+// subscription (its address and last good copy) in one transaction, with
+// an audit entry "busy-clear" at now by actor. Returns ENOTFOUND for an
+// unknown staff member; clearing what is already clear changes nothing
+// and records nothing.
+func ClearBusy(ctx context.Context, st booking.Store, staffID int64, now time.Time, actor string) (Cleared, error) {
+	var c Cleared
+	err := st.Update(ctx, func(tx booking.Tx) error {
+		c = Cleared{}
+		s, err := staffByID(ctx, tx, staffID)
+		if err != nil {
+			return err
+		}
+		subs, err := tx.BusySubscriptions(ctx)
+		if err != nil {
+			return err
+		}
+		for _, sub := range subs {
+			if sub.StaffID == staffID {
+				c.Site = RedactURL(sub.URL)
+			}
+		}
+		if c.Busy = len(s.Busy); c.Busy == 0 && c.Site == "" {
+			return nil
+		}
+		if c.Busy > 0 {
+			s.Busy = nil
+			if err := tx.SaveStaff(ctx, s); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.DeleteBusySubscription(ctx, staffID); err != nil {
+			return err
+		}
+		note := fmt.Sprintf("%d busy times of staff %d removed", c.Busy, staffID)
+		if c.Site != "" {
+			note += "; stopped fetching the calendar at " + c.Site
+		}
+		return tx.AddAudit(ctx, &booking.AuditEntry{At: now, Actor: actor, Action: "busy-clear", Note: note})
+	})
+	return c, err
+}
+
 // staffByID returns one staff member. Returns ENOTFOUND if there is none.
 func staffByID(ctx context.Context, r booking.Reader, id int64) (*booking.Staff, error) {
 	staff, err := r.StaffList(ctx)

@@ -347,3 +347,58 @@ func TestSubscriptions_SubscribeAndRefresh(t *testing.T) {
 		t.Fatalf("last busy time=%s error=%q, want the horizon moved on a week and the error cleared", last, c.subscriptions(t)[0].Error)
 	}
 }
+
+func TestClearBusy(t *testing.T) {
+	ctx := context.Background()
+	c := newSubClinic(t)
+	srv := newSubServer(t)
+	srv.set(http.StatusOK, subWeekly(9), `"v1"`)
+	if _, err := c.svc.Subscribe(ctx, 1, srv.url()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := calendar.ReplaceBusy(ctx, c.db, 2, c.staff(t, 1).Busy[:3], booking.AuditEntry{Actor: "front desk"}); err != nil {
+		t.Fatal(err)
+	}
+	other := c.staff(t, 3)
+
+	cleared, err := calendar.ClearBusy(ctx, c.db, 1, c.now, "front desk")
+	if err != nil || cleared.Busy != 52 || cleared.Site != calendar.RedactURL(srv.url()) {
+		t.Fatalf("clear: %+v err=%v, want 52 busy times and the calendar's site", cleared, err)
+	}
+	if busy, subs := c.staff(t, 1).Busy, c.subscriptions(t); len(busy) != 0 || len(subs) != 0 {
+		t.Fatalf("after clear: busy=%d subscriptions=%d, want none", len(busy), len(subs))
+	}
+	audit, _ := c.db.Audit(ctx, booking.AuditFilter{})
+	if a := audit[0]; a.Action != "busy-clear" || a.Actor != "front desk" || strings.Contains(a.Note, subSecret) ||
+		a.Note != "52 busy times of staff 1 removed; stopped fetching the calendar at "+cleared.Site {
+		t.Fatalf("audit=%+v, want busy-clear naming the site, never the secret", a)
+	}
+	// Nothing is fetched for them any more.
+	c.now = c.now.Add(3 * time.Hour)
+	if got, err := c.svc.Refresh(ctx, true); err != nil || len(got) != 0 || len(c.staff(t, 1).Busy) != 0 {
+		t.Fatalf("refresh after clear: %+v err=%v busy=%d, want nothing", got, err, len(c.staff(t, 1).Busy))
+	}
+	// The rest of the staff member, and everyone else, is as it was.
+	if s := c.staff(t, 1); s.Name == "" || len(s.Hours) == 0 {
+		t.Fatalf("staff 1 after clear: %+v", s)
+	}
+	if s := c.staff(t, 3); len(s.Busy) != len(other.Busy) || s.Name != other.Name {
+		t.Fatalf("staff 3 changed: %+v", s)
+	}
+
+	// An import alone; then nothing left to clear records nothing.
+	cleared, err = calendar.ClearBusy(ctx, c.db, 2, c.now, "front desk")
+	if err != nil || cleared.Busy != 3 || cleared.Site != "" || len(c.staff(t, 2).Busy) != 0 {
+		t.Fatalf("clear an import: %+v err=%v", cleared, err)
+	}
+	before, _ := c.db.Audit(ctx, booking.AuditFilter{})
+	if cleared, err = calendar.ClearBusy(ctx, c.db, 2, c.now, "front desk"); err != nil || cleared != (calendar.Cleared{}) {
+		t.Fatalf("clear again: %+v err=%v, want nothing", cleared, err)
+	}
+	if after, _ := c.db.Audit(ctx, booking.AuditFilter{}); len(after) != len(before) {
+		t.Fatalf("audit grew from %d to %d clearing nothing", len(before), len(after))
+	}
+	if _, err := calendar.ClearBusy(ctx, c.db, 99, c.now, "front desk"); booking.ErrorCode(err) != booking.ENOTFOUND {
+		t.Fatalf("err=%v, want ENOTFOUND for an unknown staff member", err)
+	}
+}

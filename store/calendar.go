@@ -120,6 +120,16 @@ func (t *tx) SaveFeed(ctx context.Context, f *booking.Feed) error {
 	return t.mapErr("save feed", err)
 }
 
+// DeleteBusySubscription implements booking.Tx.
+func (t *tx) DeleteBusySubscription(ctx context.Context, staffID int64) (bool, error) {
+	res, err := t.q.ExecContext(ctx, "DELETE FROM busy_subscriptions WHERE staff_id = ?", staffID)
+	if err != nil {
+		return false, t.mapErr("delete busy subscription", err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, t.mapErr("delete busy subscription", err)
+}
+
 // SaveBusySubscription implements booking.Tx.
 func (t *tx) SaveBusySubscription(ctx context.Context, s *booking.BusySubscription) error {
 	if s == nil {

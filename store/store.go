@@ -36,7 +36,10 @@ var (
 
 // pragmas are set on every connection. busy_timeout is how long a writer
 // waits for another process's transaction to finish, in milliseconds.
-var pragmas = []string{"foreign_keys(1)", "busy_timeout(20000)", "journal_mode(WAL)", "synchronous(NORMAL)"}
+// secure_delete overwrites what a change removes (an old email address, a
+// staff member's calendar copy) instead of leaving it in the file's free
+// space.
+var pragmas = []string{"foreign_keys(1)", "busy_timeout(20000)", "journal_mode(WAL)", "synchronous(NORMAL)", "secure_delete(1)"}
 
 // DB is a kapbook database. It is safe for concurrent use; its read methods
 // use a pool of connections, Update a dedicated one.

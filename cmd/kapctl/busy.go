@@ -19,9 +19,10 @@ import (
 //	kapctl busy subscribe --staff ID URL
 //	kapctl busy refresh [--force]
 //	kapctl busy list [--staff ID] [--from D --to D]
+//	kapctl busy clear --staff ID
 func (a *app) busy(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("busy needs a subcommand: import, subscribe, refresh or list")
+		return usagef("busy needs a subcommand: import, subscribe, refresh, list or clear")
 	}
 	switch sub, rest := args[0], args[1:]; sub {
 	case "import":
@@ -32,8 +33,10 @@ func (a *app) busy(ctx context.Context, args []string) error {
 		return a.busyRefresh(ctx, rest)
 	case "list":
 		return a.busyList(ctx, rest)
+	case "clear":
+		return a.busyClear(ctx, rest)
 	default:
-		return usagef("unknown command %q; busy takes import, subscribe, refresh or list", "busy "+clip(sub))
+		return usagef("unknown command %q; busy takes import, subscribe, refresh, list or clear", "busy "+clip(sub))
 	}
 }
 
@@ -154,6 +157,40 @@ func (a *app) busyClashes(ctx context.Context, staffID int64, busy []booking.Int
 		}
 	}
 	return out, nil
+}
+
+// busyClear stops a staff member's own calendar from blocking booking.
+func (a *app) busyClear(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("busy clear", flag.ContinueOnError)
+	staff := fs.String("staff", "", "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *staff == "" || len(pos) != 0 {
+		return usagef("busy clear needs --staff ID and nothing else")
+	}
+	s, err := a.staffMember(ctx, *staff)
+	if err != nil {
+		return err
+	}
+	c, err := calendar.ClearBusy(ctx, a.db, s.ID, a.now, a.actor)
+	if err != nil {
+		return err
+	}
+	return a.print(map[string]any{"staff": s.ID, "name": s.Name, "removed": c.Busy, "unsubscribed": c.Site},
+		func(w *tw) {
+			switch {
+			case c.Busy == 0 && c.Site == "":
+				w.line("%s (staff %d) has no imported busy times and no subscribed calendar; nothing changed.", s.Name, s.ID)
+				return
+			case c.Site != "":
+				w.line("Stopped fetching the calendar of %s (staff %d) at %s and removed its %d busy times.", s.Name, s.ID, c.Site, c.Busy)
+			default:
+				w.line("Removed the %d imported busy times of %s (staff %d).", c.Busy, s.Name, s.ID)
+			}
+			w.line("Their own calendar no longer blocks booking; working hours and time off still do.")
+		})
 }
 
 func (a *app) busySubscribe(ctx context.Context, args []string) error {

@@ -136,8 +136,11 @@ func TestBusyImport_RefusedChangesNothing(t *testing.T) {
 		{"UnknownStaff", []string{"busy", "import", "--staff", "99", busyICS(t, "DTSTART:20270301T090000")}, 3, "There is no staff member with id 99."},
 		{"BadStaff", []string{"busy", "import", "--staff", "ana", busyICS(t, "DTSTART:20270301T090000")}, 2, `"ana" is not a staff id`},
 		{"NoStaff", []string{"busy", "import", busyICS(t, "DTSTART:20270301T090000")}, 2, "busy import needs --staff ID and one calendar file"},
-		{"NoSubcommand", []string{"busy"}, 2, "busy needs a subcommand: import, subscribe, refresh or list"},
-		{"UnknownSubcommand", []string{"busy", "clear"}, 2, `unknown command "busy clear"`},
+		{"NoSubcommand", []string{"busy"}, 2, "busy needs a subcommand: import, subscribe, refresh, list or clear"},
+		{"UnknownSubcommand", []string{"busy", "wipe"}, 2, `unknown command "busy wipe"`},
+		{"ClearNoStaff", []string{"busy", "clear"}, 2, "busy clear needs --staff ID and nothing else"},
+		{"ClearExtra", []string{"busy", "clear", "--staff", "1", "all"}, 2, "busy clear needs --staff ID and nothing else"},
+		{"ClearUnknownStaff", []string{"busy", "clear", "--staff", "99"}, 3, "There is no staff member with id 99."},
 		{"SubscribeFTP", []string{"busy", "subscribe", "--staff", "1", "ftp://example.org/cal.ics"}, 2, "A calendar address must start with https://"},
 		{"RefreshArgs", []string{"busy", "refresh", "now"}, 2, "busy refresh takes no arguments"},
 	}
@@ -267,5 +270,45 @@ func TestBusySubscribe(t *testing.T) {
 	}
 	if r.code != 2 || !strings.Contains(r.stderr, "Sam Okafor was not subscribed to the calendar; nothing was changed.") {
 		t.Fatalf("exit=%d stderr=%q, want a refused subscription", r.code, r.stderr)
+	}
+
+	// Clearing stops the subscription: nothing is fetched any more.
+	var year busyOut
+	c.json(&year, "busy", "list", "--staff", "2", "--from", "2027-01-01", "--to", "2028-12-31")
+	had := len(year.Busy)
+	out = c.ok("busy", "clear", "--staff", "2")
+	if !strings.Contains(out, "Stopped fetching the calendar of Sam Okafor (staff 2) at http://127.0.0.1:") ||
+		!strings.Contains(out, fmt.Sprintf("removed its %d busy times", had)) || had == 0 || strings.Contains(out, secret) {
+		t.Fatalf("clear said %q", out)
+	}
+	if got := c.busyList("2"); len(got.Busy) != 0 || got.Subscription != nil {
+		t.Fatalf("busy list after clear=%+v, want nothing", got)
+	}
+	if out := c.ok("busy", "refresh", "--force"); strings.Contains(out, "Sam Okafor") {
+		t.Fatalf("refresh after clear said %q", out)
+	}
+}
+
+func TestBusyClear(t *testing.T) {
+	t.Parallel()
+	c := mustDemo(t)
+	c.ok("busy", "import", "--staff", "1", busyICS(t, "DTSTART:20270302T090000|DURATION:PT1H", "DTSTART:20270303T090000|DURATION:PT1H"))
+	var out struct {
+		Staff        int64  `json:"staff"`
+		Removed      int    `json:"removed"`
+		Unsubscribed string `json:"unsubscribed"`
+	}
+	c.json(&out, "busy", "clear", "--staff", "1")
+	if out.Staff != 1 || out.Removed != 2 || out.Unsubscribed != "" {
+		t.Fatalf("clear=%+v, want 2 busy times removed and no subscription", out)
+	}
+	if got := c.busyList("1"); len(got.Busy) != 0 {
+		t.Fatalf("busy list after clear: %d busy times", len(got.Busy))
+	}
+	if audit := c.ok("audit"); !strings.Contains(audit, "busy-clear") || !strings.Contains(audit, "2 busy times of staff 1 removed") {
+		t.Fatalf("audit:\n%s\nwant the busy-clear entry", audit)
+	}
+	if text := c.ok("busy", "clear", "--staff", "1"); !strings.Contains(text, "Dr. Ana Reyes (staff 1) has no imported busy times and no subscribed calendar; nothing changed.") {
+		t.Fatalf("clear again says %q", text)
 	}
 }

@@ -56,6 +56,8 @@ Commands:
   busy subscribe --staff ID URL       the same from a private calendar address (https:// or webcal://), fetched now
   busy refresh [--force]              fetch subscribed calendars that are due (hourly); keeps the last good copy
   busy list [--staff ID] [--from D] [--to D]
+  busy clear --staff ID               stop blocking with their own calendar: remove the busy
+                                      times, the subscription and its last copy
   email set --transport smtp|eml-dir [--host H] [--port P] [--security starttls|tls|none] [--user U]
             [--from ADDR] [--from-name NAME] [--dir DIR] [--allow-plain-remote]
                                       how patient email goes out; the SMTP password is never

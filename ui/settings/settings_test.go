@@ -639,6 +639,9 @@ func TestStaff_Subscribe(t *testing.T) {
 	ctx := context.Background()
 	v.staff.list.Select(0)
 	s := v.staff.d.staff[0]
+	if v.staff.clearBusy.Visible() {
+		t.Fatal("Stop using own calendar shown with nothing to stop")
+	}
 
 	test.Type(v.staff.subscribeURL, srv.URL+"/private/missing.ics")
 	test.Tap(v.staff.subscribe)
@@ -663,6 +666,30 @@ func TestStaff_Subscribe(t *testing.T) {
 	}
 	if v.staff.subscribeURL.Text != "" {
 		t.Fatalf("the address stays in the field: %q", v.staff.subscribeURL.Text)
+	}
+
+	// Stop using it: asked first, Keep changes nothing, Remove clears.
+	if !v.staff.clearBusy.Visible() {
+		t.Fatal("Stop using own calendar hidden for a subscribed member")
+	}
+	test.Tap(v.staff.clearBusy)
+	if got := overlayTexts(f.Env.Window); !strings.Contains(got, "the subscription to "+calendar.RedactURL(srv.URL)) || strings.Contains(got, "secret") {
+		t.Fatalf("confirmation says %q, want the calendar's site and no secret", got)
+	}
+	tapDialogButton(t, f.Env.Window, "Keep")
+	if subs, _ := f.DB.BusySubscriptions(ctx); len(subs) != 1 {
+		t.Fatalf("subscriptions=%d after Keep", len(subs))
+	}
+	test.Tap(v.staff.clearBusy)
+	tapDialogButton(t, f.Env.Window, "Remove")
+	subs, _ = f.DB.BusySubscriptions(ctx)
+	list, _ = f.DB.StaffList(ctx)
+	if len(subs) != 0 || len(list[0].Busy) != 0 {
+		t.Fatalf("after Remove: subscriptions=%d busy=%d, want none", len(subs), len(list[0].Busy))
+	}
+	if !strings.HasPrefix(v.staff.busyNote.Text, "Stopped fetching the calendar of "+s.Name) || !strings.HasPrefix(v.staff.busyInfo.Text, "0 busy times") ||
+		v.staff.clearBusy.Visible() || lastAudit(t, f).Action != "busy-clear" {
+		t.Fatalf("note=%q info=%q button shown=%v audit=%q", v.staff.busyNote.Text, v.staff.busyInfo.Text, v.staff.clearBusy.Visible(), lastAudit(t, f).Action)
 	}
 }
 

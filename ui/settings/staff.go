@@ -53,6 +53,7 @@ type staffTab struct {
 	importICS      *widget.Button
 	subscribeURL   *widget.Entry
 	subscribe      *widget.Button
+	clearBusy      *widget.Button // shown when there is something to clear
 	busyNote       *widget.Label
 	feed           *feedPanel
 }
@@ -105,6 +106,8 @@ func newStaffTab(v *View) *staffTab {
 	t.subscribeURL.SetPlaceHolder("https://… (the calendar's private iCal address)")
 	t.subscribe = widget.NewButton("Subscribe", t.doSubscribe)
 	t.subscribeURL.OnSubmitted = func(string) { t.doSubscribe() }
+	t.clearBusy = widget.NewButton("Stop using own calendar…", t.askClearBusy)
+	t.clearBusy.Hide()
 	t.busyNote = newNote()
 	t.feed = newFeedPanel(v, "this person's")
 
@@ -118,7 +121,7 @@ func newStaffTab(v *View) *staffTab {
 		heading("Busy times from their own calendar"),
 		explain("Times marked busy in the staff member's own calendar are never booked. Import a file once, or subscribe to the calendar's private address so kapbook fetches it every hour."),
 		t.busyInfo,
-		container.NewHBox(t.importICS),
+		container.NewHBox(t.importICS, t.clearBusy),
 		container.NewBorder(nil, nil, nil, t.subscribe, t.subscribeURL),
 		t.busyNote,
 		widget.NewSeparator(),
@@ -431,6 +434,51 @@ func (t *staffTab) showBusy(s *booking.Staff) {
 		text += " No subscribed calendar."
 	}
 	t.busyInfo.SetText(text)
+	if clear := len(s.Busy) > 0 || t.d.subs[s.ID] != nil; clear != t.clearBusy.Visible() {
+		t.clearBusy.Hidden = !clear
+		t.stored.Refresh()
+	}
+}
+
+// askClearBusy asks before removing the selected member's busy times and
+// calendar subscription.
+func (t *staffTab) askClearBusy() {
+	s := t.member(t.selectedID)
+	if s == nil {
+		return
+	}
+	what := fmt.Sprintf("the %d busy times imported from %s's own calendar", len(s.Busy), s.Name)
+	if sub := t.d.subs[s.ID]; sub != nil {
+		what += " and the subscription to " + calendar.RedactURL(sub.URL) + " (its address and last copy)"
+	}
+	t.v.env.Confirm("Stop using own calendar", "Remove "+what+"? Their own calendar no longer blocks booking; working hours and time off still do. You can import or subscribe again later.",
+		"Remove", t.doClearBusy)
+}
+
+// doClearBusy removes the selected member's busy times and subscription.
+func (t *staffTab) doClearBusy() {
+	s := t.member(t.selectedID)
+	if s == nil {
+		return
+	}
+	t.busyNote.Hide()
+	env := t.v.env
+	var c calendar.Cleared
+	env.Run("Removing the busy times", func(ctx context.Context) error {
+		var err error
+		c, err = calendar.ClearBusy(ctx, env.Store, s.ID, env.Time(), env.Service.Actor)
+		return err
+	}, func(err error) {
+		if err != nil {
+			env.ShowError(err)
+			return
+		}
+		msg := fmt.Sprintf("Removed the %d busy times of %s.", c.Busy, s.Name)
+		if c.Site != "" {
+			msg = fmt.Sprintf("Stopped fetching the calendar of %s at %s and removed its %d busy times.", s.Name, c.Site, c.Busy)
+		}
+		t.v.saved(t.busyNote, msg+" Their own calendar no longer blocks booking.")
+	})
 }
 
 func (t *staffTab) chooseICS() {

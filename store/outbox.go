@@ -14,42 +14,7 @@ func (r *reader) Outbox(ctx context.Context, f booking.OutboxFilter) ([]*booking
 	if err != nil {
 		return nil, err
 	}
-	q := `SELECT id, kind, patient_id, series_id, appointment_id, state, due, attempts, next_attempt, last_error, message_id, created, updated, note
-		FROM outbox WHERE 1 = 1`
-	var args []any
-	if f.ID != 0 {
-		q += " AND id = ?"
-		args = append(args, f.ID)
-	}
-	if f.State != "" {
-		q += " AND state = ?"
-		args = append(args, f.State)
-	}
-	if f.PatientID != 0 {
-		q += " AND patient_id = ?"
-		args = append(args, f.PatientID)
-	}
-	if f.SeriesID != 0 {
-		q += " AND series_id = ?"
-		args = append(args, f.SeriesID)
-	}
-	if f.AppointmentID != 0 {
-		q += " AND appointment_id = ?"
-		args = append(args, f.AppointmentID)
-	}
-	if !f.DueFrom.IsZero() {
-		q += " AND due >= ?"
-		args = append(args, f.DueFrom.Unix())
-	}
-	if !f.DueBefore.IsZero() {
-		q += " AND due < ?"
-		args = append(args, f.DueBefore.Unix())
-	}
-	q += " ORDER BY due, id"
-	if f.Limit > 0 {
-		q += " LIMIT ?"
-		args = append(args, f.Limit)
-	}
+	q, args := outboxQuery(f)
 	rows, err := r.q.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, r.mapErr("outbox", err)
@@ -147,4 +112,53 @@ func unixOrZero(t time.Time) int64 {
 		return 0
 	}
 	return t.Unix()
+}
+
+// outboxQuery returns the query that reads the messages f selects, and its
+// arguments.
+func outboxQuery(f booking.OutboxFilter) (string, []any) {
+	q := `SELECT id, kind, patient_id, series_id, appointment_id, state, due, attempts, next_attempt, last_error, message_id, created, updated, note
+		FROM outbox WHERE 1 = 1`
+	var args []any
+	if f.ID != 0 {
+		q += " AND id = ?"
+		args = append(args, f.ID)
+	}
+	if f.State != "" {
+		// With an appointment, series or patient, their index finds the
+		// few rows; left to itself SQLite would walk every message of the
+		// state through outbox_state_due (the unary + keeps it off).
+		if f.AppointmentID != 0 || f.SeriesID != 0 || f.PatientID != 0 {
+			q += " AND +state = ?"
+		} else {
+			q += " AND state = ?"
+		}
+		args = append(args, f.State)
+	}
+	if f.PatientID != 0 {
+		q += " AND patient_id = ?"
+		args = append(args, f.PatientID)
+	}
+	if f.SeriesID != 0 {
+		q += " AND series_id = ?"
+		args = append(args, f.SeriesID)
+	}
+	if f.AppointmentID != 0 {
+		q += " AND appointment_id = ?"
+		args = append(args, f.AppointmentID)
+	}
+	if !f.DueFrom.IsZero() {
+		q += " AND due >= ?"
+		args = append(args, f.DueFrom.Unix())
+	}
+	if !f.DueBefore.IsZero() {
+		q += " AND due < ?"
+		args = append(args, f.DueBefore.Unix())
+	}
+	q += " ORDER BY due, id"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	return q, args
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -439,4 +440,47 @@ func TestOutbox_OverrideRetimes(t *testing.T) {
 	}
 	checkDue(t, by["reminder/pending"][0], moved[0], 48*time.Hour, loc)
 	checkDue(t, by["preparation/pending"][0], moved[0], 24*time.Hour, loc)
+}
+
+// TestOutboxQueryPlans checks that each way the outbox is read goes
+// through the index made for it. Cancelling or moving an appointment reads
+// its pending messages; before the state's index was kept off that read,
+// SQLite walked every pending message of the clinic for each appointment.
+func TestOutboxQueryPlans(t *testing.T) {
+	db := MustOpenDB(t)
+	at := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name  string
+		f     booking.OutboxFilter
+		index string
+	}{
+		{"Due", booking.OutboxFilter{State: booking.OutboxPending, DueBefore: at, Limit: 50}, "outbox_state_due"},
+		{"Appointment", booking.OutboxFilter{State: booking.OutboxPending, AppointmentID: 7}, "outbox_appointment"},
+		{"Series", booking.OutboxFilter{State: booking.OutboxPending, SeriesID: 7}, "outbox_series"},
+		{"Patient", booking.OutboxFilter{PatientID: 7}, "outbox_patient"},
+		{"Recent", booking.OutboxFilter{DueFrom: at}, "outbox_due"},
+		{"One", booking.OutboxFilter{ID: 7}, "INTEGER PRIMARY KEY"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q, args := outboxQuery(tc.f)
+			rows, err := db.sql.Query("EXPLAIN QUERY PLAN "+q, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			got := strings.Join(plan, "; ")
+			if !strings.Contains(got, "SEARCH outbox USING") || !strings.Contains(got, tc.index) {
+				t.Fatalf("plan %q, want a search through %s", got, tc.index)
+			}
+		})
+	}
 }

@@ -196,10 +196,13 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_state_due ON outbox (state, due, id);
 CREATE INDEX outbox_appointment ON outbox (appointment_id);
 `,
-	// 2: the outbox in order of due time whatever the state, for the
-	// Outbox screen's recent weeks (OutboxFilter.DueFrom) in a clinic with
-	// years of messages.
-	`CREATE INDEX outbox_due ON outbox (due, id);`,
+	// 2: the outbox by due time whatever the state, for the Outbox screen's
+	// recent weeks (OutboxFilter.DueFrom) in a clinic with years of
+	// messages; by series, for cancelling a whole series; by patient, for
+	// a patient's messages.
+	`CREATE INDEX outbox_due ON outbox (due, id);
+CREATE INDEX outbox_series ON outbox (series_id);
+CREATE INDEX outbox_patient ON outbox (patient_id, due);`,
 }
 
 // header is what the store reads from a database file before using it.

@@ -2,6 +2,7 @@ package booking
 
 import (
 	"net/mail"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -158,6 +159,11 @@ type Staff struct {
 	TimeOff        []Interval  `json:"time_off,omitempty"`
 	// Busy holds intervals imported from the person's own calendar.
 	Busy []Interval `json:"busy,omitempty"`
+	// VideoLink is the address of the person's own video room (such as
+	// https://video.example.org/ana-reyes): patients' emails and calendar
+	// entries for a video call with them give it. Empty: they say the
+	// clinic sends the link.
+	VideoLink string `json:"video_link,omitempty"`
 }
 
 // HasRole reports whether s has role r.
@@ -199,7 +205,52 @@ func (s *Staff) Validate() error {
 			return err
 		}
 	}
+	if s.VideoLink != "" {
+		if err := CheckVideoLink(s.VideoLink); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// CheckVideoLink checks that s is a video room's web address: https://,
+// a host, no spaces, at most 300 characters.
+func CheckVideoLink(s string) error {
+	if err := checkText("The video link", s, 300, true); err != nil {
+		return err
+	}
+	u, err := url.Parse(s)
+	if err != nil || !strings.EqualFold(u.Scheme, "https") || u.Host == "" || u.User != nil || strings.ContainsAny(s, " <>\"\\") {
+		return Errorf(EINVALID, "The video link %q is not a web address starting with https://, such as https://video.example.org/ana-reyes.", clip(s, 60))
+	}
+	return nil
+}
+
+// VideoLink returns the link of a video call a: that of its therapist
+// when they have one in staff, else of the first other member of its staff
+// who has one; "" for an appointment in a room or when nobody has one.
+func VideoLink(a *Appointment, staff []*Staff) string {
+	if a == nil || !a.Video() {
+		return ""
+	}
+	link := func(as Assignment) string {
+		for _, m := range staff {
+			if m.ID == as.StaffID {
+				return m.VideoLink
+			}
+		}
+		return ""
+	}
+	for _, therapist := range []bool{true, false} {
+		for _, as := range a.Staff {
+			if (as.Role == RoleTherapist) == therapist {
+				if l := link(as); l != "" {
+					return l
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // RoomKind is what a room is equipped for.

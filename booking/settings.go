@@ -68,6 +68,7 @@ func (s *Service) SaveStaff(ctx context.Context, st *Staff) error {
 	}
 	st.Name = strings.TrimSpace(st.Name)
 	st.Email = strings.TrimSpace(st.Email)
+	st.VideoLink = strings.TrimSpace(st.VideoLink)
 	for i := range st.Qualifications {
 		st.Qualifications[i] = strings.TrimSpace(st.Qualifications[i])
 	}

@@ -66,6 +66,12 @@ type Export struct {
 	// patient calendar a name that reveals the treatment is replaced by
 	// "Appointments".
 	Name string
+	// Staff gives video calls the link of their therapist's video room
+	// (booking.VideoLink) as LOCATION and in the description; without it,
+	// or for someone without a link, a patient's event says the clinic
+	// sends the link. A link that reveals the treatment is left out of
+	// patient calendars.
+	Staff []*booking.Staff
 	// RefreshInterval, when not zero, tells subscribed clients how often
 	// to fetch the calendar again (REFRESH-INTERVAL and X-PUBLISHED-TTL);
 	// feeds set it, files need not.
@@ -356,7 +362,14 @@ func (e *encoder) patientText(a *booking.Appointment, cancelled bool) {
 		e.raw("SUMMARY:")
 		e.text(upperFirst(at))
 	}
+	link := booking.VideoLink(a, e.x.Staff)
+	if cancelled || reveals(link) {
+		link = ""
+	}
 	switch {
+	case a.Video() && link != "":
+		e.raw("\r\nLOCATION:")
+		e.text(link)
 	case a.Video():
 		e.raw("\r\nLOCATION:Video call")
 	case e.address != "":
@@ -378,6 +391,13 @@ func (e *encoder) patientText(a *booking.Appointment, cancelled bool) {
 	}
 	e.raw(".")
 	switch {
+	case a.Video() && cancelled:
+		e.newline()
+		e.raw("It was a video call.")
+	case a.Video() && link != "":
+		e.newline()
+		e.raw("It is a video call: ")
+		e.text(link)
 	case a.Video():
 		e.newline()
 		e.raw(`It is a video call\; the clinic sends you the link.`)
@@ -412,8 +432,13 @@ func (e *encoder) staffText(a *booking.Appointment, cancelled bool) {
 	e.text(who)
 
 	e.raw("\r\nLOCATION:")
+	link := booking.VideoLink(a, e.x.Staff)
 	if a.Video() {
 		e.raw("Video call")
+		if link != "" {
+			e.raw(": ")
+			e.text(link)
+		}
 	} else {
 		e.text(a.RoomName)
 		if e.address != "" {

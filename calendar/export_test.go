@@ -873,3 +873,50 @@ func TestWrite_Streams(t *testing.T) {
 		t.Fatalf("allocated %d bytes to write %d", alloc, w.n)
 	}
 }
+
+// TestWrite_VideoLink: a video call gives its therapist's link, escaped,
+// in patient and staff calendars and in an invite, but not once cancelled
+// and never when the link reveals the treatment.
+func TestWrite_VideoLink(t *testing.T) {
+	c := exportDemoClinic(t)
+	link := "https://video.example.org/ana-reyes?pwd=a,b;c"
+	staff := []*booking.Staff{{ID: 1, Name: "Dr. Ana Reyes", VideoLink: link}, {ID: 7, Name: "Grace Kim, RN"}}
+	list := syntheticAppointments(c)
+	gone := *list[1]
+	gone.ID, gone.Status = 4, booking.Cancelled
+	list = append(list, &gone)
+	now := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+
+	data, _ := writeExport(t, t.TempDir(), "patient.ics", Export{Clinic: c, InstanceID: "abc", Appointments: list, ForPatient: true, Now: now, Staff: staff})
+	ev := exportEvents(t, decodeExport(t, data))
+	if got := textProp(t, ev[UID("abc", 2)], ical.PropLocation); got != link {
+		t.Errorf("patient: LOCATION=%q, want the link", got)
+	}
+	if got := textProp(t, ev[UID("abc", 2)], ical.PropDescription); !strings.Contains(got, "It is a video call: "+link) {
+		t.Errorf("patient: DESCRIPTION=%q, want the link", got)
+	}
+	if got := textProp(t, ev[UID("abc", 1)], ical.PropLocation); !strings.HasSuffix(got, strings.TrimSpace(c.Address)) {
+		t.Errorf("in a room: LOCATION=%q, want the address", got)
+	}
+	loc, desc := textProp(t, ev[UID("abc", 4)], ical.PropLocation), textProp(t, ev[UID("abc", 4)], ical.PropDescription)
+	if loc != "Video call" || !strings.Contains(desc, "It was a video call.") || strings.Contains(desc, link) {
+		t.Errorf("cancelled: LOCATION=%q DESCRIPTION=%q, want no link", loc, desc)
+	}
+
+	data, _ = writeExport(t, t.TempDir(), "staff.ics", Export{Clinic: c, InstanceID: "abc", Appointments: list[:2], Now: now, Staff: staff})
+	if got := textProp(t, exportEvents(t, decodeExport(t, data))[UID("abc", 2)], ical.PropLocation); got != "Video call: "+link {
+		t.Errorf("staff: LOCATION=%q, want the link", got)
+	}
+
+	inv := writeInviteBytes(t, Invite{Method: MethodRequest, Clinic: c, InstanceID: "abc", Appointment: list[1], OrganizerEmail: "appointments@harbor.example",
+		PatientEmail: "jane@example.org", Now: now, Staff: staff})
+	if got := textProp(t, exportEvents(t, decodeExport(t, inv))[UID("abc", 2)], ical.PropLocation); got != link {
+		t.Errorf("invite: LOCATION=%q, want the link", got)
+	}
+
+	staff[0].VideoLink = "https://ketamine-care.example.org/reyes"
+	data, _ = writeExport(t, t.TempDir(), "revealing.ics", Export{Clinic: c, InstanceID: "abc", Appointments: list[1:2], ForPatient: true, Now: now, Staff: staff})
+	if got := textProp(t, exportEvents(t, decodeExport(t, data))[UID("abc", 2)], ical.PropLocation); got != "Video call" || bytes.Contains(bytes.ToLower(data), []byte("ketamine")) {
+		t.Errorf("a revealing link: LOCATION=%q; want it left out of the patient's calendar", got)
+	}
+}

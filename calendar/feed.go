@@ -218,7 +218,12 @@ func (h *FeedHandler) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	name = c.Name + " – " + name
 	privacy := FeedPrivacy(f.Privacy)
-	etag := feedETag(f, privacy, c, name, filter, stamp)
+	staff, err := h.Store.StaffList(ctx)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	etag := feedETag(f, privacy, c, name, filter, stamp, staff)
 	base := stamp.Updated
 	if base.Before(f.Created) {
 		base = f.Created
@@ -264,12 +269,19 @@ func feedFilter(res booking.Resource, now time.Time) booking.AppointmentFilter {
 // feedETag derives a strong ETag from what a feed's calendar is made of:
 // the stamp of its appointments (which changes with any booking, move,
 // cancellation or status change among them), the window, the privacy, the
-// calendar's name, the clinic details that appear in events, and a
-// version of the encoding.
-func feedETag(f *booking.Feed, p Privacy, c *booking.Clinic, name string, filter booking.AppointmentFilter, st booking.Stamp) string {
+// calendar's name, the clinic details that appear in events, the staff's
+// video links, and a version of the encoding.
+func feedETag(f *booking.Feed, p Privacy, c *booking.Clinic, name string, filter booking.AppointmentFilter, st booking.Stamp, staff []*booking.Staff) string {
 	hs := sha256.New()
 	var b []byte
-	b = append(b, "kapbook-feed-1\x00"...)
+	b = append(b, "kapbook-feed-2\x00"...)
+	for _, s := range staff {
+		if s.VideoLink != "" {
+			b = binary.AppendVarint(b, s.ID)
+			b = append(b, s.VideoLink...)
+			b = append(b, 0)
+		}
+	}
 	b = append(b, string(f.Resource.Kind)...)
 	b = binary.AppendVarint(b, f.Resource.ID)
 	b = append(b, 0)
@@ -391,6 +403,10 @@ func (h *FeedHandler) render(r *http.Request, c *booking.Clinic, name string, p 
 	if err != nil {
 		return nil, err
 	}
+	staff, err := h.Store.StaffList(ctx)
+	if err != nil {
+		return nil, err
+	}
 	patients := map[int64]string{}
 	var nameErr error
 	patientName := func(id int64) string {
@@ -415,6 +431,7 @@ func (h *FeedHandler) render(r *http.Request, c *booking.Clinic, name string, p 
 		Now:             modified,
 		Name:            name,
 		RefreshInterval: FeedRefresh,
+		Staff:           staff,
 	})
 	if err != nil {
 		return nil, err

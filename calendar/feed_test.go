@@ -585,6 +585,41 @@ func TestFeed_StaffRenamed(t *testing.T) {
 	}
 }
 
+// TestFeed_VideoLinkChanged proves a staff member's video link is part of
+// the ETag: a conditional request after it changes gets the new link.
+func TestFeed_VideoLinkChanged(t *testing.T) {
+	c := mustFeedClinic(t)
+	prep := c.jane.Appts[1]
+	prep.RoomID, prep.RoomName = 0, "" // held by video
+	if err := c.db.Update(c.ctx, func(tx booking.Tx) error { return tx.UpdateAppointment(c.ctx, prep) }); err != nil {
+		t.Fatal(err)
+	}
+	path := calendar.FeedPath(c.newFeed(booking.Resource{Kind: booking.StaffResource, ID: c.ana}, ""))
+	location := func(body []byte) string {
+		_, evs := parse(t, body)
+		for _, ev := range evs {
+			if loc, _ := ev.Props.Text(ical.PropLocation); strings.HasPrefix(loc, "Video call") {
+				return loc
+			}
+		}
+		return ""
+	}
+	resp, body := c.mustOK(path)
+	if got := location(body); got != "Video call: https://video.harbor.example/ana-reyes" {
+		t.Fatalf("LOCATION=%q, want the demo's link", got)
+	}
+	staff, _ := c.db.StaffList(c.ctx)
+	ana := staff[slices.IndexFunc(staff, func(s *booking.Staff) bool { return s.ID == c.ana })]
+	ana.VideoLink = "https://video.harbor.example/reyes-2"
+	if err := c.db.Update(c.ctx, func(tx booking.Tx) error { return tx.SaveStaff(c.ctx, ana) }); err != nil {
+		t.Fatal(err)
+	}
+	_, body = c.mustOK(path, "If-None-Match", resp.Header.Get("ETag"))
+	if got := location(body); got != "Video call: https://video.harbor.example/reyes-2" {
+		t.Fatalf("after the link changed: LOCATION=%q", got)
+	}
+}
+
 func TestFeed_Privacy(t *testing.T) {
 	c := mustFeedClinic(t)
 	ana := booking.Resource{Kind: booking.StaffResource, ID: c.ana}

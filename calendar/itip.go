@@ -59,6 +59,8 @@ type Invite struct {
 	PatientEmail string
 	// Now is the DTSTAMP; zero means the current time.
 	Now time.Time
+	// Staff gives video calls their link, as in Export.
+	Staff []*booking.Staff
 }
 
 // WriteInvite writes x to w as an iTIP (RFC 5546) calendar: one VEVENT
@@ -110,6 +112,7 @@ func WriteInvite(w io.Writer, x Invite) error {
 		Appointments: list,
 		ForPatient:   true,
 		Now:          x.Now,
+		Staff:        x.Staff,
 	})
 	if err != nil {
 		return err

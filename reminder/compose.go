@@ -74,6 +74,9 @@ type Message struct {
 	// order: the attachment holds one event for each, and with more than
 	// one the templates list them all (Data.Appointments).
 	Appointments []*booking.Appointment
+	// Staff gives video calls the link of their therapist's video room
+	// (booking.VideoLink); nil: the message says the clinic sends it.
+	Staff []*booking.Staff
 }
 
 var (
@@ -151,7 +154,7 @@ func (c *Composer) Compose(m Message) (*email.Email, error) {
 	}
 	inv := calendar.Invite{
 		Method: method, Clinic: m.Clinic, InstanceID: c.InstanceID, Appointment: m.Appointment,
-		OrganizerEmail: c.FromAddress, OrganizerName: d.SenderName, PatientEmail: m.Patient.Email, Now: now,
+		OrganizerEmail: c.FromAddress, OrganizerName: d.SenderName, PatientEmail: m.Patient.Email, Now: now, Staff: m.Staff,
 	}
 	if len(m.Appointments) > 0 {
 		inv.Appointment, inv.Appointments = nil, m.Appointments
@@ -202,6 +205,9 @@ func (c *Composer) data(m Message) (Data, error) {
 	}
 	if d.Video {
 		d.ClinicAddress = ""
+		if m.Kind != Cancellation {
+			d.VideoLink = videoLink(a, m.Staff)
+		}
 	}
 	fillTimes(&d)
 	escort := a.NeedsEscort()
@@ -209,6 +215,9 @@ func (c *Composer) data(m Message) (Data, error) {
 		d.Appointments = make([]Slot, len(m.Appointments))
 		for i, x := range m.Appointments {
 			d.Appointments[i] = newSlot(x.Start.In(loc), x.End.In(loc), x.Video(), safe[2])
+			if x.Video() && m.Kind != Cancellation {
+				d.Appointments[i].VideoLink = videoLink(x, m.Staff)
+			}
 			escort = escort || x.NeedsEscort()
 		}
 	}
@@ -347,4 +356,14 @@ func safeText(s string) string {
 		return ""
 	}
 	return s
+}
+
+// videoLink returns the link of video call a, or "" when there is none or
+// it would reveal the treatment.
+func videoLink(a *booking.Appointment, staff []*booking.Staff) string {
+	l := booking.VideoLink(a, staff)
+	if calendar.Reveals(l) {
+		return ""
+	}
+	return l
 }

@@ -474,3 +474,51 @@ var _ = email.NewEmail
 func day(y int, m time.Month, d int) booking.Date {
 	return booking.DateOf(time.Date(y, m, d, 12, 0, 0, 0, time.UTC))
 }
+
+// TestCompose_VideoLink: a reminder of a video call gives its therapist's
+// link in both parts (a link in HTML) and as the attachment's LOCATION; a
+// series confirmation gives it beside that appointment; a cancellation
+// and a link that reveals the treatment give none.
+func TestCompose_VideoLink(t *testing.T) {
+	f := newFixture(t)
+	link := "https://video.example.org/ana-reyes?room=4&pin=1"
+	appts := f.appts["kap-standard"]
+	video := *appts[1] // preparation 1, held by video
+	video.RoomID, video.RoomName = 0, ""
+	var staff []*booking.Staff
+	for _, as := range video.Staff {
+		staff = append(staff, &booking.Staff{ID: as.StaffID, Name: as.Name, Roles: []booking.Role{as.Role}})
+	}
+	staff[0].VideoLink = link
+	pat := f.patients["kap-standard"]
+
+	m := composeParsed(t, f.composer(), reminder.Message{Kind: reminder.Reminder, Clinic: f.clinic, Patient: pat, Appointment: &video, Staff: staff})
+	if !strings.Contains(m.text, "Place: a video call at "+link) {
+		t.Errorf("text part lacks the link:\n%s", m.text)
+	}
+	if !strings.Contains(m.html, `<a href="https://video.example.org/ana-reyes?room=4&amp;pin=1">`) {
+		t.Errorf("HTML part lacks the link:\n%s", m.html)
+	}
+	if _, ev := icsEvent(t, m.ics); ev.Props.Get(ical.PropLocation).Value != link {
+		t.Errorf("attachment LOCATION=%q, want the link", ev.Props.Get(ical.PropLocation).Value)
+	}
+
+	series := append([]*booking.Appointment{appts[0], &video}, appts[2:]...)
+	m = composeParsed(t, f.composer(), reminder.Message{Kind: reminder.Confirmation, Clinic: f.clinic, Patient: pat, Appointments: series, Staff: staff})
+	if !strings.Contains(m.text, "08:00–09:00 EST, a video call at "+link) || strings.Count(m.text, link) != 1 {
+		t.Errorf("confirmation text: want the link once, beside the video call:\n%s", m.text)
+	}
+
+	gone := video
+	gone.Status = booking.Cancelled
+	m = composeParsed(t, f.composer(), reminder.Message{Kind: reminder.Cancellation, Clinic: f.clinic, Patient: pat, Appointment: &gone, Staff: staff})
+	if strings.Contains(m.text+m.html+string(m.ics), "video.example.org") {
+		t.Errorf("a cancellation gives the link:\n%s", m.text)
+	}
+
+	staff[0].VideoLink = "https://ketamine.example.org/reyes"
+	m = composeParsed(t, f.composer(), reminder.Message{Kind: reminder.Reminder, Clinic: f.clinic, Patient: pat, Appointment: &video, Staff: staff})
+	if w := forbidden(f.protos).FindString(string(m.raw) + m.text + m.html + string(m.ics)); w != "" || !strings.Contains(m.text, "the clinic sends you the link") {
+		t.Errorf("a revealing link: message says %q; text:\n%s", w, m.text)
+	}
+}

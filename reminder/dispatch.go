@@ -358,12 +358,25 @@ func (d *Dispatcher) record(ctx context.Context, msgs ...*booking.OutboxMessage)
 	return kept, err
 }
 
-// reads keeps the patients and series one RunOnce read, so that the many
-// messages of one patient and series cost one read each.
+// reads keeps the patients, series and staff one RunOnce read, so that
+// the many messages of one patient and series cost one read each.
 type reads struct {
 	st       booking.Reader
 	patients map[int64]*booking.Patient
 	series   map[int64]*booking.Series
+	staff    []*booking.Staff // nil: not read yet
+}
+
+// staffList returns the clinic's staff, for video links.
+func (r *reads) staffList(ctx context.Context) ([]*booking.Staff, error) {
+	if r.staff == nil {
+		s, err := r.st.StaffList(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r.staff = s
+	}
+	return r.staff, nil
 }
 
 func newReads(st booking.Reader) *reads {
@@ -449,7 +462,11 @@ func (d *Dispatcher) composeWith(ctx context.Context, rd *reads, clinic *booking
 			return nil, "not sent: the appointment had already started", nil
 		}
 	}
-	e, err := d.Composer.Compose(Message{Kind: Kind(m.Kind), Clinic: clinic, Patient: pat, Appointment: a, Appointments: list})
+	staff, err := rd.staffList(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	e, err := d.Composer.Compose(Message{Kind: Kind(m.Kind), Clinic: clinic, Patient: pat, Appointment: a, Appointments: list, Staff: staff})
 	if errors.Is(err, ErrNoEmail) {
 		return nil, booking.NoEmailNote, nil
 	} else if err != nil {

@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-ical"
 	"github.com/jordan-wright/email"
 
 	"github.com/kapbook/kapbook/booking"
@@ -470,5 +472,49 @@ func TestPeers_MailpitDispatch(t *testing.T) {
 		if len(m.To) != 1 || m.To[0].Address != "jane@example.org" {
 			t.Errorf("message %q to %+v", m.Subject, m.To)
 		}
+	}
+}
+
+// TestDispatcherVideoLink: the dispatcher gives a video call's reminder
+// its therapist's link from the clinic's staff (the demo's Dr. Ana Reyes
+// has one).
+func TestDispatcherVideoLink(t *testing.T) {
+	ctx := context.Background()
+	f := newOutboxFixture(t)
+	var prep *booking.Appointment
+	err := f.db.Update(ctx, func(tx booking.Tx) error {
+		list, err := tx.Appointments(ctx, booking.AppointmentFilter{PatientID: f.patient.ID})
+		if err != nil {
+			return err
+		}
+		for _, a := range list {
+			if a.Kind == "preparation" && prep == nil {
+				prep = a
+			}
+		}
+		prep.RoomID, prep.RoomName = 0, "" // held by video
+		return tx.UpdateAppointment(ctx, prep)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff, _ := f.db.StaffList(ctx)
+	link := booking.VideoLink(prep, staff)
+	if link == "" {
+		t.Fatalf("the demo's %v have no video link", prep.Staff)
+	}
+	now := prep.Start.Add(-47 * time.Hour) // its reminder is due 48 hours before
+	run(t, f.dispatcher(t, f.db, &now, nil))
+	msgs, _ := f.db.Outbox(ctx, booking.OutboxFilter{AppointmentID: prep.ID, State: booking.OutboxSent})
+	if len(msgs) != 1 || msgs[0].Kind != booking.MessageReminder {
+		t.Fatalf("sent for the preparation: %+v, want its reminder", msgs)
+	}
+	raw, err := os.ReadFile(filepath.Join(f.dir, fileNameOf(msgs[0].MessageID)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := parseMessage(t, raw)
+	if _, ev := icsEvent(t, m.ics); !strings.Contains(m.text, "Place: a video call at "+link) || ev.Props.Get(ical.PropLocation).Value != link {
+		t.Fatalf("the reminder lacks %s:\n%s", link, m.text)
 	}
 }

@@ -89,6 +89,9 @@ type Data struct {
 	Start, End time.Time
 	// Video is true for a video call: no address.
 	Video bool
+	// VideoLink is the video call's address (its therapist's video room),
+	// or "" when the clinic sends it another way.
+	VideoLink string
 	// Prepare is a general line about how to prepare that names no
 	// treatment.
 	Prepare string
@@ -118,6 +121,8 @@ type Slot struct {
 	Start, End time.Time
 	// Video is true for a video call.
 	Video bool
+	// VideoLink is the video call's address, or "".
+	VideoLink string
 	// Place is "a video call", the clinic's address, or "" when the
 	// address reveals the treatment.
 	Place string
@@ -335,12 +340,13 @@ func SampleData(k Kind) []Data {
 	plain := d
 	plain.Detailed, plain.Instructions, plain.InstructionsDate, plain.FirstName = false, nil, "", "there"
 	video := plain
-	video.Video, video.ClinicAddress, video.ClinicPhone = true, "", ""
+	video.Video, video.ClinicAddress, video.ClinicPhone, video.VideoLink = true, "", "", "https://video.example.org/ana-reyes"
 	series := plain
 	for i := range 3 {
 		s := start.AddDate(0, 0, 7*i)
 		series.Appointments = append(series.Appointments, newSlot(s, s.Add(time.Hour), i == 1, plain.ClinicAddress))
 	}
+	series.Appointments[1].VideoLink = "https://video.example.org/ana-reyes"
 	detailedSeries := series
 	detailedSeries.Detailed, detailedSeries.FirstName = true, "Jane"
 	detailedSeries.Instructions, detailedSeries.InstructionsDate = d.Instructions, series.Appointments[1].Date

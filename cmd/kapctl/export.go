@@ -104,6 +104,9 @@ func (a *app) export(ctx context.Context, args []string) error {
 	if x.Appointments, err = a.db.Appointments(ctx, f); err != nil {
 		return err
 	}
+	if x.Staff, err = a.db.StaffList(ctx); err != nil {
+		return err
+	}
 	if x.Name, err = a.exportName(ctx, f, forPatient); err != nil {
 		return err
 	}

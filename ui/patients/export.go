@@ -35,8 +35,12 @@ func WriteCalendar(ctx context.Context, r booking.Reader, patientID int64, path 
 	if err != nil {
 		return 0, err
 	}
+	staff, err := r.StaffList(ctx)
+	if err != nil {
+		return 0, err
+	}
 	x := calendar.Export{Clinic: c, InstanceID: inst, Appointments: appts, ForPatient: true, Alarms: true, Now: now,
-		Name: "Appointments at " + c.Name}
+		Name: "Appointments at " + c.Name, Staff: staff}
 	if err := calendar.WriteFile(path, x); err != nil {
 		return 0, err
 	}

@@ -27,8 +27,12 @@ func WriteSeriesCalendar(ctx context.Context, r booking.Reader, seriesID int64, 
 	if err != nil {
 		return 0, err
 	}
+	staff, err := r.StaffList(ctx)
+	if err != nil {
+		return 0, err
+	}
 	x := calendar.Export{Clinic: c, InstanceID: inst, Appointments: sr.Appts, ForPatient: true, Now: now,
-		Name: "Appointments at " + c.Name}
+		Name: "Appointments at " + c.Name, Staff: staff}
 	if err := calendar.WriteFile(path, x); err != nil {
 		return 0, err
 	}

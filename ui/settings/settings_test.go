@@ -262,6 +262,50 @@ func TestStaff_Add(t *testing.T) {
 	}
 }
 
+// A video link is saved with the staff member; one that is not an https
+// address, or that names the treatment, is refused and nothing changes.
+func TestStaff_VideoLink(t *testing.T) {
+	f, v := open(t)
+	ctx := context.Background()
+	v.staff.list.Select(0)
+	id := v.staff.d.staff[0].ID
+	stored := func() string {
+		list, _ := f.DB.StaffList(ctx)
+		for _, s := range list {
+			if s.ID == id {
+				return s.VideoLink
+			}
+		}
+		return "(gone)"
+	}
+	before := stored()
+	if before != "https://video.harbor.example/ana-reyes" || v.staff.videoLink.Text != before {
+		t.Fatalf("demo link %q, form shows %q", before, v.staff.videoLink.Text)
+	}
+	for _, tc := range []struct{ link, says string }{
+		{"http://video.example.org/reyes", "is not a web address starting with https://"},
+		{"https://ketamine-care.example.org/reyes", "The video link names the treatment"},
+	} {
+		retype(v.staff.videoLink, tc.link)
+		test.Tap(v.staff.save)
+		if got := overlayTexts(f.Env.Window); !strings.Contains(got, tc.says) {
+			t.Fatalf("%s: dialog says %q, want %q", tc.link, got, tc.says)
+		}
+		closeDialogs(f.Env.Window)
+		if got := stored(); got != before {
+			t.Fatalf("%s refused, but %q stored", tc.link, got)
+		}
+	}
+	retype(v.staff.videoLink, "  https://video.example.org/reyes  ")
+	test.Tap(v.staff.save)
+	if got := stored(); got != "https://video.example.org/reyes" || overlayTexts(f.Env.Window) != "" {
+		t.Fatalf("stored %q, dialog %q; want the link, trimmed", got, overlayTexts(f.Env.Window))
+	}
+	if v.staff.videoLink.Text != "https://video.example.org/reyes" {
+		t.Fatalf("form shows %q after saving", v.staff.videoLink.Text)
+	}
+}
+
 // Importing a calendar file stores the staff member's busy times.
 func TestStaff_ImportICS(t *testing.T) {
 	f, v := open(t)

@@ -39,6 +39,7 @@ type staffTab struct {
 	name, email    *widget.Entry
 	roles          *widget.CheckGroup
 	qualifications *widget.Entry
+	videoLink      *widget.Entry
 	hours          *hoursEditor
 	timeOff        []booking.Interval // as edited, stored on save
 	timeOffRows    *fyne.Container
@@ -86,6 +87,8 @@ func newStaffTab(v *View) *staffTab {
 	t.roles = widget.NewCheckGroup(names, nil)
 	t.qualifications = widget.NewEntry()
 	t.qualifications.SetPlaceHolder("e.g. ACLS, REMS, KAP (comma-separated)")
+	t.videoLink = widget.NewEntry()
+	t.videoLink.SetPlaceHolder("optional: https://… their video room, sent to patients for video calls")
 	t.hours = newHoursEditor()
 	t.timeOffRows = container.NewVBox()
 	t.offFrom = widget.NewEntry()
@@ -116,6 +119,7 @@ func newStaffTab(v *View) *staffTab {
 		widget.NewFormItem("Email", t.email),
 		widget.NewFormItem("Roles", t.roles),
 		widget.NewFormItem("Qualifications", t.qualifications),
+		widget.NewFormItem("Video link", t.videoLink),
 	)
 	t.stored = container.NewVBox(
 		heading("Busy times from their own calendar"),
@@ -220,6 +224,7 @@ func (t *staffTab) edit(s *booking.Staff) {
 	}
 	t.roles.SetSelected(sel)
 	t.qualifications.SetText(strings.Join(s.Qualifications, ", "))
+	t.videoLink.SetText(s.VideoLink)
 	t.hours.set(s.Hours)
 	t.timeOff = append([]booking.Interval(nil), s.TimeOff...)
 	t.showTimeOff()
@@ -317,8 +322,11 @@ func (t *staffTab) doAddTimeOff() {
 
 // form returns the staff member as typed.
 func (t *staffTab) form() (*booking.Staff, error) {
-	s := &booking.Staff{ID: t.selectedID, Name: t.name.Text, Email: t.email.Text,
+	s := &booking.Staff{ID: t.selectedID, Name: t.name.Text, Email: t.email.Text, VideoLink: strings.TrimSpace(t.videoLink.Text),
 		Qualifications: splitList(t.qualifications.Text), TimeOff: append([]booking.Interval(nil), t.timeOff...)}
+	if calendar.Reveals(s.VideoLink) {
+		return nil, booking.Errorf(booking.EINVALID, "The video link names the treatment, and patients receive it by email; use a neutral address for the video room.")
+	}
 	for _, r := range roleNames {
 		for _, sel := range t.roles.Selected {
 			if sel == r.name {

@@ -331,7 +331,8 @@ func (v *View) Refresh() {
 		}
 		count := fmt.Sprintf("%s %s", plural(len(msgs), "message", "messages"), map[bool]string{true: "in all", false: state}[state == ""])
 		if older {
-			count += " due from " + since.Format("Mon 2 Jan 2006") + " on"
+			kind := strings.TrimSpace(state + " message")
+			count = plural(len(msgs), kind, kind+"s") + " due from " + since.Format("Mon 2 Jan 2006") + " on"
 		}
 		v.Count.SetText(count)
 		if older != v.ShowOlder.Visible() {

@@ -350,6 +350,9 @@ func TestOutbox_History(t *testing.T) {
 		if shows(w, sent.ID) || !shows(w, recent.ID) || w.ShowOlder.Hidden {
 			t.Fatalf("Sent: 60 days %v, 20 days %v, Show older hidden %v", shows(w, sent.ID), shows(w, recent.ID), w.ShowOlder.Hidden)
 		}
+		if want := fmt.Sprintf("%d sent message", len(w.Rows)); !strings.HasPrefix(w.Count.Text, want) || !strings.HasSuffix(w.Count.Text, " due from Mon 1 Feb 2027 on") {
+			t.Fatalf("Sent: count %q, want %q… due from Mon 1 Feb 2027 on", w.Count.Text, want)
+		}
 	})
 
 	t.Run("SelectReachesBack", func(t *testing.T) {

@@ -166,7 +166,7 @@ var rowWidths = []float32{140, 130, 130, 80, 50, 0}
 // header names the list's columns.
 func header() fyne.CanvasObject {
 	var cells []fyne.CanvasObject
-	for _, s := range []string{"Due", "Patient", "Message", "State", "Tries", "Error or note"} {
+	for _, s := range []string{"Due", "Patient", "Message", "State", "Tries", "Note"} {
 		l := kit.Cell(s)
 		l.TextStyle.Bold = true
 		cells = append(cells, l)

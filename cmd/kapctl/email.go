@@ -301,7 +301,7 @@ func (a *app) remindOnce(ctx context.Context, d *reminder.Dispatcher, quietly bo
 
 // outbox lists, shows and retries patient email:
 //
-//	kapctl outbox list [--state S] [--patient ID]
+//	kapctl outbox list [--state S] [--patient ID] [--from D]
 //	kapctl outbox show ID
 //	kapctl outbox retry ID
 func (a *app) outbox(ctx context.Context, args []string) error {
@@ -313,14 +313,22 @@ func (a *app) outbox(ctx context.Context, args []string) error {
 		fs := flag.NewFlagSet("outbox list", flag.ContinueOnError)
 		state := fs.String("state", "", "")
 		patient := fs.String("patient", "", "")
+		from := fs.String("from", "", "")
 		pos, err := parse(fs, rest)
 		if err != nil {
 			return err
 		}
 		if len(pos) > 0 {
-			return usagef("outbox list takes only --state and --patient")
+			return usagef("outbox list takes only --state, --patient and --from")
 		}
 		f := booking.OutboxFilter{State: *state}
+		if *from != "" {
+			d, err := booking.ParseDate(*from)
+			if err != nil {
+				return err
+			}
+			f.DueFrom = d.At(0, a.clinic.Location())
+		}
 		if *state != "" {
 			probe := booking.OutboxMessage{Kind: booking.MessageReminder, State: *state, PatientID: 1, Due: a.now}
 			if err := probe.Validate(); err != nil {

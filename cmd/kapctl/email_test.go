@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kapbook/kapbook/booking"
 )
@@ -63,6 +64,15 @@ func TestRemind(t *testing.T) {
 	sent := c.outbox("--state", "sent")
 	if len(sent) != 1 || sent[0].Kind != booking.MessageConfirmation || sent[0].MessageID == "" {
 		t.Fatalf("outbox list --state sent: %+v", sent)
+	}
+	// --from lists what is due from a day on, in due order.
+	all := c.outbox()
+	later := c.outbox("--from", "2027-03-10")
+	if len(later) == 0 || len(later) >= len(all) || later[0].Due.Before(time.Date(2027, 3, 10, 0, 0, 0, 0, later[0].Due.Location())) {
+		t.Fatalf("outbox list --from 2027-03-10: %d of %d messages, first due %v", len(later), len(all), later[0].Due)
+	}
+	if r := c.run("outbox", "list", "--from", "10 March"); r.code != 2 || r.stdout != "" {
+		t.Fatalf("outbox list --from '10 March': exit %d, stdout %q", r.code, r.stdout)
 	}
 	c.ok("remind") // nothing more is due: nothing twice
 	if files := emlFiles(t, dir); len(files) != 1 {

@@ -74,7 +74,7 @@ Commands:
                                       preparation, update, cancellation), checked when saved
   remind [--dry-run] [--watch]        send the patient email that is due (default: .eml files in
                                       outbox-eml beside the database); --watch: every minute until Ctrl-C
-  outbox list [--state S] [--patient ID] | outbox show ID | outbox retry ID
+  outbox list [--state S] [--patient ID] [--from D] | outbox show ID | outbox retry ID
                                       what went out, what failed and why; retry a failed message
 
 Global flags:

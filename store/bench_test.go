@@ -152,3 +152,32 @@ func BenchmarkOpen(b *testing.B) {
 		db.Close()
 	}
 }
+
+// BenchmarkStaffWindow reads one staff member's appointments for a week
+// and their stamp, as a feed and a clash check do, in the two-year
+// database (about 5,000 appointments a staff member).
+func BenchmarkStaffWindow(b *testing.B) {
+	db, f := benchDB(b)
+	ctx := context.Background()
+	from := f.at(1, 0, 0)
+	for _, tc := range []struct {
+		name string
+		to   time.Time
+	}{{"Week", from.AddDate(0, 0, 7)}, {"Feed", from.AddDate(0, 0, 396)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			filter := booking.AppointmentFilter{From: from, To: tc.to, StaffID: 3}
+			var n int
+			for b.Loop() {
+				as, err := db.Appointments(ctx, filter)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := db.AppointmentsStamp(ctx, filter); err != nil {
+					b.Fatal(err)
+				}
+				n = len(as)
+			}
+			b.ReportMetric(float64(n), "appointments/op")
+		})
+	}
+}

@@ -463,21 +463,7 @@ func TestOutboxQueryPlans(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q, args := outboxQuery(tc.f)
-			rows, err := db.sql.Query("EXPLAIN QUERY PLAN "+q, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			got := strings.Join(plan, "; ")
+			got := queryPlan(t, db, q, args...)
 			if !strings.Contains(got, "SEARCH outbox USING") || !strings.Contains(got, tc.index) {
 				t.Fatalf("plan %q, want a search through %s", got, tc.index)
 			}

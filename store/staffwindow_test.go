@@ -66,25 +66,11 @@ func TestStaffWindow(t *testing.T) {
 			found += len(got)
 
 			where, args := appointmentWhere(f)
-			rows, err := db.sql.Query("EXPLAIN QUERY PLAN SELECT * FROM appointments a WHERE "+where, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			rows.Close()
 			index := "appointments_start"
 			if days > 31 {
 				index = "appointment_staff_staff"
 			}
-			if p := strings.Join(plan, "; "); !strings.Contains(p, index) {
+			if p := queryPlan(t, db, "SELECT * FROM appointments a WHERE "+where, args...); !strings.Contains(p, index) {
 				t.Fatalf("%d days: plan %q, want it to go through %s", days, p, index)
 			}
 		}

@@ -257,8 +257,7 @@ func (v *View) Refresh() {
 		}
 		loc = c.Location()
 		if since.IsZero() {
-			y, m, d := now.In(loc).Add(-History).Date()
-			since = time.Date(y, m, d, 0, 0, 0, 0, loc)
+			since = booking.DateOf(now.In(loc).Add(-History)).At(0, loc)
 		}
 		filter := booking.OutboxFilter{State: state}
 		if windowed(state) {
@@ -269,8 +268,7 @@ func (v *View) Refresh() {
 					return err
 				}
 				if len(w) == 1 && w[0].Due.Before(since) {
-					y, m, d := w[0].Due.In(loc).Date()
-					since = time.Date(y, m, d, 0, 0, 0, 0, loc)
+					since = booking.DateOf(w[0].Due.In(loc)).At(0, loc)
 				}
 			}
 			filter.DueFrom = since

@@ -283,25 +283,7 @@ func (d *Dispatcher) outcome(m *booking.OutboxMessage, err error, now time.Time,
 // in one transaction. It reports false when another dispatcher took any
 // of them over.
 func (d *Dispatcher) renew(ctx context.Context, msgs []*booking.OutboxMessage, now time.Time) (kept bool, err error) {
-	err = d.Store.Update(ctx, func(tx booking.Tx) error {
-		kept = true
-		mine, err := claimedBy(ctx, tx, msgs)
-		if err != nil {
-			return err
-		}
-		for _, m := range msgs {
-			if !mine[m.ID] {
-				kept = false
-				continue
-			}
-			m.Updated = now
-			if err := tx.UpdateOutbox(ctx, m); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return kept, err
+	return d.saveMine(ctx, msgs, func(m *booking.OutboxMessage) { m.Updated = now })
 }
 
 // claimedBy reports which of msgs are still claimed by this dispatcher:
@@ -338,6 +320,13 @@ func claimedBy(ctx context.Context, tx booking.Tx, msgs []*booking.OutboxMessage
 // and its outcome is that one's to record. It reports false when any of
 // msgs was taken over.
 func (d *Dispatcher) record(ctx context.Context, msgs ...*booking.OutboxMessage) (kept bool, err error) {
+	return d.saveMine(ctx, msgs, nil)
+}
+
+// saveMine stores those of msgs this dispatcher still holds (claimedBy),
+// each after change when it is not nil, in one transaction. It reports
+// false when any of msgs was taken over.
+func (d *Dispatcher) saveMine(ctx context.Context, msgs []*booking.OutboxMessage, change func(*booking.OutboxMessage)) (kept bool, err error) {
 	err = d.Store.Update(ctx, func(tx booking.Tx) error {
 		kept = true
 		mine, err := claimedBy(ctx, tx, msgs)
@@ -348,6 +337,9 @@ func (d *Dispatcher) record(ctx context.Context, msgs ...*booking.OutboxMessage)
 			if !mine[m.ID] {
 				kept = false
 				continue
+			}
+			if change != nil {
+				change(m)
 			}
 			if err := tx.UpdateOutbox(ctx, m); err != nil {
 				return err

@@ -11,7 +11,10 @@ import (
 // Protocol is an ordered list of steps that together make one patient's
 // course of treatment. Protocols are data: see resources/protocols.
 type Protocol struct {
-	ID          string `json:"id"`
+	ID string `json:"id"`
+	// Version counts the protocol's saved changes from 1; the store sets
+	// it. A booked series keeps the version it was booked under.
+	Version     int    `json:"version,omitempty"`
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
 	// WindowDays bounds the whole series: every appointment lies on a date
@@ -50,6 +53,11 @@ type Step struct {
 	// WithinDays bounds all instances of this step: the last lies before
 	// the first's date plus WithinDays.
 	WithinDays int `json:"within_days,omitempty"`
+	// PerWeek, when set, limits a calendar week (Monday to Sunday, clinic
+	// time) that holds a session of this step to that many sessions of
+	// this step's kind in the series (esketamine: twice a week in
+	// induction, once a week after).
+	PerWeek int `json:"per_week,omitempty"`
 	// REMS marks esketamine sessions: the clinic must be REMS-certified and
 	// the patient REMS-enrolled before the session.
 	REMS bool `json:"rems,omitempty"`

@@ -41,12 +41,38 @@ func (s Status) Words() string {
 	return string(s)
 }
 
+// Holds reports whether an appointment with this status fills its place
+// in the series: it is booked, under way or done. A no-show or a
+// cancelled appointment leaves its place empty, for a make-up.
+func (s Status) Holds() bool { return s == Booked || s == Arrived || s == Completed }
+
+// Party is who asked for a cancellation.
+type Party string
+
+// Who can cancel.
+const (
+	ByPatient Party = "patient"
+	ByClinic  Party = "clinic"
+)
+
+// ParseParty parses "patient" or "clinic".
+func ParseParty(s string) (Party, error) {
+	switch p := Party(strings.ToLower(strings.TrimSpace(s))); p {
+	case ByPatient, ByClinic:
+		return p, nil
+	}
+	return "", Errorf(EINVALID, "%q is not who cancelled; say patient or clinic.", clip(s, 20))
+}
+
 // Series is one patient's booked course of a protocol.
 type Series struct {
 	ID          int64  `json:"id"`
 	PatientID   int64  `json:"patient_id"`
 	ProtocolID  string `json:"protocol_id"`
-	TherapistID int64  `json:"therapist_id,omitempty"` // 0 if the protocol has no series therapist
+	// ProtocolVersion is the version of the protocol the series was booked
+	// under; its rules stay the series' rules when the protocol changes.
+	ProtocolVersion int   `json:"protocol_version"`
+	TherapistID     int64 `json:"therapist_id,omitempty"` // 0 if the protocol has no series therapist
 	// Step is set for an ad-hoc booking: one appointment of this step of
 	// the protocol, outside any course.
 	Step    string         `json:"step,omitempty"`
@@ -96,6 +122,15 @@ type Appointment struct {
 	Status    Status       `json:"status"`
 	Escort    *Escort      `json:"escort,omitempty"`
 	Reason    string       `json:"reason,omitempty"` // why cancelled
+	// CancelledBy says who asked for a cancellation: the patient or the
+	// clinic. Only a patient's cancellation at short notice is late.
+	CancelledBy Party `json:"cancelled_by,omitempty"`
+	// LateMinutes is how many minutes after its start the patient
+	// arrived; 0 when on time.
+	LateMinutes int `json:"late_minutes,omitempty"`
+	// MakeupOf is the missed (no-show or cancelled) appointment of the
+	// same place in the series that this one makes up; 0 for none.
+	MakeupOf int64 `json:"makeup_of,omitempty"`
 	Sequence  int          `json:"sequence"`         // rises with every change (iCalendar SEQUENCE)
 	Created   time.Time    `json:"created"`
 	Updated   time.Time    `json:"updated"`
@@ -111,14 +146,18 @@ type Holds struct {
 	StaffAfter  int `json:"staff_after,omitempty"`
 }
 
-// Label names the appointment for staff, e.g. "Dosing 3/6".
+// Label names the appointment for staff, e.g. "Dosing 3/6", or "Dosing
+// 3/6 (make-up)" for a make-up.
 func (a *Appointment) Label() string {
 	k := a.Kind
 	if k != "" {
 		k = strings.ToUpper(k[:1]) + k[1:]
 	}
 	if a.Count > 1 {
-		return fmt.Sprintf("%s %d/%d", k, a.Index, a.Count)
+		k = fmt.Sprintf("%s %d/%d", k, a.Index, a.Count)
+	}
+	if a.MakeupOf != 0 {
+		k += " (make-up)"
 	}
 	return k
 }

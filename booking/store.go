@@ -27,6 +27,15 @@ type Stamp struct {
 	IDs       int64     // the sum of their ids
 }
 
+// SeriesFilter selects series. Zero fields do not filter.
+type SeriesFilter struct {
+	PatientID  int64
+	ProtocolID string
+	// Active keeps only the series that still have an appointment to
+	// come: one that is booked or under way (arrived).
+	Active bool
+}
+
 // AuditFilter selects audit entries. Zero fields do not filter.
 type AuditFilter struct {
 	PatientID int64
@@ -44,8 +53,12 @@ type Reader interface {
 	Rooms(ctx context.Context) ([]*Room, error)
 	// Protocols returns all protocols, ordered by id.
 	Protocols(ctx context.Context) ([]*Protocol, error)
-	// Protocol returns one protocol. Returns ENOTFOUND if it does not exist.
+	// Protocol returns the current version of one protocol. Returns
+	// ENOTFOUND if it does not exist.
 	Protocol(ctx context.Context, id string) (*Protocol, error)
+	// ProtocolVersion returns one version of a protocol, as it was saved.
+	// Returns ENOTFOUND if there is no such version.
+	ProtocolVersion(ctx context.Context, id string, version int) (*Protocol, error)
 	// Patient returns one patient. Returns ENOTFOUND if it does not exist.
 	Patient(ctx context.Context, id int64) (*Patient, error)
 	// FindPatients returns patients whose name, email or phone contains
@@ -54,6 +67,9 @@ type Reader interface {
 	// Series returns a series with its appointments in order. Returns
 	// ENOTFOUND if it does not exist.
 	Series(ctx context.Context, id int64) (*Series, error)
+	// SeriesList returns the matching series without their appointments,
+	// ordered by id.
+	SeriesList(ctx context.Context, f SeriesFilter) ([]*Series, error)
 	// Appointment returns one appointment. Returns ENOTFOUND if it does not exist.
 	Appointment(ctx context.Context, id int64) (*Appointment, error)
 	// Appointments returns the matching appointments ordered by start, then id.
@@ -109,7 +125,9 @@ type Tx interface {
 	SaveStaff(ctx context.Context, s *Staff) error
 	// SaveRoom creates (ID 0, which is then set) or updates a room.
 	SaveRoom(ctx context.Context, r *Room) error
-	// SaveProtocol creates or replaces a protocol by id.
+	// SaveProtocol stores p as the next version of its protocol (version 1
+	// for a new id) and sets p.Version. Earlier versions stay readable
+	// through ProtocolVersion.
 	SaveProtocol(ctx context.Context, p *Protocol) error
 	// SavePatient creates (ID 0, which is then set) or updates a patient.
 	SavePatient(ctx context.Context, p *Patient) error

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -252,32 +253,64 @@ func TestPragmas(t *testing.T) {
 }
 
 // TestMigrateFromVersion1 checks that a database written by the first
-// schema opens with the later migrations applied and its rows kept.
+// schema, with a booked series in it, opens with the later migrations
+// applied and its rows kept: the series keeps protocol version 1, which is
+// readable, and its appointment reads with nobody recorded as cancelling.
 func TestMigrateFromVersion1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kapbook.db")
-	saved := migrations
-	t.Cleanup(func() { migrations = saved })
-	migrations = saved[:1]
-	newKapbookDB(t, path, nil)
-	migrations = saved
-	before := countRows(t, path, "staff")
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clinic := `{"name":"Old Clinic","time_zone":"America/New_York","hours":{"mon":["08:00-18:00"]},"address":"","phone":"","rems_certified":false}`
+	protocol := `{"id":"one","name":"One","window_days":7,"steps":[{"id":"consultation","kind":"consultation","minutes":60,"count":1,"staff":[{"roles":["prescriber"]}],"room":{}}]}`
+	for _, q := range []string{
+		migrations[0],
+		"PRAGMA user_version = 1",
+		fmt.Sprintf("PRAGMA application_id = %d", applicationID),
+		"INSERT INTO clinic (id, time_zone, data) VALUES (1, 'America/New_York', '" + clinic + "')",
+		`INSERT INTO staff (id, name, data) VALUES (1, 'Dr. Old', '{"name":"Dr. Old","roles":["prescriber"],"hours":{"mon":["08:00-18:00"]}}')`,
+		"INSERT INTO protocols (id, data) VALUES ('one', '" + protocol + "')",
+		`INSERT INTO patients VALUES (1, 'Pat Old', 'pat@example.org', '', '{}', '{}', 0, 'pat old', 'pat old')`,
+		"INSERT INTO series VALUES (1, 1, 'one', NULL, '2027-03-01', '', 0)",
+		`INSERT INTO appointments (id, series_id, patient_id, step, kind, idx, count, seq, start_unix, end_unix, room_id, room_name,
+			room_before, room_after, staff_before, staff_after, status, escort, reason, sequence, created, updated, needs_rems)
+			VALUES (1, 1, 1, 'consultation', 'consultation', 1, 1, 0, 1803477600, 1803481200, NULL, '', 0, 0, 0, 0, 'cancelled', NULL, 'ill', 1, 0, 0, 0)`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
 	db, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer db.Close()
 	var version, index int
 	if err := db.sql.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.sql.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'outbox_due'").Scan(&index); err != nil {
+	if err := db.sql.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('outbox_due', 'blocks_resource')").Scan(&index); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
-	if version != len(saved) || index != 1 {
-		t.Fatalf("user_version=%d, index outbox_due=%d after opening a version 1 database; want %d and 1", version, index, len(saved))
+	if version != len(migrations) || index != 2 {
+		t.Fatalf("user_version=%d, indexes=%d after opening a version 1 database; want %d and 2", version, index, len(migrations))
 	}
-	if after := countRows(t, path, "staff"); before == 0 || after != before {
-		t.Fatalf("staff rows: %d before migrating, %d after", before, after)
+	ctx := context.Background()
+	sr, err := db.Series(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sr.ProtocolVersion != 1 || len(sr.Appts) != 1 || sr.Appts[0].CancelledBy != "" || sr.Appts[0].Reason != "ill" || sr.Appts[0].MakeupOf != 0 {
+		t.Fatalf("series after migrating: version %d, %d appointments %+v", sr.ProtocolVersion, len(sr.Appts), sr.Appts)
+	}
+	p, err := db.ProtocolVersion(ctx, "one", 1)
+	if err != nil || p.Name != "One" || p.Version != 1 {
+		t.Fatalf("protocol version 1 after migrating: %+v, %v", p, err)
+	}
+	if cur, err := db.Protocol(ctx, "one"); err != nil || cur.Version != 1 {
+		t.Fatalf("current protocol after migrating: %+v, %v", cur, err)
 	}
 }
 

@@ -116,7 +116,7 @@ func (r *reader) Rooms(ctx context.Context) ([]*booking.Room, error) {
 
 // Protocols implements booking.Reader.
 func (r *reader) Protocols(ctx context.Context) ([]*booking.Protocol, error) {
-	rows, err := r.q.QueryContext(ctx, "SELECT id, data FROM protocols ORDER BY id")
+	rows, err := r.q.QueryContext(ctx, "SELECT id, version, data FROM protocols ORDER BY id")
 	if err != nil {
 		return nil, r.mapErr("protocols", err)
 	}
@@ -124,14 +124,15 @@ func (r *reader) Protocols(ctx context.Context) ([]*booking.Protocol, error) {
 	out := []*booking.Protocol{}
 	for rows.Next() {
 		var id, data string
-		if err := rows.Scan(&id, &data); err != nil {
+		var version int
+		if err := rows.Scan(&id, &version, &data); err != nil {
 			return nil, r.mapErr("protocols", err)
 		}
 		var p booking.Protocol
 		if err := unmarshal("protocol", data, &p); err != nil {
 			return nil, err
 		}
-		p.ID = id
+		p.ID, p.Version = id, version
 		out = append(out, &p)
 	}
 	return out, r.mapErr("protocols", rows.Err())
@@ -140,7 +141,8 @@ func (r *reader) Protocols(ctx context.Context) ([]*booking.Protocol, error) {
 // Protocol implements booking.Reader.
 func (r *reader) Protocol(ctx context.Context, id string) (*booking.Protocol, error) {
 	var data string
-	err := r.q.QueryRowContext(ctx, "SELECT data FROM protocols WHERE id = ?", id).Scan(&data)
+	var version int
+	err := r.q.QueryRowContext(ctx, "SELECT version, data FROM protocols WHERE id = ?", id).Scan(&version, &data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, booking.Errorf(booking.ENOTFOUND, "There is no protocol with id %q.", clip(id, 60))
 	} else if err != nil {
@@ -150,7 +152,24 @@ func (r *reader) Protocol(ctx context.Context, id string) (*booking.Protocol, er
 	if err := unmarshal("protocol", data, &p); err != nil {
 		return nil, err
 	}
-	p.ID = id
+	p.ID, p.Version = id, version
+	return &p, nil
+}
+
+// ProtocolVersion implements booking.Reader.
+func (r *reader) ProtocolVersion(ctx context.Context, id string, version int) (*booking.Protocol, error) {
+	var data string
+	err := r.q.QueryRowContext(ctx, "SELECT data FROM protocol_versions WHERE protocol_id = ? AND version = ?", id, version).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, booking.Errorf(booking.ENOTFOUND, "There is no version %d of protocol %q.", version, clip(id, 60))
+	} else if err != nil {
+		return nil, r.mapErr("protocol", err)
+	}
+	var p booking.Protocol
+	if err := unmarshal("protocol", data, &p); err != nil {
+		return nil, err
+	}
+	p.ID, p.Version = id, version
 	return &p, nil
 }
 
@@ -267,23 +286,73 @@ func (r *reader) Series(ctx context.Context, id int64) (*booking.Series, error) 
 	var therapist sql.NullInt64
 	var from string
 	var created int64
-	err = r.q.QueryRowContext(ctx, "SELECT id, patient_id, protocol_id, therapist_id, from_date, step, created FROM series WHERE id = ?", id).
-		Scan(&s.ID, &s.PatientID, &s.ProtocolID, &therapist, &from, &s.Step, &created)
+	err = r.q.QueryRowContext(ctx, "SELECT "+seriesColumns+" FROM series WHERE id = ?", id).
+		Scan(&s.ID, &s.PatientID, &s.ProtocolID, &s.ProtocolVersion, &therapist, &from, &s.Step, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, booking.Errorf(booking.ENOTFOUND, "There is no series with id %d.", id)
 	} else if err != nil {
 		return nil, r.mapErr("series", err)
 	}
-	s.TherapistID = therapist.Int64
-	if s.From, err = booking.ParseDate(from); err != nil {
-		return nil, booking.Errorf(booking.ESTORE, "Series %d has a start date that cannot be read; the database may be damaged.", id)
+	if err := fillSeries(&s, therapist, from, created, loc); err != nil {
+		return nil, err
 	}
-	s.Created = time.Unix(created, 0).In(loc)
 	s.Appts, err = r.appointments(ctx, loc, "a.series_id = ?", []any{id}, "a.seq, a.id", 0)
 	if err != nil {
 		return nil, err
 	}
 	return &s, nil
+}
+
+const seriesColumns = "id, patient_id, protocol_id, protocol_version, therapist_id, from_date, step, created"
+
+// fillSeries sets the series' fields that need converting from columns.
+func fillSeries(s *booking.Series, therapist sql.NullInt64, from string, created int64, loc *time.Location) error {
+	s.TherapistID = therapist.Int64
+	var err error
+	if s.From, err = booking.ParseDate(from); err != nil {
+		return booking.Errorf(booking.ESTORE, "Series %d has a start date that cannot be read; the database may be damaged.", s.ID)
+	}
+	s.Created = time.Unix(created, 0).In(loc)
+	return nil
+}
+
+// SeriesList implements booking.Reader.
+func (r *reader) SeriesList(ctx context.Context, f booking.SeriesFilter) ([]*booking.Series, error) {
+	loc, err := r.location(ctx)
+	if err != nil {
+		return nil, err
+	}
+	where, args := []string{"1 = 1"}, []any{}
+	if f.PatientID != 0 {
+		where, args = append(where, "s.patient_id = ?"), append(args, f.PatientID)
+	}
+	if f.ProtocolID != "" {
+		where, args = append(where, "s.protocol_id = ?"), append(args, f.ProtocolID)
+	}
+	if f.Active {
+		where = append(where, "EXISTS (SELECT 1 FROM appointments a WHERE a.series_id = s.id AND a.status IN (?, ?))")
+		args = append(args, string(booking.Booked), string(booking.Arrived))
+	}
+	rows, err := r.q.QueryContext(ctx, "SELECT "+seriesColumns+" FROM series s WHERE "+strings.Join(where, " AND ")+" ORDER BY s.id", args...)
+	if err != nil {
+		return nil, r.mapErr("series", err)
+	}
+	defer rows.Close()
+	out := []*booking.Series{}
+	for rows.Next() {
+		var s booking.Series
+		var therapist sql.NullInt64
+		var from string
+		var created int64
+		if err := rows.Scan(&s.ID, &s.PatientID, &s.ProtocolID, &s.ProtocolVersion, &therapist, &from, &s.Step, &created); err != nil {
+			return nil, r.mapErr("series", err)
+		}
+		if err := fillSeries(&s, therapist, from, created, loc); err != nil {
+			return nil, err
+		}
+		out = append(out, &s)
+	}
+	return out, r.mapErr("series", rows.Err())
 }
 
 // Appointment implements booking.Reader.
@@ -390,7 +459,8 @@ func appointmentWhere(f booking.AppointmentFilter) (string, []any) {
 const appointmentColumns = `a.id, a.series_id, a.patient_id, a.step, a.kind, a.idx, a.count, a.seq,
 	a.start_unix, a.end_unix, a.room_id, a.room_name,
 	a.room_before, a.room_after, a.staff_before, a.staff_after,
-	a.status, a.escort, a.reason, a.sequence, a.created, a.updated, a.needs_rems`
+	a.status, a.escort, a.reason, a.sequence, a.created, a.updated, a.needs_rems,
+	a.cancelled_by, a.late_minutes, a.makeup_of`
 
 // appointments returns the appointments matching where (over the
 // appointments table as a), ordered by order, at most limit (0: all), with
@@ -413,14 +483,15 @@ func (r *reader) appointments(ctx context.Context, loc *time.Location, where str
 	out := []*booking.Appointment{}
 	for rows.Next() {
 		var a booking.Appointment
-		var series, room, staffID sql.NullInt64
+		var series, room, staffID, makeup sql.NullInt64
 		var escort, staffName, staffRole sql.NullString
 		var start, end, created, updated int64
-		var status string
+		var status, by string
 		if err := rows.Scan(&a.ID, &series, &a.PatientID, &a.Step, &a.Kind, &a.Index, &a.Count, &a.Seq,
 			&start, &end, &room, &a.RoomName,
 			&a.Holds.RoomBefore, &a.Holds.RoomAfter, &a.Holds.StaffBefore, &a.Holds.StaffAfter,
 			&status, &escort, &a.Reason, &a.Sequence, &created, &updated, &a.NeedsREMS,
+			&by, &a.LateMinutes, &makeup,
 			&staffID, &staffName, &staffRole); err != nil {
 			return nil, r.mapErr("appointments", err)
 		}
@@ -428,7 +499,8 @@ func (r *reader) appointments(ctx context.Context, loc *time.Location, where str
 		if n := len(out); n > 0 && out[n-1].ID == a.ID {
 			cur = out[n-1]
 		} else {
-			a.SeriesID, a.RoomID = series.Int64, room.Int64
+			a.SeriesID, a.RoomID, a.MakeupOf = series.Int64, room.Int64, makeup.Int64
+			a.CancelledBy = booking.Party(by)
 			a.Start, a.End = time.Unix(start, 0).In(loc), time.Unix(end, 0).In(loc)
 			a.Created, a.Updated = time.Unix(created, 0).In(loc), time.Unix(updated, 0).In(loc)
 			a.Status = booking.Status(status)

@@ -244,6 +244,9 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
+	if err := t.checkFree(ctx); err != nil {
+		return err
+	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return db.mapErr("commit", err)
 	}

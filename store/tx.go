@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,6 +20,8 @@ type tx struct {
 	reader
 	conn  *sql.Conn
 	known map[string]bool      // rows known to exist in this transaction (nothing is deleted)
+	// touched holds the appointments whose blocks this transaction wrote.
+	touched map[int64]bool
 	stmts map[string]*sql.Stmt // statements prepared in this transaction
 }
 
@@ -137,13 +141,30 @@ func (t *tx) SaveProtocol(ctx context.Context, p *booking.Protocol) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	data, err := json.Marshal(p)
+	var latest int
+	err := t.q.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM protocol_versions WHERE protocol_id = ?", p.ID).Scan(&latest)
+	if err != nil {
+		return t.mapErr("save protocol", err)
+	}
+	version := latest + 1
+	cp := *p
+	cp.Version = version
+	data, err := json.Marshal(&cp)
 	if err != nil {
 		return fmt.Errorf("store: save protocol: %w", err)
 	}
-	_, err = t.q.ExecContext(ctx, `INSERT INTO protocols (id, data) VALUES (?, ?)
-		ON CONFLICT (id) DO UPDATE SET data = excluded.data`, p.ID, string(data))
-	return t.mapErr("save protocol", err)
+	_, err = t.q.ExecContext(ctx, `INSERT INTO protocols (id, version, data) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET version = excluded.version, data = excluded.data`, p.ID, version, string(data))
+	if err != nil {
+		return t.mapErr("save protocol", err)
+	}
+	_, err = t.q.ExecContext(ctx, "INSERT INTO protocol_versions (protocol_id, version, data, created) VALUES (?, ?, ?, ?)",
+		p.ID, version, string(data), now().Unix())
+	if err != nil {
+		return t.mapErr("save protocol", err)
+	}
+	p.Version = version
+	return nil
 }
 
 // SavePatient implements booking.Tx. A new patient's Created is set to now
@@ -203,7 +224,13 @@ func (t *tx) CreateSeries(ctx context.Context, s *booking.Series) (err error) {
 	if err := refs.need(ctx, "patients", s.PatientID); err != nil {
 		return err
 	}
-	if err := refs.protocol(ctx, s.ProtocolID); err != nil {
+	if s.ProtocolVersion == 0 {
+		var v int
+		if err := t.q.QueryRowContext(ctx, "SELECT version FROM protocols WHERE id = ?", s.ProtocolID).Scan(&v); err == nil {
+			s.ProtocolVersion = v
+		}
+	}
+	if err := refs.protocol(ctx, s.ProtocolID, s.ProtocolVersion); err != nil {
 		return err
 	}
 	if s.TherapistID != 0 {
@@ -243,9 +270,9 @@ func (t *tx) CreateSeries(ctx context.Context, s *booking.Series) (err error) {
 		created = now()
 	}
 	therapist := sql.NullInt64{Int64: s.TherapistID, Valid: s.TherapistID != 0}
-	err = t.q.QueryRowContext(ctx, `INSERT INTO series (patient_id, protocol_id, therapist_id, from_date, step, created)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-		s.PatientID, s.ProtocolID, therapist, s.From.String(), s.Step, created.Unix()).Scan(&s.ID)
+	err = t.q.QueryRowContext(ctx, `INSERT INTO series (patient_id, protocol_id, protocol_version, therapist_id, from_date, step, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		s.PatientID, s.ProtocolID, s.ProtocolVersion, therapist, s.From.String(), s.Step, created.Unix()).Scan(&s.ID)
 	if err != nil {
 		return t.mapErr("create series", err)
 	}
@@ -299,13 +326,18 @@ func (t *tx) CreateAppointment(ctx context.Context, a *booking.Appointment) erro
 	if err := refs.appointment(ctx, a); err != nil {
 		return err
 	}
+	if a.MakeupOf != 0 {
+		if err := refs.need(ctx, "appointments", a.MakeupOf); err != nil {
+			return err
+		}
+	}
 	return t.insertAppointment(ctx, a)
 }
 
 const insertAppointmentSQL = `INSERT INTO appointments (series_id, patient_id, step, kind, idx, count, seq,
 		start_unix, end_unix, room_id, room_name, room_before, room_after, staff_before, staff_after,
-		status, escort, reason, sequence, created, updated, needs_rems)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+		status, escort, reason, sequence, created, updated, needs_rems, cancelled_by, late_minutes, makeup_of)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // insertAppointment inserts a validated appointment with its staff and
 // blocks, setting its id.
@@ -338,7 +370,8 @@ func (t *tx) insertRow(ctx context.Context, stmt *sql.Stmt, a *booking.Appointme
 		nullID(a.SeriesID), a.PatientID, a.Step, a.Kind, a.Index, a.Count, a.Seq,
 		a.Start.Unix(), a.End.Unix(), nullID(a.RoomID), a.RoomName,
 		a.Holds.RoomBefore, a.Holds.RoomAfter, a.Holds.StaffBefore, a.Holds.StaffAfter,
-		string(a.Status), escort, a.Reason, a.Sequence, a.Created.Unix(), a.Updated.Unix(), a.NeedsREMS).Scan(&a.ID)
+		string(a.Status), escort, a.Reason, a.Sequence, a.Created.Unix(), a.Updated.Unix(), a.NeedsREMS,
+		string(a.CancelledBy), a.LateMinutes, nullID(a.MakeupOf)).Scan(&a.ID)
 	if err == nil {
 		t.remember("appointments", a.ID)
 	}
@@ -356,6 +389,9 @@ func (t *tx) writeStaffAndBlocks(ctx context.Context, appts []*booking.Appointme
 		for _, b := range a.Blocks() {
 			blocks = append(blocks, a.ID, string(b.Resource.Kind), b.Resource.ID, b.Start, b.End)
 		}
+	}
+	for _, a := range appts {
+		t.touch(a.ID)
 	}
 	if len(staff) > 0 {
 		q := "INSERT INTO appointment_staff (appointment_id, position, staff_id, name, role) VALUES " + values(len(staff)/5, 5)
@@ -396,10 +432,10 @@ func (t *tx) UpdateAppointment(ctx context.Context, a *booking.Appointment) erro
 	h := a.Holds
 	res, err := t.q.ExecContext(ctx, `UPDATE appointments SET start_unix = ?, end_unix = ?, room_id = ?, room_name = ?,
 		room_before = ?, room_after = ?, staff_before = ?, staff_after = ?,
-		status = ?, escort = ?, reason = ?, sequence = ?, updated = ?
+		status = ?, escort = ?, reason = ?, sequence = ?, updated = ?, cancelled_by = ?, late_minutes = ?
 		WHERE id = ?`,
 		a.Start.Unix(), a.End.Unix(), nullID(a.RoomID), a.RoomName, h.RoomBefore, h.RoomAfter, h.StaffBefore, h.StaffAfter,
-		string(a.Status), escort, a.Reason, a.Sequence, updated.Unix(), a.ID)
+		string(a.Status), escort, a.Reason, a.Sequence, updated.Unix(), string(a.CancelledBy), a.LateMinutes, a.ID)
 	if err != nil {
 		return t.mapErr("update appointment", err)
 	}
@@ -444,6 +480,7 @@ func (t *tx) writeBlocks(ctx context.Context, id int64, blocks []booking.Block, 
 	if len(blocks) == 0 {
 		return nil
 	}
+	t.touch(id)
 	args := make([]any, 0, 5*len(blocks))
 	for _, b := range blocks {
 		args = append(args, id, string(b.Resource.Kind), b.Resource.ID, b.Start, b.End)
@@ -451,6 +488,57 @@ func (t *tx) writeBlocks(ctx context.Context, id int64, blocks []booking.Block, 
 	q := "INSERT INTO blocks (appointment_id, resource_kind, resource_id, start_unix, end_unix) VALUES " + values(len(blocks), 5)
 	_, err := t.q.ExecContext(ctx, q, args...)
 	return t.mapErr("blocks", err)
+}
+
+// touch records that an appointment's blocks were written, for the check
+// before commit.
+func (t *tx) touch(id int64) {
+	if t.touched == nil {
+		t.touched = map[int64]bool{}
+	}
+	t.touched[id] = true
+}
+
+// checkFree refuses to commit blocks that put a person, a patient or a
+// room in two appointments at once: any block of an appointment written in
+// this transaction that overlaps another appointment's block. The booking
+// rules never ask for that; this is the database's own guarantee, so no
+// mistake above it can double-book (docs/architecture.md). It runs once,
+// before commit, so a transaction may move several appointments through
+// each other's old places.
+func (t *tx) checkFree(ctx context.Context) error {
+	ids := slices.Sorted(maps.Keys(t.touched))
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		ids = ids[n:]
+		q := `SELECT n.resource_kind, n.resource_id FROM blocks n JOIN blocks b
+		ON b.resource_kind = n.resource_kind AND b.resource_id = n.resource_id
+		AND b.start_unix < n.end_unix AND b.end_unix > n.start_unix
+		AND b.start_unix > n.start_unix - (SELECT coalesce(max(end_unix - start_unix), 0) FROM blocks)
+		AND b.appointment_id != n.appointment_id
+		WHERE n.appointment_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `)
+		LIMIT 1`
+		var kind string
+		var rid int64
+		err := t.q.QueryRowContext(ctx, q, args...).Scan(&kind, &rid)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		} else if err != nil {
+			return t.mapErr("blocks", err)
+		}
+		return doubleBooked(booking.Resource{Kind: booking.ResourceKind(kind), ID: rid})
+	}
+	return nil
+}
+
+// doubleBooked is the error for a write that would book r twice.
+func doubleBooked(r booking.Resource) error {
+	what := map[booking.ResourceKind]string{booking.StaffResource: "staff member", booking.RoomResource: "room", booking.PatientResource: "patient"}[r.Kind]
+	return booking.Errorf(booking.ECONFLICT, "Nothing was saved: the %s with id %d would be in two appointments at once.", what, r.ID)
 }
 
 // values returns n groups of m placeholders: "(?, ?), (?, ?)".
@@ -527,6 +615,12 @@ func validateAppointment(a *booking.Appointment, needPatient bool) error {
 		return booking.Errorf(booking.EINVALID, "The reason is too long (at most 1000 characters).")
 	case utf8.RuneCountInString(a.RoomName) > 100:
 		return booking.Errorf(booking.EINVALID, "The room name is too long.")
+	case a.CancelledBy != "" && a.CancelledBy != booking.ByPatient && a.CancelledBy != booking.ByClinic:
+		return booking.Errorf(booking.EINVALID, "%q is not who cancelled; use patient or clinic.", clip(string(a.CancelledBy), 20))
+	case a.LateMinutes < 0 || a.LateMinutes > 24*60:
+		return booking.Errorf(booking.EINVALID, "Minutes late must be between 0 and 1440.")
+	case a.MakeupOf < 0:
+		return booking.Errorf(booking.EINVALID, "An appointment's numbers cannot be negative.")
 	}
 	if a.Escort != nil {
 		if err := a.Escort.Validate(); err != nil {
@@ -579,11 +673,14 @@ func (r *refs) need(ctx context.Context, table string, id int64) error {
 	return nil
 }
 
-// protocol returns ENOTFOUND unless the protocol exists.
-func (r *refs) protocol(ctx context.Context, id string) error {
+// protocol returns ENOTFOUND unless the protocol exists in that version.
+func (r *refs) protocol(ctx context.Context, id string, version int) error {
 	var one int
-	err := r.t.q.QueryRowContext(ctx, "SELECT 1 FROM protocols WHERE id = ?", id).Scan(&one)
+	err := r.t.q.QueryRowContext(ctx, "SELECT 1 FROM protocol_versions WHERE protocol_id = ? AND version = ?", id, version).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
+		if version > 1 {
+			return booking.Errorf(booking.ENOTFOUND, "There is no version %d of protocol %q.", version, clip(id, 60))
+		}
 		return booking.Errorf(booking.ENOTFOUND, "There is no protocol with id %q.", clip(id, 60))
 	}
 	return r.t.mapErr("check protocol", err)

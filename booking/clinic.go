@@ -35,6 +35,9 @@ type Clinic struct {
 	// Messages is when reminders and preparation messages are due; nil
 	// means DefaultMessagePolicy.
 	Messages *MessageSettings `json:"messages,omitempty"`
+	// TherapistChoice is how a new series without a named therapist gets
+	// one: TherapistBalanced (the default, "") or TherapistEarliest.
+	TherapistChoice string `json:"therapist_choice,omitempty"`
 
 	loc *time.Location
 }
@@ -67,6 +70,21 @@ func (c *Clinic) ClosedOn(d Date) *Closure {
 	}
 	return nil
 }
+
+// Ways to choose the therapist of a new series when the front desk names
+// none (docs/protocols.md, "Any therapist").
+const (
+	// TherapistBalanced spreads new series: among the starts within the
+	// clinic's slack after the earliest, equally good for the patient, the
+	// therapist with the fewest booked hours around the series' window
+	// comes first.
+	TherapistBalanced = "balanced"
+	// TherapistEarliest takes the earliest start, whoever has it.
+	TherapistEarliest = "earliest"
+)
+
+// Balanced reports whether new series are spread over the therapists.
+func (c *Clinic) Balanced() bool { return c.TherapistChoice != TherapistEarliest }
 
 // Slack returns the planner's slack in days.
 func (c *Clinic) Slack() int {
@@ -118,6 +136,11 @@ func (c *Clinic) Validate() error {
 	}
 	if c.SlackDays != nil && (*c.SlackDays < 0 || *c.SlackDays > 14) {
 		return Errorf(EINVALID, "The planner's slack must be between 0 and 14 days.")
+	}
+	switch c.TherapistChoice {
+	case "", TherapistBalanced, TherapistEarliest:
+	default:
+		return Errorf(EINVALID, "%q is not a way to choose a therapist; use balanced or earliest.", clip(c.TherapistChoice, 30))
 	}
 	if c.LateCancelHours < 0 || c.LateCancelHours > 24*14 {
 		return Errorf(EINVALID, "The late-cancellation notice must be between 0 and 336 hours.")

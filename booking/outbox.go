@@ -332,13 +332,15 @@ func (s *Service) queuePlanned(ctx context.Context, tx Tx, pat *Patient, appts [
 	return nil
 }
 
-// queueMoved re-times the messages of the moved appointments: their
-// pending reminders, preparation messages and updates are cancelled, new
-// ones are queued for the new times, and one update is queued for the
-// whole action, about the appointment when one moved, about the series
-// when several did (replacing a pending update about the series).
-func (s *Service) queueMoved(ctx context.Context, tx Tx, pat *Patient, seriesID int64, moved []*Appointment, loc *time.Location, now time.Time) error {
-	if len(moved) == 0 {
+// queueChanged re-times the messages of a change to a series: the moved
+// appointments' pending reminders, preparation messages and updates are
+// cancelled and queued anew for their new times, the new appointments
+// (make-ups) get theirs, and the patient gets one message for the whole
+// action: a confirmation of the one new appointment, an update about the
+// one moved appointment, or, when more changed, an update about the series
+// (replacing a pending update about the series).
+func (s *Service) queueChanged(ctx context.Context, tx Tx, pat *Patient, seriesID int64, created, moved []*Appointment, loc *time.Location, now time.Time) error {
+	if len(created)+len(moved) == 0 {
 		return nil
 	}
 	for _, a := range moved {
@@ -346,14 +348,19 @@ func (s *Service) queueMoved(ctx context.Context, tx Tx, pat *Patient, seriesID 
 			return err
 		}
 	}
-	if err := s.queuePlanned(ctx, tx, pat, moved, loc, now); err != nil {
+	if err := s.queuePlanned(ctx, tx, pat, append(slices.Clip(created), moved...), loc, now); err != nil {
 		return err
 	}
-	m := &OutboxMessage{Kind: MessageUpdate, PatientID: moved[0].PatientID, SeriesID: seriesID, State: OutboxPending, Due: now, Created: now, Updated: now}
-	if len(moved) == 1 {
+	m := &OutboxMessage{Kind: MessageUpdate, PatientID: pat.ID, SeriesID: seriesID, State: OutboxPending, Due: now, Created: now, Updated: now}
+	switch {
+	case len(created) == 1 && len(moved) == 0:
+		m.Kind, m.AppointmentID = MessageConfirmation, created[0].ID
+	case len(created) == 0 && len(moved) == 1:
 		m.AppointmentID = moved[0].ID
-	} else if err := cancelSeriesUpdates(ctx, tx, seriesID, "replaced by a newer update", now); err != nil {
-		return err
+	default:
+		if err := cancelSeriesUpdates(ctx, tx, seriesID, "replaced by a newer update", now); err != nil {
+			return err
+		}
 	}
 	return queue(ctx, tx, pat, m)
 }

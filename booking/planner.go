@@ -2,6 +2,8 @@ package booking
 
 import (
 	"fmt"
+	"maps"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -21,7 +23,27 @@ type World struct {
 	Clinic *Clinic
 	Staff  []*Staff // ordered by id
 	Rooms  []*Room  // ordered by id
-	Busy   Availability
+	// Busy holds the bookings, each person's time off and the busy times
+	// of their own calendar.
+	Busy Availability
+	// Booked, when set, holds the bookings alone, so an override can tell
+	// a double booking (never allowed) from time off (allowed); nil means
+	// Busy.
+	Booked Availability
+	// Load is each staff member's booked minutes around the planned
+	// window; with the clinic's balanced therapist choice the planner
+	// prefers the least booked therapist among equally good starts.
+	Load map[int64]int
+
+	blocks []Block // what Busy and Booked were built from, when known
+}
+
+// booked returns the availability of bookings alone.
+func (w *World) booked() Availability {
+	if w.Booked != nil {
+		return w.Booked
+	}
+	return w.Busy
 }
 
 // PlanRequest asks for a series (or a part of one) to be planned.
@@ -47,6 +69,20 @@ type PlanRequest struct {
 	Omit map[int]bool
 	// PreferRoom keeps a place in the room it had, when free.
 	PreferRoom map[int]int64
+	// Doses are the patient's doses in other series; the series' own
+	// doses keep their distance from them (docs/protocols.md, "Several
+	// series").
+	Doses []Dose
+}
+
+// Dose is one of a patient's doses in another series.
+type Dose struct {
+	Start, End time.Time
+	// MinGap is the least distance its own step keeps between doses
+	// (Step.DoseGap).
+	MinGap Gap
+	// Label names it in explanations, e.g. "dosing 3 of series 12".
+	Label string
 }
 
 // instance is one appointment to place, with its constraints to earlier ones.
@@ -180,10 +216,10 @@ type planner struct {
 	slack    int
 	lastDay  Date // series window: last allowed date
 
-	deepest  int
-	why      whyFailed
-	pinBound string
-	omit     map[int]bool
+	deepest int
+	why     whyFailed
+	omit    map[int]bool
+	weekly  map[string]bool // kinds some step limits per calendar week
 }
 
 // whyFailed counts, for the deepest place that could not be filled, the
@@ -203,8 +239,12 @@ type whyFailed struct {
 	bound         string
 	empty         bool   // the bounds leave no day at all
 	kept          string // a kept appointment whose gap rule would break
-	closure       string // the pinned day's closure
 	pinned        string // the pinned start, in words
+	perWeek       int    // days refused by a per-week limit
+	perWeekWords  string
+	doses         int // slots too close to a dose of another series
+	doseWords     string
+	remsFrom      Date // the REMS enrolment date raised the bounds to this
 }
 
 // PlanSeries finds the earliest feasible plan for the request: every
@@ -243,17 +283,19 @@ func newPlanner(w World, req PlanRequest) (*planner, error) {
 			}
 		}
 	}
-	if req.TherapistID != 0 {
-		st := staffByID(w.Staff, req.TherapistID)
-		if st == nil {
-			return nil, Errorf(ENOTFOUND, "There is no staff member with id %d.", req.TherapistID)
-		}
-		if !st.HasRole(RoleTherapist) {
-			return nil, Errorf(EINVALID, "%s is not a therapist.", st.Name)
-		}
+	if err := checkTherapist(w.Staff, req.TherapistID); err != nil {
+		return nil, err
 	}
 	// Places keep their numbers whether optional steps are booked or not.
-	p := &planner{w: w, req: req, loc: w.Clinic.Location(), insts: layout(pr), failed: map[string]bool{}, deepest: -1, omit: map[int]bool{}}
+	p := &planner{w: w, req: req, loc: w.Clinic.Location(), insts: layout(pr), failed: map[string]bool{}, deepest: -1, omit: map[int]bool{},
+		weekly: map[string]bool{}}
+	perWeek := map[string]int{} // kind → the largest per-week limit of its steps
+	for i := range pr.Steps {
+		if s := &pr.Steps[i]; s.PerWeek > 0 {
+			p.weekly[s.Kind] = true
+			perWeek[s.Kind] = max(perWeek[s.Kind], s.PerWeek)
+		}
+	}
 	for _, in := range p.insts {
 		if req.Omit[in.seq] || (req.SkipOptional && in.step.Optional) {
 			p.omit[in.seq] = true
@@ -279,6 +321,17 @@ func newPlanner(w World, req PlanRequest) (*planner, error) {
 			}
 			if in.first < k && in.step.WithinDays > 0 {
 				set[in.first] = true
+			}
+		}
+		// A per-week limit depends on the sessions of its kind in the
+		// latest week so far: among the last few placed before k.
+		for kind, limit := range perWeek {
+			n := 0
+			for j := k - 1; j >= 0 && n < limit; j-- {
+				if p.insts[j].step.Kind == kind {
+					set[j] = true
+					n++
+				}
 			}
 		}
 		for s := range set {
@@ -346,6 +399,22 @@ func (p *planner) place(k int) (bool, error) {
 	return false, nil
 }
 
+// checkTherapist returns ENOTFOUND or EINVALID unless id (0: any) names a
+// therapist among staff.
+func checkTherapist(staff []*Staff, id int64) error {
+	if id == 0 {
+		return nil
+	}
+	st := staffByID(staff, id)
+	if st == nil {
+		return Errorf(ENOTFOUND, "There is no staff member with id %d.", id)
+	}
+	if !st.HasRole(RoleTherapist) {
+		return Errorf(EINVALID, "%s is not a therapist.", st.Name)
+	}
+	return nil
+}
+
 func (p *planner) needsSeries(k int) bool {
 	for _, n := range p.insts[k].step.Staff {
 		if n.Series {
@@ -400,7 +469,6 @@ func unix(t time.Time) int64 {
 	return t.Unix()
 }
 
-// bounds returns the days and instants place k may start within.
 // window is where a place may start: days lo..hi, instants loT..hiT (zero:
 // unbounded), and why the upper bound is where it is, in words on demand.
 type window struct {
@@ -410,24 +478,44 @@ type window struct {
 }
 
 func (p *planner) window(k int) window {
-	lo, hi, loT, hiT, why := p.bounds(k)
+	lo, hi, loT, hiT, why := p.bounds(k, false)
 	return window{lo, hi, loT, hiT, why}
 }
 
-func (p *planner) bounds(k int) (lo, hi Date, loT, hiT time.Time, why func() string) {
+// planned reports whether place j is one the search places (not kept as
+// it is, not left out).
+func (p *planner) planned(j int) bool { return !p.omit[j] && p.req.Keep[j] == nil }
+
+// bounds returns the days and instants place k may start within. For a
+// place the search fills (kept false) that is every rule: the series
+// window, not before now, the REMS enrolment, and each rule to the places
+// before it. For a kept place (kept true) it is only the rules to the
+// places before it that the search fills: a move is judged on what it
+// changes, and a rule between two unchanged places stands as it is.
+func (p *planner) bounds(k int, kept bool) (lo, hi Date, loT, hiT time.Time, why func() string) {
 	in := p.insts[k]
 	lo, hi = p.req.From, p.lastDay
 	why = func() string { return fmt.Sprintf("before the series window ends on %s", p.lastDay) }
-	if e := p.req.Patient.Preferences.Earliest; e > lo && e <= hi && k == 0 {
-		lo = e
-	}
-	if !p.req.Now.IsZero() {
-		loT = p.req.Now
+	if kept {
+		lo, hi = Date(math.MinInt32), Date(math.MaxInt32)
+	} else {
+		if e := p.req.Patient.Preferences.Earliest; e > lo && e <= hi && k == 0 {
+			lo = e
+		}
+		if !p.req.Now.IsZero() {
+			loT = p.req.Now
+		}
+		if e := p.req.Patient.Consents.REMSEnrolled; in.step.REMS && e != nil && *e > lo {
+			lo = *e
+			if k >= p.deepest {
+				p.why.remsFrom = *e
+			}
+		}
 	}
 	// Order: after the previous placed appointment ends.
 	for j := k - 1; j >= 0; j-- {
 		if a := p.placed[j]; a != nil {
-			if a.End.After(loT) {
+			if (!kept || p.planned(j)) && a.End.After(loT) {
 				loT = a.End
 			}
 			break
@@ -435,7 +523,7 @@ func (p *planner) bounds(k int) (lo, hi Date, loT, hiT time.Time, why func() str
 	}
 	for _, pd := range in.preds {
 		a := p.placed[pd.seq]
-		if a == nil {
+		if a == nil || (kept && !p.planned(pd.seq)) {
 			continue
 		}
 		if pd.gap.Unit == "days" {
@@ -461,7 +549,7 @@ func (p *planner) bounds(k int) (lo, hi Date, loT, hiT time.Time, why func() str
 			}
 		}
 	}
-	if in.step.WithinDays > 0 && in.first < k {
+	if in.step.WithinDays > 0 && in.first < k && (!kept || p.planned(in.first)) {
 		if f := p.placed[in.first]; f != nil {
 			if d := DateOf(f.Start.In(p.loc)) + Date(in.step.WithinDays) - 1; d < hi {
 				hi = d
@@ -497,19 +585,16 @@ func (p *planner) candidates(k int, sp window) *cursor {
 		p.why = whyFailed{}
 	}
 	if pin, ok := p.req.Pin[k]; ok {
-		// A pinned start either keeps the bounds or breaks a gap rule.
+		// A pinned start is tried on its own day only; explain says what
+		// it breaks.
 		d := DateOf(pin.In(p.loc))
 		if d < lo || d > hi || pin.Before(loT) || (!hiT.IsZero() && pin.After(hiT)) {
 			lo, hi = 1, 0
-			p.pinBound = p.brokenRule(k, pin, why())
 		} else {
 			lo, hi = d, d
 		}
 		if record {
 			p.why.pinned = pin.In(p.loc).Format("Mon 2 Jan 2006 15:04")
-			if cl := p.w.Clinic.ClosedOn(d); cl != nil {
-				p.why.closure = cl.Reason
-			}
 		}
 	}
 	// The first attempt at the deepest place names the rule that binds
@@ -564,10 +649,10 @@ func (c *cursor) next() (*Appointment, error) {
 	return a, nil
 }
 
-// day lists the feasible assignments of place k on day d, in time order.
+// day lists the feasible assignments of place k on day d, in time order:
+// every quarter hour within opening hours, or only the pinned start.
 func (p *planner) day(k int, d Date, loT, hiT time.Time, record bool) ([]*Appointment, error) {
-	in := p.insts[k]
-	st := in.step
+	st := p.insts[k].step
 	c := p.w.Clinic
 	if record {
 		p.why.days++
@@ -588,9 +673,30 @@ func (p *planner) day(k int, d Date, loT, hiT time.Time, record bool) ([]*Appoin
 		}
 		return nil, nil
 	}
+	if p.weekly[st.Kind] {
+		if words := p.perWeek(k, d); words != "" {
+			if record {
+				p.why.perWeek++
+				p.why.perWeekWords = words
+			}
+			return nil, nil
+		}
+	}
+	if pin, ok := p.req.Pin[k]; ok {
+		if DateOf(pin.In(p.loc)) != d {
+			return nil, nil
+		}
+		m := ClockOf(pin.In(p.loc))
+		if !c.Hours.Contains(d.Weekday(), m, m+Clock(st.Minutes)) || (st.LatestEnd != nil && m+Clock(st.Minutes) > *st.LatestEnd) {
+			if record {
+				p.why.noHours++
+			}
+			return nil, nil
+		}
+		got, _, err := p.slot(k, pin, loT, hiT, record)
+		return got, err
+	}
 	var out []*Appointment
-	dur := time.Duration(st.Minutes) * time.Minute
-	pin, pinned := p.req.Pin[k]
 	for _, open := range c.Hours.On(d.Weekday()) {
 		for m := open.Start; m+Clock(st.Minutes) <= open.End; m += Granularity {
 			if st.LatestEnd != nil && m+Clock(st.Minutes) > *st.LatestEnd {
@@ -600,22 +706,15 @@ func (p *planner) day(k int, d Date, loT, hiT time.Time, record bool) ([]*Appoin
 				break
 			}
 			start := d.At(m, p.loc)
-			if pinned && !start.Equal(pin) {
-				continue
-			}
-			end := start.Add(dur)
+			end := start.Add(time.Duration(st.Minutes) * time.Minute)
 			// A wall-clock slot that a DST change shifts is not a real slot.
 			if ClockOf(start) != m || (ClockOf(end) != m+Clock(st.Minutes) && m+Clock(st.Minutes) < 1440) {
 				continue
 			}
-			if start.Before(loT) || (!hiT.IsZero() && start.After(hiT)) {
-				continue
+			got, skip, err := p.slot(k, start, loT, hiT, record)
+			if err != nil {
+				return nil, err
 			}
-			p.evals++
-			if p.evals > maxEvaluations {
-				return nil, Errorf(ENOPLAN, "The search for %s took too long; try a later start date or a named therapist.", p.req.Protocol.Name)
-			}
-			got, skip := p.assign(k, start, end, record)
 			out = append(out, got...)
 			if skip > 0 {
 				// Jump past the series therapist's blocking interval.
@@ -630,6 +729,33 @@ func (p *planner) day(k int, d Date, loT, hiT time.Time, record bool) ([]*Appoin
 		}
 	}
 	return out, nil
+}
+
+// slot lists the feasible assignments of place k starting at start, and
+// when the series therapist is busy then, the instant they are free again.
+func (p *planner) slot(k int, start, loT, hiT time.Time, record bool) ([]*Appointment, int64, error) {
+	st := p.insts[k].step
+	if start.Before(loT) || (!hiT.IsZero() && start.After(hiT)) {
+		return nil, 0, nil
+	}
+	end := start.Add(time.Duration(st.Minutes) * time.Minute)
+	if IsDose(st.Kind) {
+		for _, d := range p.req.Doses {
+			if words := doseClash(p.loc, st, start, end, d); words != "" {
+				if record {
+					p.why.doses++
+					p.why.doseWords = words
+				}
+				return nil, 0, nil
+			}
+		}
+	}
+	p.evals++
+	if p.evals > maxEvaluations {
+		return nil, 0, Errorf(ENOPLAN, "The search for %s took too long; try a later start date or a named therapist.", p.req.Protocol.Name)
+	}
+	got, skip := p.assign(k, start, end, record)
+	return got, skip, nil
 }
 
 // fixedTherapist returns the series therapist place k must have, or nil
@@ -908,7 +1034,18 @@ func (p *planner) rank(k int, cs []*Appointment) {
 	for _, a := range cs {
 		sc[a] = score(a)
 	}
-	sort.SliceStable(cs, func(i, j int) bool { return sc[cs[i]] > sc[cs[j]] })
+	// While the series therapist is still open, equally good starts go
+	// to the least booked therapist first (Clinic.TherapistChoice).
+	load := func(*Appointment) int { return 0 }
+	if p.therap == 0 && p.needsSeries(k) && p.w.Load != nil && p.w.Clinic.Balanced() {
+		load = func(a *Appointment) int { return p.w.Load[seriesTherapist(a)] }
+	}
+	sort.SliceStable(cs, func(i, j int) bool {
+		if sc[cs[i]] != sc[cs[j]] {
+			return sc[cs[i]] > sc[cs[j]]
+		}
+		return load(cs[i]) < load(cs[j])
+	})
 }
 
 // explain turns the deepest failure into a sentence a front desk can act on.
@@ -920,46 +1057,143 @@ func (p *planner) explain() error {
 		what = fmt.Sprintf("%s %d of %d", what, in.index+1, in.step.Count)
 	}
 	w := p.why
+	if w.kept != "" {
+		return Errorf(ENOPLAN, "%s; move the later appointments too (shift later) or pick another time.", w.kept)
+	}
+	if pin, ok := p.req.Pin[k]; ok {
+		var words []string
+		for _, x := range p.problems(k, pin, nil) {
+			words = append(words, x.String())
+		}
+		if len(words) == 0 {
+			words = []string{"no person or room it needs is free then"}
+		}
+		if len(words) > 3 {
+			words = words[:3]
+		}
+		return Errorf(ENOPLAN, "%s cannot be at %s: %s.", upperFirst(what), w.pinned, strings.Join(words, "; "))
+	}
+	if reason := p.impossible(k); reason != "" {
+		return Errorf(ENOPLAN, "Cannot book %s for %s: %s.", what, p.req.Protocol.Name, reason)
+	}
+	return Errorf(ENOPLAN, "Cannot book %s for %s: %s.", what, p.req.Protocol.Name, p.busiest(w))
+}
+
+// upperFirst returns s with its first letter in upper case.
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// impossible returns, in words, why place k can never be booked in this
+// clinic whatever the bookings (no room or nobody of the kind it needs, no
+// opening hours that fit it), or "".
+func (p *planner) impossible(k int) string {
+	st := p.insts[k].step
+	for _, n := range st.Staff {
+		if !slices.ContainsFunc(p.w.Staff, func(m *Staff) bool { return qualified(m, n) }) {
+			return fmt.Sprintf("the clinic has no %s", n)
+		}
+	}
+	if st.Room.Video != "only" && !(st.Room.Video == "allowed" && p.req.AllowVideo) && !slices.ContainsFunc(p.w.Rooms, func(r *Room) bool { return roomFits(r, st.Room) }) {
+		return fmt.Sprintf("the clinic has no %s", roomWords(st.Room))
+	}
+	fits := func(h WeeklyHours) bool {
+		for d := time.Sunday; d <= time.Saturday; d++ {
+			for _, sp := range h.On(d) {
+				end := sp.End
+				if st.LatestEnd != nil && *st.LatestEnd < end {
+					end = *st.LatestEnd
+				}
+				if end-sp.Start >= Clock(st.Minutes) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	limit := ""
+	if st.LatestEnd != nil {
+		limit = " ending by " + st.LatestEnd.String()
+	}
+	if !fits(p.w.Clinic.Hours) {
+		return fmt.Sprintf("the clinic's opening hours leave no %d-minute session%s", st.Minutes, limit)
+	}
+	if m := p.fixedTherapist(k); m != nil && !fits(m.Hours) {
+		return fmt.Sprintf("%s's working hours leave no %d-minute session%s", m.Name, st.Minutes, limit)
+	}
+	return ""
+}
+
+// busiest names what kept the deepest place from being booked, by what
+// refused the most candidate slots.
+func (p *planner) busiest(w whyFailed) string {
 	with := ""
 	if w.therapistName != "" && w.therapistName != "any therapist" {
 		with = " with " + w.therapistName
 	}
-	if w.kept != "" {
-		return Errorf(ENOPLAN, "%s; move the later appointments too (shift later) or pick another time.", w.kept)
+	if w.empty {
+		if w.remsFrom != 0 {
+			return fmt.Sprintf("the patient's REMS enrolment on %s leaves no day %s", w.remsFrom, w.bound)
+		}
+		return fmt.Sprintf("no day is left %s", w.bound)
 	}
-	if w.pinned != "" {
-		w.bound = "at " + w.pinned
+	if w.days > 0 && w.closed == w.days {
+		if w.lo == w.hi {
+			return p.closedWords(w.lo)
+		}
+		return fmt.Sprintf("the clinic is closed on every day from %s to %s", w.lo, w.hi)
 	}
-	var reason string
+	blockers := []struct {
+		n     int
+		words string
+	}{
+		{w.perWeek, w.perWeekWords + " " + w.bound},
+		{w.doses, "each free time is too close to a dose of another series: " + w.doseWords},
+		{w.noRoom, fmt.Sprintf("no %s free%s %s", w.roomNeed, with, w.bound)},
+		{w.noStaff, fmt.Sprintf("no %s free%s %s", w.staffNeed, with, w.bound)},
+		{w.patientBusy, fmt.Sprintf("the patient has other appointments at every free time %s", w.bound)},
+	}
 	switch {
-	case w.closure != "":
-		reason = fmt.Sprintf("the clinic is closed on %s (%s)", w.pinned, w.closure)
-	case w.empty && w.pinned != "":
-		reason = fmt.Sprintf("that time breaks the gap rule: it must be %s", p.pinBound)
-	case w.empty:
-		reason = fmt.Sprintf("no day is left %s", w.bound)
-	case w.noRoom > 0:
-		reason = fmt.Sprintf("no %s free%s %s", w.roomNeed, with, w.bound)
-	case w.noStaff > 0:
-		reason = fmt.Sprintf("no %s free%s %s", w.staffNeed, with, w.bound)
 	case w.noTherapist > 0 && w.therapistName == "any therapist":
-		reason = fmt.Sprintf("no therapist is free %s", w.bound)
-	case w.patientBusy > 0 && w.pinned != "":
-		reason = fmt.Sprintf("the patient already has another appointment %s", w.bound)
-	case w.noTherapist > 0 && w.therapistOff == w.noTherapist && w.pinned != "":
-		reason = fmt.Sprintf("%s does not work %s", w.therapistName, w.bound)
-	case w.noTherapist > 0 && w.pinned != "":
-		reason = fmt.Sprintf("%s is already booked or busy %s", w.therapistName, w.bound)
+		blockers = append(blockers, struct {
+			n     int
+			words string
+		}{w.noTherapist, fmt.Sprintf("no therapist is free %s", w.bound)})
 	case w.noTherapist > 0:
-		reason = fmt.Sprintf("%s has no free time (working hours, time off, own calendar or other bookings) %s", w.therapistName, w.bound)
-	case w.days > 0 && w.closed == w.days:
-		reason = fmt.Sprintf("the clinic is closed on every day %s", w.bound)
-	case w.noHours > 0:
-		reason = fmt.Sprintf("no slot ends by the step's latest end time %s", w.bound)
-	default:
-		reason = fmt.Sprintf("no slot is free %s", w.bound)
+		blockers = append(blockers, struct {
+			n     int
+			words string
+		}{w.noTherapist, fmt.Sprintf("%s has no free time (working hours, time off, own calendar or other bookings) %s", w.therapistName, w.bound)})
 	}
-	return Errorf(ENOPLAN, "Cannot book %s for %s: %s.", what, p.req.Protocol.Name, reason)
+	best := slices.MaxFunc(blockers, func(a, b struct {
+		n     int
+		words string
+	}) int {
+		return a.n - b.n
+	})
+	if best.n > 0 {
+		return best.words
+	}
+	if w.noHours > 0 {
+		return fmt.Sprintf("no free time ends by the step's latest end %s", w.bound)
+	}
+	return fmt.Sprintf("no slot is free %s", w.bound)
+}
+
+// closedWords says why the clinic is closed on day d: a closure or its
+// weekly hours.
+func (p *planner) closedWords(d Date) string {
+	if cl := p.w.Clinic.ClosedOn(d); cl != nil {
+		reason := ""
+		if cl.Reason != "" {
+			reason = " (" + cl.Reason + ")"
+		}
+		return fmt.Sprintf("the clinic is closed on %s%s", d.At(0, p.loc).Format("Mon 2 Jan 2006"), reason)
+	}
+	return fmt.Sprintf("the clinic is closed on %ss", d.Weekday())
 }
 
 func needWords(needs []StaffNeed, skip int) string {
@@ -987,25 +1221,15 @@ func roomWords(n RoomNeed) string {
 	return s
 }
 
-// violates checks a kept appointment at place k against the places before
-// it: the order and every gap rule. It returns the broken rule in words.
-func (p *planner) violates(k int, a *Appointment) string {
-	lo, hi, loT, hiT, why := p.bounds(k)
-	d := DateOf(a.Start.In(p.loc))
-	label := strings.ToLower(a.Label())
-	switch {
-	case d < lo || (!loT.IsZero() && a.Start.Before(loT)):
-		return fmt.Sprintf("%s (%s) would then come too soon after the appointment before it", label, a.Start.In(p.loc).Format("Mon 2 Jan 15:04"))
-	case d > hi || (!hiT.IsZero() && a.Start.After(hiT)):
-		return fmt.Sprintf("%s (%s) would then break its gap rule: it must be %s", label, a.Start.In(p.loc).Format("Mon 2 Jan 15:04"), why())
-	}
-	return ""
-}
-
 // Alternatives lists up to limit start times for place k of a series,
 // other places kept as in req.Keep, that keep every gap rule with its
 // neighbours. They are in time order.
 func Alternatives(w World, req PlanRequest, k int, limit int) ([]*Appointment, error) {
+	// Place k is the one the search fills; its current time, if kept,
+	// only says which time to leave out.
+	cur := req.Keep[k]
+	req.Keep = maps.Clone(req.Keep)
+	delete(req.Keep, k)
 	p, err := newPlanner(w, req)
 	if err != nil {
 		return nil, err
@@ -1023,7 +1247,6 @@ func Alternatives(w World, req PlanRequest, k int, limit int) ([]*Appointment, e
 	}
 	// One alternative a day, nearest the current time of day, so the list
 	// spans the days the rules allow rather than fifteen-minute steps.
-	cur := req.Keep[k]
 	best := map[Date]*Appointment{}
 	dist := func(a *Appointment) int {
 		if cur == nil {
@@ -1066,56 +1289,6 @@ func Alternatives(w World, req PlanRequest, k int, limit int) ([]*Appointment, e
 		out = out[:limit]
 	}
 	return out, nil
-}
-
-// brokenRule names the rule a start at t for place k breaks, e.g. "at
-// least 2 days after dosing 1 (Thu 4 Mar 11:00)".
-func (p *planner) brokenRule(k int, t time.Time, fallback string) string {
-	in := p.insts[k]
-	d := DateOf(t.In(p.loc))
-	when := func(a *Appointment) string { return a.Start.In(p.loc).Format("Mon 2 Jan 15:04") }
-	if d < p.req.From || d > p.lastDay {
-		return fmt.Sprintf("within the series window, %s to %s", p.req.From, p.lastDay)
-	}
-	for _, pd := range in.preds {
-		a := p.placed[pd.seq]
-		if a == nil {
-			continue
-		}
-		g := pd.gap
-		if g.Unit == "days" {
-			ad := DateOf(a.Start.In(p.loc))
-			if int(d-ad) < g.Min {
-				return fmt.Sprintf("at least %s %s (%s)", count(g.Min, "days"), pd.why, when(a))
-			}
-			if int(d-ad) > g.Max {
-				return fmt.Sprintf("at most %s %s (%s)", count(g.Max, "days"), pd.why, when(a))
-			}
-			continue
-		}
-		gap := int(t.Sub(a.End) / time.Minute)
-		if gap < g.minutes(g.Min) {
-			if g.Min == 0 {
-				return fmt.Sprintf("%s ends (%s)", pd.why, a.End.In(p.loc).Format("Mon 2 Jan 15:04"))
-			}
-			return fmt.Sprintf("at least %s %s ends", count(g.Min, g.Unit), pd.why)
-		}
-		if g.Max < 1<<30 && gap > g.minutes(g.Max) {
-			return fmt.Sprintf("at most %s %s ends", count(g.Max, g.Unit), pd.why)
-		}
-	}
-	for j := k - 1; j >= 0; j-- {
-		if a := p.placed[j]; a != nil {
-			if t.Before(a.End) {
-				return fmt.Sprintf("after %s ends (%s)", strings.ToLower(a.Label()), a.End.In(p.loc).Format("Mon 2 Jan 15:04"))
-			}
-			break
-		}
-	}
-	if !p.req.Now.IsZero() && t.Before(p.req.Now) {
-		return "in the future"
-	}
-	return fallback
 }
 
 // count writes n with its unit, singular for one: "1 day", "3 days".

@@ -23,6 +23,10 @@ type ProposalRequest struct {
 	TimesOfDay   []string
 	AllowVideo   bool
 	SkipOptional bool
+	// Reason is why the series is booked while the patient has another
+	// active one (Proposal.Active); required then, and recorded as an
+	// override.
+	Reason string
 }
 
 // Proposal is a planned series that is not booked yet: what the front
@@ -41,8 +45,12 @@ type Proposal struct {
 	Appts []*Appointment
 	// Created is when the proposal was made.
 	Created time.Time
+	// Active are the patient's active series when the proposal was made:
+	// booking it beside them needs Request.Reason.
+	Active []*Series
 
-	loc *time.Location
+	loc   *time.Location
+	doses []Dose // the patient's doses in other series
 }
 
 // Location returns the clinic's time zone the proposal was made in.
@@ -143,6 +151,12 @@ func (s *Service) Propose(ctx context.Context, req ProposalRequest) (*Proposal, 
 	}
 	p := &Proposal{Request: req, Protocol: pr, From: from, Created: now, loc: loc}
 	p.Patient = withPreferences(pat, req)
+	if p.Active, err = s.Store.SeriesList(ctx, SeriesFilter{PatientID: pat.ID, Active: true}); err != nil {
+		return nil, err
+	}
+	if p.doses, err = s.otherDoses(ctx, s.Store, pat.ID, 0); err != nil {
+		return nil, err
+	}
 	w, err := s.world(ctx, s.Store, from.At(0, loc), (from+Date(pr.WindowDays)).At(0, loc), nil)
 	if err != nil {
 		return nil, err
@@ -167,7 +181,7 @@ func withPreferences(pat *Patient, req ProposalRequest) *Patient {
 // planRequest is the plan request of the proposal, with nothing kept.
 func (p *Proposal) planRequest(now time.Time) PlanRequest {
 	return PlanRequest{Patient: p.Patient, Protocol: p.Protocol, From: p.From, Now: now, TherapistID: p.Request.TherapistID,
-		AllowVideo: p.Request.AllowVideo, SkipOptional: p.Request.SkipOptional}
+		AllowVideo: p.Request.AllowVideo, SkipOptional: p.Request.SkipOptional, Doses: p.doses}
 }
 
 func (p *Proposal) setPlan(plan *Plan) {
@@ -351,6 +365,13 @@ func (s *Service) BookProposal(ctx context.Context, p *Proposal) (*Series, error
 		if auditJSON(pr) != auditJSON(p.Protocol) {
 			return Errorf(ECONFLICT, "The protocol %s was changed after this proposal was made; nothing was booked. Propose again.", pr.Name)
 		}
+		active, err := s.activeSeries(ctx, tx, pat, p.Request.Reason)
+		if err != nil {
+			return err
+		}
+		if p.doses, err = s.otherDoses(ctx, tx, pat.ID, 0); err != nil {
+			return err
+		}
 		w, err := s.proposalWorld(ctx, tx, p)
 		if err != nil {
 			return err
@@ -399,15 +420,18 @@ func (s *Service) BookProposal(ctx context.Context, p *Proposal) (*Series, error
 			cp.Created, cp.Updated = now, now
 			appts[i] = &cp
 		}
-		out = &Series{PatientID: pat.ID, ProtocolID: pr.ID, TherapistID: p.TherapistID, From: p.From, Created: now, Appts: appts}
+		out = &Series{PatientID: pat.ID, ProtocolID: pr.ID, ProtocolVersion: pr.Version, TherapistID: p.TherapistID, From: p.From, Created: now, Appts: appts}
 		if err := tx.CreateSeries(ctx, out); err != nil {
 			return err
 		}
 		if err := s.queueBooked(ctx, tx, pat, out, loc); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, &AuditEntry{At: now, Actor: s.Actor, Action: "book", PatientID: out.PatientID,
-			SeriesID: out.ID, After: auditJSON(out.Appts), Note: fmt.Sprintf("%s, %d appointments", out.ProtocolID, len(out.Appts))})
+		if err := appendAudit(ctx, tx, &AuditEntry{At: now, Actor: s.Actor, Action: "book", PatientID: out.PatientID,
+			SeriesID: out.ID, After: auditJSON(out.Appts), Note: fmt.Sprintf("%s, %d appointments", out.ProtocolID, len(out.Appts))}); err != nil {
+			return err
+		}
+		return s.auditConcurrent(ctx, tx, out, active, p.Request.Reason)
 	})
 	if err != nil {
 		return nil, err

@@ -455,7 +455,7 @@ func TestBookProposal(t *testing.T) {
 		{"ErrProtocolChanged", func(t *testing.T, f *proposalFixture, p *booking.Proposal) {
 			pr := *p.Protocol
 			pr.Description = "Changed."
-			if err := f.svc.SaveProtocol(f.ctx, &pr); err != nil {
+			if _, err := f.svc.SaveProtocol(f.ctx, &pr); err != nil {
 				t.Fatal(err)
 			}
 		}, "was changed"},

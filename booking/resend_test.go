@@ -122,7 +122,7 @@ func TestResendConfirmation(t *testing.T) {
 
 	t.Run("ErrNothingUpcoming", func(t *testing.T) {
 		db, svc, sr := resendFixture(t)
-		if _, err := svc.Cancel(ctx, 0, sr.ID, "screening: not suitable"); err != nil {
+		if _, err := svc.Cancel(ctx, booking.CancelRequest{SeriesID: sr.ID, By: booking.ByClinic, Reason: "screening: not suitable"}); err != nil {
 			t.Fatal(err)
 		}
 		before := len(confirmations(t, db, sr.ID)[booking.OutboxPending])

@@ -66,9 +66,9 @@ func ParseParty(s string) (Party, error) {
 
 // Series is one patient's booked course of a protocol.
 type Series struct {
-	ID          int64  `json:"id"`
-	PatientID   int64  `json:"patient_id"`
-	ProtocolID  string `json:"protocol_id"`
+	ID         int64  `json:"id"`
+	PatientID  int64  `json:"patient_id"`
+	ProtocolID string `json:"protocol_id"`
 	// ProtocolVersion is the version of the protocol the series was booked
 	// under; its rules stay the series' rules when the protocol changes.
 	ProtocolVersion int   `json:"protocol_version"`
@@ -112,16 +112,16 @@ type Appointment struct {
 	Index     int    `json:"index"` // 1-based number within its step
 	Count     int    `json:"count"` // instances of its step
 	// Seq is the appointment's place in its series, 0-based.
-	Seq       int          `json:"seq"`
-	Start     time.Time    `json:"start"`
-	End       time.Time    `json:"end"`
-	Staff     []Assignment `json:"staff"`
-	RoomID    int64        `json:"room_id,omitempty"` // 0: video, no room
-	RoomName  string       `json:"room_name,omitempty"`
-	Holds     Holds        `json:"holds"`
-	Status    Status       `json:"status"`
-	Escort    *Escort      `json:"escort,omitempty"`
-	Reason    string       `json:"reason,omitempty"` // why cancelled
+	Seq      int          `json:"seq"`
+	Start    time.Time    `json:"start"`
+	End      time.Time    `json:"end"`
+	Staff    []Assignment `json:"staff"`
+	RoomID   int64        `json:"room_id,omitempty"` // 0: video, no room
+	RoomName string       `json:"room_name,omitempty"`
+	Holds    Holds        `json:"holds"`
+	Status   Status       `json:"status"`
+	Escort   *Escort      `json:"escort,omitempty"`
+	Reason   string       `json:"reason,omitempty"` // why cancelled
 	// CancelledBy says who asked for a cancellation: the patient or the
 	// clinic. Only a patient's cancellation at short notice is late.
 	CancelledBy Party `json:"cancelled_by,omitempty"`
@@ -130,11 +130,11 @@ type Appointment struct {
 	LateMinutes int `json:"late_minutes,omitempty"`
 	// MakeupOf is the missed (no-show or cancelled) appointment of the
 	// same place in the series that this one makes up; 0 for none.
-	MakeupOf int64 `json:"makeup_of,omitempty"`
-	Sequence  int          `json:"sequence"`         // rises with every change (iCalendar SEQUENCE)
-	Created   time.Time    `json:"created"`
-	Updated   time.Time    `json:"updated"`
-	NeedsREMS bool         `json:"needs_rems,omitempty"`
+	MakeupOf  int64     `json:"makeup_of,omitempty"`
+	Sequence  int       `json:"sequence"` // rises with every change (iCalendar SEQUENCE)
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+	NeedsREMS bool      `json:"needs_rems,omitempty"`
 }
 
 // Holds are the minutes a resource stays reserved before and after the

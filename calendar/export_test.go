@@ -611,11 +611,12 @@ func TestWrite_RescheduleAndCancel(t *testing.T) {
 }
 
 // change moves the patient's last appointment to another time the
-// planner offers and cancels the one before it; it returns both as stored
+// planner offers and cancels the integration before its dosing (cancelling
+// a dosing would cancel its integration too); it returns both as stored
 // afterwards.
 func (f *exportFixture) change(t *testing.T, list []*booking.Appointment) (moved, cancelled *booking.Appointment) {
 	t.Helper()
-	last, prev := list[len(list)-1], list[len(list)-2]
+	last, prev := list[len(list)-1], list[len(list)-3]
 	sug, err := f.svc.Suggest(f.ctx, last.ID, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -627,7 +628,7 @@ func (f *exportFixture) change(t *testing.T, list []*booking.Appointment) (moved
 	if _, err := f.svc.Reschedule(f.ctx, last.ID, sug.Alternatives[0].Start, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Cancel(f.ctx, prev.ID, 0, "Patient asked"); err != nil {
+	if _, err := f.svc.Cancel(f.ctx, booking.CancelRequest{AppointmentID: prev.ID, By: booking.ByPatient, Reason: "Patient asked"}); err != nil {
 		t.Fatal(err)
 	}
 	if moved, err = f.db.Appointment(f.ctx, last.ID); err != nil {

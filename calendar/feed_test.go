@@ -420,7 +420,7 @@ func TestFeed_Changes(t *testing.T) {
 
 	// Cancel it: the event stays, cancelled.
 	c.tick(time.Hour)
-	if _, err := c.svc.Cancel(c.ctx, last.ID, 0, "Patient asked"); err != nil {
+	if _, err := c.svc.Cancel(c.ctx, booking.CancelRequest{AppointmentID: last.ID, By: booking.ByPatient, Reason: "Patient asked"}); err != nil {
 		t.Fatal(err)
 	}
 	resp, body = c.mustOK(path, "If-None-Match", etag2, "If-Modified-Since", lm2)
@@ -486,7 +486,7 @@ func TestFeed_OtherProcess(t *testing.T) {
 	defer other.Close()
 	svc := &booking.Service{Store: other, Now: c.clock, Actor: "other"}
 	last := c.jane.Appts[len(c.jane.Appts)-1]
-	if _, err := svc.Cancel(c.ctx, last.ID, 0, ""); err != nil {
+	if _, err := svc.Cancel(c.ctx, booking.CancelRequest{AppointmentID: last.ID, By: booking.ByPatient}); err != nil {
 		t.Fatal(err)
 	}
 	resp, body := c.mustOK(calendar.FeedPath(token), "If-None-Match", etag)
@@ -535,7 +535,7 @@ func TestFeed_StampKept(t *testing.T) {
 	conditional(1)
 	conditional(1)
 	c.tick(time.Minute)
-	if _, err := c.svc.Cancel(c.ctx, c.john.Appts[len(c.john.Appts)-1].ID, 0, ""); err != nil {
+	if _, err := c.svc.Cancel(c.ctx, booking.CancelRequest{AppointmentID: c.john.Appts[len(c.john.Appts)-1].ID, By: booking.ByPatient}); err != nil {
 		t.Fatal(err)
 	}
 	conditional(2)

@@ -52,9 +52,10 @@ func TestPeers_Mailpit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cancelled, err := f.svc.Cancel(ctx, a.ID, 0, "")
-	if err != nil || len(cancelled) != 1 {
-		t.Fatalf("Cancel=%d, %v", len(cancelled), err)
+	// Cancelling the dosing cancels its integration with it.
+	cancelled, err := f.svc.Cancel(ctx, booking.CancelRequest{AppointmentID: a.ID, By: booking.ByPatient})
+	if err != nil || len(cancelled) != 2 || cancelled[1].Kind != "integration" {
+		t.Fatalf("Cancel=%d, %v; want the dosing and its integration", len(cancelled), err)
 	}
 	ca := cancelled[0]
 	if ca.Sequence <= a.Sequence {

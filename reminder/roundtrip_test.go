@@ -161,14 +161,14 @@ func TestPeers_MailpitRoundTrip(t *testing.T) {
 	// Cancel one appointment, then the rest of the series.
 	f.booked = now.Add(time.Hour)
 	one := appts[10]
-	if _, err := f.svc.Cancel(ctx, one.ID, 0, "patient asked"); err != nil {
+	if _, err := f.svc.Cancel(ctx, booking.CancelRequest{AppointmentID: one.ID, By: booking.ByPatient, Reason: "patient asked"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := only(dispatch(f.booked), booking.MessageCancellation); len(got) != 1 || got[0].m.AppointmentID != one.ID {
 		t.Fatalf("after cancelling one: sent cancellations %v, want its cancellation", got)
 	}
 	f.booked = now.Add(time.Hour)
-	rest, err := f.svc.Cancel(ctx, 0, moved.SeriesID, "screening found the patient unsuitable")
+	rest, err := f.svc.Cancel(ctx, booking.CancelRequest{SeriesID: moved.SeriesID, By: booking.ByClinic, Reason: "screening found the patient unsuitable"})
 	if err != nil || len(rest) < 5 {
 		t.Fatalf("cancelling the rest: %d, %v", len(rest), err)
 	}

@@ -176,11 +176,11 @@ func TestDispatcherSeries(t *testing.T) {
 	// Cancel one appointment, then, later, the rest of the series: the
 	// series' cancellation covers the 14 the second action cancelled.
 	f.booked = f.booked.Add(time.Hour)
-	if _, err := f.svc.Cancel(ctx, appts[0].ID, 0, "patient asked"); err != nil {
+	if _, err := f.svc.Cancel(ctx, booking.CancelRequest{AppointmentID: appts[0].ID, By: booking.ByPatient, Reason: "patient asked"}); err != nil {
 		t.Fatal(err)
 	}
 	f.booked = f.booked.Add(time.Hour)
-	cancelled, err := f.svc.Cancel(ctx, 0, appts[0].SeriesID, "patient asked")
+	cancelled, err := f.svc.Cancel(ctx, booking.CancelRequest{SeriesID: appts[0].SeriesID, By: booking.ByPatient, Reason: "patient asked"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,6 +75,7 @@ func TestAcceptance_TenPatients(t *testing.T) {
 type chkAppt struct {
 	id, series, room int64
 	patient          int64
+	roomAfter        int // minutes the room stays held after, as stored
 	kind, step       string
 	start, end       time.Time
 	staff            []int64
@@ -143,14 +144,14 @@ func loadCheck(t *testing.T, db *sql.DB) *checker {
 		must(t, json.Unmarshal([]byte(data), &s))
 		c.staffRoles[id], c.staffHours[id], c.staffQual[id] = s.Roles, s.Hours, s.Quals
 	}
-	rows, err = db.Query(`SELECT a.id, a.series_id, a.patient_id, COALESCE(a.room_id, 0), a.kind, a.step, a.start_unix, a.end_unix
+	rows, err = db.Query(`SELECT a.id, a.series_id, a.patient_id, COALESCE(a.room_id, 0), a.room_after, a.kind, a.step, a.start_unix, a.end_unix
 		FROM appointments a WHERE a.status NOT IN ('cancelled', 'late-cancelled') ORDER BY a.start_unix, a.id`)
 	must(t, err)
 	byID := map[int64]*chkAppt{}
 	for rows.Next() {
 		a := &chkAppt{}
 		var s, e int64
-		must(t, rows.Scan(&a.id, &a.series, &a.patient, &a.room, &a.kind, &a.step, &s, &e))
+		must(t, rows.Scan(&a.id, &a.series, &a.patient, &a.room, &a.roomAfter, &a.kind, &a.step, &s, &e))
 		a.start, a.end = time.Unix(s, 0).In(loc), time.Unix(e, 0).In(loc)
 		c.appts = append(c.appts, a)
 		byID[a.id] = a
@@ -191,8 +192,8 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// noOverlaps: no person (staff or patient) and no room twice at once; a dosing room is held
-// 30 minutes after each session for turnover.
+// noOverlaps: no person (staff or patient) and no room twice at once; a
+// room is held after each session for turnover (a KAP dosing: 30 minutes).
 func (c *checker) noOverlaps(t *testing.T) {
 	type iv struct {
 		s, e time.Time
@@ -207,9 +208,11 @@ func (c *checker) noOverlaps(t *testing.T) {
 			busy[k] = append(busy[k], iv{a.start, a.end, a.id})
 		}
 		if a.room != 0 {
-			end := a.end
-			if c.roomKind[a.room] == "dosing" {
-				end = end.Add(30 * time.Minute)
+			// A KAP dosing holds its room 30 minutes for turnover; other
+			// steps hold it as their protocol says, as stored.
+			end := a.end.Add(time.Duration(a.roomAfter) * time.Minute)
+			if a.kind == "dosing" && c.roomKind[a.room] == "dosing" && a.roomAfter < 30 && a.step == "dosing" {
+				t.Errorf("appointment %d: a KAP dosing holds its room %d minutes after, want 30", a.id, a.roomAfter)
 			}
 			k := fmt.Sprintf("room %d", a.room)
 			busy[k] = append(busy[k], iv{a.start, end, a.id})
@@ -219,7 +222,7 @@ func (c *checker) noOverlaps(t *testing.T) {
 		sort.Slice(list, func(i, j int) bool { return list[i].s.Before(list[j].s) })
 		for i := 1; i < len(list); i++ {
 			if list[i].s.Before(list[i-1].e) {
-				t.Errorf("%s: appointments %d and %d overlap", k, list[i-1].id, list[i].id)
+				t.Errorf("%s: appointments %d and %d overlap (%s–%s, %s–%s)", k, list[i-1].id, list[i].id, list[i-1].s, list[i-1].e, list[i].s, list[i].e)
 			}
 		}
 	}

@@ -57,7 +57,7 @@ func bookBenchHistory(b *testing.B, path string, weeks, perWeek int) int {
 				// Screening found the patient unsuitable: cancel the rest.
 				at := now
 				now = s.Appts[0].End
-				if _, err := svc.Cancel(ctx, 0, s.ID, "not suitable"); err != nil {
+				if _, err := svc.Cancel(ctx, booking.CancelRequest{SeriesID: s.ID, By: booking.ByClinic, Reason: "not suitable"}); err != nil {
 					b.Fatal(err)
 				}
 				now = at
@@ -124,7 +124,7 @@ func benchBook(b *testing.B, path string) {
 			b.Fatalf("appointments=%d, want 15", len(s.Appts))
 		}
 		t = time.Now()
-		if _, err := svc.Cancel(ctx, 0, s.ID, "benchmark"); err != nil {
+		if _, err := svc.Cancel(ctx, booking.CancelRequest{SeriesID: s.ID, By: booking.ByClinic, Reason: "benchmark"}); err != nil {
 			b.Fatal(err)
 		}
 		cancelTook = append(cancelTook, time.Since(t))

@@ -217,7 +217,7 @@ func TestOutbox_BookMoveCancel(t *testing.T) {
 
 	t.Run("CancelOneAppointment", func(t *testing.T) {
 		last := s.Appts[len(s.Appts)-1]
-		if _, err := svc.Cancel(ctx, last.ID, 0, "patient is travelling"); err != nil {
+		if _, err := svc.Cancel(ctx, booking.CancelRequest{AppointmentID: last.ID, By: booking.ByPatient, Reason: "patient is travelling"}); err != nil {
 			t.Fatal(err)
 		}
 		_, by := outboxOf(t, db, booking.OutboxFilter{AppointmentID: last.ID})
@@ -227,7 +227,7 @@ func TestOutbox_BookMoveCancel(t *testing.T) {
 	})
 
 	t.Run("CancelSeriesSendsOneNotice", func(t *testing.T) {
-		list, err := svc.Cancel(ctx, 0, s.ID, "screening found the treatment unsuitable")
+		list, err := svc.Cancel(ctx, booking.CancelRequest{SeriesID: s.ID, By: booking.ByClinic, Reason: "screening found the treatment unsuitable"})
 		if err != nil || len(list) != 14 {
 			t.Fatalf("cancelled=%d err=%v, want the 14 still booked", len(list), err)
 		}
@@ -272,7 +272,7 @@ func TestOutbox_NoEmailSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Cancel(ctx, 0, s.ID, "patient moved away"); err != nil {
+	if _, err := svc.Cancel(ctx, booking.CancelRequest{SeriesID: s.ID, By: booking.ByPatient, Reason: "patient moved away"}); err != nil {
 		t.Fatal(err)
 	}
 	all, by := outboxOf(t, db, booking.OutboxFilter{PatientID: p.ID})

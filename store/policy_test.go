@@ -135,7 +135,7 @@ func TestMessagePolicy_ClinicSettings(t *testing.T) {
 	if err := svc.SetMessagePolicy(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Cancel(ctx, 0, s2.ID, "test"); err != nil {
+	if _, err := svc.Cancel(ctx, booking.CancelRequest{SeriesID: s2.ID, By: booking.ByPatient, Reason: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	s3, err := svc.BookSeries(ctx, booking.BookRequest{PatientID: q.ID, ProtocolID: "kap-iv", From: from})

@@ -19,10 +19,10 @@ import (
 type tx struct {
 	reader
 	conn  *sql.Conn
-	known map[string]bool      // rows known to exist in this transaction (nothing is deleted)
+	known map[string]bool // rows known to exist in this transaction (nothing is deleted)
 	// touched holds the appointments whose blocks this transaction wrote.
 	touched map[int64]bool
-	stmts map[string]*sql.Stmt // statements prepared in this transaction
+	stmts   map[string]*sql.Stmt // statements prepared in this transaction
 }
 
 // prepared returns q prepared once for the transaction.

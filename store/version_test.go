@@ -112,7 +112,7 @@ func TestAppointmentsStamp(t *testing.T) {
 			return err
 		}},
 		{"Cancel", func() error {
-			_, err := svc.Cancel(ctx, last.ID, 0, "")
+			_, err := svc.Cancel(ctx, booking.CancelRequest{AppointmentID: last.ID, By: booking.ByPatient})
 			return err
 		}},
 	}

@@ -135,6 +135,7 @@ func TestJourney_NewPatientFullSeries(t *testing.T) {
 	j.sees(j.dialog(), "Cancel Integration 5/6 on "+when(integration)+"? The patient is sent a cancellation.")
 	const reason = "Patient is travelling that week"
 	j.typeInto(j.dialog(), "Why (kept in the audit trail)", reason)
+	j.pick(j.dialog(), "The patient")
 	j.tap(j.dialog(), "Cancel appointment")
 	if got := j.stored(f, integration.ID); got.Status != booking.Cancelled || got.Reason != reason {
 		t.Fatalf("Integration 5/6 stored as %s (%q), want cancelled with the reason", got.Status, got.Reason)
@@ -426,6 +427,18 @@ func (j *journey) choose(root fyne.CanvasObject, placeholder, option string) {
 		}
 	}
 	j.t.Fatalf("no drop-down %q", placeholder)
+}
+
+// pick selects option in the choice group under root that offers it.
+func (j *journey) pick(root fyne.CanvasObject, option string) {
+	j.t.Helper()
+	for _, o := range j.objects(root) {
+		if r, ok := o.(*widget.RadioGroup); ok && slices.Contains(r.Options, option) {
+			r.SetSelected(option)
+			return
+		}
+	}
+	j.t.Fatalf("no choice %q", option)
 }
 
 // radio returns the first choice group under root.

@@ -114,6 +114,8 @@ func (a *app) dispatch(ctx context.Context, cmd string, args []string) error {
 		return a.agenda(ctx, args)
 	case "reschedule":
 		return a.reschedule(ctx, args)
+	case "makeup":
+		return a.makeup(ctx, args)
 	case "cancel":
 		return a.cancel(ctx, args)
 	case "status":
@@ -281,7 +283,9 @@ func (a *app) protocolList(ctx context.Context, args []string) error {
 }
 
 func (a *app) protocolShow(ctx context.Context, args []string) error {
-	pos, err := parse(flag.NewFlagSet("protocol show", flag.ContinueOnError), args)
+	fs := flag.NewFlagSet("protocol show", flag.ContinueOnError)
+	version := fs.Int("version", 0, "")
+	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -289,11 +293,14 @@ func (a *app) protocolShow(ctx context.Context, args []string) error {
 		return usagef("protocol show needs one protocol id")
 	}
 	p, err := a.db.Protocol(ctx, pos[0])
+	if err == nil && *version != 0 {
+		p, err = a.db.ProtocolVersion(ctx, pos[0], *version)
+	}
 	if err != nil {
 		return err
 	}
 	return a.print(p, func(w *tw) {
-		w.line("%s: %s", p.ID, p.Name)
+		w.line("%s: %s (version %d)", p.ID, p.Name, p.Version)
 		if p.Description != "" {
 			w.line("%s", p.Description)
 		}
@@ -322,10 +329,12 @@ func (a *app) protocolAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.svc.SaveProtocol(ctx, p); err != nil {
+	saved, err := a.svc.SaveProtocol(ctx, p)
+	if err != nil {
 		return err
 	}
-	return a.print(p, func(w *tw) { w.line("Saved protocol %s (%d appointments).", p.ID, len(booking.Instances(p))) })
+	return a.print(map[string]any{"protocol": p, "version": saved.Version, "changed": saved.Changed, "older_active_series": saved.OlderActive},
+		func(w *tw) { w.line("%s", booking.ProtocolSavedWords(p, saved)) })
 }
 
 func (a *app) patientAdd(ctx context.Context, args []string) error {
@@ -425,12 +434,17 @@ func (a *app) patientConsent(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("patient consent", flag.ContinueOnError)
 	date := fs.String("date", "", "")
 	withdraw := fs.Bool("withdraw", false, "")
+	cancelDoses := fs.Bool("cancel-doses", false, "")
+	keepDoses := fs.Bool("keep-doses", false, "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 2 {
 		return usagef("patient consent needs a patient id and a consent kind")
+	}
+	if *cancelDoses && *keepDoses {
+		return usagef("--cancel-doses and --keep-doses cannot be combined")
 	}
 	pid, err := id("patient", pos[0])
 	if err != nil {
@@ -446,11 +460,24 @@ func (a *app) patientConsent(ctx context.Context, args []string) error {
 		}
 		on = &d
 	}
-	p, err := a.svc.SetConsent(ctx, pid, pos[1], on)
+	change := booking.ConsentChange{PatientID: pid, Kind: pos[1], On: on}
+	switch {
+	case *cancelDoses:
+		change.Doses = booking.DosesCancel
+	case *keepDoses:
+		change.Doses = booking.DosesKeep
+	}
+	p, cancelled, err := a.svc.ChangeConsent(ctx, change)
 	if err != nil {
 		return err
 	}
-	return a.print(p, func(w *tw) { w.line("Patient %d consents: %s", p.ID, consentText(p.Consents)) })
+	return a.print(map[string]any{"patient": p, "cancelled": a.apptJSON(cancelled)}, func(w *tw) {
+		w.line("Patient %d consents: %s", p.ID, consentText(p.Consents))
+		if len(cancelled) > 0 {
+			w.line("Cancelled %d booked session(s) that need REMS enrolment:", len(cancelled))
+			a.apptTable(w, cancelled)
+		}
+	})
 }
 
 func (a *app) book(ctx context.Context, args []string) error {
@@ -464,13 +491,14 @@ func (a *app) book(ctx context.Context, args []string) error {
 	skip := fs.Bool("skip-optional", false, "")
 	dry := fs.Bool("dry-run", false, "")
 	slack := fs.Int("slack", -1, "")
+	reason := fs.String("reason", "", "")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *patient == "" || *protocol == "" {
 		return usagef("book needs --patient ID and --protocol ID")
 	}
-	req := booking.BookRequest{ProtocolID: *protocol, Step: *step, AllowVideo: *video, SkipOptional: *skip, DryRun: *dry}
+	req := booking.BookRequest{ProtocolID: *protocol, Step: *step, AllowVideo: *video, SkipOptional: *skip, DryRun: *dry, Reason: *reason}
 	var err error
 	if req.PatientID, err = id("patient", *patient); err != nil {
 		return err
@@ -489,6 +517,9 @@ func (a *app) book(ctx context.Context, args []string) error {
 		req.SlackDays = slack
 	}
 	s, err := a.svc.BookSeries(ctx, req)
+	if booking.ErrorCode(err) == booking.ENOPLAN && req.Step == "" {
+		return a.withRelaxations(ctx, err, req)
+	}
 	if err != nil {
 		return err
 	}
@@ -644,25 +675,7 @@ func (a *app) reschedule(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		return a.print(map[string]any{"alternatives": a.apptJSON(s.Alternatives), "later": a.apptJSON(s.Later), "shift": a.apptJSON(s.Shift)}, func(w *tw) {
-			if len(s.Later) > 0 {
-				defer func() {
-					w.line("")
-					w.line("More times, moving the later appointments along (--shift-later):")
-					a.apptTable(w, s.Later)
-				}()
-			}
-			switch {
-			case len(s.Alternatives) > 0:
-				w.line("Times that keep the rest of the series where it is:")
-				a.apptTable(w, s.Alternatives)
-			case len(s.Shift) > 0:
-				w.line("No time keeps the later appointments where they are. Moving them too (--shift-later) gives:")
-				a.apptTable(w, s.Shift)
-			default:
-				w.line("No other time keeps this series' rules.")
-			}
-		})
+		return a.printSuggestions(s, "this appointment")
 	}
 	t, err := a.instant(*to)
 	if err != nil {
@@ -692,23 +705,30 @@ func (a *app) cancel(ctx context.Context, args []string) error {
 	appt := fs.String("appointment", "", "")
 	series := fs.String("series", "", "")
 	reason := fs.String("reason", "", "")
+	by := fs.String("by", "", "")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if (*appt == "") == (*series == "") {
 		return usagef("cancel needs either --appointment ID or --series ID")
 	}
-	var aid, sid int64
-	var err error
+	if *by == "" {
+		return usagef("cancel needs --by patient or --by clinic: who asked for it (only a patient's short-notice cancellation is late)")
+	}
+	party, err := booking.ParseParty(*by)
+	if err != nil {
+		return err
+	}
+	req := booking.CancelRequest{By: party, Reason: *reason}
 	if *appt != "" {
-		aid, err = id("appointment", *appt)
+		req.AppointmentID, err = id("appointment", *appt)
 	} else {
-		sid, err = id("series", *series)
+		req.SeriesID, err = id("series", *series)
 	}
 	if err != nil {
 		return err
 	}
-	list, err := a.svc.Cancel(ctx, aid, sid, *reason)
+	list, err := a.svc.Cancel(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -721,6 +741,7 @@ func (a *app) cancel(ctx context.Context, args []string) error {
 func (a *app) status(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	appt := fs.String("appointment", "", "")
+	late := fs.String("late", "", "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -732,11 +753,29 @@ func (a *app) status(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	x, err := a.svc.SetStatus(ctx, aid, booking.Status(pos[0]))
+	at := booking.Attendance{Status: booking.Status(pos[0])}
+	if *late != "" {
+		if at.Status != booking.Arrived {
+			return usagef("--late goes with arrived")
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(*late))
+		if err != nil {
+			return booking.Errorf(booking.EINVALID, "%q is not a number of minutes; write it as 20.", clip(*late))
+		}
+		at.LateMinutes = &n
+	}
+	x, err := a.svc.SetAttendance(ctx, aid, at)
 	if err != nil {
 		return err
 	}
-	return a.print(a.apptJSON([]*booking.Appointment{x})[0], func(w *tw) { w.line("Appointment %d is now %s.", x.ID, x.Status) })
+	return a.print(a.apptJSON([]*booking.Appointment{x})[0], func(w *tw) {
+		switch {
+		case x.Status == booking.Arrived && x.LateMinutes > 0:
+			w.line("Appointment %d: arrived %d minutes late.", x.ID, x.LateMinutes)
+		default:
+			w.line("Appointment %d is now %s.", x.ID, x.Status)
+		}
+	})
 }
 
 func (a *app) escort(ctx context.Context, args []string) error {

@@ -130,7 +130,7 @@ func TestExport(t *testing.T) {
 		c := *c
 		c.t = t
 		last := janeB.Appointments[len(janeB.Appointments)-1]
-		c.ok("cancel", "--appointment", str(last.ID), "--reason", "moving away")
+		c.ok("cancel", "--appointment", str(last.ID), "--by", "patient", "--reason", "moving away")
 		path := filepath.Join(t.TempDir(), "jane.ics")
 		out := c.ok("export", "--patient", str(jane), "-o", path)
 		if want := "Wrote " + strconv.Itoa(len(janeB.Appointments)) + " appointments (1 cancelled)"; !strings.HasPrefix(out, want) {

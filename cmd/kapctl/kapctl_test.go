@@ -150,7 +150,10 @@ type appt struct {
 		Name  string `json:"name"`
 		Phone string `json:"phone"`
 	} `json:"escort"`
-	Reason string `json:"reason"`
+	Reason      string `json:"reason"`
+	CancelledBy string `json:"cancelled_by"`
+	LateMinutes int    `json:"late_minutes"`
+	MakeupOf    int64  `json:"makeup_of"`
 }
 
 type staffJSON struct {
@@ -576,7 +579,7 @@ func TestBook(t *testing.T) {
 				"staff": []any{map[string]any{"roles": []string{"therapist"}}}, "room": map[string]any{"video": "only"}}},
 		})
 		c.ok("protocol", "add", file)
-		out := c.ok("--json", "book", "--patient", str(p), "--protocol", "check-in", "--from", "2027-03-01")
+		out := c.ok("--json", "book", "--patient", str(p), "--protocol", "check-in", "--from", "2027-03-01", "--reason", "a check-in call beside the series")
 		var top struct {
 			Appointments []map[string]json.RawMessage `json:"appointments"`
 		}
@@ -803,19 +806,25 @@ func TestCancel(t *testing.T) {
 	dosing2 := find(t, b.Appointments, "dosing", 2) // Mon 8 Mar
 	// The evening before dosing 1: less than 24 hours' notice for it.
 	c.now = dosing1.Start.Add(-12 * time.Hour).Format(time.RFC3339)
+	// Each dosing's integration is cancelled with it, by the clinic and
+	// never late: the patient cancelled one visit.
 	for _, tt := range []struct {
 		name       string
 		appt       appt
+		by         string
 		wantStatus string
 	}{
-		{"Late", dosing1, "late-cancelled"},
-		{"OnTime", dosing2, "cancelled"},
+		{"Late", dosing1, "patient", "late-cancelled"},
+		{"OnTime", dosing2, "patient", "cancelled"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []appt
-			c.json(&got, "cancel", "--appointment", str(tt.appt.ID), "--reason", "unwell")
-			if len(got) != 1 || got[0].Status != tt.wantStatus || got[0].Reason != "unwell" {
-				t.Fatalf("cancel=%+v, want one %s with reason unwell", got, tt.wantStatus)
+			c.json(&got, "cancel", "--appointment", str(tt.appt.ID), "--by", tt.by, "--reason", "unwell")
+			if len(got) != 2 || got[0].Status != tt.wantStatus || got[0].Reason != "unwell" || got[0].CancelledBy != tt.by {
+				t.Fatalf("cancel=%+v, want the dosing %s by the %s with reason unwell", got, tt.wantStatus, tt.by)
+			}
+			if in := got[1]; in.Kind != "integration" || in.Index != tt.appt.Index || in.Status != "cancelled" || in.CancelledBy != "clinic" {
+				t.Fatalf("cancelled with it: %+v, want integration %d cancelled by the clinic", in, tt.appt.Index)
 			}
 			if st := byID(c.agenda())[tt.appt.ID].Status; st != tt.wantStatus {
 				t.Fatalf("stored status=%q, want %q", st, tt.wantStatus)
@@ -823,14 +832,27 @@ func TestCancel(t *testing.T) {
 		})
 	}
 	t.Run("ErrAgain", func(t *testing.T) {
-		assertRefused(t, c.run("cancel", "--appointment", str(dosing2.ID)))
+		assertRefused(t, c.run("cancel", "--appointment", str(dosing2.ID), "--by", "patient"))
+	})
+	t.Run("ErrWho", func(t *testing.T) {
+		r := c.run("cancel", "--appointment", str(find(t, b.Appointments, "dosing", 3).ID))
+		if r.code != exitUsage || !strings.Contains(r.stderr, "--by patient or --by clinic") {
+			t.Fatalf("cancel without --by: exit %d, %q", r.code, r.stderr)
+		}
 	})
 	t.Run("Series", func(t *testing.T) {
 		var got []appt
-		c.json(&got, "cancel", "--series", str(*b.Series), "--reason", "screening: not suitable")
-		// 15 less the three already held and the two cancelled above.
-		if len(got) != 10 {
-			t.Fatalf("cancelled %d, want 10", len(got))
+		// The clinic's screening found the patient unsuitable: by the
+		// clinic, so nothing is late however short the notice.
+		c.json(&got, "cancel", "--series", str(*b.Series), "--by", "clinic", "--reason", "screening: not suitable")
+		// 15 less the three already held and the four cancelled above.
+		if len(got) != 8 {
+			t.Fatalf("cancelled %d, want 8", len(got))
+		}
+		for _, a := range got {
+			if a.Status != "cancelled" || a.CancelledBy != "clinic" {
+				t.Fatalf("%s %d: %s by %q, want cancelled by the clinic", a.Kind, a.Index, a.Status, a.CancelledBy)
+			}
 		}
 		now, _ := time.Parse(time.RFC3339, c.now)
 		for _, a := range c.agenda() {
@@ -935,7 +957,7 @@ func TestAudit(t *testing.T) {
 	c.ok("escort", "--appointment", str(dosing1.ID), "--name", "Tom Doe", "--phone", "617 555 0123")
 	c.now = dosing1.Start.Format(time.RFC3339)
 	c.ok("status", "--appointment", str(dosing1.ID), "arrived")
-	c.ok("cancel", "--series", str(*b.Series))
+	c.ok("cancel", "--series", str(*b.Series), "--by", "clinic")
 
 	type entry struct {
 		Actor     string `json:"actor"`
@@ -1010,7 +1032,7 @@ func TestRegressions(t *testing.T) {
 		p := c.addPatient("Jane Doe", "jane@example.com")
 		c.book(p, "--therapist", "1")
 		// The second series plans around the first: the patient is a resource too.
-		if r := c.run("book", "--patient", str(p), "--protocol", "kap-standard", "--from", "2027-03-01", "--therapist", "3"); r.code != 0 {
+		if r := c.run("book", "--patient", str(p), "--protocol", "kap-standard", "--from", "2027-03-01", "--therapist", "3", "--reason", "test"); r.code != 0 {
 			t.Fatalf("second series: exit %d: %s", r.code, r.stderr)
 		}
 		assertNoDoubleBooking(t, c.agenda())

@@ -32,16 +32,27 @@ Commands:
                                       create a new database: the demo clinic (with N fictional
                                       patients booked from tomorrow), or a clinic from a file
   staff list | room list
-  protocol list | protocol show ID | protocol add FILE.json
+  protocol list | protocol show ID [--version N] | protocol add FILE.json
+                                      a changed protocol is saved as a new version; booked
+                                      series keep the version they were booked under
   patient add --name N --email E [--phone P] [--weekdays mon,wed] [--times morning] [--earliest D]
   patient list [--search TEXT] | patient show ID
-  patient consent ID KIND [--date D | --withdraw]   KIND: detailed-email, no-email, screening-cleared, rems-enrolled
-  book --patient ID --protocol ID [--from D] [--therapist ID] [--step STEP] [--video] [--skip-optional] [--dry-run]
+  patient consent ID KIND [--date D | --withdraw] [--cancel-doses | --keep-doses]
+                                      KIND: detailed-email, no-email, screening-cleared, rems-enrolled;
+                                      withdrawing REMS enrolment asks what to do with booked sessions
+  book --patient ID --protocol ID [--from D] [--therapist ID] [--step STEP] [--video] [--skip-optional]
+       [--reason TEXT] [--dry-run]         --reason: book beside the patient's active series (audited)
   agenda --from D --to D [--staff ID | --room ID | --patient ID]
   reschedule --appointment ID (--to TIME | --suggest) [--shift-later]
+                                      its integration moves with it; past and held ones stay
   reschedule --appointment ID --to TIME --override REASON   break a gap or hours rule, recorded in the audit
-  cancel (--appointment ID | --series ID) [--reason TEXT]
-  status --appointment ID arrived|completed|no-show
+  makeup --appointment ID (--suggest | [--to TIME [--override REASON]] [--shift-later])
+                                      book a missed (no-show or cancelled) session again in its
+                                      place in the series, with its integration
+  cancel (--appointment ID | --series ID) --by patient|clinic [--reason TEXT]
+                                      only a patient's short-notice cancellation is late; a
+                                      dosing's integration is cancelled with it
+  status --appointment ID arrived [--late MINUTES] | completed | no-show
   escort --appointment ID --name N --phone P
   escorts [--date D]                  visits that day (default tomorrow) still without an escort
   audit [--patient ID]

@@ -56,6 +56,11 @@ type apptOut struct {
 	Escort   *booking.Escort `json:"escort,omitempty"`
 	Reason   string          `json:"reason,omitempty"`
 	Sequence int             `json:"sequence"`
+	// CancelledBy is patient or clinic; LateMinutes how late the patient
+	// arrived; MakeupOf the missed appointment this one makes up.
+	CancelledBy booking.Party `json:"cancelled_by,omitempty"`
+	LateMinutes int           `json:"late_minutes,omitempty"`
+	MakeupOf    int64         `json:"makeup_of,omitempty"`
 }
 
 type staffOut struct {
@@ -75,7 +80,7 @@ func (a *app) apptJSON(list []*booking.Appointment) []apptOut {
 	for _, x := range list {
 		o := apptOut{ID: x.ID, Series: x.SeriesID, Patient: x.PatientID, Kind: x.Kind, Step: x.Step, Index: x.Index, Count: x.Count,
 			Label: x.Label(), Start: x.Start.In(loc), End: x.End.In(loc), Status: x.Status, Escort: x.Escort, Reason: x.Reason,
-			Sequence: x.Sequence, Staff: []staffOut{}}
+			Sequence: x.Sequence, Staff: []staffOut{}, CancelledBy: x.CancelledBy, LateMinutes: x.LateMinutes, MakeupOf: x.MakeupOf}
 		for _, s := range x.Staff {
 			o.Staff = append(o.Staff, staffOut{s.StaffID, s.Name, s.Role})
 		}
@@ -100,8 +105,13 @@ func (a *app) apptTable(w *tw, list []*booking.Appointment) {
 			room = "video"
 		}
 		st := string(x.Status)
-		if x.NeedsEscort() && x.Escort == nil && x.Status == booking.Booked {
+		switch {
+		case x.NeedsEscort() && x.Escort == nil && x.Status == booking.Booked:
 			st += " (no escort yet)"
+		case x.CancelledBy != "" && !x.Status.Active():
+			st += " (by " + string(x.CancelledBy) + ")"
+		case x.LateMinutes > 0:
+			st += fmt.Sprintf(" (%d min late)", x.LateMinutes)
 		}
 		w.row(orDash(x.ID), x.Start.In(loc).Format("Mon 2006-01-02 15:04")+"–"+x.End.In(loc).Format("15:04 MST"), x.Label(), a.patientName(x.PatientID), strings.Join(staff, ", "), room, st)
 	}

@@ -237,7 +237,7 @@ func TestOutbox_Cancellation(t *testing.T) {
 	if a == nil {
 		t.Fatal("no appointment with a pending reminder")
 	}
-	if _, err := f.Env.Service.Cancel(ctx, a.ID, 0, "patient is unwell"); err != nil {
+	if _, err := f.Env.Service.Cancel(ctx, booking.CancelRequest{AppointmentID: a.ID, By: booking.ByPatient, Reason: "patient is unwell"}); err != nil {
 		t.Fatal(err)
 	}
 	v := open(f)

@@ -166,7 +166,7 @@ func TestPatientPage(t *testing.T) {
 	ctx := context.Background()
 	p, s := f.Patients[0], f.Series[0]
 	completeFirst(t, f, s)
-	cancelled, err := f.Env.Service.Cancel(ctx, s.Appts[len(s.Appts)-1].ID, 0, "Patient asked")
+	cancelled, err := f.Env.Service.Cancel(ctx, booking.CancelRequest{AppointmentID: s.Appts[len(s.Appts)-1].ID, By: booking.ByPatient, Reason: "Patient asked"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestPatientPage(t *testing.T) {
 	}
 
 	// A series cancelled after screening says so.
-	all, err := f.Env.Service.Cancel(ctx, 0, f.Series[1].ID, "Not suitable")
+	all, err := f.Env.Service.Cancel(ctx, booking.CancelRequest{SeriesID: f.Series[1].ID, By: booking.ByClinic, Reason: "Not suitable"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,7 +481,7 @@ func TestExportCalendar(t *testing.T) {
 	f, v := open(t, kittest.Options{Patients: 4, Booked: true})
 	ctx := context.Background()
 	p, s := f.Patients[3], f.Series[3] // esketamine: the words must not leak
-	if _, err := f.Env.Service.Cancel(ctx, s.Appts[2].ID, 0, ""); err != nil {
+	if _, err := f.Env.Service.Cancel(ctx, booking.CancelRequest{AppointmentID: s.Appts[2].ID, By: booking.ByPatient}); err != nil {
 		t.Fatal(err)
 	}
 	active, err := f.DB.Appointments(ctx, booking.AppointmentFilter{PatientID: p.ID, ActiveOnly: true})

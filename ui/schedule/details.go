@@ -404,12 +404,16 @@ type cancelDialog struct {
 	scope  *widget.RadioGroup
 	ok     *widget.Button
 	keep   *widget.Button
+	by     *widget.RadioGroup // who asked
+	late   *widget.Label      // the late-cancellation warning
 }
 
-// The choices of what to cancel.
+// The choices of what to cancel, and of who asked.
 const (
-	cancelOne  = "This appointment"
-	cancelRest = "Every upcoming appointment of the series"
+	cancelOne    = "This appointment"
+	cancelRest   = "Every upcoming appointment of the series"
+	askedPatient = "The patient"
+	askedClinic  = "The clinic"
 )
 
 func (d *details) openCancel() {
@@ -436,42 +440,58 @@ func (d *details) openCancel() {
 	cd.scope = widget.NewRadioGroup(opts, nil)
 	cd.scope.Required = true
 	cd.scope.SetSelected(cancelOne)
-	warn := ""
-	if a.Start.Sub(now) < d.clinic.LateCancel() {
-		warn = fmt.Sprintf("Less than %d hours' notice: this counts as a late cancellation.", int(d.clinic.LateCancel().Hours()))
-	}
+	// The warning keeps its line whoever asked, so nothing below it moves.
+	cd.late = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	cd.late.Wrapping = fyne.TextWrapWord
 	cd.keep = widget.NewButton("Keep", func() { cd.dlg.Hide() })
 	cd.ok = widget.NewButton("Cancel appointment", func() {
 		cd.dlg.Hide()
-		d.cancelAppts(a, strings.HasPrefix(cd.scope.Selected, cancelRest), strings.TrimSpace(cd.reason.Text))
+		d.cancelAppts(a, strings.HasPrefix(cd.scope.Selected, cancelRest), cd.party(), strings.TrimSpace(cd.reason.Text))
 	})
 	cd.ok.Importance = widget.DangerImportance
+	cd.ok.Disable()
+	cd.by = widget.NewRadioGroup([]string{askedPatient, askedClinic}, func(string) {
+		cd.late.SetText("")
+		if cd.by.Selected != "" {
+			cd.ok.Enable()
+		}
+		if d.clinic.IsLateCancel(a, cd.party(), now) {
+			cd.late.SetText(fmt.Sprintf("Less than %d hours' notice: this counts as the patient's late cancellation.", int(d.clinic.LateCancel().Hours())))
+		}
+	})
+	cd.by.Horizontal = true
 	intro := widget.NewLabel(fmt.Sprintf("Cancel %s on %s? The patient is sent a cancellation.", a.Label(), a.Start.In(d.clinic.Location()).Format("Mon 2 Jan 15:04")))
 	intro.Wrapping = fyne.TextWrapWord
-	items := []fyne.CanvasObject{intro}
-	if warn != "" {
-		w := widget.NewLabelWithStyle(warn, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		w.Wrapping = fyne.TextWrapWord
-		items = append(items, w)
-	}
-	items = append(items, cd.scope, widget.NewLabel("Reason"), cd.reason, container.NewHBox(layout.NewSpacer(), cd.keep, cd.ok))
-	cd.dlg = dialog.NewCustomWithoutButtons("Cancel appointment", container.NewGridWrap(fyne.NewSize(480, 300), container.NewVBox(items...)), d.v.env.Window)
+	items := []fyne.CanvasObject{intro, cd.scope, widget.NewLabel("Who asked for it?"), cd.by, cd.late,
+		widget.NewLabel("Reason"), cd.reason, container.NewHBox(layout.NewSpacer(), cd.keep, cd.ok)}
+	cd.dlg = dialog.NewCustomWithoutButtons("Cancel appointment", container.NewGridWrap(fyne.NewSize(480, 380), container.NewVBox(items...)), d.v.env.Window)
 	d.cd = cd
 	cd.dlg.Show()
 	d.v.env.Window.Canvas().Focus(cd.reason)
 }
 
+// party returns who the dialog says asked for the cancellation.
+func (cd *cancelDialog) party() booking.Party {
+	switch cd.by.Selected {
+	case askedPatient:
+		return booking.ByPatient
+	case askedClinic:
+		return booking.ByClinic
+	}
+	return ""
+}
+
 // cancelAppts cancels the appointment or the rest of its series.
-func (d *details) cancelAppts(a *booking.Appointment, rest bool, reason string) {
+func (d *details) cancelAppts(a *booking.Appointment, rest bool, by booking.Party, reason string) {
 	env := d.v.env
 	var out []*booking.Appointment
 	env.Run("Cancelling", func(ctx context.Context) error {
-		var err error
+		req := booking.CancelRequest{AppointmentID: a.ID, By: by, Reason: reason}
 		if rest {
-			out, err = env.Service.Cancel(ctx, 0, a.SeriesID, reason)
-		} else {
-			out, err = env.Service.Cancel(ctx, a.ID, 0, reason)
+			req = booking.CancelRequest{SeriesID: a.SeriesID, By: by, Reason: reason}
 		}
+		var err error
+		out, err = env.Service.Cancel(ctx, req)
 		return err
 	}, func(err error) {
 		late := 0

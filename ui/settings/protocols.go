@@ -215,14 +215,16 @@ func (t *protocolsTab) doSave() {
 		t.v.env.ShowError(booking.Errorf(booking.EINVALID, "The id changed from %s to %s. The id cannot change here; duplicate the protocol to make a variant under a new id.", t.selectedID, p.ID))
 		return
 	}
-	t.v.env.Run("Saving the protocol", func(ctx context.Context) error {
-		return t.v.env.Service.SaveProtocol(ctx, p)
+	var saved *booking.ProtocolSaved
+	t.v.env.Run("Saving the protocol", func(ctx context.Context) (err error) {
+		saved, err = t.v.env.Service.SaveProtocol(ctx, p)
+		return err
 	}, func(err error) {
 		if err != nil {
 			t.v.env.ShowError(err)
 			return
 		}
-		t.v.saved(t.note, "Saved the protocol "+p.Name+". New bookings follow it; booked series keep their appointments.")
+		t.v.saved(t.note, booking.ProtocolSavedWords(p, saved))
 	})
 }
 

@@ -118,6 +118,9 @@ func (c *Clinic) Validate() error {
 	if err := c.Hours.Validate("Clinic opening hours"); err != nil {
 		return err
 	}
+	if !c.Hours.Open() {
+		return Errorf(EINVALID, "The clinic needs opening hours on at least one weekday, such as mon 08:00-18:00.")
+	}
 	for _, cl := range c.Closures {
 		if cl.To < cl.From {
 			return Errorf(EINVALID, "The closure from %s to %s ends before it starts.", cl.From, cl.To)

@@ -1,6 +1,7 @@
 package booking
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -159,6 +160,16 @@ func (w WeeklyHours) Contains(d time.Weekday, start, end Clock) bool {
 	return false
 }
 
+// Open reports whether any weekday has a period.
+func (w WeeklyHours) Open() bool {
+	for _, spans := range w {
+		if len(spans) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Validate checks keys, order and overlap of the periods.
 func (w WeeklyHours) Validate(what string) error {
 	for k, spans := range w {
@@ -182,6 +193,34 @@ type Interval struct {
 	Start  time.Time `json:"start"`
 	End    time.Time `json:"end"`
 	Reason string    `json:"reason,omitempty"`
+}
+
+// UnmarshalJSON reads an interval whose start and end are RFC 3339 times,
+// and says in words how to write one that is not.
+func (iv *Interval) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Start  string `json:"start"`
+		End    string `json:"end"`
+		Reason string `json:"reason"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	for _, x := range []struct {
+		s   string
+		dst *time.Time
+	}{{raw.Start, &iv.Start}, {raw.End, &iv.End}} {
+		if x.s == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, strings.TrimSpace(x.s))
+		if err != nil {
+			return Errorf(EINVALID, "%q is not a time; write the date, the time and the offset from UTC, such as 2027-01-05T09:00:00-05:00 (a whole day: from 00:00 to 00:00 the next day)", clip(x.s, 40))
+		}
+		*x.dst = t
+	}
+	iv.Reason = raw.Reason
+	return nil
 }
 
 // Overlaps reports whether the interval overlaps [start,end).

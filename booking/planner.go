@@ -220,6 +220,9 @@ type planner struct {
 	why     whyFailed
 	omit    map[int]bool
 	weekly  map[string]bool // kinds some step limits per calendar week
+	// blame counts, over the whole search, what refused candidate times:
+	// a therapist's name, a staff need or a room need, in words.
+	blame map[string]int
 }
 
 // whyFailed counts, for the deepest place that could not be filled, the
@@ -288,7 +291,7 @@ func newPlanner(w World, req PlanRequest) (*planner, error) {
 	}
 	// Places keep their numbers whether optional steps are booked or not.
 	p := &planner{w: w, req: req, loc: w.Clinic.Location(), insts: layout(pr), failed: map[string]bool{}, deepest: -1, omit: map[int]bool{},
-		weekly: map[string]bool{}}
+		weekly: map[string]bool{}, blame: map[string]int{}}
 	perWeek := map[string]int{} // kind → the largest per-week limit of its steps
 	for i := range pr.Steps {
 		if s := &pr.Steps[i]; s.PerWeek > 0 {
@@ -603,7 +606,7 @@ func (p *planner) candidates(k int, sp window) *cursor {
 		p.why.lo, p.why.hi, p.why.bound = lo, hi, why()
 		p.why.empty = lo > hi
 	}
-	return &cursor{p: p, k: k, day: lo, hi: hi, loT: loT, hiT: hiT, record: record}
+	return &cursor{p: p, k: k, day: lo, hi: hi, loT: loT, hiT: hiT}
 }
 
 // cursor walks the candidates of one place.
@@ -612,7 +615,6 @@ type cursor struct {
 	k        int
 	day, hi  Date
 	loT, hiT time.Time
-	record   bool
 	ranked   bool
 	batch    []*Appointment
 }
@@ -623,7 +625,9 @@ func (c *cursor) next() (*Appointment, error) {
 		if c.day > c.hi {
 			return nil, nil
 		}
-		got, err := c.p.day(c.k, c.day, c.loT, c.hiT, c.record)
+		// Record why only while this is the deepest place: a cursor made
+		// earlier for a place before it must not overwrite that.
+		got, err := c.p.day(c.k, c.day, c.loT, c.hiT, c.k >= c.p.deepest)
 		if err != nil {
 			return nil, err
 		}
@@ -634,7 +638,7 @@ func (c *cursor) next() (*Appointment, error) {
 			c.ranked = true
 			last := min(c.day+Date(c.p.slack)-1, c.hi)
 			for ; c.day <= last; c.day++ {
-				more, err := c.p.day(c.k, c.day, c.loT, c.hiT, c.record)
+				more, err := c.p.day(c.k, c.day, c.loT, c.hiT, c.k >= c.p.deepest)
 				if err != nil {
 					return nil, err
 				}
@@ -809,6 +813,7 @@ func (p *planner) assign(k int, start, end time.Time, record bool) ([]*Appointme
 			m := staffByID(p.w.Staff, p.therap)
 			ok, until := free(m)
 			if !ok {
+				p.blame[m.Name+" is booked or away"]++
 				if record {
 					p.why.noTherapist++
 					p.why.therapistName = m.Name
@@ -832,6 +837,7 @@ func (p *planner) assign(k int, start, end time.Time, record bool) ([]*Appointme
 				sort.SliceStable(series, func(i, j int) bool { return series[i].ID == p.therap && series[j].ID != p.therap })
 			}
 			if len(series) == 0 {
+				p.blame["no therapist is free"]++
 				if record {
 					p.why.noTherapist++
 					p.why.therapistName = "any therapist"
@@ -852,6 +858,7 @@ func (p *planner) assign(k int, start, end time.Time, record bool) ([]*Appointme
 			staff[seriesNeed] = Assignment{t.ID, t.Name, RoleTherapist}
 		}
 		if !p.match(st.Staff, 0, seriesNeed, used, staff, free) {
+			p.blame["no "+needWords(st.Staff, seriesNeed)+" is free"]++
 			if record {
 				p.why.noStaff++
 				p.why.staffNeed = needWords(st.Staff, seriesNeed)
@@ -862,6 +869,7 @@ func (p *planner) assign(k int, start, end time.Time, record bool) ([]*Appointme
 			continue
 		}
 		if !roomOK {
+			p.blame["no "+roomWords(st.Room)+" is free"]++
 			if record {
 				p.why.noRoom++
 				p.why.roomNeed = roomWords(st.Room)
@@ -1134,17 +1142,25 @@ func (p *planner) busiest(w whyFailed) string {
 	if w.therapistName != "" && w.therapistName != "any therapist" {
 		with = " with " + w.therapistName
 	}
+	// When the earlier appointments leave this one no day, or only days
+	// the clinic is closed, say what pushed them so late: what most often
+	// had no time.
+	because := ""
+	if len(p.blame) > 0 && p.deepest > 0 {
+		most := slices.MaxFunc(slices.Sorted(maps.Keys(p.blame)), func(a, b string) int { return p.blame[a] - p.blame[b] })
+		because = fmt.Sprintf(", because too often %s at the times that keep the gaps", most)
+	}
 	if w.empty {
 		if w.remsFrom != 0 {
 			return fmt.Sprintf("the patient's REMS enrolment on %s leaves no day %s", w.remsFrom, w.bound)
 		}
-		return fmt.Sprintf("no day is left %s", w.bound)
+		return fmt.Sprintf("no day is left %s%s", w.bound, because)
 	}
 	if w.days > 0 && w.closed == w.days {
 		if w.lo == w.hi {
-			return p.closedWords(w.lo)
+			return p.closedWords(w.lo) + ", the only day left " + w.bound + because
 		}
-		return fmt.Sprintf("the clinic is closed on every day from %s to %s", w.lo, w.hi)
+		return fmt.Sprintf("the clinic is closed on every day from %s to %s%s", w.lo, w.hi, because)
 	}
 	blockers := []struct {
 		n     int

@@ -2,6 +2,7 @@ package booking_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -223,5 +224,100 @@ func TestPlanSeries_Preferences(t *testing.T) {
 	got = plan(t, w, booking.PlanRequest{Patient: p, Protocol: ps["kap-standard"], From: mustDate(t, "2027-03-01"), TherapistID: 2, SlackDays: zero()})
 	if wd := got.Appts[0].Start.In(w.Clinic.Location()).Weekday(); wd != time.Monday {
 		t.Errorf("consultation on %s with no slack, want Monday", wd)
+	}
+}
+
+// TestExplain_SaysWhatBinds: a refused plan or time names the rule that
+// binds, in the front desk's words, and never a rule of another step.
+func TestExplain_SaysWhatBinds(t *testing.T) {
+	from := mustDate(t, "2027-03-01")
+	without := func(w booking.World, drop func(*booking.Staff) bool, dropRoom func(*booking.Room) bool) booking.World {
+		var staff []*booking.Staff
+		for _, s := range w.Staff {
+			if drop == nil || !drop(s) {
+				staff = append(staff, s)
+			}
+		}
+		var rooms []*booking.Room
+		for _, r := range w.Rooms {
+			if dropRoom == nil || !dropRoom(r) {
+				rooms = append(rooms, r)
+			}
+		}
+		w.Staff, w.Rooms, w.Busy = staff, rooms, booking.NewIndex(nil, staff)
+		return w
+	}
+	for _, tt := range []struct {
+		name    string
+		world   func(w booking.World) booking.World
+		req     func(ps map[string]*booking.Protocol, req *booking.PlanRequest)
+		want    string
+		notWant string
+	}{
+		{"NoDosingRoom", func(w booking.World) booking.World {
+			return without(w, nil, func(r *booking.Room) bool { return r.Kind == booking.RoomDosing })
+		}, nil, "Cannot book dosing 1 of 6 for KAP standard (IM or sublingual): the clinic has no dosing room.", "free"},
+		{"NoPrescriber", func(w booking.World) booking.World {
+			return without(w, func(s *booking.Staff) bool { return s.HasRole(booking.RolePrescriber) }, nil)
+		}, nil, "Cannot book consultation for KAP standard (IM or sublingual): the clinic has no prescriber.", "free"},
+		{"DosingNamesItsOwnNeed", func(w booking.World) booking.World {
+			// No nurses, and the prescribers work two hours a day: the
+			// consultation fits, a three-hour dosing never does.
+			w = without(w, func(s *booking.Staff) bool { return s.HasRole(booking.RoleNurse) }, nil)
+			for _, s := range w.Staff {
+				if s.HasRole(booking.RolePrescriber) {
+					cp := *s
+					cp.Hours = booking.WeeklyHours{"mon": {{Start: 8 * 60, End: 10 * 60}}, "tue": {{Start: 8 * 60, End: 10 * 60}}}
+					*s = cp
+				}
+			}
+			return w
+		}, nil, "dosing 1 of 6", "no prescriber free"},
+		{"LatestEndAndTheTherapistsHours", nil, func(ps map[string]*booking.Protocol, req *booking.PlanRequest) {
+			p := *ps["kap-standard"]
+			p.Steps = slices.Clone(p.Steps)
+			eleven := booking.Clock(11 * 60)
+			p.Steps[2].LatestEnd = &eleven
+			req.Protocol, req.TherapistID = &p, 2 // Sam Okafor starts at 09:00
+		}, "Sam Okafor's working hours leave no 180-minute session ending by 11:00", "has no free time"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w, ps := demoWorld(t)
+			if tt.world != nil {
+				w = tt.world(w)
+			}
+			req := booking.PlanRequest{Patient: jane(), Protocol: ps["kap-standard"], From: from}
+			if tt.req != nil {
+				tt.req(ps, &req)
+			}
+			_, err := booking.PlanSeries(w, req)
+			msg := booking.ErrorMessage(err)
+			t.Log(msg)
+			if booking.ErrorCode(err) != booking.ENOPLAN || !strings.Contains(msg, tt.want) || (tt.notWant != "" && strings.Contains(msg, tt.notWant)) {
+				t.Fatalf("err=%q, want ENOPLAN saying %q and not %q", msg, tt.want, tt.notWant)
+			}
+		})
+	}
+}
+
+// TestExplain_WindowNamesWhoIsFull: when the series window runs out, the
+// explanation names what had no time.
+func TestExplain_WindowNamesWhoIsFull(t *testing.T) {
+	w, ps := demoWorld(t)
+	loc := w.Clinic.Location()
+	// Dr. Reyes is booked all day but every other Thursday for twelve
+	// weeks: nine appointment days take eighteen.
+	var blocks []booking.Block
+	for d := mustDate(t, "2027-03-01"); d < mustDate(t, "2027-05-24"); d++ {
+		if d.Weekday() != time.Thursday || (d-mustDate(t, "2027-03-01"))/7%2 == 1 {
+			blocks = append(blocks, booking.Block{Resource: booking.Resource{Kind: booking.StaffResource, ID: 1},
+				Start: d.At(8*60, loc).Unix(), End: d.At(17*60, loc).Unix(), AppointmentID: int64(d)})
+		}
+	}
+	w.Busy = booking.NewIndex(blocks, w.Staff)
+	_, err := booking.PlanSeries(w, booking.PlanRequest{Patient: jane(), Protocol: ps["kap-standard"], From: mustDate(t, "2027-03-01"), TherapistID: 1})
+	t.Log(booking.ErrorMessage(err))
+	if msg := booking.ErrorMessage(err); booking.ErrorCode(err) != booking.ENOPLAN || !strings.Contains(msg, "Dr. Ana Reyes") {
+		t.Fatalf("err=%q, want ENOPLAN naming Dr. Ana Reyes", msg)
 	}
 }

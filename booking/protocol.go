@@ -283,6 +283,15 @@ func (p *Protocol) Validate() error {
 		if s.WithinDays < 0 || s.WithinDays > 730 {
 			return Errorf(EINVALID, "%s: within_days must be between 0 and 730.", where)
 		}
+		if s.PerWeek < 0 || s.PerWeek > 7 {
+			return Errorf(EINVALID, "%s: per_week must be between 0 (no limit) and 7.", where)
+		}
+		if IsDose(s.Kind) && len(s.Room.Kinds) == 0 && len(s.Room.Equipment) == 0 && s.Room.Video != "only" {
+			return Errorf(EINVALID, "%s is a dose and needs a room kind (such as dosing or infusion) or equipment, or it could be booked in any room.", where)
+		}
+		if err := s.checkWithin(where); err != nil {
+			return err
+		}
 		if s.Task != nil {
 			if err := checkText(where+": task name", s.Task.Name, 200, true); err != nil {
 				return err
@@ -295,7 +304,19 @@ func (p *Protocol) Validate() error {
 	if total > 200 {
 		return Errorf(EINVALID, "Protocol %s books %d appointments; at most 200 are allowed.", p.ID, total)
 	}
-	// References: each must name an existing step; following them must never loop.
+	if err := p.checkReferences(seen); err != nil {
+		return err
+	}
+	if need := p.leastSpan(); need > p.WindowDays {
+		return Errorf(EINVALID, "Protocol %s can never be booked: its steps need at least %d days one after another (at their minimum gaps), but the series window is %d days.", p.ID, need, p.WindowDays)
+	}
+	return nil
+}
+
+// checkReferences checks that each step's after and after_each name an
+// earlier step, without cycles, and that after-each steps match their
+// anchor's count.
+func (p *Protocol) checkReferences(seen map[string]int) error {
 	next := func(i int) (string, bool) {
 		s := &p.Steps[i]
 		if s.AfterEach != "" {
@@ -340,6 +361,97 @@ func (p *Protocol) Validate() error {
 		}
 	}
 	return nil
+}
+
+// leastDays returns the fewest calendar days a gap's minimum puts between
+// two appointments' dates.
+func (g *Gap) leastDays() int {
+	if g.Unit == "days" {
+		return g.Min
+	}
+	return g.minutes(g.Min) / (24 * 60)
+}
+
+// checkWithin refuses a step whose count cannot fit in its within_days at
+// its minimum repeat gap, or in the weeks those days touch at its
+// per-week limit.
+func (s *Step) checkWithin(where string) error {
+	if s.WithinDays == 0 || s.Count < 2 {
+		return nil
+	}
+	if s.RepeatGap != nil {
+		if need := (s.Count-1)*s.RepeatGap.leastDays() + 1; need > s.WithinDays {
+			return Errorf(EINVALID, "%s can never be booked: %d sessions at least %s apart need %d days, more than its within_days (%d).",
+				where, s.Count, count(s.RepeatGap.Min, s.RepeatGap.Unit), need, s.WithinDays)
+		}
+	}
+	if s.PerWeek > 0 && s.Count > mostPerWeek(s.WithinDays, s.PerWeek) {
+		return Errorf(EINVALID, "%s can never be booked: %d sessions at most %d a week do not fit in %d days.", where, s.Count, s.PerWeek, s.WithinDays)
+	}
+	return nil
+}
+
+// mostPerWeek returns the most sessions, one a day at most, that days
+// consecutive days can hold at perWeek a calendar week, whichever weekday
+// they start on.
+func mostPerWeek(days, perWeek int) int {
+	best := 0
+	for start := 0; start < 7; start++ { // the weekday of the first day, Monday 0
+		n, inWeek := 0, 0
+		for d := 0; d < days; d++ {
+			if (start+d)%7 == 0 {
+				inWeek = 0
+			}
+			if inWeek < perWeek {
+				n++
+				inWeek++
+			}
+		}
+		best = max(best, n)
+	}
+	return best
+}
+
+// leastSpan returns the fewest days a series of p spans, from its first
+// appointment's date to its last's, counted inclusively: each place as
+// early as its minimum gaps allow (several on one day where they may), and
+// a per-week limit spreading its kind over the weeks it needs.
+func (p *Protocol) leastSpan() int {
+	insts := layout(p)
+	day := make([]int, len(insts))
+	first := map[string]int{} // kind → the day of its first session
+	n := map[string]int{}     // kind → sessions so far
+	limit := map[string]int{} // kind → the strictest per-week limit
+	for i := range p.Steps {
+		if s := &p.Steps[i]; s.PerWeek > 0 && (limit[s.Kind] == 0 || s.PerWeek < limit[s.Kind]) {
+			limit[s.Kind] = s.PerWeek
+		}
+	}
+	last := 0
+	for k, in := range insts {
+		if k > 0 {
+			day[k] = day[k-1]
+		}
+		for _, pd := range in.preds {
+			day[k] = max(day[k], day[pd.seq]+pd.gap.leastDays())
+		}
+		kind := in.step.Kind
+		if _, ok := first[kind]; !ok {
+			first[kind] = day[k]
+		}
+		// The m-th session (from 0) of a kind limited to L a week lies at
+		// least m/L weeks after the first's week began: a week holds L.
+		if l := limit[kind]; l > 0 {
+			if weeks := n[kind] / l; weeks > 0 {
+				day[k] = max(day[k], first[kind]+7*(weeks-1)+1)
+			}
+		}
+		n[kind]++
+		if !in.step.Optional {
+			last = max(last, day[k])
+		}
+	}
+	return last + 1
 }
 
 // jsonProblem turns a JSON decoding error into words with a line number.

@@ -40,10 +40,10 @@ func TestParseProtocol_Errors(t *testing.T) {
 	for _, tt := range []struct {
 		name, json, want string
 	}{
-		{"ErrCycle", base(a + `,{"id":"b","kind":"dosing","minutes":60,"count":1,"staff":[{"roles":["nurse"]}],"room":{},"after":"c","gap":{"min":1,"max":2,"unit":"days"}},
-		  {"id":"c","kind":"dosing","minutes":60,"count":1,"staff":[{"roles":["nurse"]}],"room":{},"after":"b","gap":{"min":1,"max":2,"unit":"days"}}`), "form a cycle"},
-		{"ErrMissingStep", base(a + `,{"id":"b","kind":"dosing","minutes":60,"count":1,"staff":[{"roles":["nurse"]}],"room":{},"after":"dosng","gap":{"min":1,"max":2,"unit":"days"}}`), `follows "dosng", which is not a step`},
-		{"ErrMinAboveMax", base(a + `,{"id":"b","kind":"dosing","minutes":60,"count":1,"staff":[{"roles":["nurse"]}],"room":{},"gap":{"min":5,"max":2,"unit":"days"}}`), "minimum gap (5 days) is larger than the maximum (2 days)"},
+		{"ErrCycle", base(a + `,{"id":"b","kind":"dosing","minutes":60,"count":1,"staff":[{"roles":["nurse"]}],"room":{"kinds":["dosing"]},"after":"c","gap":{"min":1,"max":2,"unit":"days"}},
+		  {"id":"c","kind":"dosing","minutes":60,"count":1,"staff":[{"roles":["nurse"]}],"room":{"kinds":["dosing"]},"after":"b","gap":{"min":1,"max":2,"unit":"days"}}`), "form a cycle"},
+		{"ErrMissingStep", base(a + `,{"id":"b","kind":"dosing","minutes":60,"count":1,"staff":[{"roles":["nurse"]}],"room":{"kinds":["dosing"]},"after":"dosng","gap":{"min":1,"max":2,"unit":"days"}}`), `follows "dosng", which is not a step`},
+		{"ErrMinAboveMax", base(a + `,{"id":"b","kind":"dosing","minutes":60,"count":1,"staff":[{"roles":["nurse"]}],"room":{"kinds":["dosing"]},"gap":{"min":5,"max":2,"unit":"days"}}`), "minimum gap (5 days) is larger than the maximum (2 days)"},
 		{"ErrNoRepeatGap", base(strings.Replace(a, `"count":1`, `"count":3`, 1)), "needs a repeat_gap"},
 		{"ErrUnknownField", base(strings.Replace(a, `"count":1`, `"count":1,"cuont":2`, 1)), "unknown field"},
 		{"ErrSyntax", `{"id":"x",`, "cannot be read"},
@@ -51,6 +51,15 @@ func TestParseProtocol_Errors(t *testing.T) {
 		{"ErrBadRole", base(strings.Replace(a, "prescriber", "wizard", 1)), `"wizard" is not a role`},
 		{"ErrControlName", strings.Replace(base(a), `"name":"X"`, `"name":"X\u0007"`, 1), "control character"},
 		{"ErrLongName", strings.Replace(base(a), `"name":"X"`, `"name":"`+strings.Repeat("n", 10000)+`"`, 1), "too long"},
+		{"ErrDoseInAnyRoom", base(a + `,{"id":"b","kind":"dosing","minutes":60,"count":1,"staff":[{"roles":["nurse"]}],"room":{},"gap":{"min":1,"max":2,"unit":"days"}}`), "is a dose and needs a room kind"},
+		{"ErrWindowShorterThanSteps", base(a + `,{"id":"b","kind":"dosing","minutes":60,"count":6,"staff":[{"roles":["nurse"]}],"room":{"kinds":["dosing"]},"gap":{"min":1,"max":14,"unit":"days"},"repeat_gap":{"min":7,"max":9,"unit":"days"}}`),
+			"need at least 37 days one after another (at their minimum gaps), but the series window is 30 days"},
+		{"ErrWithinTooShort", base(a + `,{"id":"b","kind":"dosing","minutes":60,"count":5,"staff":[{"roles":["nurse"]}],"room":{"kinds":["dosing"]},"gap":{"min":1,"max":2,"unit":"days"},"repeat_gap":{"min":3,"max":5,"unit":"days"},"within_days":10}`),
+			"5 sessions at least 3 days apart need 13 days, more than its within_days (10)"},
+		{"ErrPerWeekTooFew", base(a + `,{"id":"b","kind":"dosing","minutes":60,"count":6,"staff":[{"roles":["nurse"]}],"room":{"kinds":["dosing"]},"gap":{"min":1,"max":2,"unit":"days"},"repeat_gap":{"min":1,"max":5,"unit":"days"},"within_days":10,"per_week":2}`),
+			"6 sessions at most 2 a week do not fit in 10 days"},
+		{"ErrPerWeekWindow", base(a + `,{"id":"b","kind":"dosing","minutes":60,"count":12,"staff":[{"roles":["nurse"]}],"room":{"kinds":["dosing"]},"gap":{"min":1,"max":2,"unit":"days"},"repeat_gap":{"min":1,"max":5,"unit":"days"},"per_week":2}`),
+			"but the series window is 30 days"},
 		{"ErrAfterEachCount", base(a + `,{"id":"b","kind":"integration","minutes":60,"count":2,"staff":[{"roles":["therapist"]}],"room":{},"after_each":"a","gap":{"min":0,"max":2,"unit":"hours"}}`), "same count"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,6 +78,12 @@ func TestParseClinicFile_Errors(t *testing.T) {
 		{"ErrPhone", `"+1 617 555 0142"`, `"call us"`, "not a phone number"},
 		{"ErrDuplicateRoom", `"Consult B"`, `"Consult A"`, "Two rooms are called Consult A"},
 		{"ErrRole", `"roles": ["nurse"]`, `"roles": ["janitor"]`, `"janitor" is not a role`},
+		{"ErrNoOpeningHours", `"hours": {
+      "mon": ["08:00-18:00"], "tue": ["08:00-18:00"], "wed": ["08:00-18:00"],
+      "thu": ["08:00-18:00"], "fri": ["08:00-18:00"]
+    },`, `"hours": {},`, "needs opening hours on at least one weekday"},
+		{"ErrTimeOffAsDate", `"qualifications": ["ACLS", "REMS"],`, `"qualifications": ["ACLS", "REMS"], "time_off": [{"start": "2027-01-05", "end": "2027-01-06"}],`,
+			`"2027-01-05" is not a time; write the date, the time and the offset from UTC, such as 2027-01-05T09:00:00-05:00`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			data := strings.Replace(string(resources.DemoClinic), tt.from, tt.to, 1)

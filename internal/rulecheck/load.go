@@ -1,13 +1,13 @@
 package rulecheck
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -31,15 +31,21 @@ type protocolKey struct {
 	version int
 }
 
-// load reads every table the rules need, once each.
+// load reads every table the rules need, once each, in one read
+// transaction: what it reads is one moment of the database.
 func load(ctx context.Context, db *sql.DB) (*data, error) {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("rulecheck: begin reading: %w", err)
+	}
+	defer tx.Rollback() // it only read
 	d := &data{}
-	steps := []func(context.Context, *sql.DB) error{
+	steps := []func(context.Context, *sql.Tx) error{
 		d.loadClinic, d.loadStaff, d.loadRooms, d.loadProtocols, d.loadSeries,
 		d.loadAppointments, d.loadAppointmentStaff, d.loadAudit,
 	}
 	for _, step := range steps {
-		if err := step(ctx, db); err != nil {
+		if err := step(ctx, tx); err != nil {
 			return nil, err
 		}
 	}
@@ -48,8 +54,8 @@ func load(ctx context.Context, db *sql.DB) (*data, error) {
 }
 
 // query runs a SELECT and calls scan for each row.
-func query(ctx context.Context, db *sql.DB, what, q string, scan func(*sql.Rows) error) error {
-	rows, err := db.QueryContext(ctx, q)
+func query(ctx context.Context, tx *sql.Tx, what, q string, scan func(*sql.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, q)
 	if err != nil {
 		return fmt.Errorf("rulecheck: read %s: %w", what, err)
 	}
@@ -69,14 +75,23 @@ func query(ctx context.Context, db *sql.DB, what, q string, scan func(*sql.Rows)
 type storedClinic struct {
 	TimeZone        string              `json:"time_zone"`
 	Hours           map[string][]string `json:"hours"`
-	Closures        []struct{ From, To, Reason string }
-	REMSCertified   bool `json:"rems_certified"`
-	LateCancelHours int  `json:"late_cancel_hours"`
+	Closures        []storedClosure     `json:"closures"`
+	REMSCertified   bool                `json:"rems_certified"`
+	LateCancelHours int                 `json:"late_cancel_hours"`
 }
 
-func (d *data) loadClinic(ctx context.Context, db *sql.DB) error {
+// storedClosure is a closure of the clinic, both dates included.
+type storedClosure struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason"`
+}
+
+// loadClinic reads the clinic: its zone, hours, closures, REMS
+// certification and notice for late cancellations.
+func (d *data) loadClinic(ctx context.Context, tx *sql.Tx) error {
 	var zone, raw string
-	if err := db.QueryRowContext(ctx, "SELECT time_zone, data FROM clinic WHERE id = 1").Scan(&zone, &raw); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT time_zone, data FROM clinic WHERE id = 1").Scan(&zone, &raw); err != nil {
 		return fmt.Errorf("rulecheck: read the clinic: %w", err)
 	}
 	var s storedClinic
@@ -152,9 +167,11 @@ func timelineOf(list []storedInterval) timeline {
 	return newTimeline(ivs)
 }
 
-func (d *data) loadStaff(ctx context.Context, db *sql.DB) error {
+// loadStaff reads the staff: roles, qualifications, hours, time off and
+// busy times.
+func (d *data) loadStaff(ctx context.Context, tx *sql.Tx) error {
 	d.staff = map[int64]*staffMember{}
-	return query(ctx, db, "staff", "SELECT id, name, data FROM staff", func(rows *sql.Rows) error {
+	return query(ctx, tx, "staff", "SELECT id, name, data FROM staff", func(rows *sql.Rows) error {
 		m := &staffMember{}
 		var raw string
 		if err := rows.Scan(&m.id, &m.name, &raw); err != nil {
@@ -175,9 +192,10 @@ func (d *data) loadStaff(ctx context.Context, db *sql.DB) error {
 	})
 }
 
-func (d *data) loadRooms(ctx context.Context, db *sql.DB) error {
+// loadRooms reads the rooms: kind and equipment.
+func (d *data) loadRooms(ctx context.Context, tx *sql.Tx) error {
 	d.rooms = map[int64]*room{}
-	return query(ctx, db, "rooms", "SELECT id, name, data FROM rooms", func(rows *sql.Rows) error {
+	return query(ctx, tx, "rooms", "SELECT id, name, data FROM rooms", func(rows *sql.Rows) error {
 		r := &room{}
 		var raw string
 		if err := rows.Scan(&r.id, &r.name, &raw); err != nil {
@@ -196,9 +214,10 @@ func (d *data) loadRooms(ctx context.Context, db *sql.DB) error {
 	})
 }
 
-func (d *data) loadProtocols(ctx context.Context, db *sql.DB) error {
+// loadProtocols reads every stored version of every protocol.
+func (d *data) loadProtocols(ctx context.Context, tx *sql.Tx) error {
 	d.protocols = map[protocolKey]*protocol{}
-	return query(ctx, db, "protocol versions", "SELECT protocol_id, version, data FROM protocol_versions", func(rows *sql.Rows) error {
+	return query(ctx, tx, "protocol versions", "SELECT protocol_id, version, data FROM protocol_versions", func(rows *sql.Rows) error {
 		var k protocolKey
 		var raw string
 		if err := rows.Scan(&k.id, &k.version, &raw); err != nil {
@@ -225,9 +244,10 @@ func (d *data) loadProtocols(ctx context.Context, db *sql.DB) error {
 	})
 }
 
-func (d *data) loadSeries(ctx context.Context, db *sql.DB) error {
+// loadSeries reads the series.
+func (d *data) loadSeries(ctx context.Context, tx *sql.Tx) error {
 	d.seriesByID = map[int64]*series{}
-	return query(ctx, db, "series", `SELECT id, patient_id, protocol_id, protocol_version, coalesce(therapist_id, 0),
+	return query(ctx, tx, "series", `SELECT id, patient_id, protocol_id, protocol_version, coalesce(therapist_id, 0),
 		from_date, step, created FROM series ORDER BY id`, func(rows *sql.Rows) error {
 		s := &series{}
 		var from string
@@ -244,84 +264,36 @@ func (d *data) loadSeries(ctx context.Context, db *sql.DB) error {
 	})
 }
 
-// The pure-Go SQLite driver costs about a fifth of a microsecond per
-// column of a row read: a clinic year's appointments, 20 columns each,
-// took 5 ms to read row by row. So the two big tables come as one text
-// value that SQLite joins (group_concat), split here: about 1.5 ms. The
-// fields are ids, numbers and lower-case words, which never hold these
-// separators.
-const (
-	fieldSep  = "\x1f" // ASCII unit separator, char(31): between the fields of a row
-	recordSep = "\x1e" // ASCII record separator, char(30): between rows
-)
-
-// joinedRows runs q, which returns one text value (or NULL for no rows):
-// rows joined by recordSep, each row's fields joined by fieldSep. It calls
-// row with the fields of each row; each row must have width fields.
-func joinedRows(ctx context.Context, db *sql.DB, what, q string, width int, row func(f []string) error) error {
-	var joined sql.NullString
-	if err := db.QueryRowContext(ctx, q).Scan(&joined); err != nil {
-		return fmt.Errorf("rulecheck: read %s: %w", what, err)
-	}
-	if joined.String == "" {
-		return nil
-	}
-	for _, r := range strings.Split(joined.String, recordSep) {
-		f := strings.Split(r, fieldSep)
-		if len(f) != width {
-			return fmt.Errorf("rulecheck: read %s: a row has %d fields, not %d: %q", what, len(f), width, r)
-		}
-		if err := row(f); err != nil {
-			return fmt.Errorf("rulecheck: read %s: %w", what, err)
-		}
-	}
-	return nil
-}
-
-// numbers parses decimal integers, keeping the first error.
-type numbers struct{ err error }
-
-// int64 parses s.
-func (p *numbers) int64(s string) int64 {
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil && p.err == nil {
-		p.err = err
-	}
-	return v
-}
-
-// int parses s.
-func (p *numbers) int(s string) int { return int(p.int64(s)) }
-
 // appointmentsQuery reads every appointment as one joined text value.
 const appointmentsQuery = `SELECT group_concat(concat_ws(char(31), id, coalesce(series_id, 0), patient_id, step, kind,
 	idx, count, seq, start_unix, end_unix, coalesce(room_id, 0), room_before, room_after, staff_before, staff_after,
 	status, updated, needs_rems != 0, cancelled_by, coalesce(makeup_of, 0)), char(30))
 	FROM appointments`
 
-func (d *data) loadAppointments(ctx context.Context, db *sql.DB) error {
+// loadAppointments reads every appointment, whatever its status.
+func (d *data) loadAppointments(ctx context.Context, tx *sql.Tx) error {
 	d.byID = map[int64]*appt{}
-	err := joinedRows(ctx, db, "appointments", appointmentsQuery, 20, func(f []string) error {
-		var p numbers
-		a := &appt{
-			id: p.int64(f[0]), series: p.int64(f[1]), patient: p.int64(f[2]), step: f[3], kind: f[4],
-			index: p.int(f[5]), count: p.int(f[6]), seq: p.int(f[7]), start: p.int64(f[8]), end: p.int64(f[9]),
-			roomID: p.int64(f[10]), roomBefore: p.int(f[11]), roomAfter: p.int(f[12]), staffBefore: p.int(f[13]), staffAfter: p.int(f[14]),
-			status: status(f[15]), updated: p.int64(f[16]), needsREMS: f[17] == "1", cancelledBy: f[18], makeupOf: p.int64(f[19]),
+	var block []appt // appointments are allocated 256 at a time
+	err := joinedRows(ctx, tx, "appointments", appointmentsQuery, func(f *fields) {
+		if len(block) == cap(block) {
+			block = make([]appt, 0, 256)
 		}
-		if p.err != nil {
-			return p.err
-		}
+		block = append(block, appt{
+			id: f.int64(), series: f.int64(), patient: f.int64(), step: f.text(), kind: f.text(),
+			index: f.int(), count: f.int(), seq: f.int(), start: f.int64(), end: f.int64(),
+			roomID: f.int64(), roomBefore: f.int(), roomAfter: f.int(), staffBefore: f.int(), staffAfter: f.int(),
+			status: status(f.text()), updated: f.int64(), needsREMS: f.text() == "1", cancelledBy: f.text(), makeupOf: f.int64(),
+		})
+		a := &block[len(block)-1]
 		a.locate(d.clinic.loc)
 		d.appts = append(d.appts, a)
 		d.byID[a.id] = a
-		return nil
 	})
-	sort.Slice(d.appts, func(i, j int) bool {
-		if d.appts[i].start != d.appts[j].start {
-			return d.appts[i].start < d.appts[j].start
+	slices.SortFunc(d.appts, func(a, b *appt) int {
+		if a.start != b.start {
+			return cmp.Compare(a.start, b.start)
 		}
-		return d.appts[i].id < d.appts[j].id
+		return cmp.Compare(a.id, b.id)
 	})
 	return err
 }
@@ -331,38 +303,40 @@ func (d *data) loadAppointments(ctx context.Context, db *sql.DB) error {
 const appointmentStaffQuery = `SELECT group_concat(concat_ws(char(31), appointment_id, position, staff_id), char(30))
 	FROM appointment_staff`
 
-func (d *data) loadAppointmentStaff(ctx context.Context, db *sql.DB) error {
-	return joinedRows(ctx, db, "appointment staff", appointmentStaffQuery, 3, func(f []string) error {
-		var p numbers
-		id, pos, staff := p.int64(f[0]), p.int(f[1]), p.int64(f[2])
-		if p.err != nil {
-			return p.err
-		}
+// loadAppointmentStaff gives each appointment its staff, by position.
+func (d *data) loadAppointmentStaff(ctx context.Context, tx *sql.Tx) error {
+	return joinedRows(ctx, tx, "appointment staff", appointmentStaffQuery, func(f *fields) {
+		id, pos, staff := f.int64(), f.int(), f.int64()
 		a := d.byID[id]
 		if a == nil || pos < 0 || pos > 100 {
-			return nil
+			return
 		}
 		for len(a.staff) <= pos {
 			a.staff = append(a.staff, 0) // 0: nobody at that position
 		}
 		a.staff[pos] = staff
-		return nil
 	})
 }
 
 // auditQuery reads the audit entries the rules need: overrides, REMS
 // enrolments, patients added with consents, and the entries that book,
-// move, make up or check in an appointment that needs REMS (only those
-// mention needs_rems). A state_after is read only when a rule parses it.
-const auditQuery = `SELECT id, action, coalesce(patient_id, 0), coalesce(series_id, 0), coalesce(appointment_id, 0),
-	CASE WHEN action = 'override' AND instr(state_after, 'needs_rems') = 0 THEN '' ELSE state_after END, note
+// move, make up or check in an appointment that needs REMS, with their
+// state_after. Which those are, it learns from the appointments that need
+// REMS: reading every state, or searching its text for needs_rems, took
+// 2 to 4 ms more in a clinic year. (An appointment keeps needs_rems from
+// its step; checkCertified reports one that does not.)
+const auditQuery = `WITH rems AS (SELECT id, series_id FROM appointments WHERE needs_rems)
+	SELECT id, action, coalesce(patient_id, 0), coalesce(series_id, 0), coalesce(appointment_id, 0),
+	CASE WHEN action = 'override' AND appointment_id NOT IN (SELECT id FROM rems) THEN '' ELSE state_after END, note
 	FROM audit
 	WHERE action = 'override' OR (action = 'consent' AND note = 'rems-enrolled') OR (action = 'patient-add' AND state_after != '')
-	OR (action IN ('book', 'reschedule', 'makeup', 'status') AND instr(state_after, 'needs_rems') > 0)
+	OR (action = 'book' AND series_id IN (SELECT series_id FROM rems))
+	OR (action IN ('reschedule', 'makeup', 'status') AND appointment_id IN (SELECT id FROM rems))
 	ORDER BY id`
 
-func (d *data) loadAudit(ctx context.Context, db *sql.DB) error {
-	return query(ctx, db, "the audit trail", auditQuery, func(rows *sql.Rows) error {
+// loadAudit reads the audit entries of auditQuery, in order.
+func (d *data) loadAudit(ctx context.Context, tx *sql.Tx) error {
+	return query(ctx, tx, "the audit trail", auditQuery, func(rows *sql.Rows) error {
 		var e auditEntry
 		if err := rows.Scan(&e.id, &e.action, &e.patient, &e.series, &e.appointment, &e.after, &e.note); err != nil {
 			return err

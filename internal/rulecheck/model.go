@@ -159,7 +159,28 @@ const (
 
 // isDose reports whether an appointment kind is a dose (docs/protocols.md,
 // "Doses").
-func isDose(kind string) bool { return kind == "dosing" || kind == "infusion" }
+func isDose(kind string) bool { return kind == kindDosing || kind == kindInfusion }
+
+// The appointment kinds that are doses.
+const (
+	kindDosing   = "dosing"
+	kindInfusion = "infusion"
+)
+
+// roleTherapist is the role that meets a series-therapist need.
+const roleTherapist = "therapist"
+
+// Whether a step may be held by video (roomNeed.Video); empty is never.
+const (
+	videoAllowed = "allowed"
+	videoOnly    = "only"
+)
+
+// The units of a gap.
+const (
+	inDays  = "days"
+	inHours = "hours"
+)
 
 // clinic is the clinic's settings as the rules need them.
 type clinic struct {
@@ -281,7 +302,7 @@ type staffNeed struct {
 // met by a therapist.
 func (n *staffNeed) roles() []string {
 	if n.Series {
-		return []string{"therapist"}
+		return []string{roleTherapist}
 	}
 	return n.Roles
 }
@@ -296,7 +317,7 @@ type roomNeed struct {
 }
 
 // videoAllowed reports whether the step may be held without a room.
-func (n *roomNeed) videoAllowed() bool { return n.Video == "allowed" || n.Video == "only" }
+func (n *roomNeed) allowsVideo() bool { return n.Video == videoAllowed || n.Video == videoOnly }
 
 // gap is a minimum and maximum distance between two appointments.
 type gap struct {
@@ -307,7 +328,7 @@ type gap struct {
 
 // seconds converts a bound of an hour or minute gap to seconds.
 func (g *gap) seconds(v int) int64 {
-	if g.Unit == "hours" {
+	if g.Unit == inHours {
 		return int64(v) * 3600
 	}
 	return int64(v) * 60
@@ -352,16 +373,27 @@ type appt struct {
 	staff                   []int64 // by position: position i meets staff need i
 
 	day                  date // start date in the clinic's zone
-	startClock, endClock int  // minutes after midnight of day (endClock may pass 1440)
+	startClock, endClock int  // minutes after the local midnight of day (endClock may pass 1440)
 	place                *place
 }
 
 // locate sets the appointment's date and clock times in the clinic's zone.
 func (a *appt) locate(loc *time.Location) {
-	s, e := time.Unix(a.start, 0).In(loc), time.Unix(a.end, 0).In(loc)
-	a.day = dateOf(s)
-	a.startClock = s.Hour()*60 + s.Minute()
-	a.endClock = int(dateOf(e)-a.day)*1440 + e.Hour()*60 + e.Minute()
+	start, end := localSeconds(a.start, loc), localSeconds(a.end, loc)
+	midnight := start - start%86400
+	if start < 0 && start%86400 != 0 {
+		midnight -= 86400
+	}
+	a.day = date(midnight / 86400)
+	a.startClock = int(start-midnight) / 60
+	a.endClock = int(end-midnight) / 60
+}
+
+// localSeconds returns Unix seconds shifted by loc's offset then, so that
+// whole days of them are local dates.
+func localSeconds(unix int64, loc *time.Location) int64 {
+	_, offset := time.Unix(unix, 0).In(loc).Zone()
+	return unix + int64(offset)
 }
 
 // name describes the appointment in a detail: "appointment 12 (dosing 3)".

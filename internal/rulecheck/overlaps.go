@@ -1,7 +1,9 @@
 package rulecheck
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -10,9 +12,19 @@ import (
 
 // resource is a person or a room that can be booked.
 type resource struct {
-	kind string // staff, room or patient
+	kind resourceKind
 	id   int64
 }
+
+// resourceKind says what a resource is.
+type resourceKind string
+
+// The kinds of resources: a patient is one too.
+const (
+	staffResource   resourceKind = "staff"
+	roomResource    resourceKind = "room"
+	patientResource resourceKind = "patient"
+)
 
 // block is an interval during which an appointment takes a resource, in
 // Unix seconds, end excluded.
@@ -54,14 +66,14 @@ func (c *checker) blocks() map[resource][]block {
 			if id == 0 || containsID(a.staff[:i], id) {
 				continue // nobody, or twice in one appointment (a qualification violation)
 			}
-			r := resource{"staff", id}
+			r := resource{staffResource, id}
 			out[r] = append(out[r], block{a.start - int64(a.staffBefore)*60, a.end + int64(a.staffAfter)*60, a})
 		}
 		if a.roomID != 0 {
-			r := resource{"room", a.roomID}
+			r := resource{roomResource, a.roomID}
 			out[r] = append(out[r], block{a.start - int64(a.roomBefore)*60, a.end + int64(a.roomAfter)*60, a})
 		}
-		r := resource{"patient", a.patient}
+		r := resource{patientResource, a.patient}
 		out[r] = append(out[r], block{a.start, a.end, a})
 	}
 	return out
@@ -79,7 +91,7 @@ func containsID(ids []int64, id int64) bool {
 
 // checkResource reports each pair of overlapping blocks of one resource.
 func (c *checker) checkResource(r resource, list []block) {
-	sort.SliceStable(list, func(i, j int) bool { return list[i].start < list[j].start })
+	slices.SortStableFunc(list, func(a, b block) int { return cmp.Compare(a.start, b.start) })
 	for i, b := range list {
 		c.count(doubleBooking)
 		for _, n := range list[i+1:] {
@@ -103,9 +115,9 @@ func sharedSeries(a, b *appt) int64 {
 // resourceName names a resource for a detail: "staff 3 (Dr. Ana Reyes)".
 func (c *checker) resourceName(r resource) string {
 	switch {
-	case r.kind == "staff" && c.staff[r.id] != nil:
+	case r.kind == staffResource && c.staff[r.id] != nil:
 		return fmt.Sprintf("staff %d (%s)", r.id, c.staff[r.id].name)
-	case r.kind == "room" && c.rooms[r.id] != nil:
+	case r.kind == roomResource && c.rooms[r.id] != nil:
 		return fmt.Sprintf("room %d (%s)", r.id, c.rooms[r.id].name)
 	}
 	return fmt.Sprintf("%s %d", r.kind, r.id)

@@ -60,13 +60,13 @@ func minRepeat(a *appt) *gap {
 	if a.place != nil && a.place.step.RepeatGap != nil {
 		return a.place.step.RepeatGap
 	}
-	return &gap{Min: 1, Max: 1, Unit: "days"}
+	return &gap{Min: 1, Max: 1, Unit: inDays}
 }
 
 // tooClose says how far apart a and b are when that is less than g's
 // minimum, or "" when they are far enough apart.
 func tooClose(g *gap, a, b *appt) string {
-	if g.Unit == "days" {
+	if g.Unit == inDays {
 		if n := int(b.day - a.day); n < g.Min {
 			return g.amount(n)
 		}

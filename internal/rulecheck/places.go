@@ -149,7 +149,7 @@ func (c *checker) checkGaps(s *series) {
 			case earlier == nil:
 			case pr.gap == nil:
 				c.checkBeforeNext(s, earlier, later)
-			case pr.gap.Unit == "days":
+			case pr.gap.Unit == inDays:
 				c.checkDayGap(s, pr.gap, earlier, later)
 			default:
 				c.checkTimeGap(s, pr.gap, earlier, later)

@@ -287,17 +287,17 @@ var breakages = []breakage{
 	}},
 	{"OneHolder_TwoBookedIntegrations", "one-holder", nil, nil, func(t *testing.T, db *sql.DB) {
 		// A second booked integration 6 of series 1, an hour after the first.
-		id := apptAt(t, db, 1, 14)
-		mustExec(t, db, `INSERT INTO appointments (series_id, patient_id, step, kind, idx, count, seq, start_unix, end_unix, room_id, room_name,
-			room_before, room_after, staff_before, staff_after, status, escort, reason, sequence, created, updated, needs_rems)
-			SELECT series_id, patient_id, step, kind, idx, count, seq, start_unix + 3600, end_unix + 3600, room_id, room_name,
-			room_before, room_after, staff_before, staff_after, status, escort, reason, sequence, created, updated, needs_rems
-			FROM appointments WHERE id = ?`, id)
-		mustExec(t, db, `INSERT INTO appointment_staff (appointment_id, position, staff_id, name, role)
-			SELECT (SELECT max(id) FROM appointments), position, staff_id, name, role FROM appointment_staff WHERE appointment_id = ?`, id)
+		copyAppointment(t, db, apptAt(t, db, 1, 14), time.Hour, 0)
 	}},
 	{"MakeupLink_MakesUpAnotherPlace", "makeup-link", nil, nil, func(t *testing.T, db *sql.DB) {
 		mustExec(t, db, "UPDATE appointments SET makeup_of = ? WHERE id = ?", apptAt(t, db, 1, 1), apptAt(t, db, 1, 2))
+	}},
+	{"MakeupLink_MakeUpOfANoShowIsFine", "", nil, nil, func(t *testing.T, db *sql.DB) {
+		// Preparation 2 of series 1 is missed at 08:00 and made up at 09:00.
+		id := apptAt(t, db, 1, 2)
+		mustExec(t, db, "UPDATE appointments SET status = 'no-show' WHERE id = ?", id)
+		copyAppointment(t, db, id, time.Hour, id)
+		mustExec(t, db, "UPDATE appointments SET status = 'booked' WHERE id = (SELECT max(id) FROM appointments)")
 	}},
 	{"Order_IntegrationTheDayBeforeItsDosing", "order", []string{"gap-min"}, nil, func(t *testing.T, db *sql.DB) {
 		// Integration 1 of series 1 on Wednesday, when its therapist and room
@@ -332,6 +332,10 @@ var breakages = []breakage{
 	{"SameTherapist_AnotherTherapistForPreparation2", "same-therapist", nil, nil, func(t *testing.T, db *sql.DB) {
 		// Jordan Price (4) works Wednesdays from 08:00 and is free.
 		mustExec(t, db, "UPDATE appointment_staff SET staff_id = 4 WHERE appointment_id = ? AND position = 0", apptAt(t, db, 1, 2))
+	}},
+	{"Qualification_TherapistAlsoTheNurse", "qualification", nil, nil, func(t *testing.T, db *sql.DB) {
+		// Dosing 1 of series 1 has Dr. Ana Reyes (1) for both its needs.
+		mustExec(t, db, "UPDATE appointment_staff SET staff_id = 1 WHERE appointment_id = ? AND position = 1", apptAt(t, db, 1, 3))
 	}},
 	{"Qualification_TherapistGivesAnInfusion", "qualification", nil, nil, func(t *testing.T, db *sql.DB) {
 		// Dr. Mei Lin (3), a therapist, works Fridays and is free.
@@ -371,6 +375,10 @@ var breakages = []breakage{
 		addAudit(t, db, "status", 3, 3, apptAt(t, db, 3, 1),
 			`{"id":25,"series_id":3,"patient_id":3,"start":"2027-03-02T10:30:00-05:00","status":"arrived","needs_rems":true}`, "")
 	}},
+	{"REMS_SessionNotMarkedAsNeedingREMS", "rems", nil, nil, func(t *testing.T, db *sql.DB) {
+		// Else its check-ins would escape the enrolment check.
+		mustExec(t, db, "UPDATE appointments SET needs_rems = 0 WHERE id = ?", apptAt(t, db, 3, 1))
+	}},
 	{"REMS_ClinicNotCertified", "rems", nil, nil, func(t *testing.T, db *sql.DB) {
 		mustExec(t, db, `UPDATE clinic SET data = json_set(data, '$.rems_certified', json('false'))`)
 	}},
@@ -397,6 +405,24 @@ var breakages = []breakage{
 	{"LateCancel_PatientAtShortNoticeIsFine", "", nil, nil, func(t *testing.T, db *sql.DB) {
 		mustExec(t, db, "UPDATE appointments SET status = 'late-cancelled', cancelled_by = 'patient', updated = start_unix - 3600 WHERE id = ?", apptAt(t, db, 1, 14))
 	}},
+}
+
+// copyAppointment inserts a copy of appointment id, with its staff, moved
+// by shift, as a make-up of makeupOf when that is not 0.
+func copyAppointment(tb testing.TB, db *sql.DB, id int64, shift time.Duration, makeupOf int64) {
+	tb.Helper()
+	var of any
+	if makeupOf != 0 {
+		of = makeupOf
+	}
+	secs := int64(shift / time.Second)
+	mustExec(tb, db, `INSERT INTO appointments (series_id, patient_id, step, kind, idx, count, seq, start_unix, end_unix, room_id, room_name,
+		room_before, room_after, staff_before, staff_after, status, escort, reason, sequence, created, updated, needs_rems, makeup_of)
+		SELECT series_id, patient_id, step, kind, idx, count, seq, start_unix + ?, end_unix + ?, room_id, room_name,
+		room_before, room_after, staff_before, staff_after, status, escort, reason, sequence, created, updated, needs_rems, ?
+		FROM appointments WHERE id = ?`, secs, secs, of, id)
+	mustExec(tb, db, `INSERT INTO appointment_staff (appointment_id, position, staff_id, name, role)
+		SELECT (SELECT max(id) FROM appointments), position, staff_id, name, role FROM appointment_staff WHERE appointment_id = ?`, id)
 }
 
 // addAudit appends an audit entry; zero ids are stored as NULL.
@@ -552,5 +578,35 @@ func TestCheck_GapMaxDetail(t *testing.T) {
 	want := fmt.Sprintf("appointment %d (integration 6) starts 189 hours after appointment %d (dosing 6) ends; at most 72 hours", id, dosing)
 	if v.Detail != want || v.Series != 1 || !slices.Equal(v.Appointments, []int64{dosing, id}) {
 		t.Fatalf("got %q %v series %d, want %q [%d %d] series 1", v.Detail, v.Appointments, v.Series, want, dosing, id)
+	}
+}
+
+// TestCheck_DoseSpacingWords tells the two ways doses of two series are
+// too close apart.
+func TestCheck_DoseSpacingWords(t *testing.T) {
+	path := bookedClinic(t)
+	tests := []struct {
+		name, at string
+		nurse    int64
+		want     string
+	}{
+		{"SameDay", "2027-03-04 15:30", 7, "on the same day, 2027-03-04"},
+		{"DosingRepeatGap", "2027-03-05 15:30", 8, "1 day apart; at least 2 days (the minimum repeat gap of dosing)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openCopy(t, path)
+			addAdHocInfusion(t, db, tc.at, tc.nurse)
+			r := check(t, db)
+			var found []rulecheck.Violation
+			for _, v := range r.Violations {
+				if v.Rule == "dose-spacing" {
+					found = append(found, v)
+				}
+			}
+			if len(found) != 1 || !strings.Contains(found[0].Detail, tc.want) {
+				t.Fatalf("dose-spacing violations:%s\nwant one saying %q", describe(found), tc.want)
+			}
+		})
 	}
 }

@@ -74,19 +74,18 @@ func (c *checker) checkStaffTime(a *appt) {
 		if m == nil {
 			continue // a qualification violation
 		}
-		ids := []int64{a.id}
 		c.count(staffHours)
 		if !m.hours.contains(a.day.weekday(), a.startClock, a.endClock) {
-			c.flag(staffHours, a.series, []string{"working hours"}, ids, "%s, %s, is outside the working hours of staff %d (%s)", a.name(), a.span(), m.id, m.name)
+			c.flag(staffHours, a.series, []string{"working hours"}, []int64{a.id}, "%s, %s, is outside the working hours of staff %d (%s)", a.name(), a.span(), m.id, m.name)
 		}
 		c.count(timeOff)
 		if iv, ok := m.timeOff.overlap(a.start, a.end); ok {
-			c.flag(timeOff, a.series, []string{"has time off"}, ids, "%s, %s, overlaps the time off of staff %d (%s) from %s to %s",
+			c.flag(timeOff, a.series, []string{"has time off"}, []int64{a.id}, "%s, %s, overlaps the time off of staff %d (%s) from %s to %s",
 				a.name(), a.span(), m.id, m.name, c.instant(iv.start), c.instant(iv.end))
 		}
 		c.count(busy)
 		if iv, ok := m.busy.overlap(a.start, a.end); ok {
-			c.flag(busy, a.series, []string{"own calendar"}, ids, "%s, %s, overlaps a busy time in the own calendar of staff %d (%s) from %s to %s",
+			c.flag(busy, a.series, []string{"own calendar"}, []int64{a.id}, "%s, %s, overlaps a busy time in the own calendar of staff %d (%s) from %s to %s",
 				a.name(), a.span(), m.id, m.name, c.instant(iv.start), c.instant(iv.end))
 		}
 	}
@@ -116,32 +115,28 @@ func (c *checker) checkLatestEnd(a *appt) {
 // and nobody twice.
 func (c *checker) checkQualifications(a *appt) {
 	needs := a.place.step.Staff
-	c.count(qualification)
 	if len(a.staff) > len(needs) {
 		c.flag(qualification, a.series, nil, []int64{a.id}, "%s has %d staff for %d staff needs", a.name(), len(a.staff), len(needs))
 	}
-	seen := map[int64]bool{}
 	for i := range needs {
-		if i > 0 {
-			c.count(qualification)
-		}
+		c.count(qualification)
 		id := staffAt(a, i)
-		if problem := c.unmet(&needs[i], id, seen); problem != "" {
+		if problem := c.unmet(&needs[i], id, a.staff[:min(i, len(a.staff))]); problem != "" {
 			c.flag(qualification, a.series, nil, []int64{a.id}, "%s: staff need %d (%s) %s", a.name(), i+1, needWords(&needs[i]), problem)
 		}
-		seen[id] = true
 	}
 }
 
-// unmet says how staff member id fails need, or "" when they meet it.
-func (c *checker) unmet(need *staffNeed, id int64, seen map[int64]bool) string {
+// unmet says how staff member id fails need, or "" when they meet it;
+// before are the staff of the needs before it.
+func (c *checker) unmet(need *staffNeed, id int64, before []int64) string {
 	m := c.staff[id]
 	switch {
 	case id == 0:
 		return "is met by nobody"
 	case m == nil:
 		return fmt.Sprintf("is met by staff %d, who does not exist", id)
-	case seen[id]:
+	case containsID(before, id):
 		return fmt.Sprintf("is met by staff %d (%s), who meets another need too", id, m.name)
 	}
 	hasRole := false
@@ -186,7 +181,7 @@ func (c *checker) checkRoom(a *appt) {
 func (c *checker) roomProblem(a *appt) string {
 	need := &a.place.step.Room
 	if a.roomID == 0 {
-		if !need.videoAllowed() {
+		if !need.allowsVideo() {
 			return "is a video call, but " + a.place.step.label() + " needs a room"
 		}
 		return ""
@@ -195,7 +190,7 @@ func (c *checker) roomProblem(a *appt) string {
 	switch {
 	case r == nil:
 		return fmt.Sprintf("is in room %d, which does not exist", a.roomID)
-	case need.Video == "only":
+	case need.Video == videoOnly:
 		return fmt.Sprintf("is in room %d (%s), but %s is by video only", r.id, r.name, a.place.step.label())
 	case len(need.Kinds) > 0 && !containsFold(need.Kinds, r.kind):
 		return fmt.Sprintf("is in room %d (%s), a %s room; %s needs a %s room", r.id, r.name, r.kind, a.place.step.label(), strings.Join(need.Kinds, " or "))

@@ -312,7 +312,8 @@ func (s *Service) force(w World, c *change, req PlanRequest) (*plan, error) {
 	}
 	after := w.with(forced.Blocks()...)
 	req.Keep, req.Pin = rest, nil
-	if found, err := PlanSeries(after, req); err == nil {
+	found, err := PlanSeries(after, req)
+	if err == nil {
 		for _, seq := range others {
 			out.appts[seq] = found.Appts[seq]
 		}
@@ -320,7 +321,29 @@ func (s *Service) force(w World, c *change, req PlanRequest) (*plan, error) {
 	} else if ErrorCode(err) != ENOPLAN || len(others) > len(c.sc.dependents(c.k)) {
 		return nil, Errorf(ENOPLAN, "%s can be put there with the override, but the appointments after it cannot follow: %s", model.Label(), ErrorMessage(err))
 	}
-	// Dependents keep their distance to the place they follow.
+	// Its dependents follow it by their own rules, as if nothing came
+	// after them; the rules to the later places that the override broke
+	// are recorded for them too.
+	alone := req
+	alone.Keep, alone.Omit = maps.Clone(rest), maps.Clone(req.Omit)
+	for seq := range rest {
+		if seq > c.k {
+			delete(alone.Keep, seq)
+			alone.Omit[seq] = true
+		}
+	}
+	if found, err := PlanSeries(after, alone); err == nil {
+		for _, seq := range others {
+			soft, err := judge(after, c, req, seq, found.Appts[seq], out.appts)
+			if err != nil {
+				return nil, err
+			}
+			out.appts[seq], out.broken[seq] = found.Appts[seq], soft
+			after = after.with(found.Appts[seq].Blocks()...)
+		}
+		return out, nil
+	}
+	// Else they keep their distance to the place they follow.
 	anchorEnd := model.End
 	for _, seq := range c.sc.dependents(c.k) {
 		dep := c.sc.holders[seq]

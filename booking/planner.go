@@ -220,6 +220,8 @@ type planner struct {
 	why     whyFailed
 	omit    map[int]bool
 	weekly  map[string]bool // kinds some step limits per calendar week
+	// judging is set while Judge lists every rule an override breaks.
+	judging bool
 	// blame counts, over the whole search, what refused candidate times:
 	// a therapist's name, a staff need or a room need, in words.
 	blame map[string]int

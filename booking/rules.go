@@ -124,11 +124,18 @@ func (p *planner) gapRules(k int, t, e time.Time, kept bool) []string {
 	if !kept && (d < p.req.From || d > p.lastDay) {
 		add("within the series window, %s to %s", p.req.From, p.lastDay)
 	}
+	// Order: after the place before it ends. An override (judging) names
+	// every earlier place it puts it before: should the one between them
+	// be missed later, the order to the others stands recorded too.
 	for j := k - 1; j >= 0; j-- {
-		if a := p.placed[j]; a != nil {
-			if (!kept || p.planned(j)) && t.Before(a.End) {
-				add("after %s ends (%s)", p.label(j), p.at(a.End))
-			}
+		a := p.placed[j]
+		if a == nil {
+			continue
+		}
+		if (!kept || p.planned(j)) && t.Before(a.End) {
+			add("after %s ends (%s)", p.label(j), p.at(a.End))
+		}
+		if !p.judging {
 			break
 		}
 	}
@@ -204,6 +211,14 @@ func (p *planner) problems(k int, start time.Time, a *Appointment) []problem {
 	for _, r := range p.gapRules(k, start, end, false) {
 		soft("it must be ", "%s", r)
 	}
+	// An integration never comes before the dosing it follows.
+	if in := p.insts[k]; in.step.AfterEach != "" {
+		for _, pd := range in.preds {
+			if a := p.placed[pd.seq]; a != nil && p.insts[pd.seq].step.ID == in.step.AfterEach && start.Before(a.End) {
+				hard("it must be ", "after %s ends (%s): it follows it", p.label(pd.seq), p.at(a.End))
+			}
+		}
+	}
 	p.hourProblems(k, start, end, soft)
 	if w := p.perWeek(k, DateOf(start.In(p.loc))); p.weekly[st.Kind] && w != "" {
 		soft("it makes ", "%s", w)
@@ -250,7 +265,7 @@ func (p *planner) hourProblems(k int, start, end time.Time, soft func(lead, form
 		}
 		soft("", "the clinic is closed on %s%s", local.Format("Mon 2 Jan 2006"), reason)
 	case len(c.Hours.On(d.Weekday())) == 0:
-		soft("", "the clinic is closed on %ss", d.Weekday())
+		soft("it is ", "outside the clinic's opening hours (closed on %ss)", d.Weekday())
 	case !c.Hours.Contains(d.Weekday(), m, m+Clock(st.Minutes)):
 		soft("it is ", "outside the clinic's opening hours (%s on %ss)", spansText(c.Hours.On(d.Weekday())), d.Weekday())
 	}
@@ -408,6 +423,7 @@ func Judge(w World, req PlanRequest, k int, a *Appointment) (soft, hard []string
 		}
 	}
 	p.placed[k] = a
+	p.judging = true
 	if p.therap == 0 && p.needsSeries(k) {
 		p.therap = seriesTherapist(a)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // SaveClinic validates and stores the clinic's own settings (name, zone,
@@ -59,12 +60,14 @@ func clinicAudit(c *Clinic) Clinic {
 // SaveStaff validates and stores a staff member, new (ID 0, which is then
 // set) or changed, with an audit entry. The busy times imported from the
 // person's own calendar are kept as stored: only an import or a
-// subscription replaces them. Returns EINVALID for details that fail
-// validation or a name another staff member has, and ENOTFOUND for an
-// unknown id.
-func (s *Service) SaveStaff(ctx context.Context, st *Staff) error {
+// subscription replaces them. It returns the booked appointments that new
+// time off now covers: new bookings avoid it, but these stay until the
+// front desk moves them, each recorded in the audit trail as an override
+// of the time-off rule. Returns EINVALID for details that fail validation
+// or a name another staff member has, and ENOTFOUND for an unknown id.
+func (s *Service) SaveStaff(ctx context.Context, st *Staff) ([]*Appointment, error) {
 	if st == nil {
-		return Errorf(EINVALID, "The staff member is missing.")
+		return nil, Errorf(EINVALID, "The staff member is missing.")
 	}
 	st.Name = strings.TrimSpace(st.Name)
 	st.Email = strings.TrimSpace(st.Email)
@@ -74,9 +77,10 @@ func (s *Service) SaveStaff(ctx context.Context, st *Staff) error {
 	}
 	st.Qualifications = slices.DeleteFunc(st.Qualifications, func(q string) bool { return q == "" })
 	if err := st.Validate(); err != nil {
-		return err
+		return nil, err
 	}
-	return s.Store.Update(ctx, func(tx Tx) error {
+	var clash []*Appointment
+	err := s.Store.Update(ctx, func(tx Tx) error {
 		list, err := tx.StaffList(ctx)
 		if err != nil {
 			return err
@@ -90,21 +94,63 @@ func (s *Service) SaveStaff(ctx context.Context, st *Staff) error {
 			}
 		}
 		before, action := "", "staff-add"
+		var added []Interval
 		if st.ID != 0 {
 			if old == nil {
 				return Errorf(ENOTFOUND, "There is no staff member with id %d.", st.ID)
 			}
 			st.Busy = old.Busy
 			before, action = auditJSON(staffAudit(old)), "staff"
+			added = slices.DeleteFunc(slices.Clone(st.TimeOff), func(iv Interval) bool { return slices.Contains(old.TimeOff, iv) })
 		} else {
 			st.Busy = nil
 		}
 		if err := tx.SaveStaff(ctx, st); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: action, Before: before,
-			After: auditJSON(staffAudit(st)), Note: fmt.Sprintf("%s (staff %d)", st.Name, st.ID)})
+		if err := appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: action, Before: before,
+			After: auditJSON(staffAudit(st)), Note: fmt.Sprintf("%s (staff %d)", st.Name, st.ID)}); err != nil {
+			return err
+		}
+		if clash, err = s.clashes(ctx, tx, st.ID, added); err != nil {
+			return err
+		}
+		for _, a := range clash {
+			if err := appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "override", PatientID: a.PatientID,
+				SeriesID: a.SeriesID, AppointmentID: a.ID, After: auditJSON(a),
+				Note: fmt.Sprintf("time off added after it was booked; it stays until it is moved (rule overridden: %s has time off then)", st.Name)}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	return clash, err
+}
+
+// clashes returns staff member staffID's booked appointments from now on
+// that overlap any of ivs.
+func (s *Service) clashes(ctx context.Context, r Reader, staffID int64, ivs []Interval) ([]*Appointment, error) {
+	now := s.now()
+	var last time.Time
+	for _, iv := range ivs {
+		if iv.End.After(last) {
+			last = iv.End
+		}
+	}
+	if !last.After(now) {
+		return nil, nil
+	}
+	appts, err := r.Appointments(ctx, AppointmentFilter{StaffID: staffID, From: now, To: last, ActiveOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	var out []*Appointment
+	for _, a := range appts {
+		if a.Status == Booked && slices.ContainsFunc(ivs, func(iv Interval) bool { return iv.Overlaps(a.Start, a.End) }) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // staffAudit is a staff member as the audit trail records it: without

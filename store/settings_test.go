@@ -99,7 +99,7 @@ func TestService_SaveStaff(t *testing.T) {
 	edit := *f.therapist
 	edit.Busy = nil
 	edit.Qualifications = []string{" KAP ", ""}
-	if err := svc.SaveStaff(ctx, &edit); err != nil {
+	if _, err := svc.SaveStaff(ctx, &edit); err != nil {
 		t.Fatal(err)
 	}
 	list, _ := db.StaffList(ctx)
@@ -111,7 +111,7 @@ func TestService_SaveStaff(t *testing.T) {
 	}
 
 	n := &booking.Staff{Name: "Nina Nurse", Roles: []booking.Role{booking.RoleNurse}, Busy: busy}
-	if err := svc.SaveStaff(ctx, n); err != nil {
+	if _, err := svc.SaveStaff(ctx, n); err != nil {
 		t.Fatal(err)
 	}
 	list, _ = db.StaffList(ctx)
@@ -132,7 +132,7 @@ func TestService_SaveStaff(t *testing.T) {
 		"ErrUnknown":  {&booking.Staff{ID: 999, Name: "Ghost", Roles: []booking.Role{booking.RoleNurse}}, booking.ENOTFOUND, "There is no staff member with id 999."},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := svc.SaveStaff(ctx, tc.s)
+			_, err := svc.SaveStaff(ctx, tc.s)
 			if booking.ErrorCode(err) != tc.code || booking.ErrorMessage(err) != tc.want {
 				t.Fatalf("err=%v, want %s %q", err, tc.code, tc.want)
 			}

@@ -32,14 +32,16 @@ type protocolKey struct {
 }
 
 // load reads every table the rules need, once each, in one read
-// transaction: what it reads is one moment of the database.
-func load(ctx context.Context, db *sql.DB) (*data, error) {
+// transaction: what it reads is one moment of the database. The audit
+// trail is append-only, so of it load reads only the entries after those
+// in seen, which it keeps.
+func load(ctx context.Context, db *sql.DB, seen []auditEntry) (*data, error) {
 	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("rulecheck: begin reading: %w", err)
 	}
 	defer tx.Rollback() // it only read
-	d := &data{}
+	d := &data{audit: seen}
 	steps := []func(context.Context, *sql.Tx) error{
 		d.loadClinic, d.loadStaff, d.loadRooms, d.loadProtocols, d.loadSeries,
 		d.loadAppointments, d.loadAppointmentStaff, d.loadAudit,
@@ -54,8 +56,8 @@ func load(ctx context.Context, db *sql.DB) (*data, error) {
 }
 
 // query runs a SELECT and calls scan for each row.
-func query(ctx context.Context, tx *sql.Tx, what, q string, scan func(*sql.Rows) error) error {
-	rows, err := tx.QueryContext(ctx, q)
+func query(ctx context.Context, tx *sql.Tx, what, q string, scan func(*sql.Rows) error, args ...any) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("rulecheck: read %s: %w", what, err)
 	}
@@ -329,13 +331,21 @@ const auditQuery = `WITH rems AS (SELECT id, series_id FROM appointments WHERE n
 	SELECT id, action, coalesce(patient_id, 0), coalesce(series_id, 0), coalesce(appointment_id, 0),
 	CASE WHEN action = 'override' AND appointment_id NOT IN (SELECT id FROM rems) THEN '' ELSE state_after END, note
 	FROM audit
-	WHERE action = 'override' OR (action = 'consent' AND note = 'rems-enrolled') OR (action = 'patient-add' AND state_after != '')
+	WHERE id > ? AND (action = 'override' OR (action = 'consent' AND note = 'rems-enrolled') OR (action = 'patient-add' AND state_after != '')
 	OR (action = 'book' AND series_id IN (SELECT series_id FROM rems))
-	OR (action IN ('reschedule', 'makeup', 'status') AND appointment_id IN (SELECT id FROM rems))
+	OR (action IN ('reschedule', 'makeup', 'status') AND appointment_id IN (SELECT id FROM rems)))
 	ORDER BY id`
 
-// loadAudit reads the audit entries of auditQuery, in order.
+// loadAudit reads the audit entries of auditQuery after those d has, in
+// order. What an entry says never changes, and whether it is one the
+// rules read is settled when it is written (an appointment keeps
+// needs_rems from its step), so the earlier ones need no reading again.
 func (d *data) loadAudit(ctx context.Context, tx *sql.Tx) error {
+	last := int64(0)
+	if n := len(d.audit); n > 0 {
+		last = d.audit[n-1].id
+	}
+	d.audit = slices.Clip(d.audit)
 	return query(ctx, tx, "the audit trail", auditQuery, func(rows *sql.Rows) error {
 		var e auditEntry
 		if err := rows.Scan(&e.id, &e.action, &e.patient, &e.series, &e.appointment, &e.after, &e.note); err != nil {
@@ -343,7 +353,7 @@ func (d *data) loadAudit(ctx context.Context, tx *sql.Tx) error {
 		}
 		d.audit = append(d.audit, e)
 		return nil
-	})
+	}, last)
 }
 
 // link gives each series its layout and its appointments, and each

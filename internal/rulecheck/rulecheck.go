@@ -98,10 +98,28 @@ var ruleIDs = [ruleCount]string{
 // against every rule. It returns an error only when the database cannot
 // be read; broken rules are in the report.
 func Check(ctx context.Context, db *sql.DB) (*Report, error) {
-	d, err := load(ctx, db)
+	return NewChecker(db).Check(ctx)
+}
+
+// Checker checks one database again and again, as Check does, after each
+// change a caller makes: it keeps the audit entries it read (the audit
+// trail is append-only) and reads only the new ones each time. Everything
+// else it reads whole every time.
+type Checker struct {
+	db    *sql.DB
+	audit []auditEntry
+}
+
+// NewChecker returns a Checker of db.
+func NewChecker(db *sql.DB) *Checker { return &Checker{db: db} }
+
+// Check checks the whole database as it is now, as the function Check does.
+func (k *Checker) Check(ctx context.Context) (*Report, error) {
+	d, err := load(ctx, k.db, k.audit)
 	if err != nil {
 		return nil, err
 	}
+	k.audit = d.audit
 	c := &checker{data: d}
 	c.checkSeries()
 	c.checkSessions()

@@ -356,14 +356,9 @@ func (t *staffTab) doSave() {
 	isNew := s.ID == 0
 	env := t.v.env
 	var clash []*booking.Appointment
-	env.Run("Saving the staff member", func(ctx context.Context) error {
-		if err := env.Service.SaveStaff(ctx, s); err != nil {
-			return err
-		}
-		// The warning is a courtesy: the member is saved even if it
-		// cannot be worked out.
-		clash, _ = clashes(ctx, env.Store, s.ID, s.TimeOff, env.Time())
-		return nil
+	env.Run("Saving the staff member", func(ctx context.Context) (err error) {
+		clash, err = env.Service.SaveStaff(ctx, s)
+		return err
 	}, func(err error) {
 		if err != nil {
 			env.ShowError(err)

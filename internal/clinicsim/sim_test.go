@@ -1,0 +1,135 @@
+package clinicsim_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/internal/clinicsim"
+	"github.com/kapbook/kapbook/internal/rulecheck"
+)
+
+// checker returns a Check that runs the independent rule checker on the
+// database at path and fails on any broken rule no override covers.
+func checker(t testing.TB, path string, checked map[string]int) func(ctx context.Context) error {
+	var db *sql.DB
+	var k *rulecheck.Checker
+	t.Cleanup(func() {
+		if db != nil {
+			db.Close()
+		}
+	})
+	return func(ctx context.Context) error {
+		if db == nil {
+			var err error
+			if db, err = sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=mmap_size(268435456)"); err != nil {
+				return err
+			}
+			k = rulecheck.NewChecker(db)
+		}
+		rep, err := k.Check(ctx)
+		if err != nil {
+			return err
+		}
+		for rule, n := range rep.Checked {
+			checked[rule] += n
+		}
+		if len(rep.Violations) > 0 {
+			var lines []string
+			for _, v := range rep.Violations[:min(len(rep.Violations), 5)] {
+				lines = append(lines, fmt.Sprintf("%s %v: %s", v.Rule, v.Appointments, v.Detail))
+			}
+			return fmt.Errorf("%d broken rules: %s", len(rep.Violations), strings.Join(lines, "; "))
+		}
+		return nil
+	}
+}
+
+// TestSimulatedYear lives the demo clinic through a year, across both
+// clock changes, and checks the whole database after every action.
+func TestSimulatedYear(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a simulated year takes tens of seconds")
+	}
+	path := filepath.Join(t.TempDir(), "clinic.db")
+	checked := map[string]int{}
+	start, _ := booking.ParseDate("2027-01-04")
+	seed := uint64(1)
+	if s, err := strconv.ParseUint(os.Getenv("KAPBOOK_SIM_SEED"), 10, 64); err == nil {
+		seed = s // another year, to look for trouble: make soak runs several
+	}
+	st, err := clinicsim.Run(context.Background(), clinicsim.Config{Path: path, Seed: seed, Start: start, Days: 365, NewPerWeek: 2,
+		Check: checker(t, path, checked)})
+	report(t, st, checked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The year must have exercised what it claims to.
+	for _, action := range []string{"book", "move suggested", "move shift-later", "move typed", "override", "cancel patient", "cancel clinic",
+		"no-show", "arrived", "completed", "make-up", "rems change", "time off", "protocol change", "escort"} {
+		if st.Actions[action] == 0 {
+			t.Errorf("the year had no %q", action)
+		}
+	}
+	if st.Checks < 1000 {
+		t.Errorf("%d checks, want one after every action", st.Checks)
+	}
+}
+
+// TestSoak lives a 40-staff clinic through five years (make soak): set
+// KAPBOOK_SOAK_YEARS to run it, checking after every simulated day.
+func TestSoak(t *testing.T) {
+	years, _ := strconv.Atoi(os.Getenv("KAPBOOK_SOAK_YEARS"))
+	if years <= 0 {
+		t.Skip("KAPBOOK_SOAK_YEARS is not set (make soak)")
+	}
+	path := filepath.Join(t.TempDir(), "clinic.db")
+	checked := map[string]int{}
+	start, _ := booking.ParseDate("2027-01-04")
+	began := time.Now()
+	st, err := clinicsim.Run(context.Background(), clinicsim.Config{Path: path, Seed: 7, Start: start, Days: 365 * years, Staff: 40,
+		NewPerWeek: 25, Check: checker(t, path, checked), CheckDaily: true})
+	report(t, st, checked)
+	t.Logf("%d years in %s", years, time.Since(began).Round(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// report prints the counts per action and per rule checked.
+func report(t testing.TB, st *clinicsim.Stats, checked map[string]int) {
+	if st == nil {
+		return
+	}
+	t.Logf("%d days, %d appointments, %d checks", st.Days, st.Appointments, st.Checks)
+	for _, k := range slices.Sorted(keys(st.Actions, st.Refused)) {
+		t.Logf("  %-22s %6d done %6d refused", k, st.Actions[k], st.Refused[k])
+	}
+	for _, k := range slices.Sorted(keys(checked, nil)) {
+		t.Logf("  rule %-17s checked %9d times", k, checked[k])
+	}
+}
+
+func keys(a, b map[string]int) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		seen := map[string]bool{}
+		for _, m := range []map[string]int{a, b} {
+			for k := range m {
+				if !seen[k] {
+					seen[k] = true
+					if !yield(k) {
+						return
+					}
+				}
+			}
+		}
+	}
+}

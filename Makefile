@@ -10,7 +10,7 @@ DEMO_DB := $(DATA_HOME)/kapbook/demo.db
 FUZZ_TARGETS ?= ./booking:FuzzLoadProtocol ./booking:FuzzLoadClinic ./calendar:FuzzImportBusy
 FUZZTIME ?= 15s
 
-.PHONY: build run test bench fuzz clean deps-build deps-test screenshots package coldstart
+.PHONY: build run test bench fuzz clean deps-build deps-test screenshots package coldstart soak
 
 build: deps-build
 	go build -o bin/kapbook .
@@ -28,10 +28,20 @@ run: deps-build
 	@# Fyne cannot parse the C locale and says so three times; give it a real one.
 	case "$$LANG" in ""|C|C.*|POSIX) export LANG=en_US.UTF-8;; esac; bin/kapbook --db "$(DEMO_DB)"
 
+# The simulated clinic lives a whole year here (a quarter in a plain
+# go test ./...), checked after every action.
 test: deps-test
 	go vet ./...
-	go test -count=1 ./...
+	KAPBOOK_SIM_DAYS=365 go test -count=1 ./...
 	bash scripts/window-smoke.sh
+
+# Five years of a 40-staff clinic, checked after every simulated day, and
+# three more seeds of the demo clinic's year checked after every action;
+# prints what happened and how often each rule was checked.
+SOAK_YEARS ?= 5
+soak:
+	KAPBOOK_SOAK_YEARS=$(SOAK_YEARS) go test -count=1 -run '^TestSoak$$' -timeout 0 -v ./internal/clinicsim
+	for seed in 2 3 4; do KAPBOOK_SIM_DAYS=365 KAPBOOK_SIM_SEED=$$seed go test -count=1 -run '^TestSimulatedYear$$' -timeout 0 -v ./internal/clinicsim || exit 1; done
 
 # The reference planner takes seconds per plan by design, so it runs 3 times.
 bench:

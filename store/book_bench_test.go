@@ -139,3 +139,71 @@ func benchBook(b *testing.B, path string) {
 	slices.Sort(cancelTook)
 	b.ReportMetric(ms(cancelTook[len(cancelTook)/2]), "cancel-median-ms/op")
 }
+
+// BenchmarkChangeSeries times the changes a series sees after booking, in
+// the busy history of BenchmarkBookSeries: moving a booked dosing to a time
+// Suggest offers (its integration moves along), and booking a make-up of a
+// cancelled dosing (with its integration). The figure that matters is the
+// median (the target: at most 20 ms each). Suggest and the cancellation
+// that makes a make-up possible are outside the timer.
+func BenchmarkChangeSeries(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "busy.db")
+	stored := bookBenchHistory(b, path, 26, 4)
+	b.Logf("busy: %d appointments", stored)
+	ctx := context.Background()
+	db, err := store.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	svc := &booking.Service{Store: db, Now: func() time.Time { return bookBenchNow }, Actor: "bench"}
+	dosings := func() []*booking.Appointment {
+		list, err := db.Appointments(ctx, booking.AppointmentFilter{From: bookBenchNow.Add(48 * time.Hour), To: bookBenchNow.AddDate(0, 0, 70), ActiveOnly: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return slices.DeleteFunc(list, func(a *booking.Appointment) bool { return a.Kind != "dosing" || a.Status != booking.Booked })
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.Run("reschedule", func(b *testing.B) {
+		var took []time.Duration
+		list := dosings()
+		for i := 0; i < b.N; i++ {
+			a := list[i%len(list)]
+			sg, err := svc.Suggest(ctx, a.ID, 3)
+			if err != nil || len(sg.Alternatives) == 0 {
+				continue // pinned between its neighbours: nothing to time
+			}
+			t := time.Now()
+			if _, err := svc.Reschedule(ctx, a.ID, sg.Alternatives[0].Start, false); err != nil {
+				b.Fatal(err)
+			}
+			took = append(took, time.Since(t))
+		}
+		if len(took) == 0 {
+			b.Skip("no dosing had another time")
+		}
+		slices.Sort(took)
+		b.ReportMetric(ms(took[len(took)/2]), "median-ms/op")
+		b.ReportMetric(ms(took[len(took)*9/10]), "p90-ms/op")
+	})
+	b.Run("makeup", func(b *testing.B) {
+		var took []time.Duration
+		list := dosings()
+		for i := 0; i < b.N && i < len(list); i++ {
+			a := list[i]
+			if _, err := svc.Cancel(ctx, booking.CancelRequest{AppointmentID: a.ID, By: booking.ByPatient, Reason: "benchmark"}); err != nil {
+				b.Fatal(err)
+			}
+			t := time.Now()
+			_, err := svc.MakeUp(ctx, booking.MakeupRequest{AppointmentID: a.ID, ShiftLater: true})
+			took = append(took, time.Since(t))
+			if err != nil && booking.ErrorCode(err) != booking.ENOPLAN {
+				b.Fatal(err)
+			}
+		}
+		slices.Sort(took)
+		b.ReportMetric(ms(took[len(took)/2]), "median-ms/op")
+		b.ReportMetric(ms(took[len(took)*9/10]), "p90-ms/op")
+	})
+}

@@ -141,7 +141,7 @@ func TestJourney_NewPatientFullSeries(t *testing.T) {
 		t.Fatalf("Integration 5/6 stored as %s (%q), want cancelled with the reason", got.Status, got.Reason)
 	}
 	j.sees(sched, "Cancelled Integration 5/6.")
-	j.sees(sched, "Cancelled: "+reason)
+	j.sees(sched, "Cancelled by the patient: "+reason)
 	if got := j.outbox(f, robin.ID, booking.MessageCancellation); len(got) != 1 || got[0].AppointmentID != integration.ID || got[0].State != booking.OutboxPending {
 		t.Fatalf("cancellation notices %v, want one pending for Integration 5/6", got)
 	}

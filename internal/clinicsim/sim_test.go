@@ -54,10 +54,16 @@ func checker(t testing.TB, path string, checked map[string]int) func(ctx context
 }
 
 // TestSimulatedYear lives the demo clinic through a year, across both
-// clock changes, and checks the whole database after every action.
+// clock changes, and checks the whole database after every action. A
+// plain go test lives a quarter (13 weeks); make test sets
+// KAPBOOK_SIM_DAYS=365 for the year.
 func TestSimulatedYear(t *testing.T) {
+	days := 91
+	if n, err := strconv.Atoi(os.Getenv("KAPBOOK_SIM_DAYS")); err == nil && n > 0 {
+		days = n
+	}
 	if testing.Short() {
-		t.Skip("a simulated year takes tens of seconds")
+		days = 28
 	}
 	path := filepath.Join(t.TempDir(), "clinic.db")
 	checked := map[string]int{}
@@ -66,13 +72,16 @@ func TestSimulatedYear(t *testing.T) {
 	if s, err := strconv.ParseUint(os.Getenv("KAPBOOK_SIM_SEED"), 10, 64); err == nil {
 		seed = s // another year, to look for trouble: make soak runs several
 	}
-	st, err := clinicsim.Run(context.Background(), clinicsim.Config{Path: path, Seed: seed, Start: start, Days: 365, NewPerWeek: 2,
+	st, err := clinicsim.Run(context.Background(), clinicsim.Config{Path: path, Seed: seed, Start: start, Days: days, NewPerWeek: 2,
 		Check: checker(t, path, checked)})
 	report(t, st, checked)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The year must have exercised what it claims to.
+	// The run must have exercised what it claims to.
+	if days < 300 {
+		return
+	}
 	for _, action := range []string{"book", "move suggested", "move shift-later", "move typed", "override", "cancel patient", "cancel clinic",
 		"no-show", "arrived", "completed", "make-up", "rems change", "time off", "protocol change", "escort"} {
 		if st.Actions[action] == 0 {

@@ -16,6 +16,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -77,6 +79,9 @@ type View struct {
 	allowVideo      *widget.Check
 	propose         *widget.Button
 	formProblem     *widget.Label
+
+	// beside asks why a series is booked beside the patient's active one.
+	beside *besideDialog
 
 	// The proposal.
 	title     *widget.Label
@@ -1007,12 +1012,62 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// Book books the proposal as it stands, in one click.
+// besideDialog asks for the reason to book a series while the patient has
+// another active one.
+type besideDialog struct {
+	dlg    dialog.Dialog
+	reason *widget.Entry
+	ok     *widget.Button
+}
+
+// askBeside asks why p is booked beside the patient's active series, and
+// books it with that reason.
+func (v *View) askBeside(p *booking.Proposal) {
+	var which []string
+	for _, s := range p.Active {
+		which = append(which, fmt.Sprintf("series %d (%s)", s.ID, s.ProtocolID))
+	}
+	bd := &besideDialog{reason: widget.NewEntry()}
+	bd.reason.SetPlaceHolder("Why both (kept in the audit trail)")
+	intro := widget.NewLabel(fmt.Sprintf("%s already has an active series: %s. A missed session is booked again with Make up… on the schedule. To book this series beside it, give the reason; doses of the two are kept apart.",
+		p.Patient.Name, strings.Join(which, ", ")))
+	intro.Wrapping = fyne.TextWrapWord
+	bd.ok = widget.NewButton("Book beside it", func() {
+		reason := strings.TrimSpace(bd.reason.Text)
+		if reason == "" {
+			v.env.ShowError(booking.Errorf(booking.EINVALID, "Give the reason to book a second series."))
+			return
+		}
+		bd.dlg.Hide()
+		q := *p
+		q.Request.Reason = reason
+		v.bookNow(&q)
+	})
+	bd.ok.Importance = widget.HighImportance
+	back := widget.NewButton("Back", func() { bd.dlg.Hide() })
+	body := container.NewVBox(intro, bd.reason, container.NewHBox(layout.NewSpacer(), back, bd.ok))
+	bd.dlg = dialog.NewCustomWithoutButtons("Another active series", container.NewGridWrap(fyne.NewSize(520, 220), body), v.env.Window)
+	v.beside = bd
+	bd.dlg.Show()
+	v.env.Window.Canvas().Focus(bd.reason)
+}
+
+// Book books the proposal as it stands, in one click; when the patient
+// has an active series it first asks why both.
 func (v *View) Book() {
 	p := v.current()
 	if p == nil {
 		return
 	}
+	if len(p.Active) > 0 && p.Request.Reason == "" && v.env.Window != nil {
+		v.askBeside(p)
+		return
+	}
+	v.bookNow(p)
+}
+
+// bookNow books p.
+func (v *View) bookNow(p *booking.Proposal) {
 	var sr *booking.Series
 	v.book.Disable() // one click books once
 	v.env.Run("Booking the series", func(ctx context.Context) error {

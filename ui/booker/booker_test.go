@@ -519,3 +519,39 @@ func TestChoosePatientFillsPreferences(t *testing.T) {
 		t.Fatalf("stored preferences=%v, want tue,thu in the morning", got.Preferences)
 	}
 }
+
+// TestBookBesideActiveSeries: booking a second series for a patient with
+// an active one asks why, and records the reason as an override.
+func TestBookBesideActiveSeries(t *testing.T) {
+	f, v := newView(t, kittest.Options{Patients: 1, Booked: true})
+	v.Start(f.Patients[0].ID)
+	v.ChooseProtocol("kap-iv")
+	v.setStart(booking.DateOf(f.Series[0].Appts[len(f.Series[0].Appts)-1].Start.In(kittest.Now.Location())) + 7)
+	test.Tap(v.propose)
+	if v.current() == nil || len(v.current().Active) != 1 {
+		t.Fatalf("proposal %v, want one that knows the active series", v.current())
+	}
+	before := len(stored(t, f, f.Patients[0].ID))
+	test.Tap(v.book)
+	bd := v.beside
+	if bd == nil || len(stored(t, f, f.Patients[0].ID)) != before {
+		t.Fatal("booked beside the active series without asking why")
+	}
+	test.Tap(bd.ok) // no reason yet: refused
+	if len(stored(t, f, f.Patients[0].ID)) != before {
+		t.Fatal("booked without a reason")
+	}
+	f.Env.Window.Canvas().Overlays().Top().Hide()
+	test.Type(bd.reason, "infusions after the course, as the psychiatrist planned")
+	test.Tap(bd.ok)
+	if got := len(stored(t, f, f.Patients[0].ID)); got <= before {
+		t.Fatalf("appointments %d after booking beside, want more than %d", got, before)
+	}
+	audit, err := f.DB.Audit(context.Background(), booking.AuditFilter{PatientID: f.Patients[0].ID, Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) == 0 || audit[0].Action != "override" || !strings.HasPrefix(audit[0].Note, "infusions after the course, as the psychiatrist planned (rule overridden: a second active series beside series ") {
+		t.Fatalf("last audit entry %+v, want the override with the reason", audit[0])
+	}
+}

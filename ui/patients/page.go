@@ -11,6 +11,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -289,6 +291,10 @@ func (v *View) buildPage(d *pageData) fyne.CanvasObject {
 		if on != nil {
 			row.state = widget.NewLabel("Given " + dateText(*on))
 			row.button = widget.NewButton("Withdraw", func() {
+				if k.kind == "rems-enrolled" {
+					v.withdrawREMS(p, k.name)
+					return
+				}
 				v.env.Confirm("Withdraw this record?",
 					fmt.Sprintf("“%s” was recorded for %s on %s. Withdraw it?", k.name, p.Name, dateText(*on)),
 					"Withdraw", func() { v.setConsent(k.kind, k.name, nil) })
@@ -407,6 +413,82 @@ func (v *View) apptRow(d *pageData, a *booking.Appointment) *apptRow {
 	r.open = widget.NewButtonWithIcon("Open", theme.NavigateNextIcon(), func() { v.env.Nav.ShowAppointment(id) })
 	r.open.Importance = widget.LowImportance
 	return r
+}
+
+// remsDialog asks what to do with the booked sessions withdrawing a REMS
+// enrolment leaves without it.
+type remsDialog struct {
+	dlg          dialog.Dialog
+	cancel, keep *widget.Button
+}
+
+// withdrawREMS withdraws p's REMS enrolment, first listing the booked
+// sessions that need it and asking whether to cancel them or keep them
+// booked (they cannot be checked in until the patient is enrolled again).
+func (v *View) withdrawREMS(p *booking.Patient, name string) {
+	var left []*booking.Appointment
+	var loc *time.Location
+	v.env.Run("Looking for booked sessions", func(ctx context.Context) error {
+		c, err := v.env.Store.Clinic(ctx)
+		if err != nil {
+			return err
+		}
+		loc = c.Location()
+		left, err = v.env.Service.REMSUnenrolled(ctx, p.ID, nil)
+		return err
+	}, func(err error) {
+		if err != nil {
+			v.env.ShowError(err)
+			return
+		}
+		if len(left) == 0 || v.env.Window == nil {
+			v.env.Confirm("Withdraw this record?", fmt.Sprintf("Withdraw %s's REMS enrolment? No session that needs it is booked.", p.Name),
+				"Withdraw", func() { v.changeConsent(booking.ConsentChange{PatientID: p.ID, Kind: "rems-enrolled"}, name) })
+			return
+		}
+		var when []string
+		for _, a := range left {
+			when = append(when, a.Start.In(loc).Format("Mon 2 Jan 15:04"))
+		}
+		rd := &remsDialog{}
+		msg := widget.NewLabel(fmt.Sprintf("%s has %d sessions booked that need REMS enrolment: %s. Without it they cannot be checked in.",
+			p.Name, len(left), strings.Join(when, ", ")))
+		msg.Wrapping = fyne.TextWrapWord
+		change := func(doses booking.DoseChoice) func() {
+			return func() {
+				rd.dlg.Hide()
+				v.changeConsent(booking.ConsentChange{PatientID: p.ID, Kind: "rems-enrolled", Doses: doses}, name)
+			}
+		}
+		rd.cancel = widget.NewButton("Withdraw and cancel them", change(booking.DosesCancel))
+		rd.cancel.Importance = widget.DangerImportance
+		rd.keep = widget.NewButton("Withdraw, keep them booked", change(booking.DosesKeep))
+		back := widget.NewButton("Back", func() { rd.dlg.Hide() })
+		body := container.NewVBox(msg, container.NewHBox(layout.NewSpacer(), back, rd.keep, rd.cancel))
+		rd.dlg = dialog.NewCustomWithoutButtons("Withdraw REMS enrolment?", container.NewGridWrap(fyne.NewSize(620, 200), body), v.env.Window)
+		v.rems = rd
+		rd.dlg.Show()
+	})
+}
+
+// changeConsent records a consent change and says what it did.
+func (v *View) changeConsent(c booking.ConsentChange, name string) {
+	var cancelled []*booking.Appointment
+	v.env.Run("Saving the consent", func(ctx context.Context) (err error) {
+		_, cancelled, err = v.env.Service.ChangeConsent(ctx, c)
+		return err
+	}, func(err error) {
+		if err != nil {
+			v.env.ShowError(err)
+			return
+		}
+		msg := name + " withdrawn."
+		if len(cancelled) > 0 {
+			msg = fmt.Sprintf("%s withdrawn; %d booked sessions cancelled.", name, len(cancelled))
+		}
+		v.setStatus(msg)
+		v.env.Changed()
+	})
 }
 
 // setConsent records a consent as given on a date, or withdraws it (nil).

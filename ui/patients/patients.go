@@ -50,6 +50,7 @@ type View struct {
 	shown   *pageData
 	w       pageWidgets
 	edit    *editDialog
+	rems    *remsDialog // withdrawing a REMS enrolment with sessions booked
 }
 
 // New builds the screen; it loads its data when first shown (the shell

@@ -635,3 +635,41 @@ func TestNewPatient(t *testing.T) {
 		t.Fatalf("list=%q, want the new patient", got)
 	}
 }
+
+// TestWithdrawREMS: withdrawing the enrolment of a patient with esketamine
+// sessions booked lists them and can cancel them.
+func TestWithdrawREMS(t *testing.T) {
+	f, v := open(t, kittest.Options{Patients: 4, Booked: true})
+	ctx := context.Background()
+	devon := f.Patients[3] // esketamine-induction, enrolled
+	v.Show(devon.ID)
+	test.Tap(v.w.consents["rems-enrolled"].button)
+	rd := v.rems
+	if rd == nil {
+		t.Fatal("no question about the booked sessions")
+	}
+	if p, _ := f.DB.Patient(ctx, devon.ID); p.Consents.REMSEnrolled == nil {
+		t.Fatal("withdrawn before the front desk answered")
+	}
+	test.Tap(rd.cancel)
+	p, err := f.DB.Patient(ctx, devon.ID)
+	if err != nil || p.Consents.REMSEnrolled != nil {
+		t.Fatalf("enrolment after withdrawing: %v, %v", p.Consents.REMSEnrolled, err)
+	}
+	appts, err := f.DB.Appointments(ctx, booking.AppointmentFilter{PatientID: devon.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled := 0
+	for _, a := range appts {
+		if a.NeedsREMS && a.Status == booking.Booked {
+			t.Fatalf("%s is still booked", a.Label())
+		}
+		if a.NeedsREMS && a.Status == booking.Cancelled && a.CancelledBy == booking.ByClinic {
+			cancelled++
+		}
+	}
+	if cancelled != 12 || !strings.Contains(v.status.Text, "12 booked sessions cancelled") {
+		t.Fatalf("cancelled %d sessions, status %q; want all 12", cancelled, v.status.Text)
+	}
+}

@@ -30,7 +30,7 @@ type details struct {
 	fields  map[string]*widget.Label
 	result  *widget.Label
 
-	reschedule, cancel, arrived, completed, noShow, escort, resend, export *widget.Button
+	reschedule, makeup, cancel, arrived, completed, noShow, escort, resend, export *widget.Button
 
 	// What is shown, on the UI goroutine only.
 	seq    int
@@ -67,7 +67,8 @@ func newDetails(v *View) *details {
 	}
 	d.result = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	d.result.Wrapping = fyne.TextWrapWord
-	d.reschedule = widget.NewButton("Reschedule…", d.openReschedule)
+	d.reschedule = widget.NewButton("Reschedule…", func() { d.openReschedule(false) })
+	d.makeup = widget.NewButton("Make up…", func() { d.openReschedule(true) })
 	d.cancel = widget.NewButton("Cancel…", d.openCancel)
 	d.arrived = widget.NewButton("Mark arrived", func() { d.setStatus(booking.Arrived) })
 	d.completed = widget.NewButton("Mark completed", func() { d.setStatus(booking.Completed) })
@@ -78,7 +79,7 @@ func newDetails(v *View) *details {
 	d.escort = widget.NewButton("Record escort…", d.openEscort)
 	d.resend = widget.NewButton("Resend confirmation", d.resendConfirmation)
 	d.export = widget.NewButton("Export .ics…", d.openExport)
-	actions := container.NewGridWithColumns(2, d.reschedule, d.cancel, d.arrived, d.completed, d.noShow, d.escort, d.resend, d.export)
+	actions := container.NewGridWithColumns(2, d.reschedule, d.makeup, d.cancel, d.arrived, d.completed, d.noShow, d.escort, d.resend, d.export)
 	d.body = container.NewVBox(form, d.result, widget.NewSeparator(), actions)
 	d.body.Hide()
 	d.content = container.NewVScroll(container.NewVBox(d.hint, d.body))
@@ -147,6 +148,12 @@ func (d *details) show(emails string) {
 		room = "Video"
 	}
 	status := a.Status.Words()
+	switch {
+	case a.CancelledBy != "" && !a.Status.Active():
+		status += " by the " + string(a.CancelledBy)
+	case a.LateMinutes > 0:
+		status += fmt.Sprintf(", %d minutes late", a.LateMinutes)
+	}
 	if a.Reason != "" && !a.Status.Active() {
 		status += ": " + a.Reason
 	}
@@ -172,6 +179,7 @@ func (d *details) show(emails string) {
 	}
 	booked := a.Status == booking.Booked
 	enable(d.reschedule, booked)
+	enable(d.makeup, d.missed())
 	enable(d.cancel, booked || a.Status == booking.Arrived)
 	enable(d.arrived, booked)
 	enable(d.completed, booked || a.Status == booking.Arrived)
@@ -181,6 +189,21 @@ func (d *details) show(emails string) {
 	enable(d.export, a.SeriesID != 0)
 	d.body.Show()
 	d.content.Refresh()
+}
+
+// missed reports whether the shown appointment is a no-show or cancelled
+// one of a series whose place nothing holds yet: one to make up.
+func (d *details) missed() bool {
+	a := d.appt
+	if a == nil || a.Status.Holds() || d.series == nil {
+		return false
+	}
+	for _, x := range d.series.Appts {
+		if x.Seq == a.Seq && x.Status.Holds() {
+			return false
+		}
+	}
+	return true
 }
 
 func enable(b *widget.Button, on bool) {
@@ -284,40 +307,53 @@ func (d *details) resendConfirmation() {
 	})
 }
 
-// rescheduleDialog offers the planner's alternatives.
+// rescheduleDialog offers the planner's times for a move or a make-up,
+// and a time the front desk types, with a reason to override the rules.
 type rescheduleDialog struct {
-	dlg     dialog.Dialog
-	choices *widget.RadioGroup
-	shift   *widget.Check
-	move    *widget.Button
-	close   *widget.Button
-	starts  map[string]time.Time
-	shifts  map[string]bool // choices that move the later appointments too
+	dlg      dialog.Dialog
+	makeup   bool
+	choices  *widget.RadioGroup
+	shift    *widget.Check
+	date     *widget.Entry // another time: YYYY-MM-DD
+	clock    *widget.Entry // and HH:MM
+	override *widget.Entry // the reason to break the rules, if any
+	move     *widget.Button
+	close    *widget.Button
+	starts   map[string]time.Time
+	shifts   map[string]bool // choices that move the later appointments too
 }
 
-// openReschedule asks the planner for other times, then offers them.
-func (d *details) openReschedule() {
+// otherTime is the choice that takes the typed date and time.
+const otherTime = "Another time (type it below)"
+
+// openReschedule asks the planner for other times for the appointment (or,
+// with makeup, for a make-up of it), then offers them.
+func (d *details) openReschedule(makeup bool) {
 	if d.appt == nil || d.v.env.Window == nil {
 		return
 	}
 	a, env := d.appt, d.v.env
 	var sg *booking.Suggestions
-	env.Run("Finding other times", func(ctx context.Context) error {
+	env.Run("Finding times", func(ctx context.Context) error {
 		var err error
-		sg, err = env.Service.Suggest(ctx, a.ID, 8)
+		if makeup {
+			sg, err = env.Service.SuggestMakeup(ctx, a.ID, 8)
+		} else {
+			sg, err = env.Service.Suggest(ctx, a.ID, 8)
+		}
 		return err
 	}, func(err error) {
 		if err != nil {
 			env.ShowError(err)
 			return
 		}
-		d.showReschedule(a, sg)
+		d.showReschedule(a, sg, makeup)
 	})
 }
 
-func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions) {
+func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions, makeup bool) {
 	loc := d.clinic.Location()
-	rs := &rescheduleDialog{starts: map[string]time.Time{}, shifts: map[string]bool{}}
+	rs := &rescheduleDialog{makeup: makeup, starts: map[string]time.Time{}, shifts: map[string]bool{}}
 	var opts []string
 	option := func(alt *booking.Appointment, suffix string) string {
 		var staff []string
@@ -347,52 +383,116 @@ func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions
 			rs.starts[o], rs.shifts[o] = s.Start, true
 		}
 	}
-	intro := widget.NewLabel(fmt.Sprintf("Times for %s that keep the series' gaps (\"later ones move along\": the appointments after it are planned again to keep them):", a.Label()))
+	what, title, act := a.Label(), "Reschedule", "Move"
+	if makeup {
+		what, title, act = "a make-up of "+a.Label(), "Make up", "Book make-up"
+	}
+	intro := widget.NewLabel(fmt.Sprintf("Times for %s that keep the series' gaps (\"later ones move along\": the appointments after it are planned again to keep them):", what))
 	if len(opts) == 0 {
-		intro.SetText(fmt.Sprintf("No other time for %s keeps the series' gaps within its window. Cancel it, or ask an administrator to override the rules with kapctl.", a.Label()))
+		intro.SetText(fmt.Sprintf("No time for %s keeps the series' gaps within its window. Type another time below; with a reason, it can break the rules (recorded in the audit trail).", what))
 	}
 	intro.Wrapping = fyne.TextWrapWord
-	rs.choices = widget.NewRadioGroup(opts, nil)
+	rs.date, rs.clock, rs.override = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	rs.date.SetPlaceHolder("YYYY-MM-DD")
+	rs.clock.SetPlaceHolder("HH:MM")
+	rs.override.SetPlaceHolder("Reason to override the rules (leave empty to keep them)")
+	rs.choices = widget.NewRadioGroup(append(opts, otherTime), func(choice string) {
+		for _, e := range []*widget.Entry{rs.date, rs.clock, rs.override} {
+			if choice == otherTime {
+				e.Enable()
+			} else {
+				e.Disable()
+			}
+		}
+		if choice != "" {
+			rs.move.Enable()
+		}
+	})
 	rs.shift = widget.NewCheck("Also shift the later appointments with it", nil)
 	rs.close = widget.NewButton("Close", func() { rs.dlg.Hide() })
-	rs.move = widget.NewButton("Move", func() {
-		to, ok := rs.starts[rs.choices.Selected]
-		if !ok {
-			d.v.env.ShowError(booking.Errorf(booking.EINVALID, "Choose one of the times first."))
-			return
-		}
-		rs.dlg.Hide()
-		d.move(a, to, rs.shift.Checked || rs.shifts[rs.choices.Selected])
-	})
+	rs.move = widget.NewButton(act, func() { d.chooseTime(a, rs) })
 	rs.move.Importance = widget.HighImportance
-	if len(opts) == 0 {
-		rs.move.Disable()
-		rs.shift.Hide()
+	rs.move.Disable()
+	for _, e := range []*widget.Entry{rs.date, rs.clock, rs.override} {
+		e.Disable()
 	}
-	body := container.NewBorder(intro, container.NewVBox(rs.shift, container.NewHBox(layout.NewSpacer(), rs.close, rs.move)), nil, nil,
+	if len(opts) == 0 {
+		rs.choices.SetSelected(otherTime)
+	}
+	other := container.NewBorder(nil, nil, nil, nil, container.NewVBox(
+		container.NewGridWithColumns(2, rs.date, rs.clock), rs.override))
+	body := container.NewBorder(intro, container.NewVBox(other, rs.shift, container.NewHBox(layout.NewSpacer(), rs.close, rs.move)), nil, nil,
 		container.NewVScroll(rs.choices))
-	rs.dlg = dialog.NewCustomWithoutButtons("Reschedule", container.NewGridWrap(fyne.NewSize(720, 380), body), d.v.env.Window)
+	rs.dlg = dialog.NewCustomWithoutButtons(title, container.NewGridWrap(fyne.NewSize(720, 460), body), d.v.env.Window)
 	d.rs = rs
 	rs.dlg.Show()
 }
 
-// move reschedules the appointment and follows it to its new day.
-func (d *details) move(a *booking.Appointment, to time.Time, shiftLater bool) {
+// chooseTime moves (or makes up) a at the chosen or typed time.
+func (d *details) chooseTime(a *booking.Appointment, rs *rescheduleDialog) {
+	reason := ""
+	to, ok := rs.starts[rs.choices.Selected]
+	switch {
+	case rs.choices.Selected == otherTime:
+		day, err := booking.ParseDate(rs.date.Text)
+		if err != nil {
+			d.v.env.ShowError(err)
+			return
+		}
+		c, err := booking.ParseClock(rs.clock.Text)
+		if err != nil {
+			d.v.env.ShowError(err)
+			return
+		}
+		to, reason = day.At(c, d.clinic.Location()), strings.TrimSpace(rs.override.Text)
+	case !ok:
+		d.v.env.ShowError(booking.Errorf(booking.EINVALID, "Choose one of the times first."))
+		return
+	}
+	rs.dlg.Hide()
+	d.move(a, change{to: to, shiftLater: rs.shift.Checked || rs.shifts[rs.choices.Selected], override: reason, makeup: rs.makeup})
+}
+
+// change is what the reschedule dialog asks for.
+type change struct {
+	to         time.Time
+	shiftLater bool
+	override   string // a reason to break the rules
+	makeup     bool   // a make-up of a missed appointment, not a move
+}
+
+// move reschedules (or makes up) the appointment and follows it to its new
+// day. A refusal says which rule the time breaks.
+func (d *details) move(a *booking.Appointment, c change) {
 	env := d.v.env
 	var changed []*booking.Appointment
 	env.Run("Moving the appointment", func(ctx context.Context) error {
 		var err error
-		changed, err = env.Service.Reschedule(ctx, a.ID, to, shiftLater)
+		switch {
+		case c.makeup:
+			changed, err = env.Service.MakeUp(ctx, booking.MakeupRequest{AppointmentID: a.ID, To: c.to, ShiftLater: c.shiftLater, Override: c.override})
+		case c.override != "":
+			changed, err = env.Service.Override(ctx, a.ID, c.to, c.override)
+		default:
+			changed, err = env.Service.Reschedule(ctx, a.ID, c.to, c.shiftLater)
+		}
 		return err
 	}, func(err error) {
 		loc := d.clinic.Location()
-		msg := fmt.Sprintf("Moved %s to %s.", a.Label(), to.In(loc).Format("Mon 2 Jan 15:04"))
+		when := c.to.In(loc).Format("Mon 2 Jan 15:04")
+		msg := fmt.Sprintf("Moved %s to %s.", a.Label(), when)
+		if c.makeup {
+			msg = fmt.Sprintf("Booked a make-up of %s on %s.", a.Label(), when)
+		}
 		if n := len(changed) - 1; n > 0 {
-			msg = fmt.Sprintf("Moved %s to %s, and %d later appointments with it.", a.Label(), to.In(loc).Format("Mon 2 Jan 15:04"), n)
+			msg = strings.TrimSuffix(msg, ".") + fmt.Sprintf(", and %d more with it (its integration or the later appointments).", n)
+		}
+		if c.override != "" {
+			msg += " The rules it breaks are recorded in the audit trail."
 		}
 		d.done(err, msg)
 		if err == nil {
-			d.v.ShowDay(booking.DateOf(to.In(loc)))
+			d.v.ShowDay(booking.DateOf(c.to.In(loc)))
 		}
 	})
 }

@@ -415,6 +415,16 @@ func TestCancel(t *testing.T) {
 		tapBlock(t, v, a.ID)
 		test.Tap(v.details.cancel)
 		cd := v.details.cd
+		// Nothing is cancelled before the desk says who asked; only the
+		// patient's cancellation at short notice is late.
+		if !cd.ok.Disabled() {
+			t.Fatal("Cancel appointment is enabled before saying who asked")
+		}
+		cd.by.SetSelected(askedClinic)
+		if slices.ContainsFunc(dialogTexts(t, f.Env.Window), func(s string) bool { return strings.Contains(s, "late cancellation") }) {
+			t.Fatalf("a late warning for the clinic's cancellation: %q", dialogTexts(t, f.Env.Window))
+		}
+		cd.by.SetSelected(askedPatient)
 		if !slices.ContainsFunc(dialogTexts(t, f.Env.Window), func(s string) bool { return strings.Contains(s, "late cancellation") }) {
 			t.Fatalf("no late warning in %q", dialogTexts(t, f.Env.Window))
 		}
@@ -427,7 +437,7 @@ func TestCancel(t *testing.T) {
 		if r := v.details.result.Text; r != "Cancelled Consultation late (less than 24 hours' notice)." {
 			t.Fatalf("result=%q", r)
 		}
-		if v.details.fields["Status"].Text != "Cancelled late (short notice): patient has flu" {
+		if v.details.fields["Status"].Text != "Cancelled late (short notice) by the patient: patient has flu" {
 			t.Fatalf("status shown=%q", v.details.fields["Status"].Text)
 		}
 		audit, err := f.DB.Audit(ctx, booking.AuditFilter{PatientID: a.PatientID, Limit: 3})
@@ -435,7 +445,7 @@ func TestCancel(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !slices.ContainsFunc(audit, func(e *booking.AuditEntry) bool {
-			return e.Action == "cancel" && e.AppointmentID == a.ID && e.Note == "patient has flu"
+			return e.Action == "cancel" && e.AppointmentID == a.ID && e.Note == "by the patient: patient has flu"
 		}) {
 			t.Fatal("no cancellation with its reason in the audit trail")
 		}
@@ -459,6 +469,7 @@ func TestCancel(t *testing.T) {
 			t.Fatalf("scope options=%q", cd.scope.Options)
 		}
 		cd.scope.SetSelected(cd.scope.Options[1])
+		cd.by.SetSelected(askedClinic)
 		test.Type(cd.reason, "screening: not suitable")
 		test.Tap(cd.ok)
 		sr, err := f.DB.Series(ctx, a.SeriesID)
@@ -466,8 +477,8 @@ func TestCancel(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, x := range sr.Appts {
-			if x.Status.Active() {
-				t.Fatalf("%s is still %s", x.Label(), x.Status)
+			if x.Status != booking.Cancelled || x.CancelledBy != booking.ByClinic {
+				t.Fatalf("%s is %s by %q, want cancelled by the clinic (never late)", x.Label(), x.Status, x.CancelledBy)
 			}
 		}
 		if r := v.details.result.Text; !strings.HasPrefix(r, "Cancelled 15 appointments.") {
@@ -835,7 +846,114 @@ func TestReschedule_LaterWeek(t *testing.T) {
 	if !gl.Start.After(got.End) {
 		t.Fatalf("Dosing 3/6 at %v is not after the moved Dosing 2/6 (%v)", gl.Start, got.Start)
 	}
-	if r := v.details.result.Text; !strings.Contains(r, "later appointments with it") {
+	if r := v.details.result.Text; !strings.Contains(r, "more with it") {
 		t.Fatalf("result=%q, want it to say the later appointments moved", r)
 	}
+}
+
+// TestMakeUp_FromNoShow: a no-show dosing offers Make up…; the make-up
+// takes its place with its integration, and Make up… is off again.
+func TestMakeUp_FromNoShow(t *testing.T) {
+	f, v := open(t)
+	a := find(t, f, 0, "Dosing 2/6")
+	at := a.Start.Add(30 * time.Minute)
+	f.Env.Now = func() time.Time { return at }
+	f.Env.Service.Now = f.Env.Now
+	v.ShowDay(booking.DateOf(a.Start.In(loc(t, f))))
+	tapBlock(t, v, a.ID)
+	if !v.details.makeup.Disabled() {
+		t.Fatal("Make up… is on for a booked appointment")
+	}
+	if _, err := f.Env.Service.SetStatus(context.Background(), a.ID, booking.NoShow); err != nil {
+		t.Fatal(err)
+	}
+	v.details.load(a.ID)
+	if v.details.makeup.Disabled() {
+		t.Fatal("Make up… is off for a no-show")
+	}
+	test.Tap(v.details.makeup)
+	rs := v.details.rs
+	if rs == nil || !rs.makeup || len(rs.choices.Options) < 2 || rs.move.Text != "Book make-up" {
+		t.Fatalf("make-up dialog: %+v", rs)
+	}
+	if !rs.move.Disabled() {
+		t.Fatal("Book make-up is on before a time is chosen")
+	}
+	choice := rs.choices.Options[0]
+	rs.choices.SetSelected(choice)
+	test.Tap(rs.move)
+	sr, err := f.DB.Series(context.Background(), a.SeriesID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var made []*booking.Appointment
+	for _, x := range sr.Appts {
+		if x.MakeupOf != 0 {
+			made = append(made, x)
+		}
+	}
+	if len(made) != 2 || made[0].MakeupOf != a.ID || !made[0].Start.Equal(rs.starts[choice]) || made[1].Kind != "integration" {
+		t.Fatalf("make-ups %v, want dosing 2 at %v and its integration", made, rs.starts[choice])
+	}
+	if r := v.details.result.Text; !strings.HasPrefix(r, "Booked a make-up of Dosing 2/6 on ") {
+		t.Fatalf("result=%q", r)
+	}
+}
+
+// TestReschedule_TypedTimeNamesTheRule: a time the desk types that breaks
+// a rule is refused saying which; with a reason it is made, and the audit
+// trail names the rule.
+func TestReschedule_TypedTimeNamesTheRule(t *testing.T) {
+	f, v := open(t)
+	a := find(t, f, 0, "Dosing 3/6")
+	v.ShowDay(booking.DateOf(a.Start.In(loc(t, f))))
+	day := booking.DateOf(a.Start.In(loc(t, f)))
+	typed := func(reason string) {
+		t.Helper()
+		tapBlock(t, v, a.ID)
+		test.Tap(v.details.reschedule)
+		rs := v.details.rs
+		rs.choices.SetSelected(otherTime)
+		if rs.date.Disabled() || rs.move.Disabled() {
+			t.Fatal("the typed time cannot be entered")
+		}
+		test.Type(rs.date, day.String())
+		test.Type(rs.clock, "15:30")
+		test.Type(rs.override, reason)
+		test.Tap(rs.move)
+	}
+	typed("")
+	texts := dialogTexts(t, f.Env.Window)
+	if !slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(s, "ends 18:30, after the latest end 18:00") }) {
+		t.Fatalf("refusal says %q, want the latest end named", texts)
+	}
+	if got := stored(t, f, a.ID); !got.Start.Equal(a.Start) {
+		t.Fatalf("moved to %v although refused", got.Start)
+	}
+	f.Env.Window.Canvas().Overlays().Top().Hide()
+	typed("patient can only come in the afternoon")
+	got := stored(t, f, a.ID)
+	if got.Start.In(loc(t, f)).Format("15:04") != "15:30" {
+		t.Fatalf("stored start %v, want 15:30 by the override", got.Start)
+	}
+	audit, err := f.DB.Audit(context.Background(), booking.AuditFilter{PatientID: a.PatientID, Limit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(audit, func(e *booking.AuditEntry) bool {
+		return e.Action == "override" && e.AppointmentID == a.ID && strings.Contains(e.Note, "patient can only come in the afternoon (rule overridden: ") &&
+			strings.Contains(e.Note, "after the latest end 18:00")
+	}) {
+		t.Fatal("no override naming the latest end in the audit trail")
+	}
+}
+
+// loc returns the clinic's time zone.
+func loc(t testing.TB, f *kittest.Fixture) *time.Location {
+	t.Helper()
+	c, err := f.DB.Clinic(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Location()
 }

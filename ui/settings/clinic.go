@@ -31,6 +31,7 @@ type clinicTab struct {
 
 	name, address, phone, lateCancel *widget.Entry
 	slack                            *widget.Entry
+	choice                           *widget.Select // how a new series without a named therapist gets one
 	zone                             *widget.SelectEntry
 	rems                             *widget.Check
 	hours                            *hoursEditor
@@ -57,6 +58,7 @@ func newClinicTab(v *View) *clinicTab {
 	t.lateCancel.SetPlaceHolder("24")
 	t.slack = widget.NewEntry()
 	t.slack.SetPlaceHolder("2")
+	t.choice = widget.NewSelect([]string{choiceBalanced, choiceEarliest}, nil)
 	t.rems = widget.NewCheck("REMS-certified (may give esketamine)", nil)
 	t.hours = newHoursEditor()
 	t.note = newNote()
@@ -69,9 +71,11 @@ func newClinicTab(v *View) *clinicTab {
 		widget.NewFormItem("Phone", t.phone),
 		widget.NewFormItem("Late cancellation (hours)", t.lateCancel),
 		widget.NewFormItem("Planner slack (days)", t.slack),
+		widget.NewFormItem("Any therapist", t.choice),
 		widget.NewFormItem("", t.rems),
 	)
 	form.Items[5].HintText = "days a plan may start later to suit the patient"
+	form.Items[6].HintText = "who gets a new series when none is named"
 	t.closures = container.NewVBox()
 	t.closureFrom = widget.NewEntry()
 	t.closureFrom.SetPlaceHolder("from YYYY-MM-DD")
@@ -112,13 +116,17 @@ func (t *clinicTab) show(d data) {
 	t.phone.SetText(c.Phone)
 	t.lateCancel.SetText(strconv.Itoa(int(c.LateCancel().Hours())))
 	t.slack.SetText(strconv.Itoa(c.Slack()))
+	t.choice.SetSelected(choiceBalanced)
+	if !c.Balanced() {
+		t.choice.SetSelected(choiceEarliest)
+	}
 	t.rems.SetChecked(c.REMSCertified)
 	t.hours.set(c.Hours)
 }
 
 // clinicKey is what the clinic form shows of c.
 func clinicKey(c *booking.Clinic) string {
-	return key([]any{c.Name, c.TimeZone, c.Address, c.Phone, c.LateCancelHours, c.Slack(), c.REMSCertified, c.Hours})
+	return key([]any{c.Name, c.TimeZone, c.Address, c.Phone, c.LateCancelHours, c.Slack(), c.Balanced(), c.REMSCertified, c.Hours})
 }
 
 func (t *clinicTab) showClosures(c *booking.Clinic) {
@@ -170,6 +178,10 @@ func (t *clinicTab) form() (*booking.Clinic, error) {
 		}
 		c.SlackDays = &n
 	}
+	c.TherapistChoice = ""
+	if t.choice.Selected == choiceEarliest {
+		c.TherapistChoice = booking.TherapistEarliest
+	}
 	h, err := t.hours.hours("Clinic opening hours")
 	if err != nil {
 		return nil, err
@@ -177,6 +189,12 @@ func (t *clinicTab) form() (*booking.Clinic, error) {
 	c.Hours = h
 	return &c, nil
 }
+
+// The ways to give a new series a therapist when the front desk names none.
+const (
+	choiceBalanced = "The least booked, within the slack"
+	choiceEarliest = "The earliest start, whoever has it"
+)
 
 func (t *clinicTab) doSave() {
 	t.note.Hide()

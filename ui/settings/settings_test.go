@@ -493,8 +493,8 @@ func TestProtocols(t *testing.T) {
 	v.protocols.edit(before)
 	v.protocols.json.SetText(strings.Replace(v.protocols.json.Text, `"name": "`+before.Name+`"`, `"name": "Renamed"`, 1))
 	test.Tap(v.protocols.save)
-	if p, _ := f.DB.Protocol(ctx, id); p.Name != "Renamed" || !strings.HasPrefix(v.protocols.note.Text, "Saved the protocol Renamed.") {
-		t.Fatalf("stored name=%q note=%q", p.Name, v.protocols.note.Text)
+	if p, _ := f.DB.Protocol(ctx, id); p.Name != "Renamed" || p.Version != 2 || !strings.HasPrefix(v.protocols.note.Text, "Saved protocol "+id+" as version 2") {
+		t.Fatalf("stored name=%q version %d note=%q", p.Name, p.Version, v.protocols.note.Text)
 	}
 
 	n := len(v.protocols.d.protocols)
@@ -864,5 +864,25 @@ func TestRooms_Feed(t *testing.T) {
 	}
 	if !strings.Contains(v.rooms.feed.info.Text, r.Name+" has a live calendar feed") {
 		t.Fatalf("info=%q", v.rooms.feed.info.Text)
+	}
+}
+
+// TestClinic_TherapistChoice: the clinic chooses how a new series without
+// a named therapist gets one.
+func TestClinic_TherapistChoice(t *testing.T) {
+	f, v := open(t)
+	ctx := context.Background()
+	if v.clinic.choice.Selected != choiceBalanced {
+		t.Fatalf("shown %q, want the default %q", v.clinic.choice.Selected, choiceBalanced)
+	}
+	v.clinic.choice.SetSelected(choiceEarliest)
+	test.Tap(v.clinic.save)
+	if c, _ := f.DB.Clinic(ctx); c.TherapistChoice != booking.TherapistEarliest || c.Balanced() {
+		t.Fatalf("stored %q, want earliest", c.TherapistChoice)
+	}
+	v.clinic.choice.SetSelected(choiceBalanced)
+	test.Tap(v.clinic.save)
+	if c, _ := f.DB.Clinic(ctx); !c.Balanced() {
+		t.Fatalf("stored %q, want balanced", c.TherapistChoice)
 	}
 }

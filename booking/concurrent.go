@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // activeSeries returns the patient's active series: those with an
@@ -28,33 +29,41 @@ func (s *Service) activeSeries(ctx context.Context, r Reader, pat *Patient, reas
 		if err != nil {
 			return nil, err
 		}
-		names = append(names, seriesWords(sr, c))
+		names = append(names, seriesWords(sr, c, s.now()))
 	}
 	return nil, Errorf(ECONFLICT, "%s already has an active series: %s. To book another beside it, give the reason (kapctl book --reason, or Reason in the app); for a missed session book a make-up instead (kapctl makeup --appointment ID).",
 		pat.Name, strings.Join(names, "; "))
 }
 
-// seriesWords describes a series for the front desk: "series 3
-// (kap-standard, 12 appointments to come, the next on Mon 14 Dec 08:00)".
-func seriesWords(sr *Series, c *Clinic) string {
-	n := 0
+// seriesWords describes an active series for the front desk at now:
+// "series 3 (kap-standard: 9 appointments to come from Wed 24 Mar 08:00,
+// 4 past ones not marked yet)".
+func seriesWords(sr *Series, c *Clinic, now time.Time) string {
 	var next *Appointment
+	future, unmarked := 0, 0
 	for _, a := range sr.Appts {
-		if a.Status == Booked || a.Status == Arrived {
-			n++
+		switch {
+		case a.Status == Arrived || (a.Status == Booked && a.End.After(now)):
+			future++
 			if next == nil || a.Start.Before(next.Start) {
 				next = a
 			}
+		case a.Status == Booked:
+			unmarked++
 		}
 	}
 	what := sr.ProtocolID
 	if sr.Step != "" {
 		what += " " + sr.Step
 	}
-	if next == nil {
-		return fmt.Sprintf("series %d (%s)", sr.ID, what)
+	var parts []string
+	if next != nil {
+		parts = append(parts, fmt.Sprintf("%s to come from %s", count(future, "appointments"), next.Start.In(c.Location()).Format("Mon 2 Jan 15:04")))
 	}
-	return fmt.Sprintf("series %d (%s, %s to come, the next on %s)", sr.ID, what, count(n, "appointments"), next.Start.In(c.Location()).Format("Mon 2 Jan 15:04"))
+	if unmarked > 0 {
+		parts = append(parts, fmt.Sprintf("%s not marked yet", count(unmarked, "past appointments")))
+	}
+	return fmt.Sprintf("series %d (%s: %s)", sr.ID, what, strings.Join(parts, ", "))
 }
 
 // auditConcurrent records, as an override, that series sr was booked

@@ -272,7 +272,7 @@ func TestLife_SeveralSeries(t *testing.T) {
 	}
 	first := l.book(booking.BookRequest{PatientID: p.ID, ProtocolID: "kap-standard", From: l.date("2027-03-01")})
 	_, err := l.svc.BookSeries(l.ctx, booking.BookRequest{PatientID: p.ID, ProtocolID: "kap-standard", From: l.date("2027-03-01")})
-	wantCode(t, err, booking.ECONFLICT, "Ann Lee already has an active series: series 1 (kap-standard, 15 appointments to come")
+	wantCode(t, err, booking.ECONFLICT, "Ann Lee already has an active series: series 1 (kap-standard: 15 appointments to come from Mon 1 Mar 08:00)")
 	_, err = l.svc.BookSeries(l.ctx, booking.BookRequest{PatientID: p.ID, ProtocolID: "kap-iv", Step: "infusion", From: l.date("2027-03-01")})
 	wantCode(t, err, booking.ECONFLICT, "already has an active series", "make-up")
 	second := l.book(booking.BookRequest{PatientID: p.ID, ProtocolID: "esketamine-induction", From: l.date("2027-03-01"), Reason: "psychiatrist's plan"})
@@ -606,7 +606,7 @@ func TestLife_TherapistsShareNewSeries(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.TherapistChoice = choice
-			if err := l.svc.SaveClinic(l.ctx, c); err != nil {
+			if _, err := l.svc.SaveClinic(l.ctx, c); err != nil {
 				t.Fatal(err)
 			}
 		}

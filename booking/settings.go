@@ -10,14 +10,16 @@ import (
 
 // SaveClinic validates and stores the clinic's own settings (name, zone,
 // hours, closures, address, phone, notice), with an audit entry, in one
-// transaction. Closures are kept in date order. The email settings, email
+// transaction. It returns the booked appointments that new closures or
+// shorter opening hours now leave outside them: they stay until the front
+// desk moves them, each recorded as an override of that rule. Closures are kept in date order. The email settings, email
 // templates and message timings are kept as stored, whatever c holds:
 // SetEmail and SetTemplate change them, so a screen that loaded the
 // clinic before someone changed them cannot undo that change. Returns
 // EINVALID for settings that fail validation.
-func (s *Service) SaveClinic(ctx context.Context, c *Clinic) error {
+func (s *Service) SaveClinic(ctx context.Context, c *Clinic) ([]*Appointment, error) {
 	if c == nil {
-		return Errorf(EINVALID, "The clinic settings are missing.")
+		return nil, Errorf(EINVALID, "The clinic settings are missing.")
 	}
 	c.Name = strings.TrimSpace(c.Name)
 	c.TimeZone = strings.TrimSpace(c.TimeZone)
@@ -27,7 +29,8 @@ func (s *Service) SaveClinic(ctx context.Context, c *Clinic) error {
 		c.Closures[i].Reason = strings.TrimSpace(c.Closures[i].Reason)
 	}
 	slices.SortStableFunc(c.Closures, func(a, b Closure) int { return int(a.From) - int(b.From) })
-	return s.Store.Update(ctx, func(tx Tx) error {
+	var left []*Appointment
+	err := s.Store.Update(ctx, func(tx Tx) error {
 		before := ""
 		old, err := tx.Clinic(ctx)
 		switch {
@@ -45,8 +48,55 @@ func (s *Service) SaveClinic(ctx context.Context, c *Clinic) error {
 		if err := tx.SaveClinic(ctx, c); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "clinic", Before: before, After: auditJSON(clinicAudit(c)), Note: c.Name})
+		if err := appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "clinic", Before: before, After: auditJSON(clinicAudit(c)), Note: c.Name}); err != nil {
+			return err
+		}
+		if old == nil {
+			return nil
+		}
+		left, err = s.leftOut(ctx, tx, AppointmentFilter{}, func(a *Appointment) string {
+			local := a.Start.In(c.Location())
+			d, m := DateOf(local), ClockOf(local)
+			end := m + Clock(a.End.Sub(a.Start)/time.Minute)
+			switch {
+			case c.ClosedOn(d) != nil && old.ClosedOn(d) == nil:
+				return fmt.Sprintf("a closure added after it was booked (rule overridden: the clinic is closed on %s)", local.Format("Mon 2 Jan 2006"))
+			case !c.Hours.Contains(d.Weekday(), m, end) && old.Hours.Contains(d.Weekday(), m, end):
+				return "opening hours changed after it was booked (rule overridden: outside the clinic's opening hours)"
+			}
+			return ""
+		})
+		return err
 	})
+	return left, err
+}
+
+// leftOut records, as an override until it is moved, each booked
+// appointment from now on (of those f selects) that a settings change
+// leaves outside a rule: why returns the words, or "" for one the change
+// leaves alone. It returns those appointments.
+func (s *Service) leftOut(ctx context.Context, tx Tx, f AppointmentFilter, why func(*Appointment) string) ([]*Appointment, error) {
+	f.From, f.ActiveOnly = s.now(), true
+	appts, err := tx.Appointments(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Appointment
+	for _, a := range appts {
+		w := ""
+		if a.Status == Booked {
+			w = why(a)
+		}
+		if w == "" {
+			continue
+		}
+		out = append(out, a)
+		if err := appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "override", PatientID: a.PatientID,
+			SeriesID: a.SeriesID, AppointmentID: a.ID, After: auditJSON(a), Note: w + "; it stays until it is moved"}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // clinicAudit is the clinic as its audit entries record it: without the
@@ -61,9 +111,9 @@ func clinicAudit(c *Clinic) Clinic {
 // set) or changed, with an audit entry. The busy times imported from the
 // person's own calendar are kept as stored: only an import or a
 // subscription replaces them. It returns the booked appointments that new
-// time off now covers: new bookings avoid it, but these stay until the
-// front desk moves them, each recorded in the audit trail as an override
-// of the time-off rule. Returns EINVALID for details that fail validation
+// time off now covers, or changed working hours leave out: new bookings
+// avoid them, but these stay until the front desk moves them, each
+// recorded in the audit trail as an override of that rule. Returns EINVALID for details that fail validation
 // or a name another staff member has, and ENOTFOUND for an unknown id.
 func (s *Service) SaveStaff(ctx context.Context, st *Staff) ([]*Appointment, error) {
 	if st == nil {
@@ -112,45 +162,31 @@ func (s *Service) SaveStaff(ctx context.Context, st *Staff) ([]*Appointment, err
 			After: auditJSON(staffAudit(st)), Note: fmt.Sprintf("%s (staff %d)", st.Name, st.ID)}); err != nil {
 			return err
 		}
-		if clash, err = s.clashes(ctx, tx, st.ID, added); err != nil {
+		if old == nil {
+			return nil
+		}
+		c, err := tx.Clinic(ctx)
+		if err != nil {
 			return err
 		}
-		for _, a := range clash {
-			if err := appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "override", PatientID: a.PatientID,
-				SeriesID: a.SeriesID, AppointmentID: a.ID, After: auditJSON(a),
-				Note: fmt.Sprintf("time off added after it was booked; it stays until it is moved (rule overridden: %s has time off then)", st.Name)}); err != nil {
-				return err
+		clash, err = s.leftOut(ctx, tx, AppointmentFilter{StaffID: st.ID}, func(a *Appointment) string {
+			if slices.ContainsFunc(added, func(iv Interval) bool { return iv.Overlaps(a.Start, a.End) }) {
+				return fmt.Sprintf("time off added after it was booked (rule overridden: %s has time off then)", st.Name)
 			}
+			local := a.Start.In(c.Location())
+			wd, m := DateOf(local).Weekday(), ClockOf(local)
+			end := m + Clock(a.End.Sub(a.Start)/time.Minute)
+			if !st.Hours.Contains(wd, m, end) && old.Hours.Contains(wd, m, end) {
+				return fmt.Sprintf("working hours changed after it was booked (rule overridden: outside %s's working hours)", st.Name)
+			}
+			return ""
+		})
+		if err != nil {
+			return err
 		}
 		return nil
 	})
 	return clash, err
-}
-
-// clashes returns staff member staffID's booked appointments from now on
-// that overlap any of ivs.
-func (s *Service) clashes(ctx context.Context, r Reader, staffID int64, ivs []Interval) ([]*Appointment, error) {
-	now := s.now()
-	var last time.Time
-	for _, iv := range ivs {
-		if iv.End.After(last) {
-			last = iv.End
-		}
-	}
-	if !last.After(now) {
-		return nil, nil
-	}
-	appts, err := r.Appointments(ctx, AppointmentFilter{StaffID: staffID, From: now, To: last, ActiveOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	var out []*Appointment
-	for _, a := range appts {
-		if a.Status == Booked && slices.ContainsFunc(ivs, func(iv Interval) bool { return iv.Overlaps(a.Start, a.End) }) {
-			out = append(out, a)
-		}
-	}
-	return out, nil
 }
 
 // staffAudit is a staff member as the audit trail records it: without

@@ -43,7 +43,7 @@ func TestService_SaveClinic(t *testing.T) {
 		late, _ := booking.ParseDate("2027-12-24")
 		early, _ := booking.ParseDate("2027-04-05")
 		c.Closures = []booking.Closure{{From: late, To: late + 1, Reason: "Holidays"}, {From: early, To: early, Reason: "Training"}}
-		if err := svc.SaveClinic(ctx, c); err != nil {
+		if _, err := svc.SaveClinic(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := db.Clinic(ctx)
@@ -72,7 +72,7 @@ func TestService_SaveClinic(t *testing.T) {
 			c, _ := db.Clinic(ctx)
 			c.Name = "Renamed"
 			tc.edit(c)
-			err := svc.SaveClinic(ctx, c)
+			_, err := svc.SaveClinic(ctx, c)
 			if booking.ErrorCode(err) != booking.EINVALID || booking.ErrorMessage(err) != tc.want {
 				t.Fatalf("err=%v, want %q", err, tc.want)
 			}

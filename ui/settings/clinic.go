@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -217,14 +218,16 @@ func (t *clinicTab) doSave() {
 
 // store saves c as the clinic's settings.
 func (t *clinicTab) store(c *booking.Clinic) {
-	t.v.env.Run("Saving the clinic settings", func(ctx context.Context) error {
-		return t.v.env.Service.SaveClinic(ctx, c)
+	var left []*booking.Appointment
+	t.v.env.Run("Saving the clinic settings", func(ctx context.Context) (err error) {
+		left, err = t.v.env.Service.SaveClinic(ctx, c)
+		return err
 	}, func(err error) {
 		if err != nil {
 			t.v.env.ShowError(err)
 			return
 		}
-		t.v.saved(t.note, "Saved the clinic settings.")
+		t.v.saved(t.note, "Saved the clinic settings."+leftWords(left, c.Location()))
 	})
 }
 
@@ -232,6 +235,8 @@ func (t *clinicTab) store(c *booking.Clinic) {
 // it at once, leaving its other settings as stored.
 func (t *clinicTab) changeClosures(what string, change func(c *booking.Clinic) error, done string) {
 	t.closureNote.Hide()
+	var left []*booking.Appointment
+	loc := time.UTC
 	t.v.env.Run(what, func(ctx context.Context) error {
 		c, err := t.v.env.Store.Clinic(ctx)
 		if err != nil {
@@ -240,13 +245,15 @@ func (t *clinicTab) changeClosures(what string, change func(c *booking.Clinic) e
 		if err := change(c); err != nil {
 			return err
 		}
-		return t.v.env.Service.SaveClinic(ctx, c)
+		loc = c.Location()
+		left, err = t.v.env.Service.SaveClinic(ctx, c)
+		return err
 	}, func(err error) {
 		if err != nil {
 			t.v.env.ShowError(err)
 			return
 		}
-		t.v.saved(t.closureNote, done)
+		t.v.saved(t.closureNote, done+leftWords(left, loc))
 	})
 }
 
@@ -302,4 +309,22 @@ func closureWords(cl booking.Closure) string {
 		s += " (" + cl.Reason + ")"
 	}
 	return s
+}
+
+// leftWords warns about the booked appointments a change of hours or
+// closures leaves outside them, or says nothing.
+func leftWords(appts []*booking.Appointment, loc *time.Location) string {
+	if len(appts) == 0 {
+		return ""
+	}
+	var when []string
+	for i, a := range appts {
+		if i == 3 {
+			when = append(when, fmt.Sprintf("and %d more", len(appts)-3))
+			break
+		}
+		when = append(when, a.Start.In(loc).Format("Mon 2 Jan 15:04"))
+	}
+	return fmt.Sprintf(" Warning: %d booked appointment(s) now fall outside the opening hours or on a closure (%s); new bookings avoid them, but these stay, recorded in the audit trail, until you move them on the schedule.",
+		len(appts), strings.Join(when, ", "))
 }

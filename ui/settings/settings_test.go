@@ -781,9 +781,14 @@ func TestStaff_TimeOffClash(t *testing.T) {
 	v.staff.offFrom.SetText(day)
 	test.Tap(v.staff.addTimeOff)
 	test.Tap(v.staff.save)
-	want := "Warning: 1 booked appointment(s) of " + a.Staff[0].Name + " fall in this time off (" + a.Start.In(loc).Format("Mon 2 Jan 15:04") + ")"
+	want := "Warning: 1 booked appointment(s) of " + a.Staff[0].Name + " fall in this time off or outside the changed working hours (" + a.Start.In(loc).Format("Mon 2 Jan 15:04") + ")"
 	if !strings.Contains(v.staff.note.Text, want) {
 		t.Fatalf("note=%q, want %q", v.staff.note.Text, want)
+	}
+	// It stays until it is moved, recorded as a decision.
+	audit, _ := f.DB.Audit(context.Background(), booking.AuditFilter{PatientID: a.PatientID, Limit: 1})
+	if len(audit) != 1 || audit[0].Action != "override" || audit[0].AppointmentID != a.ID || !strings.Contains(audit[0].Note, a.Staff[0].Name+" has time off then") {
+		t.Fatalf("audit %+v, want the time off recorded as an override for appointment %d", audit, a.ID)
 	}
 	list, _ := f.DB.StaffList(context.Background())
 	for _, s := range list {

@@ -369,7 +369,7 @@ func (t *staffTab) doSave() {
 		if isNew {
 			msg = "Added " + s.Name + " to the staff."
 		}
-		t.v.saved(t.note, msg+clashWords(clash, s.Name, "time off", t.loc()))
+		t.v.saved(t.note, msg+clashWords(clash, s.Name, "time off or outside the changed working hours", t.loc()))
 	})
 }
 

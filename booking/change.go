@@ -294,7 +294,7 @@ func (s *Service) force(w World, c *change, req PlanRequest) (*plan, error) {
 	}
 	out := &plan{appts: map[int]*Appointment{}, broken: map[int][]string{}}
 	forced := at(model, c.pin)
-	soft, err := judge(w, c, req, c.k, forced, nil)
+	soft, err := judgeForced(w, c, req, c.k, forced, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +334,7 @@ func (s *Service) force(w World, c *change, req PlanRequest) (*plan, error) {
 	}
 	if found, err := PlanSeries(after, alone); err == nil {
 		for _, seq := range others {
-			soft, err := judge(after, c, req, seq, found.Appts[seq], out.appts)
+			soft, err := judgeForced(after, c, req, seq, found.Appts[seq], out.appts)
 			if err != nil {
 				return nil, err
 			}
@@ -354,7 +354,7 @@ func (s *Service) force(w World, c *change, req PlanRequest) (*plan, error) {
 			continue
 		}
 		moved := at(dep, forced.End.Add(dep.Start.Sub(anchorEnd)))
-		soft, err := judge(after, c, req, seq, moved, out.appts)
+		soft, err := judgeForced(after, c, req, seq, moved, out.appts)
 		if err != nil {
 			return nil, Errorf(ECONFLICT, "%s can be put there with the override, but %s cannot follow it: %s", model.Label(), strings.ToLower(dep.Label()), ErrorMessage(err))
 		}
@@ -364,11 +364,11 @@ func (s *Service) force(w World, c *change, req PlanRequest) (*plan, error) {
 	return out, nil
 }
 
-// judge returns the rules a breaks at place seq when the change puts it
+// judgeForced returns the rules a breaks at place seq when the change puts it
 // there by override, with the places placed so far by the override kept
 // and the change's other places left out; ECONFLICT when it breaks a rule
 // no override may break.
-func judge(w World, c *change, req PlanRequest, seq int, a *Appointment, placed map[int]*Appointment) ([]string, error) {
+func judgeForced(w World, c *change, req PlanRequest, seq int, a *Appointment, placed map[int]*Appointment) ([]string, error) {
 	r := req
 	r.Pin = nil
 	r.Keep, r.Omit = maps.Clone(req.Keep), maps.Clone(req.Omit)

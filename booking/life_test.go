@@ -629,3 +629,37 @@ func TestLife_TherapistsShareNewSeries(t *testing.T) {
 		t.Fatalf("balanced share %v (%d to %d) is no fairer than earliest-first %v (%d to %d)", balanced, bLeast, bMost, earliest, eLeast, eMost)
 	}
 }
+
+// TestLife_ClosureAfterBooking: a closure saved over booked appointments
+// lists them and records each as an override until it is moved.
+func TestLife_ClosureAfterBooking(t *testing.T) {
+	l, s := demoOne(t)
+	d3 := l.appt(s, "Dosing 3/6")
+	c, err := l.db.Clinic(l.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := booking.DateOf(d3.Start.In(l.loc))
+	c.Closures = append(c.Closures, booking.Closure{From: day, To: day, Reason: "burst pipe"})
+	left, err := l.svc.SaveClinic(l.ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0].ID != d3.ID {
+		t.Fatalf("left %v, want dosing 3", left)
+	}
+	want := fmt.Sprintf("(rule overridden: the clinic is closed on %s)", d3.Start.In(l.loc).Format("Mon 2 Jan 2006"))
+	if n := l.notes("override", d3.ID); len(n) != 1 || !strings.Contains(n[0], want) {
+		t.Fatalf("override notes %q, want %q", n, want)
+	}
+	// Moving it is an ordinary move: off the closed day.
+	sg, err := l.svc.Suggest(l.ctx, d3.ID, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range append(sg.Alternatives, sg.Later...) {
+		if booking.DateOf(a.Start.In(l.loc)) == day {
+			t.Fatalf("offered %s, on the closed day", a.Start)
+		}
+	}
+}

@@ -42,6 +42,8 @@ type Config struct {
 	// after every day (CheckDaily true); an error stops the run.
 	Check      func(ctx context.Context) error
 	CheckDaily bool
+	// Progress, when set, is called after every simulated day.
+	Progress func(day booking.Date, st *Stats)
 }
 
 // Stats counts what happened.
@@ -93,6 +95,9 @@ func Run(ctx context.Context, cfg Config) (*Stats, error) {
 			if err := s.check("day"); err != nil {
 				return s.stats, err
 			}
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(cfg.Start+booking.Date(day), s.stats)
 		}
 	}
 	all, err := db.Appointments(ctx, booking.AppointmentFilter{})

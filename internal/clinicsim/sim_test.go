@@ -104,8 +104,13 @@ func TestSoak(t *testing.T) {
 	checked := map[string]int{}
 	start, _ := booking.ParseDate("2027-01-04")
 	began := time.Now()
+	progress := func(day booking.Date, st *clinicsim.Stats) {
+		if st.Days%30 == 0 {
+			t.Logf("%s: %d days, %d checks, %s so far", day, st.Days, st.Checks, time.Since(began).Round(time.Second))
+		}
+	}
 	st, err := clinicsim.Run(context.Background(), clinicsim.Config{Path: path, Seed: 7, Start: start, Days: 365 * years, Staff: 40,
-		NewPerWeek: 25, Check: checker(t, path, checked), CheckDaily: true})
+		NewPerWeek: 25, Check: checker(t, path, checked), CheckDaily: true, Progress: progress})
 	report(t, st, checked)
 	t.Logf("%d years in %s", years, time.Since(began).Round(time.Second))
 	if err != nil {

@@ -76,8 +76,8 @@ func (c *Clinic) ClosedOn(d Date) *Closure {
 const (
 	// TherapistBalanced spreads new series: among the starts within the
 	// clinic's slack after the earliest, equally good for the patient, the
-	// therapist with the fewest booked hours around the series' window
-	// comes first.
+	// therapist least booked around the series' window, for their working
+	// hours, comes first.
 	TherapistBalanced = "balanced"
 	// TherapistEarliest takes the earliest start, whoever has it.
 	TherapistEarliest = "earliest"

@@ -30,20 +30,27 @@ type World struct {
 	// a double booking (never allowed) from time off (allowed); nil means
 	// Busy.
 	Booked Availability
-	// Load is each staff member's booked minutes around the planned
-	// window; with the clinic's balanced therapist choice the planner
-	// prefers the least booked therapist among equally good starts.
+	// Load is how booked each staff member is around the planned window,
+	// in thousandths of their working time; with the clinic's balanced
+	// therapist choice the planner prefers the least booked therapist
+	// among equally good starts.
 	Load map[int64]int
 
 	blocks []Block // what Busy and Booked were built from, when known
 }
 
-// booked returns the availability of bookings alone.
-func (w *World) booked() Availability {
-	if w.Booked != nil {
-		return w.Booked
+// booked returns the availability of bookings alone: Booked, or an index
+// of the blocks the world was built from, made on first use; Busy when
+// neither is known.
+func (p *planner) booked() Availability {
+	switch {
+	case p.w.Booked != nil:
+	case p.w.blocks != nil:
+		p.w.Booked = NewIndex(p.w.blocks, nil)
+	default:
+		return p.w.Busy
 	}
-	return w.Busy
+	return p.w.Booked
 }
 
 // PlanRequest asks for a series (or a part of one) to be planned.

@@ -237,7 +237,7 @@ func (p *planner) problems(k int, start time.Time, a *Appointment) []problem {
 			}
 		}
 	}
-	if busy, _ := p.w.booked().Busy(Resource{PatientResource, p.req.Patient.ID}, start.Unix(), end.Unix()); busy && p.req.Patient.ID != 0 {
+	if busy, _ := p.booked().Busy(Resource{PatientResource, p.req.Patient.ID}, start.Unix(), end.Unix()); busy && p.req.Patient.ID != 0 {
 		hard("", "the patient has another appointment then")
 	}
 	if a != nil {
@@ -310,7 +310,7 @@ func (p *planner) staffProblems(staff []Assignment, start, end time.Time, st *St
 				break
 			}
 		}
-		if busy, _ := p.w.booked().Busy(Resource{StaffResource, m.ID}, s.Unix(), e.Unix()); busy {
+		if busy, _ := p.booked().Busy(Resource{StaffResource, m.ID}, s.Unix(), e.Unix()); busy {
 			hard("", "%s is already booked then", m.Name)
 		}
 	}
@@ -336,7 +336,7 @@ func (p *planner) roomProblems(a *Appointment, start, end time.Time, st *Step, h
 		return
 	}
 	s, e := start.Add(-time.Duration(st.Room.HoldBefore)*time.Minute), end.Add(time.Duration(st.Room.HoldAfter)*time.Minute)
-	if busy, _ := p.w.booked().Busy(Resource{RoomResource, a.RoomID}, s.Unix(), e.Unix()); busy {
+	if busy, _ := p.booked().Busy(Resource{RoomResource, a.RoomID}, s.Unix(), e.Unix()); busy {
 		hard("", "%s is already booked then", a.RoomName)
 	}
 }

@@ -69,19 +69,41 @@ func (s *Service) world(ctx context.Context, r Reader, from, to time.Time, skip 
 	if len(skip) > 0 {
 		blocks = slices.DeleteFunc(blocks, func(b Block) bool { return skip[b.AppointmentID] })
 	}
-	w := World{Clinic: c, Staff: staff, Rooms: rooms, blocks: blocks, Load: map[int64]int{}}
-	for _, b := range blocks {
-		if b.Resource.Kind == StaffResource {
-			w.Load[b.Resource.ID] += int(b.End-b.Start) / 60
-		}
-	}
+	w := World{Clinic: c, Staff: staff, Rooms: rooms, blocks: blocks, Load: load(c, staff, blocks, from, to)}
 	return w.with(), nil
 }
 
-// with returns the world with more blocks booked.
+// load returns how booked each staff member is between from and to, in
+// thousandths of their working time: a therapist who works three days a
+// week is as busy with half the bookings of one who works six.
+func load(c *Clinic, staff []*Staff, blocks []Block, from, to time.Time) map[int64]int {
+	booked := map[int64]int64{}
+	for _, b := range blocks {
+		if b.Resource.Kind == StaffResource {
+			booked[b.Resource.ID] += (b.End - b.Start) / 60
+		}
+	}
+	loc := c.Location()
+	out := make(map[int64]int, len(staff))
+	for _, m := range staff {
+		working := int64(0)
+		for d := DateOf(from.In(loc)); d <= DateOf(to.In(loc)); d++ {
+			for _, sp := range m.Hours.On(d.Weekday()) {
+				working += int64(sp.End - sp.Start)
+			}
+		}
+		if working > 0 {
+			out[m.ID] = int(booked[m.ID] * 1000 / working)
+		}
+	}
+	return out
+}
+
+// with returns the world with more blocks booked. Booked, the bookings
+// alone, is left for the planner to index when an override asks.
 func (w World) with(more ...Block) World {
 	w.blocks = append(slices.Clip(w.blocks), more...)
-	w.Busy, w.Booked = NewIndex(w.blocks, w.Staff), NewIndex(w.blocks, nil)
+	w.Busy, w.Booked = NewIndex(w.blocks, w.Staff), nil
 	return w
 }
 
@@ -137,18 +159,14 @@ func (s *Service) BookSeries(ctx context.Context, req BookRequest) (*Series, err
 			from = today
 		}
 		loc = c.Location()
-		staff, err := r.StaffList(ctx)
+		w, err := s.world(ctx, r, from.At(0, loc), (from+Date(pr.WindowDays)).At(0, loc), nil)
 		if err != nil {
 			return err
 		}
-		if err := checkTherapist(staff, req.TherapistID); err != nil {
+		if err := checkTherapist(w.Staff, req.TherapistID); err != nil {
 			return err
 		}
 		if active, err = s.activeSeries(ctx, r, pat, req.Reason); err != nil {
-			return err
-		}
-		w, err := s.world(ctx, r, from.At(0, loc), (from+Date(pr.WindowDays)).At(0, loc), nil)
-		if err != nil {
 			return err
 		}
 		doses, err := s.otherDoses(ctx, r, pat.ID, 0)

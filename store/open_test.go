@@ -291,7 +291,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 	if err := db.sql.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.sql.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('outbox_due', 'blocks_resource')").Scan(&index); err != nil {
+	if err := db.sql.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('outbox_due', 'appointments_makeup')").Scan(&index); err != nil {
 		t.Fatal(err)
 	}
 	if version != len(migrations) || index != 2 {

@@ -205,8 +205,7 @@ CREATE INDEX outbox_series ON outbox (series_id);
 CREATE INDEX outbox_patient ON outbox (patient_id, due);`,
 	// 3: a series' life (docs/protocols.md, "A series over time"): who
 	// cancelled, how late a patient arrived, make-ups, protocol versions
-	// (a series keeps the rules it was booked under), and blocks by
-	// resource, so a write can refuse to book a person or a room twice.
+	// (a series keeps the rules it was booked under).
 	`ALTER TABLE appointments ADD COLUMN cancelled_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE appointments ADD COLUMN late_minutes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE appointments ADD COLUMN makeup_of INTEGER REFERENCES appointments (id);
@@ -220,8 +219,7 @@ CREATE TABLE protocol_versions (
 	PRIMARY KEY (protocol_id, version)
 );
 INSERT INTO protocol_versions (protocol_id, version, data, created) SELECT id, 1, data, 0 FROM protocols;
-ALTER TABLE series ADD COLUMN protocol_version INTEGER NOT NULL DEFAULT 1;
-CREATE INDEX blocks_resource ON blocks (resource_kind, resource_id, start_unix);`,
+ALTER TABLE series ADD COLUMN protocol_version INTEGER NOT NULL DEFAULT 1;`,
 }
 
 // header is what the store reads from a database file before using it.

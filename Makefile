@@ -55,6 +55,8 @@ bench:
 	go test -run '^$$' -bench . -benchtime 20x ./ui/schedule/
 	go test -run '^$$' -bench 'PatientSearch50k|PatientIndexBuild50k|BenchmarkProposal' -benchtime 10x ./booking/
 	go test -run '^$$' -bench . -benchtime 10x ./ui/patients/ ./ui/today/ ./ui/settings/ ./ui/outbox/
+	go test -run '^$$' -bench . -benchtime 20x ./internal/rulecheck/
+	go test -run '^$$' -bench 'BenchmarkSimulatedYear' -benchtime 1x -timeout 0 ./internal/clinicsim/
 
 fuzz:
 	@for pt in $(FUZZ_TARGETS); do \

@@ -314,20 +314,6 @@ func TestMigrateFromVersion1(t *testing.T) {
 	}
 }
 
-func countRows(t *testing.T, path, table string) int {
-	t.Helper()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	var n int
-	if err := raw.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // TestMigrationFailure checks that a migration that fails leaves the
 // database as it was: all of a migration's changes are one transaction.
 func TestMigrationFailure(t *testing.T) {

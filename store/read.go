@@ -140,28 +140,27 @@ func (r *reader) Protocols(ctx context.Context) ([]*booking.Protocol, error) {
 
 // Protocol implements booking.Reader.
 func (r *reader) Protocol(ctx context.Context, id string) (*booking.Protocol, error) {
-	var data string
-	var version int
-	err := r.q.QueryRowContext(ctx, "SELECT version, data FROM protocols WHERE id = ?", id).Scan(&version, &data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, booking.Errorf(booking.ENOTFOUND, "There is no protocol with id %q.", clip(id, 60))
-	} else if err != nil {
-		return nil, r.mapErr("protocol", err)
-	}
-	var p booking.Protocol
-	if err := unmarshal("protocol", data, &p); err != nil {
-		return nil, err
-	}
-	p.ID, p.Version = id, version
-	return &p, nil
+	return r.protocol(ctx, "SELECT version, data FROM protocols WHERE id = ?", id, 0,
+		"There is no protocol with id %q.", clip(id, 60))
 }
 
 // ProtocolVersion implements booking.Reader.
 func (r *reader) ProtocolVersion(ctx context.Context, id string, version int) (*booking.Protocol, error) {
+	return r.protocol(ctx, "SELECT version, data FROM protocol_versions WHERE protocol_id = ? AND version = ?", id, version,
+		"There is no version %d of protocol %q.", version, clip(id, 60))
+}
+
+// protocol reads one protocol with q, which selects its version and data
+// by id (and version, when not 0); missing is the ENOTFOUND message.
+func (r *reader) protocol(ctx context.Context, q, id string, version int, missing string, args ...any) (*booking.Protocol, error) {
+	params := []any{id}
+	if version != 0 {
+		params = append(params, version)
+	}
 	var data string
-	err := r.q.QueryRowContext(ctx, "SELECT data FROM protocol_versions WHERE protocol_id = ? AND version = ?", id, version).Scan(&data)
+	err := r.q.QueryRowContext(ctx, q, params...).Scan(&version, &data)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, booking.Errorf(booking.ENOTFOUND, "There is no version %d of protocol %q.", version, clip(id, 60))
+		return nil, booking.Errorf(booking.ENOTFOUND, missing, args...)
 	} else if err != nil {
 		return nil, r.mapErr("protocol", err)
 	}

@@ -55,14 +55,6 @@ type fixture struct {
 	patient    *booking.Patient
 }
 
-func mustClock(s string) booking.Clock {
-	c, err := booking.ParseClock(s)
-	if err != nil {
-		panic(err)
-	}
-	return c
-}
-
 func weekdays(span string) booking.WeeklyHours {
 	s, err := booking.ParseSpan(span)
 	if err != nil {

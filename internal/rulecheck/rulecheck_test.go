@@ -79,10 +79,7 @@ func bookedClinic(tb testing.TB) string {
 		if err != nil {
 			return err
 		}
-		patients := make([]string, len(fixtureProtocols))
-		for i, p := range fixtureProtocols {
-			patients[i] = p
-		}
+		patients := slices.Clone(fixtureProtocols)
 		return bookClinic(ctx, path, time.Date(2027, 2, 15, 9, 0, 0, 0, time.UTC), patients, func(int) booking.Date { return from })
 	})
 }

@@ -317,14 +317,6 @@ func leftWords(appts []*booking.Appointment, loc *time.Location) string {
 	if len(appts) == 0 {
 		return ""
 	}
-	var when []string
-	for i, a := range appts {
-		if i == 3 {
-			when = append(when, fmt.Sprintf("and %d more", len(appts)-3))
-			break
-		}
-		when = append(when, a.Start.In(loc).Format("Mon 2 Jan 15:04"))
-	}
 	return fmt.Sprintf(" Warning: %d booked appointment(s) now fall outside the opening hours or on a closure (%s); new bookings avoid them, but these stay, recorded in the audit trail, until you move them on the schedule.",
-		len(appts), strings.Join(when, ", "))
+		len(appts), whenList(appts, loc))
 }

@@ -408,6 +408,13 @@ func clashWords(appts []*booking.Appointment, name, what string, loc *time.Locat
 	if len(appts) == 0 {
 		return ""
 	}
+	return fmt.Sprintf(" Warning: %d booked appointment(s) of %s fall in this %s (%s); new bookings avoid it, but these need moving on the schedule.",
+		len(appts), name, what, whenList(appts, loc))
+}
+
+// whenList writes when the first three appointments start, and how many
+// more there are: "Tue 2 Mar 08:00, Wed 3 Mar 09:00 and 4 more".
+func whenList(appts []*booking.Appointment, loc *time.Location) string {
 	var when []string
 	for i, a := range appts {
 		if i == 3 {
@@ -416,8 +423,7 @@ func clashWords(appts []*booking.Appointment, name, what string, loc *time.Locat
 		}
 		when = append(when, a.Start.In(loc).Format("Mon 2 Jan 15:04"))
 	}
-	return fmt.Sprintf(" Warning: %d booked appointment(s) of %s fall in this %s (%s); new bookings avoid it, but these need moving on the schedule.",
-		len(appts), name, what, strings.Join(when, ", "))
+	return strings.Join(when, ", ")
 }
 
 // showBusy says what busy times s has and where they come from.

@@ -87,13 +87,13 @@ func (sc *seriesContext) dependents(k int) []int {
 func (sc *seriesContext) request(now time.Time, planned func(seq int) bool) PlanRequest {
 	req := PlanRequest{Patient: sc.patient, Protocol: sc.protocol, From: sc.series.From, Now: now,
 		TherapistID: sc.series.TherapistID, AllowVideo: sc.appt.Video(),
-		Keep: map[int]*Appointment{}, Omit: map[int]bool{}, PreferRoom: map[int]int64{}}
+		Keep: map[int]*Appointment{}, Omit: map[int]bool{}, PreferRoom: map[int]int64{}, Before: map[int]*Appointment{}}
 	for _, in := range sc.layout {
 		a := sc.holders[in.Seq]
 		switch {
 		case planned(in.Seq):
 			if a != nil {
-				req.PreferRoom[in.Seq] = a.RoomID
+				req.PreferRoom[in.Seq], req.Before[in.Seq] = a.RoomID, a
 			}
 		case a != nil:
 			req.Keep[in.Seq] = a

@@ -76,6 +76,10 @@ type PlanRequest struct {
 	Omit map[int]bool
 	// PreferRoom keeps a place in the room it had, when free.
 	PreferRoom map[int]int64
+	// Before holds the appointments that held the places being planned
+	// again, as they were: two places out of order already stay allowed so
+	// (orderRule).
+	Before map[int]*Appointment
 	// Doses are the patient's doses in other series; the series' own
 	// doses keep their distance from them (docs/protocols.md, "Several
 	// series").
@@ -498,6 +502,28 @@ func (p *planner) window(k int) window {
 // it is, not left out).
 func (p *planner) planned(j int) bool { return !p.omit[j] && p.req.Keep[j] == nil }
 
+// orderRule reports whether place k must start after the earlier place i
+// ends: always, unless one of them stays as it is and the two were out of
+// order already before this change (an override put them so, and its audit
+// entry says so): a change keeps what held, and is not judged on what it
+// leaves as it was.
+func (p *planner) orderRule(i, k int) bool {
+	if p.planned(i) && p.planned(k) {
+		return true
+	}
+	bi, bk := p.before(i), p.before(k)
+	return bi == nil || bk == nil || !bk.Start.Before(bi.End)
+}
+
+// before returns the appointment that held place j before this change, or
+// nil for a place the change fills anew.
+func (p *planner) before(j int) *Appointment {
+	if a := p.req.Keep[j]; a != nil && !p.omit[j] {
+		return a
+	}
+	return p.req.Before[j]
+}
+
 // bounds returns the days and instants place k may start within. For a
 // place the search fills (kept false) that is every rule: the series
 // window, not before now, the REMS enrolment, and each rule to the places
@@ -524,13 +550,10 @@ func (p *planner) bounds(k int, kept bool) (lo, hi Date, loT, hiT time.Time, why
 			}
 		}
 	}
-	// Order: after the previous placed appointment ends.
+	// Order: after every earlier placed appointment ends.
 	for j := k - 1; j >= 0; j-- {
-		if a := p.placed[j]; a != nil {
-			if (!kept || p.planned(j)) && a.End.After(loT) {
-				loT = a.End
-			}
-			break
+		if a := p.placed[j]; a != nil && (!kept || p.planned(j)) && p.orderRule(j, k) && a.End.After(loT) {
+			loT = a.End
 		}
 	}
 	for _, pd := range in.preds {

@@ -124,19 +124,12 @@ func (p *planner) gapRules(k int, t, e time.Time, kept bool) []string {
 	if !kept && (d < p.req.From || d > p.lastDay) {
 		add("within the series window, %s to %s", p.req.From, p.lastDay)
 	}
-	// Order: after the place before it ends. An override (judging) names
-	// every earlier place it puts it before: should the one between them
-	// be missed later, the order to the others stands recorded too.
+	// Order: after every earlier place ends. An override (judging) names
+	// every one it puts it before, even those already out of order.
 	for j := k - 1; j >= 0; j-- {
 		a := p.placed[j]
-		if a == nil {
-			continue
-		}
-		if (!kept || p.planned(j)) && t.Before(a.End) {
+		if a != nil && (!kept || p.planned(j)) && (p.judging || p.orderRule(j, k)) && t.Before(a.End) {
 			add("after %s ends (%s)", p.label(j), p.at(a.End))
-		}
-		if !p.judging {
-			break
 		}
 	}
 	for _, pd := range in.preds {

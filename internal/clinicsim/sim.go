@@ -128,7 +128,8 @@ func (s *sim) init() error {
 }
 
 // syntheticClinic returns the demo clinic grown to n staff, with a room
-// for every three of them.
+// for every two of them: two in five for dosing, one in five for
+// infusions, the others for consultations.
 func syntheticClinic(demo *booking.ClinicFile, n int) *booking.ClinicFile {
 	f := &booking.ClinicFile{Clinic: demo.Clinic}
 	week := booking.WeeklyHours{}
@@ -151,14 +152,14 @@ func syntheticClinic(demo *booking.ClinicFile, n int) *booking.ClinicFile {
 		}
 		f.Staff = append(f.Staff, booking.Staff{Name: fmt.Sprintf("Staff %02d", i+1), Roles: []booking.Role{role}, Qualifications: quals, Hours: hours})
 	}
-	kinds := []booking.RoomKind{booking.RoomConsult, booking.RoomDosing, booking.RoomConsult}
-	for i := range max(n/3, 3) {
-		r := booking.Room{Name: fmt.Sprintf("Room %02d", i+1), Kind: kinds[i%3]}
-		if r.Kind == booking.RoomDosing {
+	kinds := []booking.RoomKind{booking.RoomConsult, booking.RoomDosing, booking.RoomDosing, booking.RoomConsult, booking.RoomInfusion}
+	for i := range max(n/2, 5) {
+		r := booking.Room{Name: fmt.Sprintf("Room %02d", i+1), Kind: kinds[i%5]}
+		switch r.Kind {
+		case booking.RoomDosing:
 			r.Equipment = []string{"pulse-oximeter"}
-		}
-		if i%6 == 5 {
-			r.Kind, r.Equipment = booking.RoomInfusion, []string{"monitor", "pulse-oximeter"}
+		case booking.RoomInfusion:
+			r.Equipment = []string{"monitor", "pulse-oximeter"}
 		}
 		f.Rooms = append(f.Rooms, r)
 	}

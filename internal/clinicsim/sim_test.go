@@ -110,7 +110,7 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	st, err := clinicsim.Run(context.Background(), clinicsim.Config{Path: path, Seed: 7, Start: start, Days: 365 * years, Staff: 40,
-		NewPerWeek: 25, Check: checker(t, path, checked), CheckDaily: true, Progress: progress})
+		NewPerWeek: 16, Check: checker(t, path, checked), CheckDaily: true, Progress: progress})
 	report(t, st, checked)
 	t.Logf("%d years in %s", years, time.Since(began).Round(time.Second))
 	if err != nil {

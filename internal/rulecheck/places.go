@@ -116,22 +116,23 @@ func (c *checker) checkMakeups() {
 	}
 }
 
-// checkOrder checks that each held place starts at or after the previous
-// held place ends.
+// checkOrder checks that each held place starts at or after every earlier
+// held place ends: every pair, not only neighbours, so a place missed later
+// cannot make two places neighbours whose order nobody ever judged.
 func (c *checker) checkOrder(s *series) {
-	var prev *appt
+	var held []*appt
 	for _, a := range s.holder {
 		if a == nil {
 			continue
 		}
-		if prev != nil {
+		for _, prev := range held {
 			c.count(order)
 			if a.start < prev.end {
 				c.flag(order, s.id, []string{"after " + prev.place.label + " ends"}, []int64{prev.id, a.id},
 					"%s starts at %s, before %s ends", a.name(), a.when(), prev.name())
 			}
 		}
-		prev = a
+		held = append(held, a)
 	}
 }
 

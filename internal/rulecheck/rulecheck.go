@@ -67,7 +67,7 @@ const (
 //   - holds: an appointment's stored hold minutes are its step's
 //   - one-holder: at most one appointment holds a place of a series
 //   - makeup-link: a make-up names a missed appointment of its place
-//   - order: each held place starts after the previous one ends, and an
+//   - order: each held place starts after every earlier one ends, and an
 //     appointment is in the place its step and number say
 //   - gap-min, gap-max: the gaps of gap, repeat_gap and after_each
 //   - before-next: an after-each place ends before its anchor's next one

@@ -648,6 +648,7 @@ type cursor struct {
 	day, hi  Date
 	loT, hiT time.Time
 	ranked   bool
+	rankedTo Date // the last day of the ranked slack window
 	batch    []*Appointment
 }
 
@@ -669,6 +670,7 @@ func (c *cursor) next() (*Appointment, error) {
 			// whole and rank it by preference.
 			c.ranked = true
 			last := min(c.day+Date(c.p.slack)-1, c.hi)
+			c.rankedTo = last
 			for ; c.day <= last; c.day++ {
 				more, err := c.p.day(c.k, c.day, c.loT, c.hiT, c.k >= c.p.deepest)
 				if err != nil {
@@ -1316,6 +1318,9 @@ func Alternatives(w World, req PlanRequest, k int, limit int) ([]*Appointment, e
 			continue
 		}
 		day := DateOf(c.Start.In(p.loc))
+		if len(best) >= limit && day > it.rankedTo && day > slices.Max(slices.Collect(maps.Keys(best))) {
+			break // past the ranked days candidates come in day order: the rest are later than enough
+		}
 		if b := best[day]; b != nil && dist(b) <= dist(c) {
 			continue
 		}

@@ -176,7 +176,7 @@ func (s *sim) live(d booking.Date) error {
 	if d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
 		return nil
 	}
-	for _, step := range []func(booking.Date) error{s.newPatients, s.changes, s.makeups, s.consents, s.timeOff, s.protocolChange, s.escorts} {
+	for _, step := range []func(booking.Date) error{s.newPatients, s.secondSeries, s.changes, s.makeups, s.consents, s.timeOff, s.protocolChange, s.escorts} {
 		if err := step(d); err != nil {
 			return err
 		}
@@ -276,6 +276,32 @@ func (s *sim) newPatient(d booking.Date) error {
 		_, err = s.svc.BookSeries(s.ctx, req)
 	}
 	return s.done("book", err)
+}
+
+// secondSeries sometimes books another series for a patient in the middle
+// of one: without a reason (refused), or with the reason the desk gives.
+func (s *sim) secondSeries(d booking.Date) error {
+	if !s.chance(0.04) {
+		return nil
+	}
+	list, err := s.upcoming(d, 2)
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	a := pick(s.rnd, list)
+	protocol := pick(s.rnd, []string{"kap-iv", "esketamine-induction", "kap-standard"})
+	if protocol == "esketamine-induction" {
+		enrolled := d
+		if _, err := s.svc.SetConsent(s.ctx, a.PatientID, "rems-enrolled", &enrolled); err != nil {
+			return s.done("rems enrol", err)
+		}
+	}
+	req := booking.BookRequest{PatientID: a.PatientID, ProtocolID: protocol, From: d + booking.Date(1+s.rnd.IntN(28))}
+	if s.chance(0.7) {
+		req.Reason = "the psychiatrist's plan"
+	}
+	_, err = s.svc.BookSeries(s.ctx, req)
+	return s.done("book beside", err)
 }
 
 // upcoming returns the booked appointments from the day after d for the

@@ -82,7 +82,7 @@ func TestSimulatedYear(t *testing.T) {
 	if days < 300 {
 		return
 	}
-	for _, action := range []string{"book", "move suggested", "move shift-later", "move typed", "override", "cancel patient", "cancel clinic",
+	for _, action := range []string{"book", "book beside", "move suggested", "move shift-later", "move typed", "override", "cancel patient", "cancel clinic",
 		"no-show", "arrived", "completed", "make-up", "rems change", "time off", "protocol change", "escort"} {
 		if st.Actions[action] == 0 {
 			t.Errorf("the year had no %q", action)

@@ -665,3 +665,39 @@ func TestLife_ClosureAfterBooking(t *testing.T) {
 		}
 	}
 }
+
+// TestLife_BusyImportedAfterBooking: busy times from a therapist's own
+// calendar over booked appointments are listed each time and recorded,
+// once, as an override until the appointment moves.
+func TestLife_BusyImportedAfterBooking(t *testing.T) {
+	l, s := demoOne(t)
+	d3 := l.appt(s, "Dosing 3/6")
+	staff, err := l.db.StaffList(l.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ana := staff[0]
+	busy := []booking.Interval{{Start: d3.Start.Add(time.Hour), End: d3.Start.Add(2 * time.Hour)}}
+	for round := range 2 {
+		var covered []*booking.Appointment
+		err := l.db.Update(l.ctx, func(tx booking.Tx) error {
+			old := ana.Busy
+			ana.Busy = busy
+			if err := tx.SaveStaff(l.ctx, ana); err != nil {
+				return err
+			}
+			var err error
+			covered, err = booking.RecordBusyClashes(l.ctx, tx, ana, old, busy, l.now, "test")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(covered) != 1 || covered[0].ID != d3.ID {
+			t.Fatalf("round %d: covered %v, want dosing 3", round, covered)
+		}
+	}
+	if n := l.notes("override", d3.ID); len(n) != 1 || !strings.Contains(n[0], "Dr. Ana Reyes is busy then in their own calendar") {
+		t.Fatalf("override notes %q, want one naming the own calendar", n)
+	}
+}

@@ -76,7 +76,11 @@ func (s *Service) SaveClinic(ctx context.Context, c *Clinic) ([]*Appointment, er
 // leaves outside a rule: why returns the words, or "" for one the change
 // leaves alone. It returns those appointments.
 func (s *Service) leftOut(ctx context.Context, tx Tx, f AppointmentFilter, why func(*Appointment) string) ([]*Appointment, error) {
-	f.From, f.ActiveOnly = s.now(), true
+	return recordLeftOut(ctx, tx, f, s.now(), s.Actor, why)
+}
+
+func recordLeftOut(ctx context.Context, tx Tx, f AppointmentFilter, now time.Time, actor string, why func(*Appointment) string) ([]*Appointment, error) {
+	f.From, f.ActiveOnly = now, true
 	appts, err := tx.Appointments(ctx, f)
 	if err != nil {
 		return nil, err
@@ -91,12 +95,40 @@ func (s *Service) leftOut(ctx context.Context, tx Tx, f AppointmentFilter, why f
 			continue
 		}
 		out = append(out, a)
-		if err := appendAudit(ctx, tx, &AuditEntry{At: s.now(), Actor: s.Actor, Action: "override", PatientID: a.PatientID,
+		if err := appendAudit(ctx, tx, &AuditEntry{At: now, Actor: actor, Action: "override", PatientID: a.PatientID,
 			SeriesID: a.SeriesID, AppointmentID: a.ID, After: auditJSON(a), Note: w + "; it stays until it is moved"}); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// RecordBusyClashes returns the booked appointments of staff member st
+// from now on that busy times (from their own calendar) cover, for a
+// warning, and records in tx, each as an override until it is moved, those
+// the busy times cover newly (in busy, not in old): imported after they
+// were booked. New bookings avoid busy times; these stay until the front
+// desk moves them. The calendar package calls it wherever it saves busy
+// times.
+func RecordBusyClashes(ctx context.Context, tx Tx, st *Staff, old, busy []Interval, now time.Time, actor string) ([]*Appointment, error) {
+	if len(busy) == 0 {
+		return nil, nil
+	}
+	overlaps := func(ivs []Interval, a *Appointment) bool {
+		return slices.ContainsFunc(ivs, func(iv Interval) bool { return iv.Overlaps(a.Start, a.End) })
+	}
+	var covered []*Appointment
+	_, err := recordLeftOut(ctx, tx, AppointmentFilter{StaffID: st.ID}, now, actor, func(a *Appointment) string {
+		if !overlaps(busy, a) {
+			return ""
+		}
+		covered = append(covered, a)
+		if overlaps(old, a) {
+			return "" // recorded when it was first covered
+		}
+		return fmt.Sprintf("busy time from %s's own calendar imported after it was booked (rule overridden: %s is busy then in their own calendar)", st.Name, st.Name)
+	})
+	return covered, err
 }
 
 // clinicAudit is the clinic as its audit entries record it: without the

@@ -79,7 +79,7 @@ func TestImportBusy_PlannerAvoidsBusyTime(t *testing.T) {
 		t.Fatal("without the import the plan already avoids the busy times; the test proves nothing")
 	}
 
-	if _, err := calendar.ReplaceBusy(ctx, c.db, therapist, busy, booking.AuditEntry{At: c.now, Actor: "test"}); err != nil {
+	if _, _, err := calendar.ReplaceBusy(ctx, c.db, therapist, busy, booking.AuditEntry{At: c.now, Actor: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	req.DryRun = false

@@ -11,15 +11,18 @@ import (
 // ReplaceBusy replaces staff member staffID's imported busy times with
 // busy in one transaction and appends entry to the audit trail (its Action
 // defaults to "busy-import", its At to now). Nothing else of the staff
-// member changes. It returns how many busy times were replaced. Returns
-// ENOTFOUND for an unknown staff member.
-func ReplaceBusy(ctx context.Context, st booking.Store, staffID int64, busy []booking.Interval, entry booking.AuditEntry) (replaced int, err error) {
+// member changes. It returns how many busy times were replaced, and the
+// booked appointments the new busy times cover
+// (booking.RecordBusyClashes). Returns ENOTFOUND for an unknown staff
+// member.
+func ReplaceBusy(ctx context.Context, st booking.Store, staffID int64, busy []booking.Interval, entry booking.AuditEntry) (replaced int, clashes []*booking.Appointment, err error) {
 	err = st.Update(ctx, func(tx booking.Tx) error {
 		s, err := staffByID(ctx, tx, staffID)
 		if err != nil {
 			return err
 		}
 		replaced = len(s.Busy)
+		old := s.Busy
 		s.Busy = busy
 		if err := tx.SaveStaff(ctx, s); err != nil {
 			return err
@@ -30,9 +33,13 @@ func ReplaceBusy(ctx context.Context, st booking.Store, staffID int64, busy []bo
 		if entry.At.IsZero() {
 			entry.At = time.Now()
 		}
-		return tx.AddAudit(ctx, &entry)
+		if err := tx.AddAudit(ctx, &entry); err != nil {
+			return err
+		}
+		clashes, err = booking.RecordBusyClashes(ctx, tx, s, old, busy, entry.At, entry.Actor)
+		return err
 	})
-	return replaced, err
+	return replaced, clashes, err
 }
 
 // Cleared says what ClearBusy removed.

@@ -254,6 +254,9 @@ type RefreshResult struct {
 	Changed bool   // a new copy of the calendar was fetched
 	Busy    int    // the busy times now stored for the staff member
 	Err     error  // why the fetch failed; the last good copy was kept
+	// Clashes are the booked appointments the new busy times cover
+	// (booking.RecordBusyClashes).
+	Clashes []*booking.Appointment
 }
 
 func (s *Subscriptions) now() time.Time {
@@ -303,6 +306,7 @@ func (s *Subscriptions) Subscribe(ctx context.Context, staffID int64, rawURL str
 		if err != nil {
 			return err
 		}
+		old := st.Busy
 		st.Busy = busy
 		if err := tx.SaveStaff(ctx, st); err != nil {
 			return err
@@ -310,8 +314,12 @@ func (s *Subscriptions) Subscribe(ctx context.Context, staffID int64, rawURL str
 		if err := tx.SaveBusySubscription(ctx, sub); err != nil {
 			return err
 		}
-		return tx.AddAudit(ctx, &booking.AuditEntry{At: opts.Now, Actor: s.Actor, Action: "busy-subscribe",
-			Note: busyNote(len(busy), "the calendar at "+res.Site)})
+		if err := tx.AddAudit(ctx, &booking.AuditEntry{At: opts.Now, Actor: s.Actor, Action: "busy-subscribe",
+			Note: busyNote(len(busy), "the calendar at "+res.Site)}); err != nil {
+			return err
+		}
+		res.Clashes, err = booking.RecordBusyClashes(ctx, tx, st, old, busy, opts.Now, s.Actor)
+		return err
 	})
 	res.Changed, res.Busy = true, len(busy)
 	return res, err
@@ -378,8 +386,12 @@ func (s *Subscriptions) refresh(ctx context.Context, sub *booking.BusySubscripti
 			return err
 		}
 		if haveBusy {
+			old := st.Busy
 			st.Busy = busy
 			if err := tx.SaveStaff(ctx, st); err != nil {
+				return err
+			}
+			if res.Clashes, err = booking.RecordBusyClashes(ctx, tx, st, old, busy, opts.Now, s.Actor); err != nil {
 				return err
 			}
 		}

@@ -356,7 +356,7 @@ func TestClearBusy(t *testing.T) {
 	if _, err := c.svc.Subscribe(ctx, 1, srv.url()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := calendar.ReplaceBusy(ctx, c.db, 2, c.staff(t, 1).Busy[:3], booking.AuditEntry{Actor: "front desk"}); err != nil {
+	if _, _, err := calendar.ReplaceBusy(ctx, c.db, 2, c.staff(t, 1).Busy[:3], booking.AuditEntry{Actor: "front desk"}); err != nil {
 		t.Fatal(err)
 	}
 	other := c.staff(t, 3)

@@ -107,16 +107,12 @@ func (a *app) busyImport(ctx context.Context, args []string) error {
 	if err != nil {
 		return calendar.Explain(fmt.Sprintf("The calendar file %s was not imported", pos[0]), err)
 	}
-	replaced, err := calendar.ReplaceBusy(ctx, a.db, s.ID, busy, booking.AuditEntry{At: a.now, Actor: a.actor, Action: "busy-import",
+	replaced, clashes, err := calendar.ReplaceBusy(ctx, a.db, s.ID, busy, booking.AuditEntry{At: a.now, Actor: a.actor, Action: "busy-import",
 		Note: fmt.Sprintf("%d busy times of staff %d from a calendar file", len(busy), s.ID)})
 	if err != nil {
 		return err
 	}
 	sub, err := a.subscription(ctx, s.ID)
-	if err != nil {
-		return err
-	}
-	clashes, err := a.busyClashes(ctx, s.ID, busy)
 	if err != nil {
 		return err
 	}
@@ -134,29 +130,6 @@ func (a *app) busyImport(ctx context.Context, args []string) error {
 				a.apptTable(w, clashes)
 			}
 		})
-}
-
-// busyClashes lists the staff member's upcoming booked appointments that
-// overlap the busy times: imported time blocks new bookings, but what was
-// booked before stays until someone moves it.
-func (a *app) busyClashes(ctx context.Context, staffID int64, busy []booking.Interval) ([]*booking.Appointment, error) {
-	if len(busy) == 0 {
-		return nil, nil
-	}
-	appts, err := a.db.Appointments(ctx, booking.AppointmentFilter{StaffID: staffID, From: a.now, To: busy[len(busy)-1].End, ActiveOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	var out []*booking.Appointment
-	for _, x := range appts {
-		for _, iv := range busy {
-			if x.Status == booking.Booked && iv.Overlaps(x.Start, x.End) {
-				out = append(out, x)
-				break
-			}
-		}
-	}
-	return out, nil
 }
 
 // busyClear stops a staff member's own calendar from blocking booking.

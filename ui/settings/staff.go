@@ -373,35 +373,6 @@ func (t *staffTab) doSave() {
 	})
 }
 
-// clashes returns staff member staffID's booked appointments from now on
-// that overlap any of ivs: new bookings avoid those times, but what was
-// booked before stays until someone moves it.
-func clashes(ctx context.Context, r booking.Reader, staffID int64, ivs []booking.Interval, now time.Time) ([]*booking.Appointment, error) {
-	var last time.Time
-	for _, iv := range ivs {
-		if iv.End.After(last) {
-			last = iv.End
-		}
-	}
-	if !last.After(now) {
-		return nil, nil
-	}
-	appts, err := r.Appointments(ctx, booking.AppointmentFilter{StaffID: staffID, From: now, To: last, ActiveOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	var out []*booking.Appointment
-	for _, a := range appts {
-		for _, iv := range ivs {
-			if a.Status == booking.Booked && iv.Overlaps(a.Start, a.End) {
-				out = append(out, a)
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
 // clashWords warns about appointments that fall in a staff member's
 // unavailable time, or says nothing.
 func clashWords(appts []*booking.Appointment, name, what string, loc *time.Location) string {
@@ -535,13 +506,9 @@ func (t *staffTab) importBusy(r io.ReadCloser, fileName string) {
 			return calendar.Explain("The calendar file "+fileName+" was not imported", err)
 		}
 		n = len(busy)
-		replaced, err = calendar.ReplaceBusy(ctx, env.Store, s.ID, busy, booking.AuditEntry{At: now, Actor: actor, Action: "busy-import",
+		replaced, clash, err = calendar.ReplaceBusy(ctx, env.Store, s.ID, busy, booking.AuditEntry{At: now, Actor: actor, Action: "busy-import",
 			Note: fmt.Sprintf("%d busy times of staff %d from a calendar file", len(busy), s.ID)})
-		if err != nil {
-			return err
-		}
-		clash, _ = clashes(ctx, env.Store, s.ID, busy, now)
-		return nil
+		return err
 	}, func(err error) {
 		if err != nil {
 			env.ShowError(err)

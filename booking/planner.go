@@ -26,9 +26,10 @@ type World struct {
 	// Busy holds the bookings, each person's time off and the busy times
 	// of their own calendar.
 	Busy Availability
-	// Booked, when set, holds the bookings alone, so an override can tell
-	// a double booking (never allowed) from time off (allowed); nil means
-	// Busy.
+	// Booked holds the bookings alone, so an override can tell a double
+	// booking (never allowed) from time off (allowed). Nil: the planner
+	// indexes the world's blocks when it needs it (Service's worlds), or
+	// uses Busy.
 	Booked Availability
 	// Load is how booked each staff member is around the planned window,
 	// in thousandths of their working time; with the clinic's balanced

@@ -9,8 +9,8 @@ import (
 )
 
 // Date is a calendar day in the clinic's time zone, counted in days since
-// 1970-01-01. Subtracting two Dates gives the gap in days as DOMAIN.md counts
-// it: Monday to Wednesday is 2, whatever the hours.
+// 1970-01-01. Subtracting two Dates gives the gap in days as docs/protocols.md
+// counts it: Monday to Wednesday is 2, whatever the hours.
 type Date int32
 
 // DateOf returns the calendar day of t in t's own location.

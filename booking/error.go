@@ -4,7 +4,8 @@
 //
 // The package knows nothing of SQL, the UI or email. Persistence sits behind
 // the Store and Tx interfaces defined here; the clinic's rules (order, gaps,
-// hours, qualifications, no double booking) are described in DOMAIN.md.
+// hours, qualifications, no double booking) are described in docs/protocols.md and
+// docs/architecture.md.
 package booking
 
 import (

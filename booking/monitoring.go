@@ -16,8 +16,8 @@ const MonitoringAction = "monitoring-form"
 // sight while its series runs.
 const MonitoringLookbackDays = 91
 
-// MonitoringTask is a follow-up form due after a held session: DOMAIN.md's
-// esketamine monitoring form (blood pressure before the dose, at about 40
+// MonitoringTask is a follow-up form due after a held session: the
+// esketamine monitoring form of docs/protocols.md (a step's `task`) (blood pressure before the dose, at about 40
 // minutes and before discharge), due within the step's Task.DueDays.
 type MonitoringTask struct {
 	Appointment *Appointment `json:"appointment"`

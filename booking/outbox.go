@@ -108,7 +108,7 @@ type MessagePolicy struct {
 	QuietStart, QuietEnd Clock
 }
 
-// DefaultMessagePolicy returns the defaults of DOMAIN.md and issue 4: a
+// DefaultMessagePolicy returns the defaults of docs/email.md: a
 // reminder 48 h before every appointment, preparation 24 h before dosing
 // and infusion visits, quiet hours 21:00 to 08:00.
 func DefaultMessagePolicy() MessagePolicy {

@@ -265,7 +265,7 @@ type whyFailed struct {
 }
 
 // PlanSeries finds the earliest feasible plan for the request: every
-// appointment's time, staff and room, keeping DOMAIN.md's hard rules and
+// appointment's time, staff and room, keeping the hard rules of docs/protocols.md and
 // honouring soft preferences within the clinic's slack. Returns ENOPLAN
 // with the failing step and constraint in words when none exists, and
 // EINVALID for a request that cannot be planned at all.

@@ -85,7 +85,7 @@ func (f *proposalFixture) propose(t testing.TB, req booking.ProposalRequest) *bo
 }
 
 // checkKAPGaps fails unless appts is a whole kap-standard series in
-// order that keeps DOMAIN.md's gaps, its window and one therapist.
+// order that keeps docs/protocols.md's gaps, its window and one therapist.
 func checkKAPGaps(t *testing.T, appts []*booking.Appointment, from booking.Date, loc *time.Location) {
 	t.Helper()
 	if len(appts) != 15 {

@@ -103,7 +103,7 @@ type RoomNeed struct {
 // Gap is a minimum and maximum distance between two appointments. In days
 // it counts calendar days in the clinic's zone between their dates; in
 // hours or minutes it counts from the end of the earlier to the start of
-// the later (DOMAIN.md, "How gaps count").
+// the later (docs/protocols.md, the gap units).
 type Gap struct {
 	Min  int    `json:"min"`
 	Max  int    `json:"max"`

@@ -53,8 +53,8 @@ type Export struct {
 	Privacy Privacy
 	// ForPatient makes a patient's own calendar: every appointment must be
 	// that patient's, and no text names a patient, a member of staff, a
-	// room, the treatment, the drug or a diagnosis (DOMAIN.md, "What emails
-	// may say"). Each event says "Your appointment at <clinic>", the time,
+	// room, the treatment, the drug or a diagnosis (docs/privacy.md,
+	// "Calendars"). Each event says "Your appointment at <clinic>", the time,
 	// the place and the clinic's phone number.
 	ForPatient bool
 	// Alarms adds reminders a day and two hours before each appointment
@@ -619,8 +619,8 @@ func appendTextValue(b []byte, s string) []byte {
 }
 
 // revealing matches words that reveal the treatment, the drug or a
-// diagnosis, which nothing a patient receives may contain (DOMAIN.md,
-// "What emails may say").
+// diagnosis, which nothing a patient receives may contain (docs/privacy.md,
+// "Email").
 var revealing = regexp.MustCompile(`(?i)ketamine|spravato|dosing|\bdoses?\b|infusion|psychedelic|psychotherap|\bkap\b|depressi|\bptsd\b|trauma|anxiety|bipolar|addiction|\bocd\b|suicid`)
 
 // reveals reports whether s contains a word a patient's calendar must not.

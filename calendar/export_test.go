@@ -688,8 +688,8 @@ func TestWrite_Privacy(t *testing.T) {
 	}
 }
 
-// forbiddenPatientWords are what nothing a patient receives may say (DOMAIN.md,
-// "What emails may say"), with common diagnoses; kept apart from the
+// forbiddenPatientWords are what nothing a patient receives may say
+// (docs/privacy.md, "Email"), with common diagnoses; kept apart from the
 // code's own list so that a word dropped there still fails here.
 var forbiddenPatientWords = regexp.MustCompile(`(?i)ketamine|esketamine|spravato|dosing|infusion|psychedelic|psychotherapy|depression|ptsd|anxiety`)
 

@@ -233,6 +233,6 @@ func (e *encoder) inviteEvent(a *booking.Appointment, m Method, organizer, cn, a
 
 // Reveals reports whether s contains a word that nothing a patient
 // receives may contain by default: the treatment, the drug or a diagnosis
-// (DOMAIN.md, "What emails may say"). Patient calendars and invites drop
+// (docs/privacy.md, "Email"). Patient calendars and invites drop
 // such texts; package reminder applies the same rule to emails.
 func Reveals(s string) bool { return reveals(s) }

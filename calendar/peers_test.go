@@ -23,7 +23,7 @@ import (
 	"github.com/kapbook/kapbook/internal/peer"
 )
 
-// Real iCalendar software reads kapbook's exports here (shared PEERS.md):
+// Real iCalendar software reads kapbook's exports here (README, "The two commands"):
 // python3-icalendar and ical.js parse every file, Radicale stores every
 // event and finds it by time range. A missing peer skips its test with the
 // reason, unless KAPBOOK_REQUIRE_PEERS=1, when it fails.

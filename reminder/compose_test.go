@@ -201,7 +201,7 @@ func icsEvent(t testing.TB, data []byte) (string, *ical.Component) {
 }
 
 // forbidden builds the pattern no default message may match: the words
-// of DOMAIN.md and every default protocol's id and name.
+// of docs/privacy.md and every default protocol's id and name.
 func forbidden(protos []*booking.Protocol) *regexp.Regexp {
 	words := []string{"ketamine", "esketamine", "spravato", "dosing", "infusion", "psychedelic", "psychotherapy", `\bkap\b`}
 	for _, p := range protos {

@@ -20,7 +20,7 @@ import (
 	"github.com/kapbook/kapbook/reminder"
 )
 
-// Mailpit, a real SMTP server with an HTTP API (shared PEERS.md), receives
+// Mailpit, a real SMTP server with an HTTP API (README, "The two commands"), receives
 // kapbook's messages here (internal/mailpittest). A missing peer skips its
 // test with the reason, unless KAPBOOK_REQUIRE_PEERS=1, when it fails.
 
@@ -150,7 +150,7 @@ type pyCalendar struct {
 
 const pythonPath = "/usr/bin/python3"
 
-// readWithPyICal reads an invite with python3-icalendar (shared PEERS.md)
+// readWithPyICal reads an invite with python3-icalendar (README, "The two commands")
 // and returns its first event, with the calendar's METHOD.
 func readWithPyICal(t *testing.T, ics []byte) pyInvite {
 	t.Helper()

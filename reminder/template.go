@@ -3,7 +3,7 @@
 // cancellations, each a multipart/alternative message (RFC 2046) with an
 // iTIP calendar attachment (RFC 5546) from package calendar.
 //
-// By default no message says more than DOMAIN.md's "What emails may say"
+// By default no message says more than docs/privacy.md ("Email")
 // allows: no treatment, drug or diagnosis in the subject, the bodies or
 // the attachment; detailed preparation instructions only for patients who
 // opted in to detailed email; nothing at all for patients who asked for no
@@ -98,7 +98,7 @@ type Data struct {
 	// Detailed is true when the patient opted in to detailed email.
 	Detailed bool
 	// Instructions are the detailed preparation instructions for the
-	// appointment (DOMAIN.md), only when Detailed; otherwise nil. In a
+	// appointment (docs/privacy.md), only when Detailed; otherwise nil. In a
 	// message about several appointments, those of the first appointment
 	// that has any, given once.
 	Instructions []string

@@ -96,7 +96,7 @@ type TemplateOptions struct {
 	// plain text).
 	HTML bool
 	// AllowRevealing lets the template name the treatment, the drug or a
-	// diagnosis, which DOMAIN.md's privacy rules forbid by default: the
+	// diagnosis, which docs/privacy.md's rules forbid by default: the
 	// clinic's deliberate choice, recorded in the audit trail with the
 	// template.
 	AllowRevealing bool

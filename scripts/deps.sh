@@ -2,7 +2,7 @@
 # Installs what kapbook needs and a fresh Debian/Ubuntu machine lacks.
 #
 #   scripts/deps.sh build   Go, a C compiler and the headers Fyne's GL driver needs
-#   scripts/deps.sh test    build, plus the real peers the tests drive (see shared PEERS.md)
+#   scripts/deps.sh test    build, plus the real peers the tests drive (README, "The two commands")
 #
 # Says nothing when everything is present. To add a peer, add one line below.
 set -euo pipefail

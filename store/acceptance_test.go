@@ -18,7 +18,7 @@ import (
 // TestAcceptance_TenPatients books ten demo patients in a row, across the
 // spring daylight-saving change, and then checks the stored appointments
 // with a checker that reads the database with its own SQL and knows
-// DOMAIN.md's rules by heart: it shares no code with the planner.
+// docs/protocols.md's rules by heart: it shares no code with the planner.
 func TestAcceptance_TenPatients(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "clinic.db")
@@ -283,7 +283,7 @@ func days(a, b time.Time) int {
 	return int(db.Sub(da).Hours() / 24)
 }
 
-// seriesRules checks DOMAIN.md's protocol table for one series.
+// seriesRules checks the protocol table of docs/protocols.md for one series.
 func (c *checker) seriesRules(t *testing.T, s *chkSeries) {
 	t.Helper()
 	where := fmt.Sprintf("series %d (%s)", s.id, s.protocol)

@@ -165,7 +165,7 @@ func TestConcurrentBooking(t *testing.T) {
 }
 
 // turnover is how long a dosing room stays held after a dosing session
-// (DOMAIN.md): the room is cleaned and reset.
+// (docs/protocols.md, `hold_after`): the room is cleaned and reset.
 const turnover = 30 * time.Minute
 
 // assertNoDoubleBooking fails the test if doubleBookings finds any.

@@ -1,5 +1,5 @@
 // Package mailpittest runs Mailpit, a real SMTP server with an HTTP API
-// (the shared PEERS.md), for tests: kapbook's messages go to it over SMTP
+// (see the README's "The two commands"), for tests: kapbook's messages go to it over SMTP
 // and come back through its API. A missing Mailpit skips the test with the
 // reason, unless KAPBOOK_REQUIRE_PEERS=1 makes it a failure (see
 // internal/peer).

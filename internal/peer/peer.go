@@ -1,5 +1,5 @@
-// Package peer lets tests use the real software named in the shared
-// PEERS.md (parsers, servers, the ics corpus): a missing peer skips its
+// Package peer lets tests use the real software named in the README's
+// "The two commands" (parsers, servers, the ics corpus): a missing peer skips its
 // test with the reason, unless KAPBOOK_REQUIRE_PEERS=1 makes it a failure,
 // as in CI.
 package peer

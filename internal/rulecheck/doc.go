@@ -1,6 +1,6 @@
 // Package rulecheck checks a whole kapbook database against the clinic's
 // hard rules: those of docs/protocols.md, "A series over time", and of
-// DOMAIN.md. It reads the SQLite tables with its own SQL and knows the
+// docs/architecture.md. It reads the SQLite tables with its own SQL and knows the
 // rules by heart; it shares no code with the planner (package booking) or
 // the store, so a mistake there cannot hide itself here. Its non-test
 // files import only the standard library.

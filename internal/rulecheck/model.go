@@ -12,7 +12,7 @@ import (
 // JSON columns and the rows say, in the shapes the rules need.
 
 // date is a calendar day in the clinic's zone, in days since 1970-01-01.
-// Subtracting two dates counts days as DOMAIN.md does: Monday to
+// Subtracting two dates counts days as docs/protocols.md does: Monday to
 // Wednesday is 2.
 type date int32
 

@@ -69,7 +69,7 @@ func choose(t *testing.T, v *View, search string) {
 }
 
 // checkGaps fails unless appts, a stored kap-standard series, is in
-// order and keeps DOMAIN.md's gaps.
+// order and keeps docs/protocols.md's gaps.
 func checkGaps(t *testing.T, appts []*booking.Appointment) {
 	t.Helper()
 	if len(appts) != 15 {

@@ -17,7 +17,7 @@ import (
 	"github.com/kapbook/kapbook/ui/kit/kittest"
 )
 
-// revealing matches what DOMAIN.md says no patient email may contain.
+// revealing matches what docs/privacy.md says no patient email may contain.
 var revealing = regexp.MustCompile(`(?i)ketamine|spravato|dosing|infusion|psychedelic|psychotherap|\bkap\b`)
 
 func open(f *kittest.Fixture) *View {

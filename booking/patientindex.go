@@ -3,7 +3,13 @@ package booking
 import (
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 )
 
 // PatientIndex finds patients by name, email or phone in memory, fast
@@ -181,7 +187,14 @@ type patientQuery struct {
 type queryWord struct{ text, digits string }
 
 func newPatientQuery(q string) patientQuery {
-	q = foldText(q)
+	// A control character (a pasted tab, the key's field separator) parts
+	// words like a space, so no word matches across two fields.
+	q = foldText(strings.Map(func(c rune) rune {
+		if unicode.IsControl(c) {
+			return ' '
+		}
+		return c
+	}, q))
 	var m patientQuery
 	for _, w := range strings.Fields(q) {
 		qw := queryWord{text: w}
@@ -241,8 +254,12 @@ func digitsOf(s string) string {
 	}, s)
 }
 
-// foldText lower-cases s and takes the accents off common Latin letters,
-// so that a search need not match either.
+// foldText case-folds s and takes the accents off letters in every script
+// ("Zoë" and "ZOE" both fold to "zoe", "Ἀθηνᾶ" to "αθηνα"), so that a
+// search need not match either: Unicode case folding, then canonical
+// decomposition with the combining marks dropped. The few letters that
+// Unicode does not decompose (ø, ł, đ, æ…) get their plain spelling from
+// plainLetters.
 func foldText(s string) string {
 	ascii := true
 	for i := 0; i < len(s); i++ {
@@ -254,45 +271,14 @@ func foldText(s string) string {
 	if ascii {
 		return strings.ToLower(s)
 	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range strings.ToLower(s) {
-		if f, ok := accentFold[r]; ok {
-			b.WriteString(f)
-		} else {
-			b.WriteRune(r)
-		}
+	t := transform.Chain(cases.Fold(), norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	folded, _, err := transform.String(t, s)
+	if err != nil {
+		folded = strings.ToLower(s)
 	}
-	return b.String()
+	return plainLetters.Replace(folded)
 }
 
-// accentFold maps lower-case accented Latin letters to plain ones.
-var accentFold = func() map[rune]string {
-	m := map[rune]string{'ß': "ss", 'æ': "ae", 'œ': "oe", 'ø': "o", 'đ': "d", 'ł': "l", 'ı': "i", 'þ': "th", 'ð': "d"}
-	for plain, accented := range map[string]string{
-		"a": "àáâãäåāăą",
-		"c": "çćĉċč",
-		"d": "ď",
-		"e": "èéêëēĕėęě",
-		"g": "ĝğġģ",
-		"h": "ĥħ",
-		"i": "ìíîïĩīĭį",
-		"j": "ĵ",
-		"k": "ķ",
-		"l": "ĺļľŀ",
-		"n": "ñńņňŉ",
-		"o": "òóôõöōŏő",
-		"r": "ŕŗř",
-		"s": "śŝşšș",
-		"t": "ţťŧț",
-		"u": "ùúûüũūŭůűų",
-		"w": "ŵ",
-		"y": "ýÿŷ",
-		"z": "źżž",
-	} {
-		for _, r := range accented {
-			m[r] = plain
-		}
-	}
-	return m
-}()
+// plainLetters spells the lower-case letters that have no Unicode
+// decomposition as the plain letters people type for them.
+var plainLetters = strings.NewReplacer("æ", "ae", "œ", "oe", "ø", "o", "đ", "d", "ł", "l", "ı", "i", "þ", "th", "ð", "d", "ħ", "h", "ŧ", "t", "ŀ", "l")

@@ -197,3 +197,24 @@ func BenchmarkPatientIndexBuild50k(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/build")
 }
+
+// TestPatientIndexFoldsEveryScript checks that a search ignores case and
+// accents in every script, including the letters Unicode does not
+// decompose, and the order of the words.
+func TestPatientIndexFoldsEveryScript(t *testing.T) {
+	for name, query := range map[string]string{
+		"Zoë Brontë":   "zoe bronte",
+		"ZOË ADAMS":    "adams zoë",
+		"Anna Straße":  "strasse",
+		"Søren Łukasz": "lukasz soren",
+		"Ἀθηνᾶ Παππᾶ":  "αθηνα",
+		"Ёлка Петрова": "петрова елка",
+		"Nguyễn Văn":   "van nguyen",
+	} {
+		x := booking.NewPatientIndex([]*booking.Patient{{ID: 1, Name: name}, {ID: 2, Name: "Avery Quinn"}})
+		got, total := x.Search(query, 0)
+		if total != 1 || got[0].Name != name {
+			t.Errorf("search %q over %q found %d: %v", query, name, total, got)
+		}
+	}
+}

@@ -61,8 +61,9 @@ type Reader interface {
 	ProtocolVersion(ctx context.Context, id string, version int) (*Protocol, error)
 	// Patient returns one patient. Returns ENOTFOUND if it does not exist.
 	Patient(ctx context.Context, id int64) (*Patient, error)
-	// FindPatients returns patients whose name, email or phone contains
-	// search (case-insensitive; empty: all), ordered by name.
+	// FindPatients returns the patients PatientIndex finds for search
+	// (every word in the name, email or phone, ignoring case and accents;
+	// blank: all), ordered by name.
 	FindPatients(ctx context.Context, search string) ([]*Patient, error)
 	// Series returns a series with its appointments in order. Returns
 	// ENOTFOUND if it does not exist.

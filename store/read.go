@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/kapbook/kapbook/booking"
 )
@@ -207,33 +206,53 @@ func (r *reader) Patient(ctx context.Context, id int64) (*booking.Patient, error
 	return p, nil
 }
 
-// FindPatients implements booking.Reader. It matches search, lower-cased,
-// anywhere in the lower-cased name, email or phone; a search made only of
-// digits and phone punctuation also matches the phone's digits, so
-// "555 0100" finds "(555) 010-0".
+// FindPatients implements booking.Reader: every patient ordered by name,
+// or those that booking's one patient search (booking.PatientIndex) finds
+// for search, so kapctl, the Book screen and the Patients screen find the
+// same people. A search reads only names, emails and phones to match, then
+// the whole records of the patients it found.
 func (r *reader) FindPatients(ctx context.Context, search string) ([]*booking.Patient, error) {
+	if strings.TrimSpace(search) == "" {
+		return r.patients(ctx, "", nil)
+	}
+	rows, err := r.q.QueryContext(ctx, "SELECT id, name, email, phone FROM patients")
+	if err != nil {
+		return nil, r.mapErr("find patients", err)
+	}
+	defer rows.Close()
+	var contacts []*booking.Patient
+	for rows.Next() {
+		p := &booking.Patient{}
+		if err := rows.Scan(&p.ID, &p.Name, &p.Email, &p.Phone); err != nil {
+			return nil, r.mapErr("find patients", err)
+		}
+		contacts = append(contacts, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, r.mapErr("find patients", err)
+	}
+	found, _ := booking.NewPatientIndex(contacts).Search(search, 0)
+	if len(found) == 0 {
+		return []*booking.Patient{}, nil
+	}
+	ids := make([]int64, len(found))
+	for i, p := range found {
+		ids[i] = p.ID
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, r.mapErr("find patients", err)
+	}
+	return r.patients(ctx, " WHERE id IN (SELECT value FROM json_each(?))", []any{string(list)})
+}
+
+// patients reads the patients that where selects, ordered by name.
+func (r *reader) patients(ctx context.Context, where string, args []any) ([]*booking.Patient, error) {
 	loc, err := r.location(ctx)
 	if err != nil {
 		return nil, err
 	}
-	term := strings.ToLower(strings.TrimSpace(strings.Map(func(c rune) rune {
-		if unicode.IsControl(c) {
-			return -1
-		}
-		return c
-	}, search)))
-	q := "SELECT " + patientColumns + " FROM patients"
-	var args []any
-	if term != "" {
-		q += ` WHERE search_key LIKE ? ESCAPE '\'`
-		args = append(args, "%"+escapeLike(term)+"%")
-		if d := digits(term); d != "" && d != term && phoneLike(term) {
-			q += ` OR search_key LIKE ? ESCAPE '\'`
-			args = append(args, "%"+d+"%")
-		}
-	}
-	q += " ORDER BY name_key, id"
-	rows, err := r.q.QueryContext(ctx, q, args...)
+	rows, err := r.q.QueryContext(ctx, "SELECT "+patientColumns+" FROM patients"+where+" ORDER BY name_key, id", args...)
 	if err != nil {
 		return nil, r.mapErr("find patients", err)
 	}
@@ -249,15 +268,12 @@ func (r *reader) FindPatients(ctx context.Context, search string) ([]*booking.Pa
 	return out, r.mapErr("find patients", rows.Err())
 }
 
-// searchKey is what FindPatients searches: the lower-cased name, email and
-// phone, and the phone's digits, apart so no match spans two of them.
+// searchKey fills the patients table's search_key column, which kapbook
+// no longer reads (FindPatients searches through booking.PatientIndex) but
+// which older versions sharing the database may: the lower-cased name,
+// email and phone, and the phone's digits.
 func searchKey(p *booking.Patient) string {
 	return strings.Join([]string{strings.ToLower(p.Name), strings.ToLower(p.Email), strings.ToLower(p.Phone), digits(p.Phone)}, "\x1f")
-}
-
-// escapeLike escapes LIKE's wildcards so they match themselves.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // digits returns the digits of s.
@@ -268,11 +284,6 @@ func digits(s string) string {
 		}
 		return -1
 	}, s)
-}
-
-// phoneLike reports whether s has only the characters of a phone number.
-func phoneLike(s string) bool {
-	return strings.Trim(s, "0123456789+-.() ") == ""
 }
 
 // Series implements booking.Reader.

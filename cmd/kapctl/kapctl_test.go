@@ -353,7 +353,8 @@ func TestPatient(t *testing.T) {
 	c := mustDemo(t)
 	jane := c.addPatient("Jane Doe", "jane@example.com", "--phone", "+1 617 555 0100", "--weekdays", "mon,Wed", "--times", "morning")
 	bob := c.addPatient("Bob Smith", "bob@example.org", "--phone", "617-555-0199")
-	c.addPatient("Ann Jones", "ann@example.net")
+	ann := c.addPatient("Ann Jones", "ann@example.net")
+	zoe := c.addPatient("Zoë Brontë", "zb@example.net")
 	type patient struct {
 		ID          int64  `json:"id"`
 		Name        string `json:"name"`
@@ -371,7 +372,7 @@ func TestPatient(t *testing.T) {
 		for _, p := range ps {
 			names = append(names, p.Name)
 		}
-		if want := []string{"Ann Jones", "Bob Smith", "Jane Doe"}; !slices.Equal(names, want) {
+		if want := []string{"Ann Jones", "Bob Smith", "Jane Doe", "Zoë Brontë"}; !slices.Equal(names, want) {
 			t.Fatalf("patients=%q, want %q", names, want)
 		}
 	})
@@ -384,6 +385,8 @@ func TestPatient(t *testing.T) {
 		{"SearchEmail", "example.org", []int64{bob}},
 		{"SearchPhone", "555 0100", []int64{jane}},
 		{"SearchNone", "nobody", nil},
+		{"SearchWithoutAccents", "zoe bronte", []int64{zoe}},
+		{"SearchWordOrder", "jones an", []int64{ann}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var ps []patient

@@ -80,3 +80,35 @@ func BenchmarkListLoad50k(b *testing.B) {
 		b.Fatalf("loaded %d patients", v.index.Len())
 	}
 }
+
+// BenchmarkStoreSearch50k measures one search through the store among
+// 50,000 patients, as kapctl patient list --search and the Book screen's
+// search box make it: the same matching as the index, run on the
+// database's names, emails and phones.
+func BenchmarkStoreSearch50k(b *testing.B) {
+	f := kittest.New(b, kittest.Options{})
+	ctx := context.Background()
+	err := f.DB.Update(ctx, func(tx booking.Tx) error {
+		for _, p := range fakePatients(50000) {
+			p.ID = 0
+			if err := tx.SavePatient(ctx, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		found, err := f.DB.FindPatients(ctx, "quinn riley")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(found) == 0 {
+			b.Fatal("found nobody")
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/search")
+}

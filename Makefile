@@ -10,7 +10,7 @@ DEMO_DB := $(DATA_HOME)/kapbook/demo.db
 FUZZ_TARGETS ?= ./booking:FuzzLoadProtocol ./booking:FuzzLoadClinic ./calendar:FuzzImportBusy
 FUZZTIME ?= 15s
 
-.PHONY: build run test bench fuzz clean deps-build deps-test screenshots package coldstart soak
+.PHONY: check build run test bench fuzz clean deps-build deps-test screenshots package coldstart soak
 
 build: deps-build
 	go build -o bin/kapbook .
@@ -28,11 +28,22 @@ run: deps-build
 	@# Fyne cannot parse the C locale and says so three times; give it a real one.
 	case "$$LANG" in ""|C|C.*|POSIX) export LANG=en_US.UTF-8;; esac; bin/kapbook --db "$(DEMO_DB)"
 
-# The simulated clinic lives a whole year here (a quarter in a plain
-# go test ./...), checked after every action.
-test: deps-test
+# The team's habits, which fail the run: gofmt, go vet and staticcheck (a
+# pinned version, fetched through the Go module proxy by go run).
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+check:
+	@files=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null || find . -name '*.go' -not -path './.peers/*')); \
+	  if [ -n "$$files" ]; then echo "make: gofmt -w would change:"; echo "$$files"; exit 1; fi
 	go vet ./...
+	go run $(STATICCHECK) ./...
+
+# The simulated clinic lives a whole year here (a quarter in a plain
+# go test ./...), checked after every action. The packages whose state
+# goroutines share run again under the race detector.
+RACE_PKGS := ./booking ./store ./calendar ./reminder
+test: deps-test check
 	KAPBOOK_SIM_DAYS=365 go test -count=1 ./...
+	go test -race -count=1 $(RACE_PKGS)
 	bash scripts/window-smoke.sh
 
 # Five years of a 40-staff clinic, checked after every simulated day, and

@@ -25,6 +25,8 @@ TEST_GO_TOOLS=(
 # npm packages for tests, as "name@version", e.g. "ical.js@2"; installed into .peers/npm.
 TEST_NPM=(
   ical.js@2                   # the iCalendar parser inside Thunderbird
+  cldr-core@48.2.0            # CLDR's windowsZones, to check calendar's generated table
+  cldr-bcp47@48.2.0           # CLDR's canonical time zone names, for the same
 )
 
 root=$(cd "$(dirname "$0")/.." && pwd)

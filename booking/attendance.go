@@ -149,6 +149,34 @@ func (s *Service) cancelDependents(ctx context.Context, tx Tx, a *Appointment, w
 // patient must not travel alone: a dose.
 func (a *Appointment) NeedsEscort() bool { return IsDose(a.Kind) }
 
+// EscortsDue are the visits of one day that need an escort (NeedsEscort,
+// still booked) and those of them with none recorded yet.
+type EscortsDue struct {
+	Day     Date
+	Need    int            // visits that need an escort
+	Missing []*Appointment // of those, the ones without one, by start
+}
+
+// MissingEscorts reads the visits on day (in loc) that need an escort and
+// have none recorded: the front desk calls those patients the day before.
+// kapctl escorts and the Today screen both ask here.
+func MissingEscorts(ctx context.Context, r Reader, day Date, loc *time.Location) (*EscortsDue, error) {
+	all, err := r.Appointments(ctx, AppointmentFilter{From: day.At(0, loc), To: (day + 1).At(0, loc), ActiveOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	due := &EscortsDue{Day: day}
+	for _, a := range all {
+		if a.NeedsEscort() && a.Status == Booked {
+			due.Need++
+			if a.Escort == nil {
+				due.Missing = append(due.Missing, a)
+			}
+		}
+	}
+	return due, nil
+}
+
 // Attendance is what the front desk records about a visit.
 type Attendance struct {
 	Status Status // arrived, completed or no-show

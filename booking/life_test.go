@@ -701,3 +701,35 @@ func TestLife_BusyImportedAfterBooking(t *testing.T) {
 		t.Fatalf("override notes %q, want one naming the own calendar", n)
 	}
 }
+
+// TestMissingEscorts: a dose's day lists it until its escort is recorded;
+// a day with visits that need none, and a cancelled dose, list nothing.
+func TestMissingEscorts(t *testing.T) {
+	l, s := demoOne(t)
+	d1 := l.appt(s, "Dosing 1/6")
+	day := booking.DateOf(d1.Start.In(l.loc))
+	due, err := booking.MissingEscorts(l.ctx, l.db, day, l.loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if due.Need != 1 || len(due.Missing) != 1 || due.Missing[0].ID != d1.ID {
+		t.Fatalf("before the escort: need %d, missing %v; want dosing 1 (%d)", due.Need, due.Missing, d1.ID)
+	}
+	if _, err := l.svc.SetEscort(l.ctx, d1.ID, booking.Escort{Name: "Sam Lee", Phone: "617 555 0101"}); err != nil {
+		t.Fatal(err)
+	}
+	if due, err = booking.MissingEscorts(l.ctx, l.db, day, l.loc); err != nil || due.Need != 1 || len(due.Missing) != 0 {
+		t.Fatalf("after the escort: %+v, %v; want need 1, none missing", due, err)
+	}
+	consult := l.appt(s, "Consultation")
+	if due, err = booking.MissingEscorts(l.ctx, l.db, booking.DateOf(consult.Start.In(l.loc)), l.loc); err != nil || due.Need != 0 || len(due.Missing) != 0 {
+		t.Fatalf("the consultation's day: %+v, %v; want nothing needed", due, err)
+	}
+	d2 := l.appt(s, "Dosing 2/6")
+	if _, err := l.svc.Cancel(l.ctx, booking.CancelRequest{AppointmentID: d2.ID, By: booking.ByClinic}); err != nil {
+		t.Fatal(err)
+	}
+	if due, err = booking.MissingEscorts(l.ctx, l.db, booking.DateOf(d2.Start.In(l.loc)), l.loc); err != nil || due.Need != 0 {
+		t.Fatalf("a cancelled dose's day: %+v, %v; want nothing needed", due, err)
+	}
+}

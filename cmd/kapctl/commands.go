@@ -852,20 +852,11 @@ func (a *app) escorts(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	all, err := a.db.Appointments(ctx, booking.AppointmentFilter{From: d.At(0, loc), To: (d + 1).At(0, loc), ActiveOnly: true})
+	due, err := booking.MissingEscorts(ctx, a.db, d, loc)
 	if err != nil {
 		return err
 	}
-	var missing []*booking.Appointment
-	need := 0
-	for _, x := range all {
-		if x.NeedsEscort() && x.Status == booking.Booked {
-			need++
-			if x.Escort == nil {
-				missing = append(missing, x)
-			}
-		}
-	}
+	missing, need := due.Missing, due.Need
 	return a.print(a.apptJSON(missing), func(w *tw) {
 		day := d.At(0, loc).Format("Mon 2 Jan 2006")
 		switch {

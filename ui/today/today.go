@@ -348,18 +348,11 @@ func load(ctx context.Context, env *kit.Env) (*data, error) {
 	if d.visits, err = st.Appointments(ctx, booking.AppointmentFilter{From: d.today.At(0, d.loc), To: (d.today + 1).At(0, d.loc), ActiveOnly: true}); err != nil {
 		return nil, err
 	}
-	tomorrow, err := st.Appointments(ctx, booking.AppointmentFilter{From: (d.today + 1).At(0, d.loc), To: (d.today + 2).At(0, d.loc), ActiveOnly: true})
+	due, err := booking.MissingEscorts(ctx, st, d.today+1, d.loc)
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range tomorrow {
-		if a.NeedsEscort() && a.Status == booking.Booked {
-			d.needs++
-			if a.Escort == nil {
-				d.escorts = append(d.escorts, a)
-			}
-		}
-	}
+	d.needs, d.escorts = due.Need, due.Missing
 	failed, err := st.Outbox(ctx, booking.OutboxFilter{State: booking.OutboxFailed})
 	if err != nil {
 		return nil, err

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/mail"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jordan-wright/email"
 	"golang.org/x/term"
 
 	"github.com/kapbook/kapbook/booking"
@@ -173,42 +171,16 @@ func (a *app) emailTest(ctx context.Context, args []string) error {
 	if len(pos) > 0 || *to == "" {
 		return usagef("email test needs --to ADDRESS and nothing else")
 	}
-	if err := booking.CheckEmail(*to); err != nil {
+	sent, err := reminder.SendTest(ctx, a.db, a.dbPath, *to, a.now)
+	if err != nil {
 		return err
 	}
-	comp, tr, err := reminder.Setup(ctx, a.db, a.dbPath)
-	if err != nil {
-		return settingsError(err)
-	}
-	name := comp.FromName
-	if name == "" {
-		name = "kapbook"
-	}
-	e := email.NewEmail()
-	e.From = (&mail.Address{Name: name, Address: comp.FromAddress}).String()
-	e.To = []string{*to}
-	e.Subject = "Test message from kapbook"
-	e.Text = []byte("This is a test message sent with kapctl email test. If you can read it, the clinic's email settings work.\n")
-	e.Headers.Set("Date", a.now.Format(time.RFC1123Z))
-	e.Headers.Set("Message-Id", fmt.Sprintf("<test-%d@%s>", time.Now().UnixNano(), domainOf(comp.FromAddress)))
-	if err := tr.Send(ctx, []*email.Email{e})[0]; err != nil {
-		return booking.Errorf(booking.ESTORE, "The test message was not sent: %s.", trimPkg(err))
-	}
-	return a.print(map[string]string{"to": *to, "message_id": e.Headers.Get("Message-Id")}, func(w *tw) {
-		w.line("Test message sent to %s.", *to)
-		if d, ok := tr.(reminder.EMLDir); ok {
-			w.line("It is an .eml file in %s.", d.Dir)
+	return a.print(sent, func(w *tw) {
+		w.line("Test message sent to %s.", sent.To)
+		if sent.EMLDir != "" {
+			w.line("It is an .eml file in %s.", sent.EMLDir)
 		}
 	})
-}
-
-func domainOf(addr string) string {
-	for i := len(addr) - 1; i >= 0; i-- {
-		if addr[i] == '@' {
-			return addr[i+1:]
-		}
-	}
-	return "kapbook.invalid"
 }
 
 // trimPkg returns err's text without the "reminder: " prefix.

@@ -2,22 +2,13 @@ package settings
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
-	"fmt"
-	"net"
-	"net/mail"
-	"net/textproto"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
-	"github.com/jordan-wright/email"
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/reminder"
@@ -284,37 +275,14 @@ func (t *emailTab) doSave() {
 func (t *emailTab) doTest() {
 	to := strings.TrimSpace(t.testTo.Text)
 	t.testResult.Hide()
-	if err := booking.CheckEmail(to); err != nil {
-		t.v.env.ShowError(err)
-		return
-	}
 	env := t.v.env
 	var where string
 	env.Run("Sending a test email", func(ctx context.Context) error {
-		comp, tr, err := reminder.Setup(ctx, env.Store, env.DBPath)
+		sent, err := reminder.SendTest(ctx, env.Store, env.DBPath, to, env.Time())
 		if err != nil {
-			if booking.ErrorCode(err) != booking.EINTERNAL {
-				return err
-			}
-			return booking.Errorf(booking.EINVALID, "The saved email settings cannot be used: %s.", trimPkg(err))
+			return err
 		}
-		name := comp.FromName
-		if name == "" {
-			name = "kapbook"
-		}
-		m := email.NewEmail()
-		m.From = (&mail.Address{Name: name, Address: comp.FromAddress}).String()
-		m.To = []string{to}
-		m.Subject = "Test message from kapbook"
-		m.Text = []byte("This is a test message sent from kapbook's settings. If you can read it, the clinic's email settings work.\n")
-		m.Headers.Set("Date", env.Time().Format(time.RFC1123Z))
-		m.Headers.Set("Message-Id", fmt.Sprintf("<test-%d@%s>", time.Now().UnixNano(), domainOf(comp.FromAddress)))
-		if err := tr.Send(ctx, []*email.Email{m})[0]; err != nil {
-			return booking.Errorf(booking.EINVALID, "The test message was not sent: %s.", sendFailure(err))
-		}
-		if d, ok := tr.(reminder.EMLDir); ok {
-			where = d.Dir
-		}
+		where = sent.EMLDir
 		return nil
 	}, func(err error) {
 		if err != nil {
@@ -331,51 +299,6 @@ func (t *emailTab) doTest() {
 		t.testResult.SetText(msg)
 		t.testResult.Show()
 	})
-}
-
-func domainOf(addr string) string {
-	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
-		return addr[i+1:]
-	}
-	return "kapbook.invalid"
-}
-
-// sendFailure says in words why a message could not be sent.
-func sendFailure(err error) string {
-	var te *textproto.Error
-	var dns *net.DNSError
-	var ne net.Error
-	var cert *tls.CertificateVerificationError
-	msg := err.Error()
-	switch {
-	case errors.As(err, &te) && (te.Code == 535 || te.Code == 534 || te.Code == 530):
-		return "the mail server refused the user name or password (check the user name and " + reminder.PasswordEnv + ")"
-	case errors.As(err, &te):
-		return fmt.Sprintf("the mail server answered %d: %s", te.Code, oneLine(te.Msg))
-	case errors.As(err, &dns):
-		return "the mail server's name is not known; check the server name"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "nothing answers at that server and port; check them"
-	case errors.As(err, &cert):
-		return "the mail server's certificate is not trusted"
-	case errors.As(err, &ne) && ne.Timeout():
-		return "the mail server did not answer in time"
-	case strings.Contains(msg, "does not offer STARTTLS"):
-		return "the mail server does not offer STARTTLS; choose another security"
-	case strings.Contains(msg, "offers no AUTH"):
-		return "the mail server does not accept a login; leave the user name empty"
-	case strings.Contains(msg, "first record does not look like a TLS handshake"):
-		return "the server does not speak TLS on that port; choose STARTTLS or another port"
-	}
-	return "the mail server could not be used; check the server, port and security"
-}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
 }
 
 // passwordWords says where the mail server's password comes from, never

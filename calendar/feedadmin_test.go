@@ -95,3 +95,53 @@ func TestFeedAdmin(t *testing.T) {
 		t.Fatalf("feed audit entries=%d, want 4", feeds)
 	}
 }
+
+// TestFeedAdmin_Change covers what kapctl feed url asks of Change beyond
+// Create and Revoke: a privacy change that keeps the address, a rotation
+// that keeps the privacy, and requests that contradict themselves.
+func TestFeedAdmin_Change(t *testing.T) {
+	c := mustFeedClinic(t)
+	admin := &calendar.FeedAdmin{Store: c.db, Now: c.clock, Actor: "Front desk"}
+	res := booking.Resource{Kind: booking.RoomResource, ID: 1}
+	req := func(r calendar.FeedRequest) calendar.FeedRequest {
+		r.Resource, r.Name = res, "Room 1"
+		return r
+	}
+	// No live feed: KeepAddress makes one with the privacy asked for.
+	ch, err := admin.Change(c.ctx, req(calendar.FeedRequest{Privacy: calendar.PrivacyID, KeepAddress: true}))
+	if err != nil || ch.New == nil || ch.Privacy != calendar.PrivacyID {
+		t.Fatalf("first: %+v, %v; want a new id feed", ch, err)
+	}
+	token := ch.New.Token
+	// A live feed: KeepAddress changes what it shows, not its address.
+	ch, err = admin.Change(c.ctx, req(calendar.FeedRequest{Privacy: calendar.PrivacyFull, KeepAddress: true}))
+	if err != nil || ch.New != nil || ch.Changed != 1 || ch.Revoked != 0 {
+		t.Fatalf("privacy: %+v, %v; want one feed changed, no new address", ch, err)
+	}
+	feeds, err := c.db.Feeds(c.ctx, res)
+	if err != nil || len(feeds) != 1 || feeds[0].Privacy != "full" || feeds[0].TokenHash != calendar.FeedTokenHash(token) {
+		t.Fatalf("feeds after the privacy change: %+v, %v", feeds, err)
+	}
+	// Rotating without a privacy keeps the live feed's.
+	ch, err = admin.Change(c.ctx, req(calendar.FeedRequest{Rotate: true}))
+	if err != nil || ch.New == nil || ch.Revoked != 1 || ch.Privacy != calendar.PrivacyFull {
+		t.Fatalf("rotate: %+v, %v; want a new full feed, the old one revoked", ch, err)
+	}
+	for _, tt := range []struct {
+		name string
+		r    calendar.FeedRequest
+		code string
+	}{
+		{"RotateAndRevoke", calendar.FeedRequest{Rotate: true, Revoke: true}, booking.EINVALID},
+		{"RevokeWithPrivacy", calendar.FeedRequest{Revoke: true, Privacy: calendar.PrivacyID}, booking.EINVALID},
+		{"UnknownPrivacy", calendar.FeedRequest{Privacy: "names", KeepAddress: true}, booking.EINVALID},
+		{"LiveWithoutRotate", calendar.FeedRequest{}, booking.ECONFLICT},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := admin.Change(c.ctx, req(tt.r))
+			if booking.ErrorCode(err) != tt.code {
+				t.Fatalf("%v, want %s", err, tt.code)
+			}
+		})
+	}
+}

@@ -47,17 +47,11 @@ func (a *app) feed(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case len(pos) > 0:
+	if len(pos) > 0 {
 		return usagef("feed url takes no argument %q", clip(pos[0]))
-	case (*staff == "") == (*room == ""):
+	}
+	if (*staff == "") == (*room == "") {
 		return usagef("feed url needs either --staff ID or --room ID")
-	case *rotate && *revoke:
-		return usagef("feed url takes --rotate or --revoke, not both")
-	case *revoke && *privacy != "":
-		return usagef("--privacy does not go with --revoke")
-	case *privacy != "" && calendar.FeedPrivacy(*privacy) != calendar.Privacy(*privacy):
-		return booking.Errorf(booking.EINVALID, "--privacy %q is not a privacy; use full, initials or id.", clip(*privacy))
 	}
 	baseURL, err := feedBase(*base)
 	if err != nil {
@@ -67,90 +61,31 @@ func (a *app) feed(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	admin := &calendar.FeedAdmin{Store: a.db, Now: func() time.Time { return a.now }, Actor: a.actor}
+	ch, err := admin.Change(ctx, calendar.FeedRequest{Resource: res, Name: name, Privacy: calendar.Privacy(*privacy),
+		Rotate: *rotate, Revoke: *revoke, KeepAddress: *privacy != ""})
+	if booking.ErrorCode(err) == booking.ECONFLICT && !*revoke {
+		return booking.Errorf(booking.ECONFLICT, "%s Here: --rotate or --revoke.", booking.ErrorMessage(err))
+	}
+	if err != nil {
+		return err
+	}
 	who := calendar.FeedLabel(res, name)
-
-	var out feedOut
-	out.Name, out.Privacy = name, *privacy
+	out := feedOut{Name: name, Privacy: string(ch.Privacy), Revoked: ch.Revoked, Changed: ch.Changed}
 	if res.Kind == booking.StaffResource {
 		out.Staff = res.ID
 	} else {
 		out.Room = res.ID
 	}
-	err = a.db.Update(ctx, func(tx booking.Tx) error {
-		all, err := tx.Feeds(ctx, res)
-		if err != nil {
-			return err
-		}
-		var live []*booking.Feed
-		for _, f := range all {
-			if f.Revoked == nil {
-				live = append(live, f)
-			}
-		}
-		audit := func(note string, before, after *booking.Feed) error {
-			e := &booking.AuditEntry{At: a.now, Actor: a.actor, Action: "feed", Note: "Calendar feed of " + who + ": " + note}
-			if before != nil {
-				e.Before = feedJSON(before)
-			}
-			if after != nil {
-				e.After = feedJSON(after)
-			}
-			return tx.AddAudit(ctx, e)
-		}
-		revokeLive := func() (err error) {
-			out.Revoked, err = calendar.RevokeFeedsTx(ctx, tx, live, who, a.actor, a.now)
-			return err
-		}
-		switch {
-		case *revoke:
-			if len(live) == 0 {
-				return booking.Errorf(booking.ECONFLICT, "%s has no live calendar feed to revoke.", who)
-			}
-			return revokeLive()
-		case len(live) > 0 && !*rotate && *privacy == "":
-			return booking.Errorf(booking.ECONFLICT, "%s already has a live calendar feed, made %s. Its address cannot be shown again (kapbook keeps only a fingerprint of it): use --rotate for a new address, which stops the old one, or --revoke to end it.",
-				who, live[0].Created.In(a.clinic.Location()).Format("Mon 2 Jan 2006"))
-		case len(live) > 0 && !*rotate:
-			for _, f := range live {
-				if f.Privacy == *privacy {
-					continue
-				}
-				before := *f
-				f.Privacy = *privacy
-				if err := tx.SaveFeed(ctx, f); err != nil {
-					return err
-				}
-				if err := audit("now shows patients as "+privacyWords(*privacy)+".", &before, f); err != nil {
-					return err
-				}
-				out.Changed++
-			}
-			return nil
-		}
-		if out.Privacy == "" {
-			out.Privacy = string(calendar.PrivacyInitials)
-			if len(live) > 0 {
-				out.Privacy = string(calendar.FeedPrivacy(live[0].Privacy))
-			}
-		}
-		if err := revokeLive(); err != nil {
-			return err
-		}
-		nf, err := calendar.CreateFeedTx(ctx, tx, res, who, calendar.Privacy(out.Privacy), a.actor, a.now)
-		if err != nil {
-			return err
-		}
-		out.URL = nf.URL(baseURL)
-		return nil
-	})
-	if err != nil {
-		return err
+	if ch.New != nil {
+		out.URL = ch.New.URL(baseURL)
 	}
 	return a.print(out, func(w *tw) {
+		words := calendar.PrivacyWords(ch.Privacy)
 		switch {
 		case out.URL != "":
 			w.line("%s", out.URL)
-			w.line("The calendar feed of %s, showing patients as %s.", who, privacyWords(out.Privacy))
+			w.line("The calendar feed of %s, showing patients as %s.", who, words)
 			if out.Revoked > 0 {
 				w.line("The old address no longer works.")
 			}
@@ -159,9 +94,9 @@ func (a *app) feed(ctx context.Context, args []string) error {
 		case *revoke:
 			w.line("The calendar feed of %s has ended; its address no longer works.", who)
 		case out.Changed == 0:
-			w.line("The calendar feed of %s already shows patients as %s.", who, privacyWords(*privacy))
+			w.line("The calendar feed of %s already shows patients as %s.", who, words)
 		default:
-			w.line("The calendar feed of %s now shows patients as %s; its address is unchanged.", who, privacyWords(*privacy))
+			w.line("The calendar feed of %s now shows patients as %s; its address is unchanged.", who, words)
 		}
 	})
 }
@@ -175,26 +110,6 @@ type feedOut struct {
 	Privacy string `json:"privacy,omitempty"`
 	Revoked int    `json:"revoked"`           // addresses that stopped working
 	Changed int    `json:"changed,omitempty"` // live feeds whose privacy changed
-}
-
-// feedJSON renders a feed for the audit trail; the token's hash is left
-// out, like the token.
-func feedJSON(f *booking.Feed) string {
-	b, err := json.Marshal(f)
-	if err != nil {
-		return ""
-	}
-	return string(b)
-}
-
-func privacyWords(p string) string {
-	switch calendar.Privacy(p) {
-	case calendar.PrivacyFull:
-		return "full names"
-	case calendar.PrivacyID:
-		return "patient numbers"
-	}
-	return "initials"
 }
 
 // feedResource resolves --staff or --room to a resource and its name.

@@ -211,13 +211,6 @@ func stateWords(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 // reason returns a stored failure reason without the package prefix.
 func reason(s string) string { return strings.TrimPrefix(s, "reminder: ") }
 
@@ -327,10 +320,10 @@ func (v *View) Refresh() {
 		for _, m := range msgs {
 			v.Rows = append(v.Rows, strings.Join(v.cells(m), " | "))
 		}
-		count := fmt.Sprintf("%s %s", plural(len(msgs), "message", "messages"), map[bool]string{true: "in all", false: state}[state == ""])
+		count := fmt.Sprintf("%s %s", kit.Plural(len(msgs), "message", "messages"), map[bool]string{true: "in all", false: state}[state == ""])
 		if older {
 			kind := strings.TrimSpace(state + " message")
-			count = plural(len(msgs), kind, kind+"s") + " due from " + since.Format("Mon 2 Jan 2006") + " on"
+			count = kit.Plural(len(msgs), kind, kind+"s") + " due from " + since.Format("Mon 2 Jan 2006") + " on"
 		}
 		v.Count.SetText(count)
 		if older != v.ShowOlder.Visible() {
@@ -410,7 +403,7 @@ func (v *View) show(id int64) {
 	v.selected = id
 	v.Title.SetText(fmt.Sprintf("%s to %s", kit.MessageKindName(m.Kind), v.name(m.PatientID)))
 	when := func(t time.Time) string { return t.In(v.loc).Format("Mon 2 Jan 2006 15:04") }
-	info := []string{fmt.Sprintf("State: %s after %s.", strings.ToLower(stateWords(m.State)), plural(m.Attempts, "attempt", "attempts")),
+	info := []string{fmt.Sprintf("State: %s after %s.", strings.ToLower(stateWords(m.State)), kit.Plural(m.Attempts, "attempt", "attempts")),
 		"Due: " + when(m.Due) + "."}
 	if m.State == booking.OutboxPending && !m.NextAttempt.IsZero() {
 		info = append(info, "Next attempt: "+when(m.NextAttempt)+".")
@@ -614,20 +607,20 @@ func sentWords(r reminder.Report, dir string) string {
 	}
 	var parts []string
 	if r.Sent > 0 {
-		s := "Sent " + plural(r.Sent, "message", "messages")
+		s := "Sent " + kit.Plural(r.Sent, "message", "messages")
 		if dir != "" {
 			s += " (written as .eml files to " + dir + ")"
 		}
 		parts = append(parts, s)
 	}
 	if r.Skipped > 0 {
-		parts = append(parts, plural(r.Skipped, "message was", "messages were")+" not sent; the list says why")
+		parts = append(parts, kit.Plural(r.Skipped, "message was", "messages were")+" not sent; the list says why")
 	}
 	if r.Retrying > 0 {
-		parts = append(parts, plural(r.Retrying, "message", "messages")+" could not be sent now and will be tried again")
+		parts = append(parts, kit.Plural(r.Retrying, "message", "messages")+" could not be sent now and will be tried again")
 	}
 	if r.Failed > 0 {
-		parts = append(parts, plural(r.Failed, "message", "messages")+" failed; select it to see why, then Retry")
+		parts = append(parts, kit.Plural(r.Failed, "message", "messages")+" failed; select it to see why, then Retry")
 	}
 	return strings.Join(parts, ". ") + "."
 }

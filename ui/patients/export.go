@@ -12,6 +12,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
+	"github.com/kapbook/kapbook/ui/kit"
 )
 
 // WriteCalendar writes a patient's own calendar to the file at path: one
@@ -95,7 +96,7 @@ func (v *View) exportTo(id int64, path string) {
 			v.env.ShowError(err)
 			return
 		}
-		v.setStatus("Calendar saved as " + path + ": " + plural(n, "appointment", "appointments") +
+		v.setStatus("Calendar saved as " + path + ": " + kit.Plural(n, "appointment", "appointments") +
 			", with the time and place only; it is safe to send to the patient.")
 	})
 }

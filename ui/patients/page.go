@@ -374,11 +374,11 @@ func (v *View) seriesCard(d *pageData, s seriesProgress) *seriesCard {
 	}
 	summary := fmt.Sprintf("%d of %d done", s.completed, s.total)
 	if s.noShows > 0 {
-		summary += ", " + plural(s.noShows, "no-show", "no-shows")
+		summary += ", " + kit.Plural(s.noShows, "no-show", "no-shows")
 	}
 	switch {
 	case s.total == 0 && s.cancelled > 0:
-		summary = "Cancelled: " + plural(s.cancelled, "appointment", "appointments")
+		summary = "Cancelled: " + kit.Plural(s.cancelled, "appointment", "appointments")
 	case s.cancelled > 0:
 		summary += fmt.Sprintf(", %d cancelled", s.cancelled)
 	}

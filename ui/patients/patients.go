@@ -277,9 +277,9 @@ func countText(x *booking.PatientIndex, loading bool, q string, shown, total int
 	case shown < total:
 		return fmt.Sprintf("Showing the first %d of %d; type more to narrow the search.", shown, total)
 	case blank(q):
-		return plural(total, "patient", "patients")
+		return kit.Plural(total, "patient", "patients")
 	}
-	return plural(total, "match", "matches")
+	return kit.Plural(total, "match", "matches")
 }
 
 func blank(s string) bool {
@@ -289,13 +289,6 @@ func blank(s string) bool {
 		}
 	}
 	return true
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // selectInList highlights the patient shown, when the list has them.

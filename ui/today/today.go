@@ -443,13 +443,6 @@ func escortWords(a *booking.Appointment) string {
 	return "No escort needed"
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 // rows collects a section's lines as show builds them.
 type rows struct {
 	v     *View
@@ -515,7 +508,7 @@ func (v *View) show(d *data) {
 			staffNames(a), room(a), statusWords(a.Status), escortWords(a)}, escort, mark, open)
 	}
 	day := d.today.At(0, loc).Format("Monday 2 January")
-	r.fill(&v.visits, fmt.Sprintf("Coming today, %s (%s, %d checked in)", day, plural(len(d.visits), "visit", "visits"), arrived))
+	r.fill(&v.visits, fmt.Sprintf("Coming today, %s (%s, %d checked in)", day, kit.Plural(len(d.visits), "visit", "visits"), arrived))
 
 	for _, a := range d.escorts {
 		rec := r.action(fmt.Sprintf("escort %d", a.ID), "Record escort", false, func() { v.askEscort(a) })
@@ -528,15 +521,15 @@ func (v *View) show(d *data) {
 			a.Start.In(loc).Format("15:04") + "–" + a.End.In(loc).Format("15:04"), d.name(a.PatientID), phone, a.Label(), staffNames(a)}, nil, rec, open)
 	}
 	tomorrow := (d.today + 1).At(0, loc).Format("Monday 2 January")
-	r.fill(&v.escorts, fmt.Sprintf("Escorts missing for tomorrow, %s (%d of %s)", tomorrow, len(d.escorts), plural(d.needs, "visit that needs one", "visits that need one")))
+	r.fill(&v.escorts, fmt.Sprintf("Escorts missing for tomorrow, %s (%d of %s)", tomorrow, len(d.escorts), kit.Plural(d.needs, "visit that needs one", "visits that need one")))
 
 	for _, m := range d.failed {
-		state := fmt.Sprintf("Failed after %s", plural(m.Attempts, "attempt", "attempts"))
+		state := fmt.Sprintf("Failed after %s", kit.Plural(m.Attempts, "attempt", "attempts"))
 		switch {
 		case m.State == booking.OutboxPending && m.Attempts == 0:
 			state = "Queued again"
 		case m.State == booking.OutboxPending:
-			state = fmt.Sprintf("Retrying (%s so far)", plural(m.Attempts, "attempt", "attempts"))
+			state = fmt.Sprintf("Retrying (%s so far)", kit.Plural(m.Attempts, "attempt", "attempts"))
 		}
 		retry := r.action(fmt.Sprintf("retry %d", m.ID), "Retry", m.State != booking.OutboxFailed, func() { v.retry(m) })
 		open := r.action(fmt.Sprintf("outbox %d", m.ID), "Open in outbox", false, func() { v.env.Nav.ShowOutbox(m.ID) })

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
@@ -143,5 +144,35 @@ func TestFeedAdmin_Change(t *testing.T) {
 				t.Fatalf("%v, want %s", err, tt.code)
 			}
 		})
+	}
+}
+
+// TestImportBusyFile: the horizon counts from the clock it is given (the
+// clinic's, which kapctl --now and the app may set), not the wall clock,
+// and a file that cannot be read changes nothing.
+func TestImportBusyFile(t *testing.T) {
+	c := mustFeedClinic(t)
+	now := time.Date(2031, 5, 5, 9, 0, 0, 0, time.UTC)
+	ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:a@test\r\nDTSTAMP:20310101T000000Z\r\n" +
+		"DTSTART:20310601T140000Z\r\nDTEND:20310601T150000Z\r\nSUMMARY:Private\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	imp, err := calendar.ImportBusyFile(c.ctx, c.db, c.ana, strings.NewReader(ics), "ana.ics", now, "Front desk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Imported != 1 || !imp.From.Equal(now.Add(-24*time.Hour)) || !imp.To.Equal(now.AddDate(1, 0, 0)) {
+		t.Fatalf("import %+v, want the 2031 event over a year from %s", imp, now)
+	}
+	_, err = calendar.ImportBusyFile(c.ctx, c.db, c.ana, strings.NewReader("BEGIN:VCALENDAR\r\nnonsense"), "broken.ics", now, "Front desk")
+	if booking.ErrorCode(err) != booking.EINVALID || !strings.Contains(booking.ErrorMessage(err), "broken.ics") {
+		t.Fatalf("broken file: %v, want EINVALID naming broken.ics", err)
+	}
+	staff, err := c.db.StaffList(c.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range staff {
+		if s.ID == c.ana && len(s.Busy) != 1 {
+			t.Fatalf("after the broken file: %d busy times, want the 1 imported before", len(s.Busy))
+		}
 	}
 }

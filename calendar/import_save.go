@@ -3,6 +3,7 @@ package calendar
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/kapbook/kapbook/booking"
@@ -110,4 +111,37 @@ func staffByID(ctx context.Context, r booking.Reader, id int64) (*booking.Staff,
 // what they are.
 func busyNote(n int, source string) string {
 	return fmt.Sprintf("%d busy times from %s", n, source)
+}
+
+// BusyImport is what ImportBusyFile did.
+type BusyImport struct {
+	Imported int                    // busy times read over the horizon
+	Replaced int                    // busy times imported before, now gone
+	From, To time.Time              // the horizon read
+	Clashes  []*booking.Appointment // booked appointments the busy times cover
+}
+
+// ImportBusyFile reads a staff member's own calendar file, named fileName
+// in messages, over the planning horizon (a day before now to a year
+// after, in the clinic's zone) and replaces their imported busy times
+// with it (ReplaceBusy), so booking keeps clear of them: kapctl busy
+// import and Settings → Staff both come here. A file that cannot be read
+// is refused in words (Explain) and changes nothing.
+func ImportBusyFile(ctx context.Context, st booking.Store, staffID int64, r io.Reader, fileName string, now time.Time, actor string) (*BusyImport, error) {
+	c, err := st.Clinic(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &BusyImport{From: now.Add(-24 * time.Hour), To: now.AddDate(1, 0, 0)}
+	busy, err := ImportBusy(r, ImportOptions{Clinic: c.Location(), From: out.From, To: out.To, Now: now})
+	if err != nil {
+		return nil, Explain("The calendar file "+fileName+" was not imported", err)
+	}
+	out.Imported = len(busy)
+	out.Replaced, out.Clashes, err = ReplaceBusy(ctx, st, staffID, busy, booking.AuditEntry{At: now, Actor: actor, Action: "busy-import",
+		Note: fmt.Sprintf("%d busy times of staff %d from a calendar file", len(busy), staffID)})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -77,12 +77,6 @@ func (a *app) subscription(ctx context.Context, staffID int64) (*booking.BusySub
 	return nil, nil
 }
 
-// busyHorizon is the planning horizon imports cover: from a day ago to a
-// year ahead.
-func (a *app) busyHorizon() (time.Time, time.Time) {
-	return a.now.Add(-24 * time.Hour), a.now.AddDate(1, 0, 0)
-}
-
 func (a *app) busyImport(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("busy import", flag.ContinueOnError)
 	staff := fs.String("staff", "", "")
@@ -102,26 +96,21 @@ func (a *app) busyImport(ctx context.Context, args []string) error {
 		return booking.Errorf(booking.EINVALID, "Cannot read the calendar file %s.", pos[0])
 	}
 	defer f.Close()
-	from, to := a.busyHorizon()
-	busy, err := calendar.ImportBusy(f, calendar.ImportOptions{Clinic: a.clinic.Location(), From: from, To: to})
-	if err != nil {
-		return calendar.Explain(fmt.Sprintf("The calendar file %s was not imported", pos[0]), err)
-	}
-	replaced, clashes, err := calendar.ReplaceBusy(ctx, a.db, s.ID, busy, booking.AuditEntry{At: a.now, Actor: a.actor, Action: "busy-import",
-		Note: fmt.Sprintf("%d busy times of staff %d from a calendar file", len(busy), s.ID)})
+	imp, err := calendar.ImportBusyFile(ctx, a.db, s.ID, f, pos[0], a.now, a.actor)
 	if err != nil {
 		return err
 	}
+	busy, replaced, clashes, from, to := imp.Imported, imp.Replaced, imp.Clashes, imp.From, imp.To
 	sub, err := a.subscription(ctx, s.ID)
 	if err != nil {
 		return err
 	}
 	loc := a.clinic.Location()
-	return a.print(map[string]any{"staff": s.ID, "name": s.Name, "imported": len(busy), "replaced": replaced, "from": from.In(loc), "to": to.In(loc),
+	return a.print(map[string]any{"staff": s.ID, "name": s.Name, "imported": busy, "replaced": replaced, "from": from.In(loc), "to": to.In(loc),
 		"clashes": a.apptJSON(clashes)},
 		func(w *tw) {
 			w.line("Imported %d busy times for %s (staff %d), %s to %s; they replace the %d imported before.",
-				len(busy), s.Name, s.ID, from.In(loc).Format("Mon 2 Jan 2006"), to.In(loc).Format("Mon 2 Jan 2006"), replaced)
+				busy, s.Name, s.ID, from.In(loc).Format("Mon 2 Jan 2006"), to.In(loc).Format("Mon 2 Jan 2006"), replaced)
 			if sub != nil {
 				w.line("Note: %s also has a subscribed calendar (%s); the next \"kapctl busy refresh\" replaces these busy times with it.", s.Name, calendar.RedactURL(sub.URL))
 			}

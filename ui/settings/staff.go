@@ -495,20 +495,12 @@ func (t *staffTab) importBusy(r io.ReadCloser, fileName string) {
 	actor := env.Service.Actor
 	env.Run("Importing the calendar", func(ctx context.Context) error {
 		defer r.Close()
-		c, err := env.Store.Clinic(ctx)
+		imp, err := calendar.ImportBusyFile(ctx, env.Store, s.ID, r, fileName, env.Time(), actor)
 		if err != nil {
 			return err
 		}
-		now := env.Time()
-		from, to := now.Add(-24*time.Hour), now.AddDate(1, 0, 0)
-		busy, err := calendar.ImportBusy(r, calendar.ImportOptions{Clinic: c.Location(), From: from, To: to, Now: now})
-		if err != nil {
-			return calendar.Explain("The calendar file "+fileName+" was not imported", err)
-		}
-		n = len(busy)
-		replaced, clash, err = calendar.ReplaceBusy(ctx, env.Store, s.ID, busy, booking.AuditEntry{At: now, Actor: actor, Action: "busy-import",
-			Note: fmt.Sprintf("%d busy times of staff %d from a calendar file", len(busy), s.ID)})
-		return err
+		n, replaced, clash = imp.Imported, imp.Replaced, imp.Clashes
+		return nil
 	}, func(err error) {
 		if err != nil {
 			env.ShowError(err)

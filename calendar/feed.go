@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -557,4 +558,15 @@ func NewFeedServer(addr string, h http.Handler) *http.Server {
 		// Send OPTIONS * to the handler too, which refuses it.
 		DisableGeneralOptionsHandler: true,
 	}
+}
+
+// Loopback reports whether host names this computer only: localhost or a
+// loopback IP. An empty host means every interface, so it is not. kapctl
+// serve and the app's feed server both ask it before serving feeds.
+func Loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -176,3 +176,14 @@ func TestImportBusyFile(t *testing.T) {
 		}
 	}
 }
+
+func TestLoopback(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost": true, "LOCALHOST": true, "127.0.0.1": true, "127.8.9.1": true, "::1": true,
+		"": false, "0.0.0.0": false, "192.168.1.10": false, "kapbook.example.org": false,
+	} {
+		if got := calendar.Loopback(host); got != want {
+			t.Errorf("Loopback(%q) = %v, want %v", host, got, want)
+		}
+	}
+}

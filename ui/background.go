@@ -238,7 +238,7 @@ func (b *Background) serveFeeds() {
 		b.report("", fmt.Sprintf("Feeds: off: %q is not an address such as 127.0.0.1:8080", addr))
 		return
 	}
-	if !loopback(host) {
+	if !calendar.Loopback(host) {
 		b.report("", "Feeds: off: "+addr+" is reachable from other computers; serve those with kapctl serve --public")
 		return
 	}
@@ -270,11 +270,3 @@ func (b *Background) serveFeeds() {
 	}()
 }
 
-// loopback reports whether host names this computer only.
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}

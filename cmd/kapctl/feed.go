@@ -179,7 +179,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return booking.Errorf(booking.EINVALID, "--addr %q is not an address; write it as 127.0.0.1:8080.", clip(*addr))
 	}
-	if !loopback(host) && !*public {
+	if !calendar.Loopback(host) && !*public {
 		return booking.Errorf(booking.EINVALID, "--addr %s is reachable from other computers. Serve on 127.0.0.1 behind a reverse proxy with TLS, or add --public if you mean it.", clip(*addr))
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -207,7 +207,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	}
 	srv := calendar.NewFeedServer(*addr, h)
 	listening := "http://" + ln.Addr().String()
-	if !loopback(host) {
+	if !calendar.Loopback(host) {
 		fmt.Fprintf(a.out, "Warning: serving on %s, reachable from other computers; anyone who learns a feed address can read that calendar. Prefer 127.0.0.1 behind a reverse proxy with TLS.\n", ln.Addr())
 	}
 	if a.json {
@@ -235,16 +235,6 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		return booking.Errorf(booking.EINTERNAL, "The feed server stopped: %s.", oneLine(err.Error()))
 	}
 	return nil
-}
-
-// loopback reports whether host names this computer only: localhost or
-// a loopback IP. An empty host means every interface.
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // refreshTick is how often serve looks for due calendar subscriptions.

@@ -269,4 +269,3 @@ func (b *Background) serveFeeds() {
 		}
 	}()
 }
-

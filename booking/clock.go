@@ -131,24 +131,47 @@ func (s *Span) UnmarshalText(b []byte) error {
 // A weekday that is missing or empty is closed (or a day off).
 type WeeklyHours map[string][]Span
 
-var weekdayKeys = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+// WeekdayName is one day of the week in each form kapbook stores or
+// shows: Key is what the database and JSON hold ("mon"), Short and Long
+// are for people ("Mon", "Monday").
+type WeekdayName struct {
+	Day   time.Weekday
+	Key   string
+	Short string
+	Long  string
+}
+
+// Week lists the weekdays from Monday, as a clinic's week reads. It is the
+// one weekday table: keys, labels and parsing all come from it.
+var Week = [7]WeekdayName{
+	{time.Monday, "mon", "Mon", "Monday"},
+	{time.Tuesday, "tue", "Tue", "Tuesday"},
+	{time.Wednesday, "wed", "Wed", "Wednesday"},
+	{time.Thursday, "thu", "Thu", "Thursday"},
+	{time.Friday, "fri", "Fri", "Friday"},
+	{time.Saturday, "sat", "Sat", "Saturday"},
+	{time.Sunday, "sun", "Sun", "Sunday"},
+}
+
+// WeekdayOf returns the names of weekday d.
+func WeekdayOf(d time.Weekday) WeekdayName { return Week[(d+6)%7] }
 
 // WeekdayKey returns the short key ("mon") of a weekday.
-func WeekdayKey(d time.Weekday) string { return weekdayKeys[d] }
+func WeekdayKey(d time.Weekday) string { return WeekdayOf(d).Key }
 
 // ParseWeekday parses "mon", "monday", "Mon" and the like.
 func ParseWeekday(s string) (time.Weekday, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	for i, k := range weekdayKeys {
-		if s == k || s == strings.ToLower(time.Weekday(i).String()) {
-			return time.Weekday(i), nil
+	s = strings.TrimSpace(s)
+	for _, w := range Week {
+		if strings.EqualFold(s, w.Key) || strings.EqualFold(s, w.Long) {
+			return w.Day, nil
 		}
 	}
 	return 0, Errorf(EINVALID, "%q is not a weekday; use mon, tue, wed, thu, fri, sat or sun.", clip(s, 20))
 }
 
 // On returns the periods of weekday d.
-func (w WeeklyHours) On(d time.Weekday) []Span { return w[weekdayKeys[d]] }
+func (w WeeklyHours) On(d time.Weekday) []Span { return w[WeekdayKey(d)] }
 
 // Contains reports whether [start,end) on weekday d lies within one period.
 func (w WeeklyHours) Contains(d time.Weekday, start, end Clock) bool {

@@ -79,11 +79,16 @@ func preferencesChanged(stored Preferences, req ProposalRequest) bool {
 		!slices.Equal(normalTimes(stored.TimesOfDay), normalTimes(req.TimesOfDay))
 }
 
-var weekdayOrder = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 var timeOrder = []string{Morning, Afternoon, Evening}
 
-func normalWeekdays(ws []string) []string { return inOrder(ws, weekdayOrder) }
-func normalTimes(ts []string) []string    { return inOrder(ts, timeOrder) }
+func normalWeekdays(ws []string) []string {
+	keys := make([]string, len(Week))
+	for i, w := range Week {
+		keys[i] = w.Key
+	}
+	return inOrder(ws, keys)
+}
+func normalTimes(ts []string) []string { return inOrder(ts, timeOrder) }
 
 // inOrder returns the members of order that xs holds, in order's order.
 func inOrder(xs, order []string) []string {

@@ -56,9 +56,10 @@ var roomKinds = map[string]booking.RoomKind{
 // that holds it), with own true for the clinic made from the form, false
 // for the demo clinic.
 func NewSetup(env *kit.Env, done func(own bool)) *Setup {
-	s := &Setup{env: env, done: done,
-		dayKeys:   []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"},
-		dayLabels: []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"},
+	s := &Setup{env: env, done: done}
+	for _, d := range booking.Week {
+		s.dayKeys = append(s.dayKeys, d.Key)
+		s.dayLabels = append(s.dayLabels, d.Short)
 	}
 	s.Name = widget.NewEntry()
 	s.Name.SetPlaceHolder("e.g. Harbor Wellness Center")

@@ -133,8 +133,8 @@ func (s *sim) init() error {
 func syntheticClinic(demo *booking.ClinicFile, n int) *booking.ClinicFile {
 	f := &booking.ClinicFile{Clinic: demo.Clinic}
 	week := booking.WeeklyHours{}
-	for _, d := range []string{"mon", "tue", "wed", "thu", "fri"} {
-		week[d] = []booking.Span{{Start: 8 * 60, End: 18 * 60}}
+	for _, d := range booking.Week[:5] {
+		week[d.Key] = []booking.Span{{Start: 8 * 60, End: 18 * 60}}
 	}
 	for i := range n {
 		role, quals := booking.RoleTherapist, []string{"KAP"}
@@ -238,7 +238,7 @@ func (s *sim) newPatient(d booking.Date) error {
 	s.next++
 	p := &booking.Patient{Name: fmt.Sprintf("Patient %05d", s.next), Email: fmt.Sprintf("p%05d@example.org", s.next)}
 	if s.chance(0.3) {
-		p.Preferences.Weekdays = []string{pick(s.rnd, []string{"mon", "tue", "wed", "thu", "fri"})}
+		p.Preferences.Weekdays = []string{pick(s.rnd, booking.Week[:5]).Key}
 	}
 	if s.chance(0.3) {
 		p.Preferences.TimesOfDay = []string{pick(s.rnd, []string{booking.Morning, booking.Afternoon})}

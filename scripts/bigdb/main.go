@@ -63,9 +63,9 @@ func write(path string, n int) error {
 	}
 	loc := c.Location()
 	weekdays := booking.WeeklyHours{}
-	for _, d := range []string{"mon", "tue", "wed", "thu", "fri"} {
+	for _, d := range booking.Week[:5] {
 		sp, _ := booking.ParseSpan("07:00-19:00")
-		weekdays[d] = []booking.Span{sp}
+		weekdays[d.Key] = []booking.Span{sp}
 	}
 	return db.Update(ctx, func(tx booking.Tx) error {
 		var therapists, prescribers []*booking.Staff

@@ -210,12 +210,6 @@ func splitList(s string) []string {
 	return out
 }
 
-// weekdayOrder lists weekdays from Monday, as a clinic's week reads.
-var weekdayOrder = []struct{ key, name string }{
-	{"mon", "Monday"}, {"tue", "Tuesday"}, {"wed", "Wednesday"}, {"thu", "Thursday"},
-	{"fri", "Friday"}, {"sat", "Saturday"}, {"sun", "Sunday"},
-}
-
 // hoursEditor edits WeeklyHours: one entry per weekday holding periods
 // such as "08:00-12:00, 13:00-18:00"; empty means closed or a day off.
 type hoursEditor struct {
@@ -225,23 +219,23 @@ type hoursEditor struct {
 
 func newHoursEditor() *hoursEditor {
 	h := &hoursEditor{entries: map[string]*widget.Entry{}, form: widget.NewForm()}
-	for _, d := range weekdayOrder {
+	for _, d := range booking.Week {
 		e := widget.NewEntry()
 		e.SetPlaceHolder("closed (or e.g. 08:00-12:00, 13:00-18:00)")
-		h.entries[d.key] = e
-		h.form.Append(d.name, e)
+		h.entries[d.Key] = e
+		h.form.Append(d.Long, e)
 	}
 	return h
 }
 
 // set shows w.
 func (h *hoursEditor) set(w booking.WeeklyHours) {
-	for _, d := range weekdayOrder {
+	for _, d := range booking.Week {
 		var parts []string
-		for _, s := range w[d.key] {
+		for _, s := range w[d.Key] {
 			parts = append(parts, s.String())
 		}
-		h.entries[d.key].SetText(strings.Join(parts, ", "))
+		h.entries[d.Key].SetText(strings.Join(parts, ", "))
 	}
 }
 
@@ -249,15 +243,15 @@ func (h *hoursEditor) set(w booking.WeeklyHours) {
 // periods of a day are put in order; overlapping ones are refused.
 func (h *hoursEditor) hours(what string) (booking.WeeklyHours, error) {
 	w := booking.WeeklyHours{}
-	for _, d := range weekdayOrder {
-		for _, part := range splitList(h.entries[d.key].Text) {
+	for _, d := range booking.Week {
+		for _, part := range splitList(h.entries[d.Key].Text) {
 			s, err := booking.ParseSpan(strings.ReplaceAll(part, "–", "-"))
 			if err != nil {
-				return nil, booking.Errorf(booking.EINVALID, "%s, %s: %s", what, d.name, booking.ErrorMessage(err))
+				return nil, booking.Errorf(booking.EINVALID, "%s, %s: %s", what, d.Long, booking.ErrorMessage(err))
 			}
-			w[d.key] = append(w[d.key], s)
+			w[d.Key] = append(w[d.Key], s)
 		}
-		sort.SliceStable(w[d.key], func(i, j int) bool { return w[d.key][i].Start < w[d.key][j].Start })
+		sort.SliceStable(w[d.Key], func(i, j int) bool { return w[d.Key][i].Start < w[d.Key][j].Start })
 	}
 	if err := w.Validate(what); err != nil {
 		return nil, err
@@ -268,13 +262,13 @@ func (h *hoursEditor) hours(what string) (booking.WeeklyHours, error) {
 // weekSummary describes hours briefly: "Mon 08:00-18:00 · Tue …".
 func weekSummary(w booking.WeeklyHours) string {
 	var parts []string
-	for _, d := range weekdayOrder {
+	for _, d := range booking.Week {
 		var spans []string
-		for _, s := range w[d.key] {
+		for _, s := range w[d.Key] {
 			spans = append(spans, s.String())
 		}
 		if len(spans) > 0 {
-			parts = append(parts, d.name[:3]+" "+strings.Join(spans, ", "))
+			parts = append(parts, d.Short+" "+strings.Join(spans, ", "))
 		}
 	}
 	if len(parts) == 0 {

@@ -21,83 +21,142 @@ import (
 // to standard output; a file is written whole or not at all, readable by
 // its owner only.
 func (a *app) export(ctx context.Context, args []string) error {
-	fl := flag.NewFlagSet("export", flag.ContinueOnError)
-	patient := fl.String("patient", "", "")
-	series := fl.String("series", "", "")
-	staff := fl.String("staff", "", "")
-	room := fl.String("room", "", "")
-	all := fl.Bool("all", false, "")
-	from := fl.String("from", "", "")
-	to := fl.String("to", "", "")
-	privacy := fl.String("privacy", "", "")
-	alarms := fl.Bool("alarms", false, "")
-	out := fl.String("o", "", "")
-	pos, err := parse(fl, args)
+	fl, err := parseExportFlags(args)
 	if err != nil {
 		return err
 	}
+	x, err := a.exportSettings(fl)
+	if err != nil {
+		return err
+	}
+	f, err := a.exportFilter(ctx, fl)
+	if err != nil {
+		return err
+	}
+	if err := a.exportContents(ctx, &x, f); err != nil {
+		return err
+	}
+	return a.writeExport(x, fl.out)
+}
+
+// exportFlags are export's flags as given on the command line.
+type exportFlags struct {
+	patient, series, staff, room string
+	all                          bool
+	from, to                     string
+	privacy                      string
+	alarms                       bool
+	out                          string
+}
+
+// forPatient reports whether the flags ask for a patient's own calendar
+// (--patient or --series) rather than a staff calendar.
+func (fl *exportFlags) forPatient() bool {
+	return fl.patient != "" || fl.series != ""
+}
+
+// parseExportFlags parses export's flags and checks that they make one
+// calendar: exactly one of whose appointments, an output file, and
+// --privacy or --alarms only with the kind of calendar they apply to.
+func parseExportFlags(args []string) (*exportFlags, error) {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	var fl exportFlags
+	fs.StringVar(&fl.patient, "patient", "", "")
+	fs.StringVar(&fl.series, "series", "", "")
+	fs.StringVar(&fl.staff, "staff", "", "")
+	fs.StringVar(&fl.room, "room", "", "")
+	fs.BoolVar(&fl.all, "all", false, "")
+	fs.StringVar(&fl.from, "from", "", "")
+	fs.StringVar(&fl.to, "to", "", "")
+	fs.StringVar(&fl.privacy, "privacy", "", "")
+	fs.BoolVar(&fl.alarms, "alarms", false, "")
+	fs.StringVar(&fl.out, "o", "", "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return nil, err
+	}
 	if len(pos) > 0 {
-		return usagef("export takes no arguments besides its flags; got %q", clip(pos[0]))
+		return nil, usagef("export takes no arguments besides its flags; got %q", clip(pos[0]))
 	}
 	n := 0
-	for _, v := range []string{*patient, *series, *staff, *room} {
+	for _, v := range []string{fl.patient, fl.series, fl.staff, fl.room} {
 		if v != "" {
 			n++
 		}
 	}
-	if *all {
+	if fl.all {
 		n++
 	}
 	if n != 1 {
-		return usagef("export takes exactly one of --patient, --series, --staff, --room and --all")
+		return nil, usagef("export takes exactly one of --patient, --series, --staff, --room and --all")
 	}
-	if *out == "" {
-		return usagef("export needs -o FILE.ics, or -o - for standard output")
+	if fl.out == "" {
+		return nil, usagef("export needs -o FILE.ics, or -o - for standard output")
 	}
-	forPatient := *patient != "" || *series != ""
-	if forPatient && *privacy != "" {
-		return usagef("--privacy is for --staff, --room and --all; a patient's calendar names no one")
+	if fl.forPatient() && fl.privacy != "" {
+		return nil, usagef("--privacy is for --staff, --room and --all; a patient's calendar names no one")
 	}
-	if !forPatient && *alarms {
-		return usagef("--alarms is for a patient's calendar (--patient or --series)")
+	if !fl.forPatient() && fl.alarms {
+		return nil, usagef("--alarms is for a patient's calendar (--patient or --series)")
 	}
-	x := calendar.Export{Clinic: a.clinic, ForPatient: forPatient, Alarms: *alarms, Now: a.now, Privacy: calendar.PrivacyInitials}
-	switch *privacy {
+	return &fl, nil
+}
+
+// exportSettings returns the export's settings before its contents are
+// read: the kind of calendar, alarms, and how a staff calendar names
+// patients (default initials).
+func (a *app) exportSettings(fl *exportFlags) (calendar.Export, error) {
+	x := calendar.Export{Clinic: a.clinic, ForPatient: fl.forPatient(), Alarms: fl.alarms, Now: a.now, Privacy: calendar.PrivacyInitials}
+	switch fl.privacy {
 	case "":
 	case "full", "initials", "id":
-		x.Privacy = calendar.Privacy(*privacy)
+		x.Privacy = calendar.Privacy(fl.privacy)
 	default:
-		return usagef("--privacy takes full, initials or id, not %q", clip(*privacy))
+		return x, usagef("--privacy takes full, initials or id, not %q", clip(fl.privacy))
 	}
+	return x, nil
+}
 
+// exportFilter turns the flags into the appointments to export: the range
+// of days and the patient, series, staff member or room, which must exist.
+func (a *app) exportFilter(ctx context.Context, fl *exportFlags) (booking.AppointmentFilter, error) {
 	f := booking.AppointmentFilter{}
-	if f.From, f.To, err = a.exportRange(*from, *to); err != nil {
-		return err
+	var err error
+	if f.From, f.To, err = a.exportRange(fl.from, fl.to); err != nil {
+		return f, err
 	}
 	switch {
-	case *patient != "":
-		if f.PatientID, err = id("patient", *patient); err != nil {
-			return err
+	case fl.patient != "":
+		if f.PatientID, err = id("patient", fl.patient); err != nil {
+			return f, err
 		}
-	case *series != "":
-		if f.SeriesID, err = id("series", *series); err != nil {
-			return err
+	case fl.series != "":
+		if f.SeriesID, err = id("series", fl.series); err != nil {
+			return f, err
 		}
 		if _, err := a.db.Series(ctx, f.SeriesID); err != nil {
-			return err
+			return f, err
 		}
-	case *staff != "":
-		if f.StaffID, err = id("staff", *staff); err != nil {
-			return err
+	case fl.staff != "":
+		if f.StaffID, err = id("staff", fl.staff); err != nil {
+			return f, err
 		}
-	case *room != "":
-		if f.RoomID, err = id("room", *room); err != nil {
-			return err
+	case fl.room != "":
+		if f.RoomID, err = id("room", fl.room); err != nil {
+			return f, err
 		}
 	}
 	if err := a.exists(ctx, f); err != nil {
-		return err
+		return f, err
 	}
+	return f, nil
+}
+
+// exportContents reads into x what the calendar shows: the appointments f
+// selects, the staff, the calendar's name and, for a staff calendar that
+// names patients, every patient's name.
+func (a *app) exportContents(ctx context.Context, x *calendar.Export, f booking.AppointmentFilter) error {
+	var err error
 	if x.InstanceID, err = a.db.InstanceID(ctx); err != nil {
 		return err
 	}
@@ -107,21 +166,26 @@ func (a *app) export(ctx context.Context, args []string) error {
 	if x.Staff, err = a.db.StaffList(ctx); err != nil {
 		return err
 	}
-	if x.Name, err = a.exportName(ctx, f, forPatient); err != nil {
+	if x.Name, err = a.exportName(ctx, f, x.ForPatient); err != nil {
 		return err
 	}
-	if !forPatient && x.Privacy != calendar.PrivacyID {
+	if !x.ForPatient && x.Privacy != calendar.PrivacyID {
 		names, err := a.allPatientNames(ctx)
 		if err != nil {
 			return err
 		}
 		x.PatientName = func(id int64) string { return names[id] }
 	}
+	return nil
+}
 
-	if *out == "-" {
+// writeExport writes x to standard output ("-") or to the file out, and
+// for a file says how many appointments it holds.
+func (a *app) writeExport(x calendar.Export, out string) error {
+	if out == "-" {
 		return calendar.Write(a.out, x)
 	}
-	if err := calendar.WriteFile(*out, x); err != nil {
+	if err := calendar.WriteFile(out, x); err != nil {
 		return err
 	}
 	cancelled := 0
@@ -130,8 +194,8 @@ func (a *app) export(ctx context.Context, args []string) error {
 			cancelled++
 		}
 	}
-	return a.print(map[string]any{"file": *out, "appointments": len(x.Appointments), "cancelled": cancelled}, func(w *tw) {
-		w.line("Wrote %d appointments (%d cancelled) to %s.", len(x.Appointments), cancelled, *out)
+	return a.print(map[string]any{"file": out, "appointments": len(x.Appointments), "cancelled": cancelled}, func(w *tw) {
+		w.line("Wrote %d appointments (%d cancelled) to %s.", len(x.Appointments), cancelled, out)
 	})
 }
 

@@ -202,176 +202,262 @@ func (r *gridRenderer) Layout(size fyne.Size) {
 	r.g.built = size
 }
 
-// build turns the model into canvas objects for the given size.
+// build turns the model into canvas objects for the given size. The
+// steps draw in layers, each over the one before: shading, lines,
+// headers, blocks, and the now-line on top.
 func (g *grid) build(size fyne.Size) {
+	g.reset()
+	m := g.m
+	if m == nil || len(m.days) == 0 {
+		return
+	}
+	m.foreground = theme.Color(theme.ColorNameForeground) // the theme may have changed since
+	f := newFrame(m, size)
+	g.dayAt = g.dayAt[:0]
+	for di := range m.days {
+		g.dayAt = append(g.dayAt, struct{ from, to float32 }{f.dayX[di], f.dayX[di+1]})
+	}
+	g.yAt = f.y
+	today := booking.DateOf(m.now.In(m.loc))
+
+	g.drawShading(f)
+	g.drawLines(f)
+	g.drawHeaders(f, today)
+	g.drawBlocks(f)
+	g.drawNowLine(f, today)
+}
+
+// reset forgets what the last build drew, keeping the slices' memory for
+// the next one.
+func (g *grid) reset() {
 	g.objs = g.objs[:0]
 	g.labels = g.labels[:0]
 	g.hits = g.hits[:0]
 	g.todayMark, g.currentMark, g.nowLine = nil, nil, nil
 	clear(g.texts)
-	m := g.m
-	if m == nil || len(m.days) == 0 {
-		return
-	}
+}
 
-	m.foreground = theme.Color(theme.ColorNameForeground) // the theme may have changed since
-	fg := m.foreground
-	total := m.ncols()
-	colW := max(minColWidth, (size.Width-gutterWidth)/float32(total))
-	dayX := make([]float32, len(m.days)+1)
-	dayX[0] = gutterWidth
-	g.dayAt = g.dayAt[:0]
+// frame is the geometry of one build: where each day, column and time of
+// day falls at the grid's current size. Columns and minutes stretch to
+// fill the size but never shrink below minColWidth and minPerMinute.
+type frame struct {
+	m      *model
+	colW   float32     // one resource column's width
+	dayX   []float32   // each day's left edge, then the last day's right edge
+	perMin float32     // vertical units per minute
+	gridH  float32     // the hours' height, below the header
+	width  float32     // the gutter and every day
+	small  float32     // the size of caption text
+	fg     color.Color // the theme's foreground, for text
+}
+
+// newFrame lays the model's days and hours out over size.
+func newFrame(m *model, size fyne.Size) *frame {
+	f := &frame{m: m, fg: m.foreground, small: theme.CaptionTextSize()}
+	f.colW = max(minColWidth, (size.Width-gutterWidth)/float32(m.ncols()))
+	f.dayX = make([]float32, len(m.days)+1)
+	f.dayX[0] = gutterWidth
 	for di := range m.days {
-		dayX[di+1] = dayX[di] + colW*float32(len(m.cols[di]))
-		g.dayAt = append(g.dayAt, struct{ from, to float32 }{dayX[di], dayX[di+1]})
+		f.dayX[di+1] = f.dayX[di] + f.colW*float32(len(m.cols[di]))
 	}
 	minutes := float32(m.to - m.from)
-	perMin := max(minPerMinute, (size.Height-headerHeight-footHeight)/minutes)
-	gridH := minutes * perMin
-	width := dayX[len(m.days)]
-	y := func(c booking.Clock) float32 { return headerHeight + float32(c-m.from)*perMin }
-	x := func(day, col int) float32 { return dayX[day] + colW*float32(col) }
-	g.yAt = y
-	yOf := func(t time.Time, d booking.Date) float32 {
-		lt := t.In(m.loc)
-		c := booking.ClockOf(lt)
-		switch dd := booking.DateOf(lt); {
-		case dd < d:
-			c = m.from
-		case dd > d:
-			c = m.to
-		}
-		return y(min(max(c, m.from), m.to))
-	}
-	rect := func(c color.Color, px, py, w, h float32) *canvas.Rectangle {
-		rc := canvas.NewRectangle(c)
-		rc.Move(fyne.NewPos(px, py))
-		rc.Resize(fyne.NewSize(w, h))
-		g.objs = append(g.objs, rc)
-		return rc
-	}
-	text := func(s string, c color.Color, px, py, w float32, size float32, bold bool) {
-		l := label{s: s, x: px, y: py, w: w, size: size, bold: bold, color: c}
-		g.labels = append(g.labels, l)
-		g.addText([]label{l})
-	}
-	small := theme.CaptionTextSize()
+	f.perMin = max(minPerMinute, (size.Height-headerHeight-footHeight)/minutes)
+	f.gridH = minutes * f.perMin
+	f.width = f.dayX[len(m.days)]
+	return f
+}
 
-	// Shading first, so lines and blocks draw over it.
+// y returns the top of time of day c.
+func (f *frame) y(c booking.Clock) float32 {
+	return headerHeight + float32(c-f.m.from)*f.perMin
+}
+
+// x returns the left edge of column col of day number day.
+func (f *frame) x(day, col int) float32 { return f.dayX[day] + f.colW*float32(col) }
+
+// dayW returns the width of day number day, all its columns.
+func (f *frame) dayW(day int) float32 { return f.dayX[day+1] - f.dayX[day] }
+
+// yOf returns where instant t falls on day d: the top of the grid when t
+// is on an earlier day, the bottom when on a later one, and within the
+// grid's hours in any case, so a block spanning midnight is cut at the
+// day's edges.
+func (f *frame) yOf(t time.Time, d booking.Date) float32 {
+	m := f.m
+	lt := t.In(m.loc)
+	c := booking.ClockOf(lt)
+	switch dd := booking.DateOf(lt); {
+	case dd < d:
+		c = m.from
+	case dd > d:
+		c = m.to
+	}
+	return f.y(min(max(c, m.from), m.to))
+}
+
+// addRect draws a rectangle of colour c.
+func (g *grid) addRect(c color.Color, px, py, w, h float32) *canvas.Rectangle {
+	rc := canvas.NewRectangle(c)
+	rc.Move(fyne.NewPos(px, py))
+	rc.Resize(fyne.NewSize(w, h))
+	g.objs = append(g.objs, rc)
+	return rc
+}
+
+// addLabel draws one line of text outside a block.
+func (g *grid) addLabel(s string, c color.Color, px, py, w float32, size float32, bold bool) {
+	l := label{s: s, x: px, y: py, w: w, size: size, bold: bold, color: c}
+	g.labels = append(g.labels, l)
+	g.addText([]label{l})
+}
+
+// drawShading shades what is not bookable: closed days whole, and in a
+// staff column the hours off duty, time off and busy time from the
+// person's own calendar. It draws first, so lines and blocks draw over it.
+func (g *grid) drawShading(f *frame) {
+	m := f.m
 	for di, d := range m.days {
 		if why, ok := m.closed[d]; ok {
-			rect(shadeClosed, x(di, 0), headerHeight, dayX[di+1]-dayX[di], gridH)
-			text("Closed: "+why, fg, x(di, 0)+4, headerHeight+4, dayX[di+1]-dayX[di]-8, small, true)
+			g.addRect(shadeClosed, f.x(di, 0), headerHeight, f.dayW(di), f.gridH)
+			g.addLabel("Closed: "+why, f.fg, f.x(di, 0)+4, headerHeight+4, f.dayW(di)-8, f.small, true)
 			continue
 		}
-		dayStart, dayEnd := d.At(m.from, m.loc), d.At(m.to, m.loc)
 		for ci, c := range m.cols[di] {
-			if c.staff == nil {
-				continue
-			}
-			// Off duty: the parts of the grid outside the person's hours.
-			at := m.from
-			for _, sp := range c.staff.Hours.On(d.Weekday()) {
-				if sp.Start > at {
-					top, bot := y(at), y(min(sp.Start, m.to))
-					if bot > top {
-						rect(shadeOffDuty, x(di, ci), top, colW, bot-top)
-					}
-				}
-				at = max(at, sp.End)
-			}
-			if at < m.to {
-				rect(shadeOffDuty, x(di, ci), y(at), colW, y(m.to)-y(at))
-			}
-			for _, iv := range c.staff.TimeOff {
-				if iv.Overlaps(dayStart, dayEnd) {
-					top, bot := yOf(iv.Start, d), yOf(iv.End, d)
-					rect(shadeTimeOff, x(di, ci), top, colW, bot-top)
-					text("Time off", fg, x(di, ci)+4, top+2, colW-8, small, false)
-				}
-			}
-			for _, iv := range c.staff.Busy {
-				if iv.Overlaps(dayStart, dayEnd) {
-					top, bot := yOf(iv.Start, d), yOf(iv.End, d)
-					rect(shadeBusy, x(di, ci), top, colW, bot-top)
-					text("Busy", fg, x(di, ci)+4, top+2, colW-8, small, false)
-				}
+			if c.staff != nil {
+				g.shadeStaff(f, di, ci, c.staff, d)
 			}
 		}
 	}
+}
 
-	// Lines: every 15 minutes, stronger on the half hour and the hour.
-	// Thin rectangles, not canvas.Line: they fill without anti-aliasing
-	// work, which keeps a busy week quick to draw.
+// shadeStaff shades column ci of day number di, day d, where staff member
+// s cannot be booked: outside the person's hours, then time off, then
+// busy time.
+func (g *grid) shadeStaff(f *frame, di, ci int, s *booking.Staff, d booking.Date) {
+	m := f.m
+	// Off duty: the parts of the grid outside the person's hours.
+	at := m.from
+	for _, sp := range s.Hours.On(d.Weekday()) {
+		if sp.Start > at {
+			top, bot := f.y(at), f.y(min(sp.Start, m.to))
+			if bot > top {
+				g.addRect(shadeOffDuty, f.x(di, ci), top, f.colW, bot-top)
+			}
+		}
+		at = max(at, sp.End)
+	}
+	if at < m.to {
+		g.addRect(shadeOffDuty, f.x(di, ci), f.y(at), f.colW, f.y(m.to)-f.y(at))
+	}
+	g.shadeIntervals(f, di, ci, d, s.TimeOff, shadeTimeOff, "Time off")
+	g.shadeIntervals(f, di, ci, d, s.Busy, shadeBusy, "Busy")
+}
+
+// shadeIntervals shades, and names with word, the parts of ivs that fall
+// within the grid's hours on day d, in column ci of day number di.
+func (g *grid) shadeIntervals(f *frame, di, ci int, d booking.Date, ivs []booking.Interval, shade color.Color, word string) {
+	dayStart, dayEnd := d.At(f.m.from, f.m.loc), d.At(f.m.to, f.m.loc)
+	for _, iv := range ivs {
+		if iv.Overlaps(dayStart, dayEnd) {
+			top, bot := f.yOf(iv.Start, d), f.yOf(iv.End, d)
+			g.addRect(shade, f.x(di, ci), top, f.colW, bot-top)
+			g.addLabel(word, f.fg, f.x(di, ci)+4, top+2, f.colW-8, f.small, false)
+		}
+	}
+}
+
+// drawLines draws a line every 15 minutes, stronger on the half hour and
+// the hour (which is labelled in the gutter), and the lines between days
+// and columns. The lines are thin rectangles, not canvas.Line: they fill
+// without anti-aliasing work, which keeps a busy week quick to draw
+// (docs/benchmarks.md, "Week view with 400 appointments").
+func (g *grid) drawLines(f *frame) {
+	m := f.m
 	sep := theme.Color(theme.ColorNameSeparator)
 	faint, fainter := fade(sep, 0.5), fade(sep, 0.25)
 	for c := m.from; c <= m.to; c += 15 {
 		switch {
 		case c%60 == 0:
-			rect(sep, gutterWidth, y(c), width-gutterWidth, 1)
-			text(c.String(), fg, 4, y(c)-small/2, gutterWidth-8, small, false)
+			g.addRect(sep, gutterWidth, f.y(c), f.width-gutterWidth, 1)
+			g.addLabel(c.String(), f.fg, 4, f.y(c)-f.small/2, gutterWidth-8, f.small, false)
 		case c%30 == 0:
-			rect(faint, gutterWidth, y(c), width-gutterWidth, 1)
+			g.addRect(faint, gutterWidth, f.y(c), f.width-gutterWidth, 1)
 		default:
-			rect(fainter, gutterWidth, y(c), width-gutterWidth, 1)
+			g.addRect(fainter, gutterWidth, f.y(c), f.width-gutterWidth, 1)
 		}
 	}
 	for di := range m.days {
 		for ci := range m.cols[di] {
 			if ci == 0 {
-				rect(sep, x(di, ci)-1, 0, 2, headerHeight+gridH)
+				g.addRect(sep, f.x(di, ci)-1, 0, 2, headerHeight+f.gridH)
 			} else {
-				rect(faint, x(di, ci), headerHeight/2, 1, headerHeight/2+gridH)
+				g.addRect(faint, f.x(di, ci), headerHeight/2, 1, headerHeight/2+f.gridH)
 			}
 		}
 	}
+}
 
-	// Headers: the day over its columns, then each column's name.
-	today := booking.DateOf(m.now.In(m.loc))
+// drawHeaders names each day over its columns, marking today and, in the
+// week view, the day the arrow keys move from; then each column's name.
+func (g *grid) drawHeaders(f *frame, today booking.Date) {
+	m := f.m
 	for di, d := range m.days {
-		label := d.At(0, m.loc).Format("Mon 2 Jan")
+		name := d.At(0, m.loc).Format("Mon 2 Jan")
 		if d == today {
-			g.todayMark = rect(fade(theme.Color(theme.ColorNamePrimary), 0.3), x(di, 0), 0, dayX[di+1]-dayX[di], headerHeight/2)
+			g.todayMark = g.addRect(fade(theme.Color(theme.ColorNamePrimary), 0.3), f.x(di, 0), 0, f.dayW(di), headerHeight/2)
 		}
 		if d == m.current && len(m.days) > 1 {
-			// The day the arrow keys move from.
-			g.currentMark = rect(theme.Color(theme.ColorNamePrimary), x(di, 0), headerHeight/2-1, dayX[di+1]-dayX[di], 2)
+			g.currentMark = g.addRect(theme.Color(theme.ColorNamePrimary), f.x(di, 0), headerHeight/2-1, f.dayW(di), 2)
 		}
-		text(label, fg, x(di, 0)+4, 2, dayX[di+1]-dayX[di]-8, theme.TextSize(), true)
+		g.addLabel(name, f.fg, f.x(di, 0)+4, 2, f.dayW(di)-8, theme.TextSize(), true)
 		for ci, c := range m.cols[di] {
-			text(c.name, fg, x(di, ci)+4, headerHeight/2+2, colW-8, small, false)
+			g.addLabel(c.name, f.fg, f.x(di, ci)+4, headerHeight/2+2, f.colW-8, f.small, false)
 		}
 	}
+}
 
-	// Blocks, column by column and day by day, in lanes where they overlap.
+// drawBlocks draws the appointments, column by column and day by day,
+// side by side in lanes where they overlap.
+func (g *grid) drawBlocks(f *frame) {
+	m := f.m
 	for di, d := range m.days {
-		dayStart, dayEnd := d.At(0, m.loc), (d+1).At(0, m.loc)
 		for ci, c := range m.cols[di] {
-			var in []item
-			for _, it := range m.items {
-				if it.a.Start.Before(dayEnd) && it.a.End.After(dayStart) && c.holds(it.a) {
-					in = append(in, it)
-				}
-			}
+			in := m.itemsIn(c, d)
 			if len(in) == 0 {
 				continue
 			}
 			lanes, n := assignLanes(in)
-			laneW := colW / float32(n)
+			laneW := f.colW / float32(n)
 			for i, it := range in {
-				top, bot := yOf(it.a.Start, d), yOf(it.a.End, d)
-				px := x(di, ci) + laneW*float32(lanes[i]) + blockPad
+				top, bot := f.yOf(it.a.Start, d), f.yOf(it.a.End, d)
+				px := f.x(di, ci) + laneW*float32(lanes[i]) + blockPad
 				w := laneW - 2*blockPad
 				h := max(bot-top-1, 4)
-				g.block(m, it, c, px, top+1, w, h, small)
+				g.block(m, it, c, px, top+1, w, h, f.small)
 			}
 		}
 	}
+}
 
-	// The now-line on today.
+// itemsIn returns the items of column c that overlap day d.
+func (m *model) itemsIn(c column, d booking.Date) []item {
+	dayStart, dayEnd := d.At(0, m.loc), (d+1).At(0, m.loc)
+	var in []item
+	for _, it := range m.items {
+		if it.a.Start.Before(dayEnd) && it.a.End.After(dayStart) && c.holds(it.a) {
+			in = append(in, it)
+		}
+	}
+	return in
+}
+
+// drawNowLine draws the current time across today, when today and the
+// time are shown.
+func (g *grid) drawNowLine(f *frame, today booking.Date) {
+	m := f.m
 	if di := slices.Index(m.days, today); di >= 0 {
 		if c := booking.ClockOf(m.now.In(m.loc)); c >= m.from && c <= m.to {
-			g.nowLine = rect(theme.Color(theme.ColorNameError), x(di, 0), y(c)-1, dayX[di+1]-x(di, 0), 2)
+			g.nowLine = g.addRect(theme.Color(theme.ColorNameError), f.x(di, 0), f.y(c)-1, f.dayW(di), 2)
 		}
 	}
 }

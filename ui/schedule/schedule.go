@@ -518,30 +518,14 @@ func buildModel(w *week, day booking.Date, weekView, byRoom, showAll bool, propo
 	c := w.clinic
 	m := &model{loc: c.Location(), current: day, closed: map[booking.Date]string{}, names: map[int64]string{}, now: now, byRoom: byRoom,
 		foreground: theme.Color(theme.ColorNameForeground)}
-	var items []item
-	for _, a := range w.appts {
-		if a.Status.Active() || showAll {
-			items = append(items, item{a: a})
-		}
-	}
-	for _, a := range proposed {
-		items = append(items, item{a: a, proposed: true})
-	}
+	items := drawable(w.appts, showAll, proposed)
 	for _, it := range items {
 		if _, ok := m.names[it.a.PatientID]; !ok {
 			m.names[it.a.PatientID] = label(it.a.PatientID)
 		}
 	}
-	dayOf := func(t time.Time) booking.Date { return booking.DateOf(t.In(m.loc)) }
 	if weekView {
-		for d := w.start; d < w.start+7; d++ {
-			wd := d.Weekday()
-			if (wd == time.Saturday || wd == time.Sunday) && len(c.Hours.On(wd)) == 0 && d != day &&
-				!slices.ContainsFunc(items, func(it item) bool { return dayOf(it.a.Start) == d }) {
-				continue
-			}
-			m.days = append(m.days, d)
-		}
+		m.days = weekDays(w, day, items, m.loc)
 	} else {
 		m.days = []booking.Date{day}
 	}
@@ -559,11 +543,49 @@ func buildModel(w *week, day booking.Date, weekView, byRoom, showAll bool, propo
 			m.items = append(m.items, it)
 		}
 	}
+	m.cols = m.columns(w, weekView)
+	m.from, m.to = m.hours(c)
+	return m
+}
 
-	// Columns: every staff member or room; in the week view only those
-	// with something to show that day, so a week fits the screen.
+// drawable returns the appointments to draw: the booked ones (the
+// cancelled too when showAll), then the proposed ones.
+func drawable(appts []*booking.Appointment, showAll bool, proposed []*booking.Appointment) []item {
+	var items []item
+	for _, a := range appts {
+		if a.Status.Active() || showAll {
+			items = append(items, item{a: a})
+		}
+	}
+	for _, a := range proposed {
+		items = append(items, item{a: a, proposed: true})
+	}
+	return items
+}
+
+// weekDays returns the days of w's week to show: all of them but a
+// Saturday or Sunday on which the clinic does not open, unless it is day
+// itself or one of items starts on it.
+func weekDays(w *week, day booking.Date, items []item, loc *time.Location) []booking.Date {
+	var days []booking.Date
+	for d := w.start; d < w.start+7; d++ {
+		wd := d.Weekday()
+		if (wd == time.Saturday || wd == time.Sunday) && len(w.clinic.Hours.On(wd)) == 0 && d != day &&
+			!slices.ContainsFunc(items, func(it item) bool { return booking.DateOf(it.a.Start.In(loc)) == d }) {
+			continue
+		}
+		days = append(days, d)
+	}
+	return days
+}
+
+// columns returns each day's columns: every staff member, or every room
+// (and video when something is by video). In the week view a day keeps
+// only the columns with something to show that day, so a week fits the
+// screen.
+func (m *model) columns(w *week, weekView bool) [][]column {
 	var all []column
-	if byRoom {
+	if m.byRoom {
 		for _, r := range w.rooms {
 			all = append(all, column{name: r.Name, room: r})
 		}
@@ -575,53 +597,64 @@ func buildModel(w *week, day booking.Date, weekView, byRoom, showAll bool, propo
 			all = append(all, column{name: s.Name, staff: s})
 		}
 	}
+	var cols [][]column
 	for _, d := range m.days {
-		if !weekView {
-			m.cols = append(m.cols, all)
-			continue
+		if weekView {
+			cols = append(cols, m.usedColumns(all, d))
+		} else {
+			cols = append(cols, all)
 		}
-		ds, de := d.At(0, m.loc), (d+1).At(0, m.loc)
-		var cols []column
-		for _, col := range all {
-			used := slices.ContainsFunc(m.items, func(it item) bool {
-				return it.a.Start.Before(de) && it.a.End.After(ds) && col.holds(it.a)
-			})
-			if !used && col.staff != nil {
-				used = slices.ContainsFunc(col.staff.TimeOff, func(iv booking.Interval) bool { return iv.Overlaps(ds, de) }) ||
-					slices.ContainsFunc(col.staff.Busy, func(iv booking.Interval) bool { return iv.Overlaps(ds, de) })
-			}
-			if used {
-				cols = append(cols, col)
-			}
-		}
-		if len(cols) == 0 {
-			cols = []column{{}} // an empty day keeps a column's width
-		}
-		m.cols = append(m.cols, cols)
 	}
+	return cols
+}
 
-	// Hours: the clinic's opening hours on the days shown, widened to
-	// whole hours and to every appointment.
-	m.from, m.to = 24*60, 0
+// usedColumns returns the columns of all with something to show on day d:
+// an appointment, or a staff member's time off or busy time. A day with
+// none keeps one empty column, so it still has a column's width.
+func (m *model) usedColumns(all []column, d booking.Date) []column {
+	ds, de := d.At(0, m.loc), (d+1).At(0, m.loc)
+	overlaps := func(iv booking.Interval) bool { return iv.Overlaps(ds, de) }
+	var cols []column
+	for _, col := range all {
+		used := slices.ContainsFunc(m.items, func(it item) bool {
+			return it.a.Start.Before(de) && it.a.End.After(ds) && col.holds(it.a)
+		})
+		if !used && col.staff != nil {
+			used = slices.ContainsFunc(col.staff.TimeOff, overlaps) || slices.ContainsFunc(col.staff.Busy, overlaps)
+		}
+		if used {
+			cols = append(cols, col)
+		}
+	}
+	if len(cols) == 0 {
+		cols = []column{{}}
+	}
+	return cols
+}
+
+// hours returns the grid's hours: the clinic's opening hours on the days
+// shown (08:00 to 18:00 when it opens on none of them), widened to every
+// appointment drawn (to midnight for one that ends on a later day) and
+// then to whole hours.
+func (m *model) hours(c *booking.Clinic) (from, to booking.Clock) {
+	from, to = 24*60, 0
 	for _, d := range m.days {
 		for _, sp := range c.Hours.On(d.Weekday()) {
-			m.from, m.to = min(m.from, sp.Start), max(m.to, sp.End)
+			from, to = min(from, sp.Start), max(to, sp.End)
 		}
 	}
-	if m.from >= m.to {
-		m.from, m.to = 8*60, 18*60
+	if from >= to {
+		from, to = 8*60, 18*60
 	}
 	for _, it := range m.items {
 		s, e := it.a.Start.In(m.loc), it.a.End.In(m.loc)
-		if dayOf(s) == dayOf(e) {
-			m.from, m.to = min(m.from, booking.ClockOf(s)), max(m.to, booking.ClockOf(e))
+		if booking.DateOf(s) == booking.DateOf(e) {
+			from, to = min(from, booking.ClockOf(s)), max(to, booking.ClockOf(e))
 		} else {
-			m.from, m.to = min(m.from, booking.ClockOf(s)), 24*60
+			from, to = min(from, booking.ClockOf(s)), 24*60
 		}
 	}
-	m.from = m.from / 60 * 60
-	m.to = min(24*60, (m.to+59)/60*60)
-	return m
+	return from / 60 * 60, min(24*60, (to+59)/60*60)
 }
 
 // selectAppt selects an appointment and loads its details.

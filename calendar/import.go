@@ -306,22 +306,7 @@ type dateProp struct {
 // message).
 func (im *importer) event(n *icsNode) (*vevent, error) {
 	ev := &vevent{n: n, blocks: true}
-	if p := n.Props.Get(ical.PropUID); p != nil {
-		ev.uid = strings.TrimSpace(p.Value)
-	}
-	if p := n.Props.Get(ical.PropSequence); p != nil {
-		ev.seq, _ = strconv.Atoi(strings.TrimSpace(p.Value))
-	}
-	upper := func(name string) string {
-		if p := n.Props.Get(name); p != nil {
-			return strings.ToUpper(strings.TrimSpace(p.Value))
-		}
-		return ""
-	}
-	if upper(ical.PropStatus) == "CANCELLED" || upper(ical.PropTransparency) == "TRANSPARENT" || upper("X-MICROSOFT-CDO-BUSYSTATUS") == "FREE" {
-		ev.blocks = false
-	}
-
+	readIdentity(ev)
 	p, line := n.prop(ical.PropDateTimeStart)
 	if p == nil {
 		if im.method {
@@ -337,60 +322,123 @@ func (im *importer) event(n *icsNode) (*vevent, error) {
 	if ev.zone, err = im.valueZone(p, v, line, nil); err != nil {
 		return nil, err
 	}
+	if err := im.readLength(ev); err != nil {
+		return nil, err
+	}
+	if err := readRecurrenceID(ev); err != nil {
+		return nil, err
+	}
+	if err := readRules(ev); err != nil {
+		return nil, err
+	}
+	if err := readDates(ev); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
 
-	endp, endLine := n.prop(ical.PropDateTimeEnd)
-	durp, durLine := n.prop(ical.PropDuration)
+// readIdentity reads which event ev is (UID), which revision of it
+// (SEQUENCE), and whether it blocks: not when it is cancelled,
+// transparent, or free in Outlook's own property.
+func readIdentity(ev *vevent) {
+	n := ev.n
+	if p := n.Props.Get(ical.PropUID); p != nil {
+		ev.uid = strings.TrimSpace(p.Value)
+	}
+	if p := n.Props.Get(ical.PropSequence); p != nil {
+		ev.seq, _ = strconv.Atoi(strings.TrimSpace(p.Value))
+	}
+	upper := func(name string) string {
+		if p := n.Props.Get(name); p != nil {
+			return strings.ToUpper(strings.TrimSpace(p.Value))
+		}
+		return ""
+	}
+	if upper(ical.PropStatus) == "CANCELLED" || upper(ical.PropTransparency) == "TRANSPARENT" || upper("X-MICROSOFT-CDO-BUSYSTATUS") == "FREE" {
+		ev.blocks = false
+	}
+}
+
+// readLength reads how long ev lasts, from DTEND or DURATION (never both);
+// without either, an all-day event lasts its one day and a timed one no
+// time at all (RFC 5545 section 3.6.1).
+func (im *importer) readLength(ev *vevent) error {
+	endp, endLine := ev.n.prop(ical.PropDateTimeEnd)
+	durp, durLine := ev.n.prop(ical.PropDuration)
 	switch {
 	case endp != nil && durp != nil:
-		return nil, importErrf(durLine, "the event has both an end (DTEND, line %d) and a duration (DURATION); it may have only one", endLine)
+		return importErrf(durLine, "the event has both an end (DTEND, line %d) and a duration (DURATION); it may have only one", endLine)
 	case endp != nil:
 		ev.hasLength = true
-		e, err := parseICSDateTime(endp.Value)
-		if err != nil {
-			return nil, importErrf(endLine, "the event's end (DTEND): %s", err)
-		}
-		if e.date != v.date {
-			what := "a date and time"
-			if v.date {
-				what = "a date"
-			}
-			return nil, importErrf(endLine, "the event's end (DTEND) must be %s, like its start on line %d", what, line)
-		}
-		if v.date {
-			ev.length.days = (e.civil - v.civil) / daySecs
-		} else {
-			ez, err := im.valueZone(endp, e, endLine, nil)
-			if err != nil {
-				return nil, err
-			}
-			ev.length.secs = toInstant(e.civil, ez) - toInstant(v.civil, ev.zone)
-		}
-		if ev.length.days < 0 || ev.length.secs < 0 {
-			return nil, importErrf(endLine, "the event ends (DTEND) before it starts (line %d)", line)
-		}
+		return im.readEnd(ev, endp, endLine)
 	case durp != nil:
 		ev.hasLength = true
 		d, neg, err := parseICSDuration(durp.Value)
 		if err != nil {
-			return nil, importErrf(durLine, "the event's duration (DURATION): %s", err)
+			return importErrf(durLine, "the event's duration (DURATION): %s", err)
 		}
 		if neg {
-			return nil, importErrf(durLine, "the event's duration (DURATION) is negative")
+			return importErrf(durLine, "the event's duration (DURATION) is negative")
 		}
 		ev.length = d
-	case v.date:
+	case ev.start.date:
 		ev.length.days = 1 // a date without an end is that one day
 	}
+	return nil
+}
 
-	if rp, rl := n.prop(ical.PropRecurrenceID); rp != nil {
-		rv, err := parseICSDateTime(rp.Value)
-		if err != nil {
-			return nil, importErrf(rl, "the changed occurrence's original time (RECURRENCE-ID): %s", err)
-		}
-		ev.recur, ev.recurProp, ev.recurLine = &rv, rp, rl
-		ev.future = strings.EqualFold(rp.Params.Get("RANGE"), "THISANDFUTURE")
+// readEnd sets ev's length from its DTEND, which must be of the same kind
+// as its start (a date, or a date and time) and not before it. A timed
+// end may be in another zone than the start.
+func (im *importer) readEnd(ev *vevent, endp *ical.Prop, endLine int) error {
+	v, line := ev.start, ev.startLine
+	e, err := parseICSDateTime(endp.Value)
+	if err != nil {
+		return importErrf(endLine, "the event's end (DTEND): %s", err)
 	}
+	if e.date != v.date {
+		what := "a date and time"
+		if v.date {
+			what = "a date"
+		}
+		return importErrf(endLine, "the event's end (DTEND) must be %s, like its start on line %d", what, line)
+	}
+	if v.date {
+		ev.length.days = (e.civil - v.civil) / daySecs
+	} else {
+		ez, err := im.valueZone(endp, e, endLine, nil)
+		if err != nil {
+			return err
+		}
+		ev.length.secs = toInstant(e.civil, ez) - toInstant(v.civil, ev.zone)
+	}
+	if ev.length.days < 0 || ev.length.secs < 0 {
+		return importErrf(endLine, "the event ends (DTEND) before it starts (line %d)", line)
+	}
+	return nil
+}
 
+// readRecurrenceID reads the RECURRENCE-ID that makes ev an override of
+// one instance of a series (or, with RANGE=THISANDFUTURE, of that
+// instance and all later ones).
+func readRecurrenceID(ev *vevent) error {
+	rp, rl := ev.n.prop(ical.PropRecurrenceID)
+	if rp == nil {
+		return nil
+	}
+	rv, err := parseICSDateTime(rp.Value)
+	if err != nil {
+		return importErrf(rl, "the changed occurrence's original time (RECURRENCE-ID): %s", err)
+	}
+	ev.recur, ev.recurProp, ev.recurLine = &rv, rp, rl
+	ev.future = strings.EqualFold(rp.Params.Get("RANGE"), "THISANDFUTURE")
+	return nil
+}
+
+// readRules reads ev's RRULEs and EXRULEs, each prepared to repeat from
+// its start.
+func readRules(ev *vevent) error {
+	n := ev.n
 	for _, kind := range []struct {
 		name string
 		dst  *[]*recurRule
@@ -398,14 +446,21 @@ func (im *importer) event(n *icsNode) (*vevent, error) {
 		for i, rp := range n.Props[kind.name] {
 			r, err := parseRule(rp.Value, n.propLine(kind.name, i))
 			if err != nil {
-				return nil, err
+				return err
 			}
-			if err := r.prepare(v.civil); err != nil {
-				return nil, err
+			if err := r.prepare(ev.start.civil); err != nil {
+				return err
 			}
 			*kind.dst = append(*kind.dst, r)
 		}
 	}
+	return nil
+}
+
+// readDates reads ev's RDATEs and EXDATEs; each property may list several
+// values, separated by commas.
+func readDates(ev *vevent) error {
+	n := ev.n
 	for _, kind := range []struct {
 		name string
 		dst  *[]dateProp
@@ -416,14 +471,14 @@ func (im *importer) event(n *icsNode) (*vevent, error) {
 			for _, s := range strings.Split(dp.Value, ",") {
 				d, err := parseDateProp(dp, s, kind.name == ical.PropRecurrenceDates)
 				if err != nil {
-					return nil, importErrf(dl, "%s: %s", kind.name, err)
+					return importErrf(dl, "%s: %s", kind.name, err)
 				}
 				d.line = dl
 				*kind.dst = append(*kind.dst, d)
 			}
 		}
 	}
-	return ev, nil
+	return nil
 }
 
 // parseDateProp parses one value of an RDATE (where a PERIOD is allowed)
@@ -653,148 +708,227 @@ type futureOverride struct {
 // series expands a VEVENT that is not an override, leaving out the
 // instances its EXDATEs, EXRULEs and overrides remove.
 func (im *importer) series(m *vevent, ovs []*vevent) error {
-	var futures []futureOverride
-	overridden, overriddenDays := map[int64]bool{}, map[int64]bool{}
-	maxDelta := int64(0)
-	for _, o := range ovs {
-		k, date, err := im.valueKey(m, *o.recur, o.recurProp, o.recurLine)
-		if err != nil {
-			return err
-		}
-		if date {
-			overriddenDays[k] = true
-			continue
-		}
-		overridden[k] = true
-		if o.future {
-			f := futureOverride{key: k, length: o.length, blocks: o.blocks}
-			if !o.hasLength {
-				f.length = m.length
-			}
-			if m.start.date == o.start.date {
-				rc := k
-				if !m.start.date {
-					rc = toCivil(k, m.zone)
-				}
-				oc := o.start.civil
-				if !m.start.date {
-					oc = toCivil(toInstant(o.start.civil, o.zone), m.zone)
-				}
-				f.delta = oc - rc
-			}
-			maxDelta = max(maxDelta, f.delta, -f.delta)
-			futures = append(futures, f)
-		}
+	x := &expansion{im: im, m: m,
+		overridden: map[int64]bool{}, overriddenDays: map[int64]bool{},
+		excluded: map[int64]bool{}, excludedDays: map[int64]bool{},
+		seen: map[int64]bool{}}
+	if err := x.readOverrides(ovs); err != nil {
+		return err
 	}
-	sort.Slice(futures, func(i, j int) bool { return futures[i].key < futures[j].key })
-	if !m.blocks && !slices.ContainsFunc(futures, func(f futureOverride) bool { return f.blocks }) {
+	if !m.blocks && !slices.ContainsFunc(x.futures, func(f futureOverride) bool { return f.blocks }) {
 		return nil // nothing of this series can block
 	}
-
-	wz := m.zone // the wall clock the series repeats on
-	if m.start.date {
-		wz = im.clinic
+	x.setWindow()
+	if err := x.readExclusions(); err != nil {
+		return err
 	}
-	margin := m.length.days*daySecs + m.length.secs + 2*daySecs + maxDelta
-	lo, hi := toCivil(im.from, wz)-margin, toCivil(im.to, wz)+2*daySecs+maxDelta
+	return x.addInstances()
+}
 
-	excluded, excludedDays := map[int64]bool{}, map[int64]bool{}
-	for _, ex := range m.exdates {
-		k, date, err := im.valueKey(m, ex.v, ex.prop, ex.line)
+// expansion is one series being expanded into busy times: what its
+// overrides and exclusions take out or move, and the wall-clock window
+// its instances are looked for in.
+type expansion struct {
+	im *importer
+	m  *vevent
+
+	// overridden are the instances (by key) that overrides replace, and
+	// overriddenDays the days of a timed series they replace whole.
+	overridden, overriddenDays map[int64]bool
+	futures                    []futureOverride // by key
+	maxDelta                   int64            // the largest move of a future override, either way
+
+	// excluded and excludedDays are the same for EXDATE and EXRULE.
+	excluded, excludedDays map[int64]bool
+
+	wz     tzone // the wall clock the series repeats on
+	lo, hi int64 // the wall-clock window instances may start in
+	seen   map[int64]bool
+}
+
+// readOverrides notes the instances the overrides ovs replace and, for
+// RANGE=THISANDFUTURE ones, how they move the instances after them.
+func (x *expansion) readOverrides(ovs []*vevent) error {
+	for _, o := range ovs {
+		k, date, err := x.im.valueKey(x.m, *o.recur, o.recurProp, o.recurLine)
 		if err != nil {
 			return err
 		}
 		if date {
-			excludedDays[k] = true
-		} else {
-			excluded[k] = true
+			x.overriddenDays[k] = true
+			continue
+		}
+		x.overridden[k] = true
+		if o.future {
+			f := x.futureOverride(o, k)
+			x.maxDelta = max(x.maxDelta, f.delta, -f.delta)
+			x.futures = append(x.futures, f)
 		}
 	}
-	untilFn := func(u icsValue) int64 {
-		switch {
-		case u.date && !m.start.date:
-			return u.civil + daySecs - 1 // the whole day
-		case u.utc:
-			return toCivil(u.civil, wz)
+	sort.Slice(x.futures, func(i, j int) bool { return x.futures[i].key < x.futures[j].key })
+	return nil
+}
+
+// futureOverride returns what the RANGE=THISANDFUTURE override o of the
+// instance with key k does to the instances from k on: they last as long
+// as o (or the series, when o gives no length), block as o says, and,
+// when o and the series start alike (both dates or both times), move by
+// o's move on the series' wall clock.
+func (x *expansion) futureOverride(o *vevent, k int64) futureOverride {
+	m := x.m
+	f := futureOverride{key: k, length: o.length, blocks: o.blocks}
+	if !o.hasLength {
+		f.length = m.length
+	}
+	if m.start.date == o.start.date {
+		rc := k
+		if !m.start.date {
+			rc = toCivil(k, m.zone)
 		}
-		return u.civil
+		oc := o.start.civil
+		if !m.start.date {
+			oc = toCivil(toInstant(o.start.civil, o.zone), m.zone)
+		}
+		f.delta = oc - rc
+	}
+	return f
+}
+
+// setWindow sets the wall clock the series repeats on (the clinic's for
+// an all-day series) and the window its instances are looked for in: the
+// horizon on that clock, with two days' slack each side for the
+// difference between wall-clock time and instants, widened before by the
+// instances' length (one that starts earlier may still reach into the
+// horizon) and both ways by the largest move of a future override.
+func (x *expansion) setWindow() {
+	m := x.m
+	x.wz = m.zone
+	if m.start.date {
+		x.wz = x.im.clinic
+	}
+	margin := m.length.days*daySecs + m.length.secs + 2*daySecs + x.maxDelta
+	x.lo, x.hi = toCivil(x.im.from, x.wz)-margin, toCivil(x.im.to, x.wz)+2*daySecs+x.maxDelta
+}
+
+// until converts a rule's UNTIL to the series' wall clock; a date that
+// ends a timed series takes in the whole day.
+func (x *expansion) until(u icsValue) int64 {
+	switch {
+	case u.date && !x.m.start.date:
+		return u.civil + daySecs - 1 // the whole day
+	case u.utc:
+		return toCivil(u.civil, x.wz)
+	}
+	return u.civil
+}
+
+// readExclusions notes the instances the series' EXDATEs and EXRULEs take
+// out.
+func (x *expansion) readExclusions() error {
+	m := x.m
+	for _, ex := range m.exdates {
+		k, date, err := x.im.valueKey(m, ex.v, ex.prop, ex.line)
+		if err != nil {
+			return err
+		}
+		if date {
+			x.excludedDays[k] = true
+		} else {
+			x.excluded[k] = true
+		}
 	}
 	for _, r := range m.exrules {
-		err := r.expand(lo, hi, untilFn, &im.budget, func(c int64) error {
-			excluded[m.key(c)] = true
+		err := r.expand(x.lo, x.hi, x.until, &x.im.budget, func(c int64) error {
+			x.excluded[m.key(c)] = true
 			return nil
 		})
 		if err != nil {
 			return err
 		}
 	}
+	return nil
+}
 
-	seen := map[int64]bool{}
-	// add takes an instance by its wall-clock start c and its key k.
-	add := func(c, k int64, length icsDuration, line int) error {
-		if seen[k] {
-			return nil
-		}
-		seen[k] = true
-		if excluded[k] || overridden[k] || !m.start.date && (excludedDays[civilDate(c)] || overriddenDays[civilDate(c)]) {
-			return nil
-		}
-		blocks := m.blocks
-		if i := sort.Search(len(futures), func(i int) bool { return futures[i].key >= k }); i > 0 {
-			f := futures[i-1]
-			c, length, blocks = c+f.delta, f.length, f.blocks
-			k = m.key(c)
-		}
-		if !blocks {
-			return nil
-		}
-		s, e := im.span(m, c, k, length)
-		return im.emit(s, e, line)
-	}
-
-	if err := add(m.start.civil, m.key(m.start.civil), m.length, m.n.line); err != nil {
+// addInstances emits the series' instances: its start, those of its
+// RRULEs, and its RDATEs.
+func (x *expansion) addInstances() error {
+	m := x.m
+	if err := x.add(m.start.civil, m.key(m.start.civil), m.length, m.n.line); err != nil {
 		return err
 	}
 	for _, r := range m.rrules {
-		err := r.expand(lo, hi, untilFn, &im.budget, func(c int64) error { return add(c, m.key(c), m.length, r.line) })
+		err := r.expand(x.lo, x.hi, x.until, &x.im.budget, func(c int64) error { return x.add(c, m.key(c), m.length, r.line) })
 		if err != nil {
 			return err
 		}
 	}
 	for _, rd := range m.rdates {
-		k, date, err := im.valueKey(m, rd.v, rd.prop, rd.line)
-		if err != nil {
-			return err
-		}
-		var c int64
-		switch {
-		case m.start.date:
-			c = k
-		case date: // a day of a timed series: at the series' time of day
-			c = k + m.start.civil - civilDate(m.start.civil)
-			k = m.key(c)
-		default:
-			c = toCivil(k, m.zone)
-		}
-		if c < lo || c > hi {
-			continue
-		}
-		length := m.length
-		if rd.period {
-			length = rd.periodDur
-			if rd.end != nil {
-				ez, err := im.valueZone(rd.prop, *rd.end, rd.line, m.zone)
-				if err != nil {
-					return err
-				}
-				length = icsDuration{secs: max(0, toInstant(rd.end.civil, ez)-toInstant(rd.v.civil, ez))}
-			}
-		}
-		if err := add(c, k, length, rd.line); err != nil {
+		if err := x.addRDate(rd); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// addRDate emits the instance an RDATE adds, if it starts within the
+// window. A date in a timed series is at the series' time of day; a
+// PERIOD lasts as long as it says.
+func (x *expansion) addRDate(rd dateProp) error {
+	m := x.m
+	k, date, err := x.im.valueKey(m, rd.v, rd.prop, rd.line)
+	if err != nil {
+		return err
+	}
+	var c int64
+	switch {
+	case m.start.date:
+		c = k
+	case date: // a day of a timed series: at the series' time of day
+		c = k + m.start.civil - civilDate(m.start.civil)
+		k = m.key(c)
+	default:
+		c = toCivil(k, m.zone)
+	}
+	if c < x.lo || c > x.hi {
+		return nil
+	}
+	length := m.length
+	if rd.period {
+		length = rd.periodDur
+		if rd.end != nil {
+			ez, err := x.im.valueZone(rd.prop, *rd.end, rd.line, m.zone)
+			if err != nil {
+				return err
+			}
+			length = icsDuration{secs: max(0, toInstant(rd.end.civil, ez)-toInstant(rd.v.civil, ez))}
+		}
+	}
+	return x.add(c, k, length, rd.line)
+}
+
+// add emits an instance by its wall-clock start c and its key k, once,
+// unless an exclusion or an override takes it out. A future override
+// before it moves it, sets its length and says whether it blocks.
+func (x *expansion) add(c, k int64, length icsDuration, line int) error {
+	m := x.m
+	if x.seen[k] {
+		return nil
+	}
+	x.seen[k] = true
+	if x.excluded[k] || x.overridden[k] || !m.start.date && (x.excludedDays[civilDate(c)] || x.overriddenDays[civilDate(c)]) {
+		return nil
+	}
+	blocks := m.blocks
+	if i := sort.Search(len(x.futures), func(i int) bool { return x.futures[i].key >= k }); i > 0 {
+		f := x.futures[i-1]
+		c, length, blocks = c+f.delta, f.length, f.blocks
+		k = m.key(c)
+	}
+	if !blocks {
+		return nil
+	}
+	s, e := x.im.span(m, c, k, length)
+	return x.im.emit(s, e, line)
 }
 
 // span returns the busy time of an instance of ev that starts at

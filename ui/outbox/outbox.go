@@ -236,119 +236,189 @@ func windowed(state string) bool {
 // Refresh reloads what the screen shows, off the UI goroutine.
 func (v *View) Refresh() {
 	state := v.state()
-	var (
-		msgs  []*booking.OutboxMessage
-		names = map[int64]string{}
-		loc   *time.Location
-		older bool
-	)
 	since, want, now := v.since, v.want, v.env.Time()
+	var p *page
 	v.env.Run("Loading the outbox", func(ctx context.Context) error {
-		c, err := v.env.Store.Clinic(ctx)
-		if err != nil {
-			return err
-		}
-		loc = c.Location()
-		if since.IsZero() {
-			since = booking.DateOf(now.In(loc).Add(-History)).At(0, loc)
-		}
-		filter := booking.OutboxFilter{State: state}
-		if windowed(state) {
-			if want != 0 {
-				// A message asked for from elsewhere shows, however old.
-				w, err := v.env.Store.Outbox(ctx, booking.OutboxFilter{ID: want})
-				if err != nil {
-					return err
-				}
-				if len(w) == 1 && w[0].Due.Before(since) {
-					since = booking.DateOf(w[0].Due.In(loc)).At(0, loc)
-				}
-			}
-			filter.DueFrom = since
-			settled := []string{state}
-			if state == "" {
-				settled = []string{booking.OutboxSent, booking.OutboxSkipped, booking.OutboxCancelled}
-			}
-			for _, st := range settled {
-				before, err := v.env.Store.Outbox(ctx, booking.OutboxFilter{State: st, DueBefore: since, Limit: 1})
-				if err != nil {
-					return err
-				}
-				older = older || len(before) > 0
-			}
-		}
-		if msgs, err = v.env.Store.Outbox(ctx, filter); err != nil {
-			return err
-		}
-		if state == "" {
-			// What still needs doing shows however long ago it was due.
-			n := len(msgs)
-			for _, st := range []string{booking.OutboxPending, booking.OutboxSending, booking.OutboxFailed} {
-				open, err := v.env.Store.Outbox(ctx, booking.OutboxFilter{State: st, DueBefore: since})
-				if err != nil {
-					return err
-				}
-				msgs = append(msgs, open...)
-			}
-			if len(msgs) > n {
-				slices.SortStableFunc(msgs, func(a, b *booking.OutboxMessage) int {
-					if c := a.Due.Compare(b.Due); c != 0 {
-						return c
-					}
-					return cmp.Compare(a.ID, b.ID)
-				})
-			}
-		}
-		for _, m := range msgs {
-			if _, ok := names[m.PatientID]; ok {
-				continue
-			}
-			p, err := v.env.Store.Patient(ctx, m.PatientID)
-			if err != nil {
-				return err
-			}
-			names[m.PatientID] = p.Name
-		}
-		return nil
+		var err error
+		p, err = loadPage(ctx, v.env.Store, state, since, want, now)
+		return err
 	}, func(err error) {
 		if err != nil {
 			v.env.ShowError(err)
 			return
 		}
-		v.msgs, v.names, v.loc, v.composer, v.since = msgs, names, loc, nil, since
-		v.Rows = v.Rows[:0]
-		for _, m := range msgs {
-			v.Rows = append(v.Rows, strings.Join(v.cells(m), " | "))
-		}
-		count := fmt.Sprintf("%s %s", kit.Plural(len(msgs), "message", "messages"), map[bool]string{true: "in all", false: state}[state == ""])
-		if older {
-			kind := strings.TrimSpace(state + " message")
-			count = kit.Plural(len(msgs), kind, kind+"s") + " due from " + since.Format("Mon 2 Jan 2006") + " on"
-		}
-		v.Count.SetText(count)
-		if older != v.ShowOlder.Visible() {
-			v.ShowOlder.Hidden = !older
-			v.bar.Refresh()
-		}
-		v.List.UnselectAll()
-		v.List.Refresh()
-		want := v.want
-		if want == 0 {
-			want = v.selected
-		}
-		v.want = 0
-		if i := v.index(want); i >= 0 {
-			v.List.Select(i)
-			v.List.ScrollTo(i)
-		} else {
-			v.clear()
-			// Start at what goes out next, not at the oldest history.
-			now := v.env.Time()
-			if i := slices.IndexFunc(msgs, func(m *booking.OutboxMessage) bool { return !m.Due.Before(now) }); i > 0 {
-				v.List.ScrollTo(i)
+		v.showPage(p, state)
+	})
+}
+
+// page is one load of the list, as loadPage reads it off the UI
+// goroutine.
+type page struct {
+	msgs  []*booking.OutboxMessage
+	names map[int64]string // the patients' names by id
+	loc   *time.Location   // the clinic's
+	since time.Time        // the list's start
+	older bool             // settled messages are due before since
+}
+
+// loadPage reads the messages of state ("" for all) that the list shows.
+// A settled state starts at since (zero: History before now), moved back
+// to the day of message want when that is older; what still needs doing
+// shows however long ago it was due.
+func loadPage(ctx context.Context, r booking.Reader, state string, since time.Time, want int64, now time.Time) (*page, error) {
+	c, err := r.Clinic(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := &page{loc: c.Location(), since: since}
+	if p.since.IsZero() {
+		p.since = booking.DateOf(now.In(p.loc).Add(-History)).At(0, p.loc)
+	}
+	filter := booking.OutboxFilter{State: state}
+	if windowed(state) {
+		if want != 0 {
+			if p.since, err = reachBack(ctx, r, want, p.since, p.loc); err != nil {
+				return nil, err
 			}
 		}
-	})
+		filter.DueFrom = p.since
+		if p.older, err = anyOlder(ctx, r, state, p.since); err != nil {
+			return nil, err
+		}
+	}
+	if p.msgs, err = r.Outbox(ctx, filter); err != nil {
+		return nil, err
+	}
+	if state == "" {
+		if p.msgs, err = withOpen(ctx, r, p.msgs, p.since); err != nil {
+			return nil, err
+		}
+	}
+	if p.names, err = patientNames(ctx, r, p.msgs); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// reachBack returns the list's start moved back to the day of message id
+// when that is due before since: a message asked for from elsewhere
+// shows, however old.
+func reachBack(ctx context.Context, r booking.Reader, id int64, since time.Time, loc *time.Location) (time.Time, error) {
+	w, err := r.Outbox(ctx, booking.OutboxFilter{ID: id})
+	if err != nil {
+		return since, err
+	}
+	if len(w) == 1 && w[0].Due.Before(since) {
+		since = booking.DateOf(w[0].Due.In(loc)).At(0, loc)
+	}
+	return since, nil
+}
+
+// anyOlder reports whether a settled message of state ("" for any) is due
+// before since, which Show older would bring into the list.
+func anyOlder(ctx context.Context, r booking.Reader, state string, since time.Time) (bool, error) {
+	settled := []string{state}
+	if state == "" {
+		settled = []string{booking.OutboxSent, booking.OutboxSkipped, booking.OutboxCancelled}
+	}
+	older := false
+	for _, st := range settled {
+		before, err := r.Outbox(ctx, booking.OutboxFilter{State: st, DueBefore: since, Limit: 1})
+		if err != nil {
+			return false, err
+		}
+		older = older || len(before) > 0
+	}
+	return older, nil
+}
+
+// withOpen adds to msgs, the list of every state from since, the pending,
+// sending and failed messages due before since (what still needs doing
+// shows however long ago it was due), in order of due time, then id.
+func withOpen(ctx context.Context, r booking.Reader, msgs []*booking.OutboxMessage, since time.Time) ([]*booking.OutboxMessage, error) {
+	n := len(msgs)
+	for _, st := range []string{booking.OutboxPending, booking.OutboxSending, booking.OutboxFailed} {
+		open, err := r.Outbox(ctx, booking.OutboxFilter{State: st, DueBefore: since})
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, open...)
+	}
+	if len(msgs) > n {
+		slices.SortStableFunc(msgs, func(a, b *booking.OutboxMessage) int {
+			if c := a.Due.Compare(b.Due); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.ID, b.ID)
+		})
+	}
+	return msgs, nil
+}
+
+// patientNames reads the name of each patient msgs go to, by id.
+func patientNames(ctx context.Context, r booking.Reader, msgs []*booking.OutboxMessage) (map[int64]string, error) {
+	names := map[int64]string{}
+	for _, m := range msgs {
+		if _, ok := names[m.PatientID]; ok {
+			continue
+		}
+		p, err := r.Patient(ctx, m.PatientID)
+		if err != nil {
+			return nil, err
+		}
+		names[m.PatientID] = p.Name
+	}
+	return names, nil
+}
+
+// showPage shows a loaded page of the list of state and selects again
+// what was selected or asked for.
+func (v *View) showPage(p *page, state string) {
+	v.msgs, v.names, v.loc, v.composer, v.since = p.msgs, p.names, p.loc, nil, p.since
+	v.Rows = v.Rows[:0]
+	for _, m := range p.msgs {
+		v.Rows = append(v.Rows, strings.Join(v.cells(m), " | "))
+	}
+	v.Count.SetText(countWords(len(p.msgs), state, p.older, p.since))
+	if p.older != v.ShowOlder.Visible() {
+		v.ShowOlder.Hidden = !p.older
+		v.bar.Refresh()
+	}
+	v.List.UnselectAll()
+	v.List.Refresh()
+	v.reselect()
+}
+
+// countWords says how many messages of state ("" for all) the list shows,
+// and from when when older ones are left out.
+func countWords(n int, state string, older bool, since time.Time) string {
+	if older {
+		kind := strings.TrimSpace(state + " message")
+		return kit.Plural(n, kind, kind+"s") + " due from " + since.Format("Mon 2 Jan 2006") + " on"
+	}
+	return fmt.Sprintf("%s %s", kit.Plural(n, "message", "messages"), map[bool]string{true: "in all", false: state}[state == ""])
+}
+
+// reselect selects the message asked for (Select) or, failing that, the
+// one selected before the list reloaded. With neither in the list it
+// shows no message and scrolls to what goes out next, not to the oldest
+// history.
+func (v *View) reselect() {
+	want := v.want
+	if want == 0 {
+		want = v.selected
+	}
+	v.want = 0
+	if i := v.index(want); i >= 0 {
+		v.List.Select(i)
+		v.List.ScrollTo(i)
+		return
+	}
+	v.clear()
+	now := v.env.Time()
+	if i := slices.IndexFunc(v.msgs, func(m *booking.OutboxMessage) bool { return !m.Due.Before(now) }); i > 0 {
+		v.List.ScrollTo(i)
+	}
 }
 
 func (v *View) index(id int64) int {

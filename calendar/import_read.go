@@ -49,76 +49,8 @@ func (n *icsNode) prop(name string) (*ical.Prop, int) {
 // (RFC 5545 section 3.1); blank lines are skipped.
 func decodeICS(data []byte) ([]*icsNode, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
-	var cals []*icsNode
-	var stack []*icsNode
-	var logical strings.Builder
-	start, lineNo, seen := 0, 0, false
-
-	flush := func() error {
-		if logical.Len() == 0 {
-			return nil
-		}
-		s := logical.String()
-		logical.Reset()
-		name, params, value, err := parseContentLine(s)
-		if err != nil {
-			if !seen {
-				return notICalendar(start, s)
-			}
-			return importErrf(start, "%s", err)
-		}
-		switch name {
-		case "BEGIN":
-			comp := strings.ToUpper(strings.TrimSpace(value))
-			if !icsName(comp) {
-				return importErrf(start, "BEGIN needs a component name such as VEVENT")
-			}
-			if len(stack) == 0 && comp != ical.CompCalendar {
-				if !seen {
-					return notICalendar(start, s)
-				}
-				return importErrf(start, "BEGIN:%s stands outside any BEGIN:VCALENDAR", impClip(comp))
-			}
-			if len(stack) >= maxNesting {
-				return importErrf(start, "components are nested more than %d deep", maxNesting)
-			}
-			seen = true
-			n := &icsNode{Component: ical.NewComponent(comp), line: start, lines: map[string][]int{}}
-			if len(stack) > 0 {
-				top := stack[len(stack)-1]
-				top.Children = append(top.Children, n.Component)
-				top.kids = append(top.kids, n)
-			} else {
-				cals = append(cals, n)
-			}
-			stack = append(stack, n)
-		case "END":
-			comp := strings.ToUpper(strings.TrimSpace(value))
-			if len(stack) == 0 {
-				if !seen {
-					return notICalendar(start, s)
-				}
-				return importErrf(start, "END:%s has no matching BEGIN", impClip(comp))
-			}
-			top := stack[len(stack)-1]
-			if comp != top.Name {
-				return importErrf(start, "END:%s does not close BEGIN:%s of line %d", impClip(comp), top.Name, top.line)
-			}
-			stack = stack[:len(stack)-1]
-		default:
-			if len(stack) == 0 {
-				if !seen {
-					return notICalendar(start, s)
-				}
-				return importErrf(start, "%s stands outside any BEGIN:VCALENDAR", impClip(name))
-			}
-			top := stack[len(stack)-1]
-			top.Props[name] = append(top.Props[name], ical.Prop{Name: name, Params: params, Value: value})
-			top.lines[name] = append(top.lines[name], start)
-		}
-		return nil
-	}
-
+	d := &icsDecoder{}
+	lineNo := 0
 	for len(data) > 0 {
 		lineNo++
 		var line []byte
@@ -127,40 +59,145 @@ func decodeICS(data []byte) ([]*icsNode, error) {
 		} else {
 			line, data = data, nil
 		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
-			if logical.Len() == 0 {
-				if len(bytes.TrimSpace(line)) == 0 {
-					continue // a line of blanks
-				}
-				if !seen {
-					return nil, notICalendar(lineNo, string(line))
-				}
-				return nil, importErrf(lineNo, "the line starts with a space but continues nothing")
-			}
-			logical.Write(line[1:])
-			continue
-		}
-		if err := flush(); err != nil {
+		if err := d.line(lineNo, bytes.TrimSuffix(line, []byte("\r"))); err != nil {
 			return nil, err
 		}
-		if len(line) == 0 {
-			continue
-		}
-		start = lineNo
-		logical.Write(line)
 	}
-	if err := flush(); err != nil {
+	if err := d.flush(); err != nil {
 		return nil, err
 	}
-	if len(stack) > 0 {
-		top := stack[len(stack)-1]
+	return d.finish()
+}
+
+// icsDecoder is decodeICS's state: the components read so far and the
+// content line being unfolded.
+type icsDecoder struct {
+	cals    []*icsNode
+	stack   []*icsNode      // the components begun and not yet ended, innermost last
+	logical strings.Builder // the content line being unfolded
+	start   int             // the line it starts on
+	// seen is set by the first BEGIN:VCALENDAR. Until then a line that does
+	// not fit means the file is not a calendar at all, and says so.
+	seen bool
+}
+
+// line takes the physical line lineNo, without its line ending: it
+// either continues the content line being unfolded or, once that one is
+// read, starts the next.
+func (d *icsDecoder) line(lineNo int, line []byte) error {
+	if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
+		if d.logical.Len() == 0 {
+			if len(bytes.TrimSpace(line)) == 0 {
+				return nil // a line of blanks
+			}
+			if !d.seen {
+				return notICalendar(lineNo, string(line))
+			}
+			return importErrf(lineNo, "the line starts with a space but continues nothing")
+		}
+		d.logical.Write(line[1:])
+		return nil
+	}
+	if err := d.flush(); err != nil {
+		return err
+	}
+	if len(line) == 0 {
+		return nil
+	}
+	d.start = lineNo
+	d.logical.Write(line)
+	return nil
+}
+
+// flush reads the content line unfolded so far, if any: a BEGIN, an END,
+// or a property of the innermost open component.
+func (d *icsDecoder) flush() error {
+	if d.logical.Len() == 0 {
+		return nil
+	}
+	s := d.logical.String()
+	d.logical.Reset()
+	name, params, value, err := parseContentLine(s)
+	if err != nil {
+		if !d.seen {
+			return notICalendar(d.start, s)
+		}
+		return importErrf(d.start, "%s", err)
+	}
+	switch name {
+	case "BEGIN":
+		return d.begin(s, strings.ToUpper(strings.TrimSpace(value)))
+	case "END":
+		return d.end(s, strings.ToUpper(strings.TrimSpace(value)))
+	}
+	if len(d.stack) == 0 {
+		if !d.seen {
+			return notICalendar(d.start, s)
+		}
+		return importErrf(d.start, "%s stands outside any BEGIN:VCALENDAR", impClip(name))
+	}
+	top := d.stack[len(d.stack)-1]
+	top.Props[name] = append(top.Props[name], ical.Prop{Name: name, Params: params, Value: value})
+	top.lines[name] = append(top.lines[name], d.start)
+	return nil
+}
+
+// begin opens component comp (the content line s): a VCALENDAR at the top
+// level, anything within one, at most maxNesting deep.
+func (d *icsDecoder) begin(s, comp string) error {
+	if !icsName(comp) {
+		return importErrf(d.start, "BEGIN needs a component name such as VEVENT")
+	}
+	if len(d.stack) == 0 && comp != ical.CompCalendar {
+		if !d.seen {
+			return notICalendar(d.start, s)
+		}
+		return importErrf(d.start, "BEGIN:%s stands outside any BEGIN:VCALENDAR", impClip(comp))
+	}
+	if len(d.stack) >= maxNesting {
+		return importErrf(d.start, "components are nested more than %d deep", maxNesting)
+	}
+	d.seen = true
+	n := &icsNode{Component: ical.NewComponent(comp), line: d.start, lines: map[string][]int{}}
+	if len(d.stack) > 0 {
+		top := d.stack[len(d.stack)-1]
+		top.Children = append(top.Children, n.Component)
+		top.kids = append(top.kids, n)
+	} else {
+		d.cals = append(d.cals, n)
+	}
+	d.stack = append(d.stack, n)
+	return nil
+}
+
+// end closes component comp (the content line s), which must be the
+// innermost open one.
+func (d *icsDecoder) end(s, comp string) error {
+	if len(d.stack) == 0 {
+		if !d.seen {
+			return notICalendar(d.start, s)
+		}
+		return importErrf(d.start, "END:%s has no matching BEGIN", impClip(comp))
+	}
+	top := d.stack[len(d.stack)-1]
+	if comp != top.Name {
+		return importErrf(d.start, "END:%s does not close BEGIN:%s of line %d", impClip(comp), top.Name, top.line)
+	}
+	d.stack = d.stack[:len(d.stack)-1]
+	return nil
+}
+
+// finish returns the calendars read, once the whole file is: every
+// component ended, and at least one calendar.
+func (d *icsDecoder) finish() ([]*icsNode, error) {
+	if len(d.stack) > 0 {
+		top := d.stack[len(d.stack)-1]
 		return nil, importErrf(top.line, "the file ends before END:%s: it may have been cut short", top.Name)
 	}
-	if len(cals) == 0 {
+	if len(d.cals) == 0 {
 		return nil, &ImportError{Reason: "the file is empty; a calendar file starts with BEGIN:VCALENDAR"}
 	}
-	return cals, nil
+	return d.cals, nil
 }
 
 // notICalendar is the error for a file whose first line is not BEGIN:VCALENDAR.

@@ -168,74 +168,126 @@ func (h *FeedHandler) serve(w http.ResponseWriter, r *http.Request) {
 		notFound(w)
 		return
 	}
-	ctx := r.Context()
 	hash := FeedTokenHash(token)
 	now := time.Now()
 	if h.Now != nil {
 		now = h.Now()
 	}
-	// Read the version first: a commit after it makes the next request
-	// read the feed again.
-	version, verr := h.Store.Version(ctx)
-	if verr != nil {
-		version = -1
-	} else if etag, modified, ok := h.unchanged(hash, version, now); ok && notModified(r, etag, modified) {
-		setValidators(hd, etag, modified)
+	version, done := h.serveUnchanged(w, r, hash, now)
+	if done {
+		return
+	}
+	f, ok := h.liveFeed(w, r, hash)
+	if !ok {
+		return
+	}
+	st, err := h.readFeedState(r, f, now)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	modified := h.remember(hash, &seenFeed{etag: st.etag, version: version, loc: st.loc, from: st.filter.From}, st.base.Truncate(time.Second), now)
+	setValidators(hd, st.etag, modified)
+	if notModified(r, st.etag, modified) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	f, err := h.Store.Feed(ctx, hash)
+	h.send(w, r, st)
+}
+
+// serveUnchanged answers 304 from what the handler remembers, reading
+// nothing but the store's Version, when nothing was committed since it
+// last served the feed with the token hash and the request's
+// preconditions match. It returns that Version (-1 when it cannot be
+// read) and whether it answered.
+func (h *FeedHandler) serveUnchanged(w http.ResponseWriter, r *http.Request, hash string, now time.Time) (int64, bool) {
+	// Read the version first: a commit after it makes the next request
+	// read the feed again.
+	version, err := h.Store.Version(r.Context())
+	if err != nil {
+		return -1, false
+	}
+	if etag, modified, ok := h.unchanged(hash, version, now); ok && notModified(r, etag, modified) {
+		setValidators(w.Header(), etag, modified)
+		w.WriteHeader(http.StatusNotModified)
+		return version, true
+	}
+	return version, false
+}
+
+// liveFeed returns the feed with the token hash. When there is none, or
+// it was revoked (then the handler forgets it), it answers 404; when the
+// store fails, 500. It reports whether the feed may be served.
+func (h *FeedHandler) liveFeed(w http.ResponseWriter, r *http.Request, hash string) (*booking.Feed, bool) {
+	f, err := h.Store.Feed(r.Context(), hash)
 	if booking.ErrorCode(err) == booking.ENOTFOUND {
 		notFound(w)
-		return
+		return nil, false
 	} else if err != nil {
 		h.fail(w, r, err)
-		return
+		return nil, false
 	}
 	if subtle.ConstantTimeCompare([]byte(f.TokenHash), []byte(hash)) != 1 || f.Revoked != nil {
 		h.forget(hash)
 		notFound(w)
-		return
+		return nil, false
 	}
+	return f, true
+}
+
+// feedState is what a feed's calendar is made of at one moment, read
+// before its appointments are.
+type feedState struct {
+	clinic  *booking.Clinic
+	loc     *time.Location // the clinic's zone
+	filter  booking.AppointmentFilter
+	name    string // the calendar's name: clinic and staff member or room
+	privacy Privacy
+	etag    string
+	base    time.Time // the newest change among its appointments, or the feed's creation
+}
+
+// readFeedState reads the state of feed f at now: its window, its name,
+// and the ETag of what it shows.
+func (h *FeedHandler) readFeedState(r *http.Request, f *booking.Feed, now time.Time) (*feedState, error) {
+	ctx := r.Context()
 	c, err := h.Store.Clinic(ctx)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return nil, err
 	}
-	loc := c.Location()
-	filter := feedFilter(f.Resource, now.In(loc))
+	st := &feedState{clinic: c, loc: c.Location()}
+	st.filter = feedFilter(f.Resource, now.In(st.loc))
 	// The stamp is read before the appointments: if they change in
 	// between, the client gets the newer calendar under the older ETag,
 	// and its next request fetches it again.
-	stamp, err := h.Store.AppointmentsStamp(ctx, filter)
+	stamp, err := h.Store.AppointmentsStamp(ctx, st.filter)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return nil, err
 	}
 	name, err := h.resourceName(r, f.Resource)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return nil, err
 	}
-	name = c.Name + " – " + name
-	privacy := FeedPrivacy(f.Privacy)
+	st.name = c.Name + " – " + name
+	st.privacy = FeedPrivacy(f.Privacy)
 	staff, err := h.Store.StaffList(ctx)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return nil, err
 	}
-	etag := feedETag(f, privacy, c, name, filter, stamp, staff)
-	base := stamp.Updated
-	if base.Before(f.Created) {
-		base = f.Created
+	st.etag = feedETag(f, st.privacy, c, st.name, st.filter, stamp, staff)
+	st.base = stamp.Updated
+	if st.base.Before(f.Created) {
+		st.base = f.Created
 	}
-	modified := h.remember(hash, &seenFeed{etag: etag, version: version, loc: loc, from: filter.From}, base.Truncate(time.Second), now)
-	setValidators(hd, etag, modified)
-	if notModified(r, etag, modified) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	body, err := h.render(r, c, name, privacy, filter, base)
+	return st, nil
+}
+
+// send renders the feed's calendar and answers 200 with it, the body
+// left out for HEAD. When rendering fails it answers 500 without the
+// validators already set, which describe a calendar not sent.
+func (h *FeedHandler) send(w http.ResponseWriter, r *http.Request, st *feedState) {
+	hd := w.Header()
+	body, err := h.render(r, st.clinic, st.name, st.privacy, st.filter, st.base)
 	if err != nil {
 		hd.Del("ETag")
 		hd.Del("Last-Modified")

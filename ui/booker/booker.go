@@ -9,6 +9,7 @@ package booker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -40,83 +41,144 @@ var (
 // maxFound is how many matching patients the list shows.
 const maxFound = 50
 
-// View is the Book a series screen.
+// View is the Book a series screen. Its fields come in groups, one for
+// each part of the screen, top left to bottom right. The groups are
+// embedded so that the screen's methods and its tests name a widget
+// directly (v.search, v.book), as they would in one flat struct.
 type View struct {
 	env     *kit.Env
 	content fyne.CanvasObject
 
-	// The patient.
-	search       *entry
-	results      *widget.List
-	found        []*booking.Patient
-	searchSeq    int
-	noMatch      *widget.Label
-	patient      *booking.Patient
-	patientLabel *widget.Label
-	patientNote  *widget.Label
-	newPatient   *widget.Button
-	newBox       *fyne.Container
-	newName      *entry
-	newEmail     *entry
-	newPhone     *entry
-	addPatient   *widget.Button
-	cancelNew    *widget.Button
-	newProblem   *widget.Label
-
-	// The request.
-	protocol        *widget.Select
-	protocols       []*booking.Protocol
-	protocolSummary *widget.Label
-	start           *entry
-	startWords      *widget.Label
-	pickDate        *widget.Button
-	datePopup       *widget.PopUp
-	weekdays        *widget.CheckGroup
-	times           *widget.CheckGroup
-	therapist       *widget.Select
-	therapists      []*booking.Staff
-	skipOptional    *widget.Check
-	allowVideo      *widget.Check
-	propose         *widget.Button
-	formProblem     *widget.Label
+	patientPicker
+	newPatientForm
+	protocolChoice
+	preferences
+	formFrame
+	proposalArea
+	alternatives
+	outcome
+	panes
+	shared
 
 	// beside asks why a series is booked beside the patient's active one.
 	beside *besideDialog
+}
 
-	// The proposal.
+// patientPicker is step 1 of the form: the search for a patient, its
+// matches, and the patient chosen.
+type patientPicker struct {
+	search    *entry
+	results   *widget.List
+	found     []*booking.Patient // the matches results lists, at most maxFound
+	searchSeq int                // the latest search; older answers are dropped
+	noMatch   *widget.Label
+
+	patient      *booking.Patient // nil until one is chosen
+	patientLabel *widget.Label
+	// patientNote warns when the patient already has appointments ahead.
+	patientNote *widget.Label
+}
+
+// newPatientForm adds a patient who is not in the clinic's records yet,
+// below the picker; newBox holds it, hidden until New patient is pressed.
+type newPatientForm struct {
+	newPatient *widget.Button
+	newBox     *fyne.Container
+	newName    *entry
+	newEmail   *entry
+	newPhone   *entry
+	addPatient *widget.Button
+	cancelNew  *widget.Button
+	newProblem *widget.Label
+}
+
+// protocolChoice is step 2 of the form: the protocol and its steps in
+// one line.
+type protocolChoice struct {
+	protocol        *widget.Select
+	protocols       []*booking.Protocol // the choices, in protocol's order
+	protocolSummary *widget.Label
+}
+
+// preferences is step 3 of the form, when and with whom: the earliest
+// start, the preferred weekdays and times of day, the therapist, and
+// whether to skip optional steps or fall back to video.
+type preferences struct {
+	start        *entry
+	startWords   *widget.Label // start's day in words, or "not a date"
+	pickDate     *widget.Button
+	datePopup    *widget.PopUp // the calendar pickDate opens
+	weekdays     *widget.CheckGroup
+	times        *widget.CheckGroup
+	therapist    *widget.Select
+	therapists   []*booking.Staff // the choices after AnyTherapist
+	skipOptional *widget.Check
+	allowVideo   *widget.Check
+}
+
+// formFrame is the form's frame: the form scrolls, and below it Propose
+// stays in view with what stops the form from proposing.
+type formFrame struct {
+	formScroll  *container.Scroll
+	propose     *widget.Button
+	formProblem *widget.Label
+}
+
+// proposalArea is the right side above the alternatives: the planner's
+// proposal as a list and on an embedded schedule or, when there is none,
+// why and what to relax.
+type proposalArea struct {
 	title     *widget.Label
 	problem   *widget.Label
-	relax     *fyne.Container
+	relax     *fyne.Container // relaxText over relaxBtns
 	relaxText *widget.Label
-	relaxBtns *fyne.Container
+	relaxBtns *fyne.Container // one button for each relaxation that gives a plan
 	status    *widget.Label
 	list      *widget.List
-	rows      []string
-	shown     []*booking.Appointment
+	rows      []string               // list's rows in words
+	shown     []*booking.Appointment // the appointments rows describe
 	tabs      *container.AppTabs
 	schedule  *schedule.View
-	altTitle  *widget.Label
-	altBox    *fyne.Container
-	altPanel  *fyne.Container
-	altKeep   *widget.Button
-	altSeq    int
-	alts      []booking.Alternative
+	// lastReq is the request last sent to the planner, proposed again
+	// after a booking is refused.
+	lastReq booking.ProposalRequest
+}
+
+// alternatives is the panel below the list that offers other times for
+// the selected appointment.
+type alternatives struct {
+	altTitle *widget.Label
+	altBox   *fyne.Container // a button for each alternative
+	altPanel *fyne.Container
+	altKeep  *widget.Button
+	altSeq   int                   // the place in the series of the appointment offered; -1: none
+	alts     []booking.Alternative // the times altBox offers
+}
+
+// outcome is booking the proposal and what came of it: the Book button,
+// then the result with the ways on from it.
+type outcome struct {
 	book      *widget.Button
 	result    *widget.Label
 	resultBox *fyne.Container
 	toSched   *widget.Button
 	toPatient *widget.Button
+}
 
-	right      *fyne.Container
-	top        *fyne.Container
-	bottom     *fyne.Container
-	formScroll *container.Scroll
+// panes are the containers around the proposal that relayout lays out
+// again when parts of them show or hide.
+type panes struct {
+	right  *fyne.Container // top and bottom around the tabs
+	top    *fyne.Container
+	bottom *fyne.Container
+}
 
+// shared is the screen's state that is read and written under mu.
+type shared struct {
 	mu       sync.Mutex
 	clinic   *booking.Clinic
-	proposal *booking.Proposal
-	booked   *booking.Series
-	lastReq  booking.ProposalRequest
+	proposal *booking.Proposal // the proposal shown, nil: none
+	booked   *booking.Series   // the series just booked, nil: none
 }
 
 // entry is a text entry on which Escape closes what the screen has open
@@ -143,14 +205,35 @@ func (e *entry) TypedKey(ev *fyne.KeyEvent) {
 
 // New builds the screen; it loads its data when first shown.
 func New(env *kit.Env) *View {
-	v := &View{env: env, altSeq: -1}
+	v := &View{env: env, alternatives: alternatives{altSeq: -1}}
 	v.build()
 	env.OnChange(v.Refresh)
 	return v
 }
 
+// build makes the screen's widgets, part by part, and lays them out: the
+// form on the left in three numbered steps, the proposal on the right.
 func (v *View) build() {
-	// Patient.
+	form := slices.Concat(v.buildPatient(), []fyne.CanvasObject{widget.NewSeparator()},
+		v.buildProtocol(), []fyne.CanvasObject{widget.NewSeparator()},
+		v.buildPreferences())
+	v.buildPropose()
+	v.buildProposal()
+	v.buildAlternatives()
+	v.buildOutcome()
+	v.content = v.layOut(container.NewVBox(form...))
+	v.setStart(v.tomorrow()) // in the local zone until Refresh reads the clinic's
+}
+
+// heading returns the bold title of a part of the screen.
+func heading(s string) *widget.Label {
+	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// buildPatient makes the patientPicker and the newPatientForm, and
+// returns step 1 of the form. Enter in the search chooses the first
+// match; the list shows the matches as they are typed.
+func (v *View) buildPatient() []fyne.CanvasObject {
 	v.search = newEntry("Find a patient: name, email or phone", v.escape)
 	v.search.OnChanged = func(string) { v.find() }
 	v.search.OnSubmitted = func(string) {
@@ -178,6 +261,14 @@ func (v *View) build() {
 	v.patientNote.Wrapping = fyne.TextWrapWord
 	v.patientNote.Importance = widget.WarningImportance
 	v.patientNote.Hide()
+	v.buildNewPatient()
+	results := container.NewGridWrap(fyne.NewSize(380, 120), v.results)
+	return []fyne.CanvasObject{heading("1. Patient"), v.search, v.noMatch, results, v.patientLabel, v.patientNote, v.newPatient, v.newBox}
+}
+
+// buildNewPatient makes the newPatientForm, hidden behind its button;
+// Enter in any of its fields adds the patient, as the button does.
+func (v *View) buildNewPatient() {
 	v.newPatient = widget.NewButton("New patient…", v.showNewPatient)
 	v.newName = newEntry("Full name", v.escape)
 	v.newEmail = newEntry("Email", v.escape)
@@ -192,15 +283,24 @@ func (v *View) build() {
 	v.newProblem.Wrapping = fyne.TextWrapWord
 	v.newProblem.Importance = widget.DangerImportance
 	v.newProblem.Hide()
-	v.newBox = container.NewVBox(widget.NewLabelWithStyle("New patient", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+	v.newBox = container.NewVBox(heading("New patient"),
 		v.newName, v.newEmail, v.newPhone, v.newProblem, container.NewHBox(v.addPatient, v.cancelNew))
 	v.newBox.Hide()
+}
 
-	// Request.
+// buildProtocol makes the protocolChoice and returns step 2 of the form.
+func (v *View) buildProtocol() []fyne.CanvasObject {
 	v.protocol = widget.NewSelect(nil, func(string) { v.protocolChanged() })
 	v.protocol.PlaceHolder = "Choose a protocol"
 	v.protocolSummary = widget.NewLabel("")
 	v.protocolSummary.Wrapping = fyne.TextWrapWord
+	return []fyne.CanvasObject{heading("2. Protocol"), v.protocol, v.protocolSummary}
+}
+
+// buildPreferences makes the preferences and returns step 3 of the form.
+// The weekdays offered are Monday to Friday until Refresh knows the days
+// the clinic opens; Enter in the start proposes.
+func (v *View) buildPreferences() []fyne.CanvasObject {
 	v.start = newEntry("YYYY-MM-DD", v.escape)
 	v.start.OnChanged = func(string) { v.startChanged() }
 	v.start.OnSubmitted = func(string) { v.Propose() }
@@ -215,32 +315,33 @@ func (v *View) build() {
 	v.therapist.SetSelected(AnyTherapist)
 	v.skipOptional = widget.NewCheck("Skip optional steps", nil)
 	v.allowVideo = widget.NewCheck("Allow video when no room is free", nil)
-	v.propose = widget.NewButton("Propose", v.Propose)
-	v.propose.Importance = widget.HighImportance
-	v.formProblem = widget.NewLabel("")
-	v.formProblem.Wrapping = fyne.TextWrapWord
-	v.formProblem.Importance = widget.DangerImportance
-	v.formProblem.Hide()
-
-	heading := func(s string) *widget.Label {
-		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	}
-	results := container.NewGridWrap(fyne.NewSize(380, 120), v.results)
-	form := container.NewVBox(
-		heading("1. Patient"), v.search, v.noMatch, results, v.patientLabel, v.patientNote, v.newPatient, v.newBox,
-		widget.NewSeparator(),
-		heading("2. Protocol"), v.protocol, v.protocolSummary,
-		widget.NewSeparator(),
+	return []fyne.CanvasObject{
 		heading("3. When and with whom"),
 		widget.NewLabel("Earliest start"), container.NewBorder(nil, nil, nil, container.NewHBox(v.pickDate, v.startWords), v.start),
 		widget.NewLabel("Preferred weekdays"), v.weekdays,
 		widget.NewLabel("Preferred times of day"), v.times,
 		widget.NewLabel("Therapist"), v.therapist,
 		v.skipOptional, v.allowVideo,
-	)
+	}
+}
 
-	// Proposal.
-	v.title = widget.NewLabelWithStyle("Choose a patient and a protocol, then press Propose (or Enter).", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+// buildPropose makes Propose and the label for what stops it; layOut
+// places them below the scrolling form.
+func (v *View) buildPropose() {
+	v.propose = widget.NewButton("Propose", v.Propose)
+	v.propose.Importance = widget.HighImportance
+	v.formProblem = widget.NewLabel("")
+	v.formProblem.Wrapping = fyne.TextWrapWord
+	v.formProblem.Importance = widget.DangerImportance
+	v.formProblem.Hide()
+}
+
+// buildProposal makes the proposalArea: the title and, hidden until
+// needed, the problem, the relaxations and a status line over two tabs,
+// the proposal as a list (each row with its kind's colour) and on the
+// schedule. Selecting a row opens its alternatives.
+func (v *View) buildProposal() {
+	v.title = heading("Choose a patient and a protocol, then press Propose (or Enter).")
 	v.title.Wrapping = fyne.TextWrapWord
 	v.problem = widget.NewLabel("")
 	v.problem.Wrapping = fyne.TextWrapWord
@@ -254,35 +355,53 @@ func (v *View) build() {
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
 	v.status.Hide()
-	v.list = widget.NewList(func() int { return len(v.rows) },
-		func() fyne.CanvasObject {
-			sw := canvas.NewRectangle(kit.KindColor(""))
-			sw.SetMinSize(fyne.NewSize(10, 10))
-			return container.NewBorder(nil, nil, container.NewCenter(sw), nil, widget.NewLabel("Wed 10 Mar 2027  09:00–12:00  Dosing 3/6"))
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			c := o.(*fyne.Container)
-			c.Objects[0].(*widget.Label).SetText(v.rows[i])
-			kind := ""
-			if i < len(v.shown) {
-				kind = v.shown[i].Kind
-			}
-			sw := c.Objects[1].(*fyne.Container).Objects[0].(*canvas.Rectangle)
-			sw.FillColor = kit.KindColor(kind)
-			sw.Refresh()
-		})
+	v.list = widget.NewList(func() int { return len(v.rows) }, newProposalRow, v.updateProposalRow)
 	v.list.OnSelected = v.selectRow
 	v.schedule = schedule.New(v.env)
 	v.tabs = container.NewAppTabs(
 		container.NewTabItem("Appointments", v.list),
 		container.NewTabItem("On the schedule", v.schedule.Content()),
 	)
+}
+
+// newProposalRow returns an empty row of the proposal's list: a swatch of
+// the appointment's kind beside its description.
+func newProposalRow() fyne.CanvasObject {
+	sw := canvas.NewRectangle(kit.KindColor(""))
+	sw.SetMinSize(fyne.NewSize(10, 10))
+	return container.NewBorder(nil, nil, container.NewCenter(sw), nil, widget.NewLabel("Wed 10 Mar 2027  09:00–12:00  Dosing 3/6"))
+}
+
+// updateProposalRow shows row i of the proposal's list in o, a
+// newProposalRow.
+func (v *View) updateProposalRow(i widget.ListItemID, o fyne.CanvasObject) {
+	c := o.(*fyne.Container)
+	c.Objects[0].(*widget.Label).SetText(v.rows[i])
+	kind := ""
+	if i < len(v.shown) {
+		kind = v.shown[i].Kind
+	}
+	sw := c.Objects[1].(*fyne.Container).Objects[0].(*canvas.Rectangle)
+	sw.FillColor = kit.KindColor(kind)
+	sw.Refresh()
+}
+
+// buildAlternatives makes the alternatives panel, hidden until a row is
+// selected.
+func (v *View) buildAlternatives() {
 	v.altTitle = widget.NewLabel("")
 	v.altTitle.Wrapping = fyne.TextWrapWord
 	v.altBox = container.NewGridWithColumns(3)
 	v.altKeep = widget.NewButton("Keep as proposed", v.closeAlternatives)
 	v.altPanel = container.NewVBox(widget.NewSeparator(), v.altTitle, v.altBox, container.NewHBox(v.altKeep))
 	v.altPanel.Hide()
+}
+
+// buildOutcome makes the outcome: Book, disabled until there is a
+// proposal, and the result, hidden until a series is booked, with the
+// ways on: the series on the schedule, the patient's page, or another
+// booking.
+func (v *View) buildOutcome() {
 	v.book = widget.NewButton("Book", v.Book)
 	v.book.Importance = widget.HighImportance
 	v.book.Disable()
@@ -301,7 +420,12 @@ func (v *View) build() {
 	another := widget.NewButton("Book another series", func() { v.Start(0) })
 	v.resultBox = container.NewVBox(v.result, container.NewHBox(v.toSched, v.toPatient, another))
 	v.resultBox.Hide()
+}
 
+// layOut makes the panes and returns the screen's root: form, with
+// Propose below it, on the left, a third of the width; on the right the
+// proposal's tabs between the parts above and below them.
+func (v *View) layOut(form fyne.CanvasObject) fyne.CanvasObject {
 	v.top = container.NewVBox(v.title, v.problem, v.relax, v.status)
 	v.bottom = container.NewVBox(v.altPanel, widget.NewSeparator(), v.resultBox, container.NewHBox(v.book))
 	v.right = container.NewBorder(v.top, v.bottom, nil, nil, v.tabs)
@@ -309,8 +433,7 @@ func (v *View) build() {
 	left := container.NewBorder(nil, container.NewPadded(container.NewVBox(v.formProblem, v.propose)), nil, nil, v.formScroll)
 	split := container.NewHSplit(left, container.NewPadded(v.right))
 	split.Offset = 0.34
-	v.content = split
-	v.setStart(v.tomorrow())
+	return split
 }
 
 // Content returns the screen's root object (the same one every call).

@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/internal/errlog"
 	"github.com/kapbook/kapbook/store"
 	"github.com/kapbook/kapbook/ui"
 	"github.com/kapbook/kapbook/ui/kit"
@@ -81,7 +82,8 @@ func run(args []string) error {
 	a.SetIcon(fyne.NewStaticResource("Icon.png", iconPNG))
 	w := a.NewWindow("kapbook")
 	w.SetMaster()
-	env := &kit.Env{DBPath: *db, App: a, Window: w}
+	env := &kit.Env{DBPath: *db, App: a, Window: w, ErrorLog: errlog.New(*db)}
+	defer env.ErrorLog.Close()
 	if v := os.Getenv("KAPBOOK_NOW"); v != "" {
 		// As for kapctl: the clock starts at this time and runs on (for
 		// screenshots of a known day).
@@ -107,7 +109,7 @@ func run(args []string) error {
 			time.AfterFunc(*quitAfter, func() { fyne.Do(a.Quit) })
 		}
 		if *startupTime {
-			go guard(func() {
+			go guard(env.ErrorLog, func() {
 				loaded := shell.WaitLoaded(started)
 				fmt.Printf("startup: loaded %d ms after main began\n", loaded.Milliseconds())
 			})
@@ -115,7 +117,7 @@ func run(args []string) error {
 		if *tour > 0 {
 			// Each "shot FILE" line says the window shows that view now;
 			// it stays for a second, for the script's screenshot.
-			go guard(func() {
+			go guard(env.ErrorLog, func() {
 				if err := shell.Tour(*tour, func(file string) {
 					fmt.Printf("shot %s\n", file)
 					time.Sleep(time.Second)
@@ -139,8 +141,8 @@ func run(args []string) error {
 // becomes an error, so no Go panic reaches the user.
 func build(env *kit.Env) (shell *ui.Shell, err error) {
 	defer func() {
-		if r := recover(); r != nil {
-			shell, err = nil, booking.Errorf(booking.EINTERNAL, "Something went wrong inside kapbook while it started; nothing was changed.")
+		if p := errlog.Recovered(recover()); p != nil {
+			shell, err = nil, env.Internal("Starting kapbook", p)
 		}
 	}()
 	db, err := store.Open(env.DBPath)
@@ -148,17 +150,18 @@ func build(env *kit.Env) (shell *ui.Shell, err error) {
 	case err == nil:
 		env.Store = db
 	case booking.ErrorCode(err) != booking.ENOTFOUND:
-		return nil, err
+		return nil, env.Internal("Opening the database", err)
 	}
 	env.Service = &booking.Service{Store: env.Store, Now: env.Now}
 	return ui.New(env), nil
 }
 
-// guard runs fn, turning a panic into a message on stderr.
-func guard(fn func()) {
+// guard runs fn, a script's background task, turning a panic into a
+// record in the error log and a message on stderr.
+func guard(log *errlog.Log, fn func()) {
 	defer func() {
-		if r := recover(); r != nil {
-			fmt.Fprintln(os.Stderr, "kapbook: internal error in a background task")
+		if p := errlog.Recovered(recover()); p != nil {
+			fmt.Fprintln(os.Stderr, "kapbook:", log.Report("A scripted tour", p))
 		}
 	}()
 	fn()

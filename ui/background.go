@@ -15,6 +15,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
+	"github.com/kapbook/kapbook/internal/errlog"
 	"github.com/kapbook/kapbook/reminder"
 	"github.com/kapbook/kapbook/ui/kit"
 )
@@ -142,10 +143,10 @@ func (b *Background) loop(ctx context.Context) {
 	defer tick.Stop()
 	var refreshed time.Time
 	for {
-		b.guard("Email: not sent after an internal error; trying again in a minute", func() { b.Dispatch(ctx) })
+		b.guard("Sending email", "Email: not sent after an internal error; trying again in a minute", func() { b.Dispatch(ctx) })
 		if time.Since(refreshed) >= refreshEvery {
 			refreshed = time.Now()
-			b.guard("", func() { b.refreshBusy(ctx) })
+			b.guard("Refreshing busy time", "", func() { b.refreshBusy(ctx) })
 		}
 		select {
 		case <-ctx.Done():
@@ -155,12 +156,16 @@ func (b *Background) loop(ctx context.Context) {
 	}
 }
 
-// guard runs fn, turning a panic into the email status given, so that
-// the work goes on at the next tick.
-func (b *Background) guard(email string, fn func()) {
+// guard runs fn, turning a panic into a record in the error log (where
+// names the work) and the email status given, so that the work goes on at
+// the next tick.
+func (b *Background) guard(where, email string, fn func()) {
 	defer func() {
-		if recover() != nil && email != "" {
-			b.report(email, "")
+		if p := errlog.Recovered(recover()); p != nil {
+			b.Env.ErrorLog.Error(where, p)
+			if email != "" {
+				b.report(email, "")
+			}
 		}
 	}()
 	fn()
@@ -194,7 +199,7 @@ func (b *Background) Dispatch(ctx context.Context) (sent, failed int) {
 		failed += rep.Failed
 		changed += len(rep.Messages) + rep.Recovered
 		if err != nil {
-			b.report("Email: "+strings.TrimSuffix(kit.Message(err), "."), "")
+			b.report("Email: "+strings.TrimSuffix(kit.Message(env.Internal("Sending email", err)), "."), "")
 			break
 		}
 		if len(rep.Messages) == 0 {
@@ -260,11 +265,13 @@ func (b *Background) serveFeeds() {
 	go func() {
 		defer b.wg.Done()
 		defer func() {
-			if recover() != nil {
+			if p := errlog.Recovered(recover()); p != nil {
+				b.Env.ErrorLog.Error("Serving feeds", p)
 				b.report("", "Feeds: stopped after an internal error")
 			}
 		}()
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			b.Env.ErrorLog.Error("Serving feeds", err)
 			b.report("", "Feeds: stopped; restart kapbook to serve them again")
 		}
 	}()

@@ -269,7 +269,7 @@ func TestProblem_SaysWords(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"GoError", errors.New("sqlite: SQLITE_NOTADB (26)"), "Something went wrong inside kapbook"},
+		{"GoError", errors.New("sqlite: SQLITE_NOTADB (26)"), "Internal error: something went wrong inside kapbook"},
 		{"BookingError", booking.Errorf(booking.ESTORE, "The file is not a kapbook database."), "The file is not a kapbook database."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/internal/errlog"
 	"github.com/kapbook/kapbook/store"
 )
 
@@ -123,11 +124,15 @@ type app struct {
 }
 
 // run executes kapctl with args and returns the exit status. Errors are
-// one line on stderr; a panic becomes "internal error", never a trace.
+// one line on stderr. An internal error or a panic is recorded with its
+// stack in the error log beside the database (internal/errlog) and the
+// user reads "Internal error" and where the log is, never a trace.
 func run(args []string, stdout, stderr io.Writer) (code int) {
+	var errs *errlog.Log // once the database is known
+	where := "kapctl"
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintln(stderr, "kapctl: internal error; nothing was changed. Please report what you ran.")
+			fmt.Fprintln(stderr, "kapctl: "+oneLine(errs.Report(where, errlog.Recovered(r))))
 			code = exitInternal
 		}
 	}()
@@ -172,14 +177,19 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintln(stderr, "kapctl: --as must be a plain name of at most 100 characters, without control characters (see kapctl help)")
 		return exitUsage
 	}
+	errs, where = errlog.New(a.dbPath), "kapctl "+fs.Arg(0)
+	defer errs.Close()
 	err := a.dispatch(context.Background(), fs.Arg(0), fs.Args()[1:])
 	if a.db != nil {
 		a.db.Close()
 	}
 	if err != nil {
 		msg := message(err)
-		if booking.ErrorCode(err) == booking.EINTERNAL && os.Getenv("KAPBOOK_DEBUG") != "" {
-			msg += " (" + err.Error() + ")" // for developers; may name stored values
+		if u := (usageError{}); booking.ErrorCode(err) == booking.EINTERNAL && !errors.As(err, &u) {
+			msg = errs.Report(where, err)
+			if os.Getenv("KAPBOOK_DEBUG") != "" {
+				msg += " (" + err.Error() + ")" // for developers; may name stored values
+			}
 		}
 		fmt.Fprintln(stderr, "kapctl: "+oneLine(msg))
 		return exitCode(err)

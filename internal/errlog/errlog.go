@@ -7,8 +7,8 @@
 // log"): a record holds where it happened (a fixed text from the code), the
 // error code, the kinds of error, the stack, and the error's words with
 // quoted text, email addresses, phone numbers and file paths taken out. A
-// panic's value is kept only when it is an error or a string (scrubbed the
-// same way); any other value is recorded by its type alone, never printed.
+// panic's value is kept only when it is a Go runtime error ("index out of
+// range"); any other value is recorded by its type alone, never printed.
 // The file is owner-only and rotated at 1 MB, keeping three old files.
 package errlog
 
@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -156,13 +157,12 @@ func Recovered(r any) error {
 // Error implements error.
 func (p *Panic) Error() string { return "internal error (a panic)" }
 
-// value is what the log may say of the panic's value.
+// value is what the log may say of the panic's value: the Go runtime's
+// own words ("index out of range [3] with length 3") and nothing else, as
+// any other value may hold whatever the code had in hand.
 func (p *Panic) value() string {
-	switch v := p.Value.(type) {
-	case error:
+	if v, ok := p.Value.(runtime.Error); ok {
 		return Scrub(v.Error())
-	case string:
-		return Scrub(v)
 	}
 	return ""
 }
@@ -204,10 +204,15 @@ func Scrub(s string) string {
 }
 
 // Report records err (see Error) and returns what to tell the user:
-// that it is an internal error, that nothing was changed, and where the
-// details are, or that they could not be written.
+// that it is an internal error, that nothing was changed (or err's own
+// words, when it is a *booking.Error), and where the details are, or that
+// they could not be written.
 func (l *Log) Report(where string, err error) string {
-	const head = "Internal error: something went wrong inside kapbook; nothing was changed."
+	head := "Internal error: something went wrong inside kapbook; nothing was changed."
+	var be *booking.Error
+	if errors.As(err, &be) && be.Message != "" {
+		head = be.Message
+	}
 	if l == nil {
 		return head + " Please tell your administrator what you did."
 	}

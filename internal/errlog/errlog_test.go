@@ -62,6 +62,16 @@ func TestLog_ErrorAndPanicWithoutPHI(t *testing.T) {
 		panic(patient{"Zoë Brontë", "zoe.bronte@example.org", "ketamine dose"})
 	}()
 
+	func() {
+		defer func() { l.Error("Today: load", errlog.Recovered(recover())) }()
+		var list []int
+		_ = list[len(phi)]
+	}()
+	func() {
+		defer func() { l.Error("Today: load", errlog.Recovered(recover())) }()
+		panic(fmt.Errorf("no escort for Zoë Brontë, zoe.bronte@example.org, 617 555 0142"))
+	}()
+
 	if fi, err := os.Stat(l.Path()); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("log file: %v, mode %v; want 0600", err, fi.Mode().Perm())
 	}
@@ -72,8 +82,14 @@ func TestLog_ErrorAndPanicWithoutPHI(t *testing.T) {
 		}
 	}
 	rs := records(t, l.Path())
-	if len(rs) != 2 {
-		t.Fatalf("%d records, want 2", len(rs))
+	if len(rs) != 4 {
+		t.Fatalf("%d records, want 4", len(rs))
+	}
+	if v := rs[2]["value"]; v != "runtime error: index out of range [5] with length 0" {
+		t.Errorf("a runtime error's words are lost: %v", v)
+	}
+	if v := rs[3]["value"]; v != "" || rs[3]["value_type"] != "*fmt.wrapError" && rs[3]["value_type"] != "*errors.errorString" {
+		t.Errorf("a panic's own error is recorded as %v (%v), want its type alone", v, rs[3]["value_type"])
 	}
 	e, p := rs[0], rs[1]
 	if e["msg"] != "internal error" || e["where"] != "Patients: load" || e["code"] != booking.EINTERNAL || e["level"] != "ERROR" {

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/internal/errlog"
 )
 
 // Navigator moves between screens; the shell (package ui) implements it.
@@ -58,6 +59,9 @@ type Env struct {
 	// Delay is how long work may take before a progress dialog shows
 	// (default 300 ms).
 	Delay time.Duration
+	// ErrorLog records the internal errors and panics of work run through
+	// Run and RunQuietly (nil: none are recorded); see Internal.
+	ErrorLog *errlog.Log
 
 	mu        sync.Mutex
 	listeners []func()
@@ -78,6 +82,7 @@ func (e *Env) Time() time.Time {
 // is nil and work fails, the error is shown in a dialog.
 func (e *Env) Run(what string, work func(ctx context.Context) error, done func(err error)) {
 	finish := func(err error) {
+		err = e.Internal(what, err)
 		if done != nil {
 			done(err)
 		} else if err != nil {
@@ -85,7 +90,7 @@ func (e *Env) Run(what string, work func(ctx context.Context) error, done func(e
 		}
 	}
 	if e.Inline {
-		finish(work(context.Background()))
+		finish(safely(work))
 		return
 	}
 	delay := e.Delay
@@ -130,18 +135,28 @@ func (e *Env) Run(what string, work func(ctx context.Context) error, done func(e
 // its done). For tests and for a clean shutdown.
 func (e *Env) Wait() { e.pending.Wait() }
 
-// safely runs work, turning a panic into an error so no Go panic ever
-// reaches the user.
+// safely runs work, turning a panic into an error (with its stack, for
+// the error log) so no Go panic ever reaches the user.
 func safely(work func(ctx context.Context) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = errInternal
+			err = errlog.Recovered(r)
 		}
 	}()
 	return work(context.Background())
 }
 
-var errInternal = errors.New("internal error")
+// Internal records err in the error log when it is an internal error (a
+// bug, a panic, a failure kapbook has no words for) and returns the error
+// the user is shown instead: "Internal error", that nothing was changed,
+// and where the log is. Any other error is returned as it is. where names
+// what was being done, in fixed words ("Book a series").
+func (e *Env) Internal(where string, err error) error {
+	if err == nil || booking.ErrorCode(err) != booking.EINTERNAL {
+		return err
+	}
+	return &booking.Error{Code: booking.EINTERNAL, Message: e.ErrorLog.Report(where, err)}
+}
 
 // Message returns what to tell the user about err: booking's words for
 // the errors it knows, a generic sentence otherwise, never a raw Go error.
@@ -153,7 +168,7 @@ func Message(err error) string {
 	if errors.As(err, &be) {
 		return be.Message
 	}
-	return "Something went wrong inside kapbook; nothing was changed. Please try again, and tell your administrator if it happens again."
+	return "Internal error: something went wrong inside kapbook; nothing was changed. Please try again, and tell your administrator if it happens again."
 }
 
 // ShowError shows err in a dialog, in plain words.

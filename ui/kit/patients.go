@@ -13,6 +13,7 @@ import (
 // nil) on it; a panic in work becomes an error, and Wait waits for work.
 func (e *Env) RunQuietly(work func(ctx context.Context) error, done func(err error)) {
 	finish := func(err error) {
+		err = e.Internal("Refreshing a screen", err)
 		if done != nil {
 			done(err)
 		} else if err != nil {
@@ -20,7 +21,7 @@ func (e *Env) RunQuietly(work func(ctx context.Context) error, done func(err err
 		}
 	}
 	if e.Inline {
-		finish(work(context.Background()))
+		finish(safely(work))
 		return
 	}
 	e.pending.Add(1)

@@ -2,7 +2,6 @@ package kit
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
@@ -20,7 +19,7 @@ func TestRunQuietly(t *testing.T) {
 		want string
 	}{
 		{"OK", func(context.Context) error { return nil }, ""},
-		{"ErrPanic", func(context.Context) error { panic("boom") }, Message(errors.New("x"))},
+		{"ErrPanic", func(context.Context) error { panic("boom") }, "Internal error: something went wrong inside kapbook; nothing was changed. Please tell your administrator what you did."},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := "not called"

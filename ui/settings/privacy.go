@@ -138,6 +138,7 @@ type stationTab struct {
 	feedBase  *widget.Entry
 	saveBase  *widget.Button
 	note      *widget.Label
+	errorLog  *widget.Label // where internal errors are recorded
 }
 
 func newStationTab(v *View) *stationTab {
@@ -151,6 +152,9 @@ func newStationTab(v *View) *stationTab {
 	t.feedBase.SetPlaceHolder("empty: http:// and the address above, or " + kit.DefaultFeedBase)
 	t.saveBase = widget.NewButton("Save feed settings", t.doSaveBase)
 	t.note = newNote()
+	t.errorLog = widget.NewLabel(errorLogPlace(v.env))
+	t.errorLog.Selectable = true
+	t.errorLog.Wrapping = fyne.TextWrapBreak
 	t.content = container.NewVScroll(container.NewVBox(
 		heading("Who is using this workstation"),
 		explain("Every change made here is recorded in the audit trail under this name."),
@@ -164,8 +168,20 @@ func newStationTab(v *View) *stationTab {
 		),
 		container.NewHBox(t.saveBase),
 		t.note,
+		widget.NewSeparator(),
+		heading("Error log"),
+		explain("When something goes wrong inside kapbook, the details for your administrator are written to this file (never patients' names, emails or notes). It is only readable by this computer's user."),
+		t.errorLog,
 	))
 	return t
+}
+
+// errorLogPlace is the error log's path, or why there is none.
+func errorLogPlace(env *kit.Env) string {
+	if p := env.ErrorLog.Path(); p != "" {
+		return p
+	}
+	return "No error log is kept for this window."
 }
 
 func (t *stationTab) show(d data) {

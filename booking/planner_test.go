@@ -1,7 +1,12 @@
 package booking_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -57,8 +62,68 @@ func TestPlanSeries_KAPStandard(t *testing.T) {
 	if got, want := len(plan.Appts), 15; got != want {
 		t.Fatalf("appointments=%d, want %d", got, want)
 	}
-	for _, a := range plan.Appts {
-		t.Logf("%-16s %s–%s %v room=%s", a.Label(), a.Start.Format("Mon 2006-01-02 15:04 MST"), a.End.Format("15:04"), a.Staff, a.RoomName)
+	checkGolden(t, "plan-kap-standard.golden", renderPlan(plan, w.Clinic.Location()))
+}
+
+// update rewrites golden files with what the code produces now:
+// go test ./booking -run TestPlanSeries_KAPStandard -update
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// renderPlan writes a plan as stable text, one appointment a line, times
+// in the clinic's zone: every field that places the appointment (seq,
+// step, kind, index/count, start–end, staff ids and roles, room, holds).
+func renderPlan(p *booking.Plan, loc *time.Location) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# zone %s, series therapist %d, %d appointments\n", loc, p.TherapistID, len(p.Appts))
+	fmt.Fprintln(&b, "# seq step kind index/count | start – end | staff id:role | room id:name | holds room -before/+after staff -before/+after")
+	for _, a := range p.Appts {
+		var staff []string
+		for _, s := range a.Staff {
+			staff = append(staff, fmt.Sprintf("%d:%s", s.StaffID, s.Role))
+		}
+		room := "video"
+		if a.RoomID != 0 {
+			room = fmt.Sprintf("%d:%s", a.RoomID, a.RoomName)
+		}
+		fmt.Fprintf(&b, "%02d %s %s %d/%d | %s – %s | %s | %s | room -%d/+%d staff -%d/+%d\n",
+			a.Seq, a.Step, a.Kind, a.Index, a.Count,
+			a.Start.In(loc).Format("Mon 2006-01-02 15:04 MST"), a.End.In(loc).Format("Mon 2006-01-02 15:04 MST"),
+			strings.Join(staff, " "), room,
+			a.Holds.RoomBefore, a.Holds.RoomAfter, a.Holds.StaffBefore, a.Holds.StaffAfter)
+	}
+	return b.Bytes()
+}
+
+// checkGolden compares got with testdata/name, or writes it there with
+// -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for i := range max(len(gl), len(wl)) {
+			var g, w string
+			if i < len(gl) {
+				g = gl[i]
+			}
+			if i < len(wl) {
+				w = wl[i]
+			}
+			if g != w {
+				t.Errorf("%s line %d:\n got %s\nwant %s", path, i+1, g, w)
+			}
+		}
+		t.Fatalf("plan differs from %s; if the change is intended, rerun with -update and review the diff", path)
 	}
 }
 

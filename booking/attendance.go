@@ -147,7 +147,7 @@ func (s *Service) cancelDependents(ctx context.Context, tx Tx, a *Appointment, w
 
 // NeedsEscort reports whether the appointment is a visit after which the
 // patient must not travel alone: a dose.
-func (a *Appointment) NeedsEscort() bool { return IsDose(a.Kind) }
+func (a *Appointment) NeedsEscort() bool { return a.EscortNeeded }
 
 // EscortsDue are the visits of one day that need an escort (NeedsEscort,
 // still booked) and those of them with none recorded yet.

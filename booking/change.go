@@ -694,10 +694,10 @@ func (s *Service) otherDoses(ctx context.Context, r Reader, patientID, except in
 	var out []Dose
 	protocols := map[int64]*Protocol{}
 	for _, a := range appts {
-		if a.SeriesID == except || !a.Status.Holds() || !IsDose(a.Kind) {
+		if a.SeriesID == except || !a.Status.Holds() || !a.Kind.IsDose() {
 			continue
 		}
-		gap := Gap{Min: 1, Max: 1, Unit: "days"}
+		gap := Gap{Min: 1, Max: 1, Unit: Days}
 		if a.SeriesID != 0 {
 			pr := protocols[a.SeriesID]
 			if pr == nil {

@@ -22,14 +22,14 @@ const DefaultEmailFrom = "appointments@kapbook.invalid"
 // password is never stored here: it comes from the environment
 // (KAPBOOK_SMTP_PASSWORD) or the OS keyring when mail is sent.
 type EmailSettings struct {
-	Transport string `json:"transport"`          // eml-dir or smtp
-	Dir       string `json:"dir,omitempty"`      // eml-dir: the folder; empty: outbox-eml beside the database
-	Host      string `json:"host,omitempty"`     // smtp
-	Port      int    `json:"port,omitempty"`     // smtp; 0: the usual port for Security
-	Security  string `json:"security,omitempty"` // smtp: starttls (default), tls or none
-	User      string `json:"user,omitempty"`     // smtp: login name; empty: no login
-	From      string `json:"from,omitempty"`     // the sending address
-	FromName  string `json:"from_name,omitempty"`
+	Transport string       `json:"transport"`          // eml-dir or smtp
+	Dir       string       `json:"dir,omitempty"`      // eml-dir: the folder; empty: outbox-eml beside the database
+	Host      string       `json:"host,omitempty"`     // smtp
+	Port      int          `json:"port,omitempty"`     // smtp; 0: the usual port for Security
+	Security  MailSecurity `json:"security,omitempty"` // smtp: starttls (default), tls or none
+	User      string       `json:"user,omitempty"`     // smtp: login name; empty: no login
+	From      string       `json:"from,omitempty"`     // the sending address
+	FromName  string       `json:"from_name,omitempty"`
 	// AllowPlainRemote allows security "none" to a server that is not on
 	// this computer.
 	AllowPlainRemote bool `json:"allow_plain_remote,omitempty"`
@@ -65,10 +65,8 @@ func (e *EmailSettings) Validate() error {
 	if e.Port < 0 || e.Port > 65535 {
 		return Errorf(EINVALID, "%d is not a port; use a number from 1 to 65535, usually 587.", e.Port)
 	}
-	switch e.Security {
-	case "", "starttls", "tls", "none":
-	default:
-		return Errorf(EINVALID, "%q is not a kind of mail-server security; use starttls, tls or none.", clip(e.Security, 30))
+	if !e.Security.valid() {
+		return Errorf(EINVALID, "%q is not a kind of mail-server security; use starttls, tls or none.", clip(string(e.Security), 30))
 	}
 	if err := checkText("The mail server's user name", e.User, 254, false); err != nil {
 		return err

@@ -291,7 +291,7 @@ func TestLife_SeveralSeries(t *testing.T) {
 	minGap := map[int64]int{first.ID: 2, second.ID: 2, third.ID: 1} // days, by series
 	var doses []*booking.Appointment
 	for _, a := range appts {
-		if booking.IsDose(a.Kind) {
+		if a.Kind.IsDose() {
 			doses = append(doses, a)
 		}
 	}
@@ -731,5 +731,42 @@ func TestMissingEscorts(t *testing.T) {
 	}
 	if due, err = booking.MissingEscorts(l.ctx, l.db, booking.DateOf(d2.Start.In(l.loc)), l.loc); err != nil || due.Need != 0 {
 		t.Fatalf("a cancelled dose's day: %+v, %v; want nothing needed", due, err)
+	}
+}
+
+// TestEscortComesFromTheStep: which visits need an escort is the protocol
+// step's field, not its kind: a clinic's dosing step without "escort"
+// books visits that need none, and a step of its own kind with it books
+// visits that do, and check-in waits for the escort.
+func TestEscortComesFromTheStep(t *testing.T) {
+	l := newLife(t, "2027-02-22 09:00")
+	pr, err := l.db.Protocol(l.ctx, "kap-standard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pr.Step("dosing").Escort || pr.Step("integration").Escort {
+		t.Fatalf("shipped kap-standard: dosing escort %v, integration escort %v", pr.Step("dosing").Escort, pr.Step("integration").Escort)
+	}
+	pr.ID, pr.Name = "kap-clinic", "KAP, the clinic's own"
+	pr.Step("dosing").Escort = false
+	pr.Step("preparation").Kind = "lozenge-trial"
+	pr.Step("preparation").Escort = true
+	if _, err := l.svc.SaveProtocol(l.ctx, pr); err != nil {
+		t.Fatal(err)
+	}
+	s := l.book(booking.BookRequest{PatientID: l.patient("Ann Lee").ID, ProtocolID: "kap-clinic", From: l.date("2027-03-01")})
+	for _, a := range s.Appts {
+		if want := a.Step == "preparation"; a.NeedsEscort() != want || l.stored(a.ID).NeedsEscort() != want {
+			t.Errorf("%s: needs escort %v (stored %v), want %v", a.Label(), a.NeedsEscort(), l.stored(a.ID).NeedsEscort(), want)
+		}
+	}
+	prep := l.appt(s, "Lozenge-trial 1/2")
+	l.now = prep.Start.Add(-10 * time.Minute)
+	_, err = l.svc.SetStatus(l.ctx, prep.ID, booking.Arrived)
+	wantCode(t, err, booking.ECONFLICT, "escort")
+	dose := l.appt(s, "Dosing 1/6")
+	l.now = dose.Start.Add(-10 * time.Minute)
+	if _, err := l.svc.SetStatus(l.ctx, dose.ID, booking.Arrived); err != nil {
+		t.Fatalf("a dosing visit of a step without escort: %v", err)
 	}
 }

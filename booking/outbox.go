@@ -100,7 +100,7 @@ type MessagePolicy struct {
 	PreparationBefore time.Duration
 	// PreparationKinds are the appointment kinds that get a preparation
 	// message (esketamine sessions are of kind dosing).
-	PreparationKinds []string
+	PreparationKinds []Kind
 	// QuietStart and QuietEnd bound the quiet hours, clinic time; they may
 	// wrap past midnight (21:00 to 08:00). A message due within them waits
 	// until QuietEnd, unless that is not before the appointment: then it is
@@ -115,7 +115,7 @@ func DefaultMessagePolicy() MessagePolicy {
 	return MessagePolicy{
 		ReminderBefore:    48 * time.Hour,
 		PreparationBefore: 24 * time.Hour,
-		PreparationKinds:  []string{"dosing", "infusion"},
+		PreparationKinds:  []Kind{KindDosing, KindInfusion},
 		QuietStart:        21 * 60,
 		QuietEnd:          8 * 60,
 	}
@@ -199,7 +199,7 @@ type MessageSettings struct {
 	PreparationHours *int `json:"preparation_hours,omitempty"`
 	// PreparationKinds are the appointment kinds (protocol step kinds,
 	// such as dosing) that get a preparation message.
-	PreparationKinds []string `json:"preparation_kinds,omitempty"`
+	PreparationKinds []Kind `json:"preparation_kinds,omitempty"`
 	// QuietStart and QuietEnd bound the quiet hours, clinic time; set
 	// both or neither. Equal times mean no quiet hours.
 	QuietStart *Clock `json:"quiet_start,omitempty"`
@@ -221,8 +221,8 @@ func (m *MessageSettings) Validate() error {
 		}
 	}
 	for _, k := range m.PreparationKinds {
-		if !idPattern.MatchString(k) {
-			return Errorf(EINVALID, "%q is not an appointment kind; use the kinds of the protocols' steps, such as dosing or infusion.", clip(k, 30))
+		if !k.valid() {
+			return Errorf(EINVALID, "%q is not an appointment kind; use the kinds of the protocols' steps, such as dosing or infusion.", clip(string(k), 30))
 		}
 	}
 	if (m.QuietStart == nil) != (m.QuietEnd == nil) {

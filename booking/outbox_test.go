@@ -33,7 +33,7 @@ func TestMessagePolicy_Plan(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		policy booking.MessagePolicy
-		kind   string
+		kind   booking.Kind
 		start  string
 		status booking.Status
 		now    string

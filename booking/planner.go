@@ -119,7 +119,7 @@ type planner struct {
 	deepest int
 	why     whyFailed
 	omit    map[int]bool
-	weekly  map[string]bool // kinds some step limits per calendar week
+	weekly  map[Kind]bool // kinds some step limits per calendar week
 	// judging is set while Judge lists every rule an override breaks.
 	judging bool
 	// blame counts, over the whole search, what refused candidate times:
@@ -171,8 +171,8 @@ func newPlanner(w World, req PlanRequest) (*planner, error) {
 	}
 	// Places keep their numbers whether optional steps are booked or not.
 	p := &planner{w: w, req: req, loc: w.Clinic.Location(), insts: layout(pr), failed: map[string]bool{}, deepest: -1, omit: map[int]bool{},
-		weekly: map[string]bool{}, blame: map[string]int{}}
-	perWeek := map[string]int{} // kind → the largest per-week limit of its steps
+		weekly: map[Kind]bool{}, blame: map[string]int{}}
+	perWeek := map[Kind]int{} // kind → the largest per-week limit of its steps
 	for i := range pr.Steps {
 		if s := &pr.Steps[i]; s.PerWeek > 0 {
 			p.weekly[s.Kind] = true

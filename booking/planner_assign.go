@@ -188,7 +188,7 @@ func (p *planner) appointment(k int, start, end time.Time, staff []Assignment, r
 	st := in.step
 	hb, ha := staffHolds(st)
 	a := &Appointment{
-		PatientID: p.req.Patient.ID, Step: st.ID, Kind: st.Kind, Index: in.index + 1, Count: st.Count, Seq: k,
+		PatientID: p.req.Patient.ID, Step: st.ID, Kind: st.Kind, Index: in.index + 1, Count: st.Count, Seq: k, EscortNeeded: st.Escort,
 		Start: start, End: end, Staff: staff, Status: Booked, NeedsREMS: st.REMS,
 		Holds: Holds{StaffBefore: hb, StaffAfter: ha},
 	}

@@ -142,7 +142,7 @@ func (p *planner) gapBounds(k int, kept bool, b *window) {
 			max := a.End.Add(time.Duration(pd.gap.minutes(pd.gap.Max)) * time.Minute)
 			if b.hiT.IsZero() || max.Before(b.hiT) {
 				b.hiT = max
-				b.why = func() string { return fmt.Sprintf("within %s %s", count(pd.gap.Max, pd.gap.Unit), pd.why) }
+				b.why = func() string { return fmt.Sprintf("within %s %s", pd.gap.Unit.count(pd.gap.Max), pd.why) }
 			}
 		}
 	}

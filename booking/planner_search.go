@@ -80,7 +80,7 @@ func (p *planner) place(k int) (bool, error) {
 // frontiers returns, per place k, the earlier places that the places
 // after k depend on (entryKey): only those their constraints name, and the
 // first place of a bounded step.
-func (p *planner) frontiers(perWeek map[string]int) [][]int {
+func (p *planner) frontiers(perWeek map[Kind]int) [][]int {
 	frontier := make([][]int, len(p.insts))
 	for k := range p.insts {
 		set := map[int]bool{}
@@ -344,7 +344,7 @@ func (p *planner) slot(k int, start, loT, hiT time.Time, record bool) ([]*Appoin
 		return nil, 0, nil
 	}
 	end := start.Add(time.Duration(st.Minutes) * time.Minute)
-	if IsDose(st.Kind) {
+	if st.Kind.IsDose() {
 		for _, d := range p.req.Doses {
 			if words := doseClash(p.loc, st, start, end, d); words != "" {
 				if record {

@@ -27,7 +27,7 @@ func TestMessageSettings_Policy(t *testing.T) {
 		"Empty":          {booking.MessageSettings{}, func(*booking.MessagePolicy) {}},
 		"NoReminders":    {booking.MessageSettings{ReminderHours: &zero}, func(p *booking.MessagePolicy) { p.ReminderBefore = 0 }},
 		"Preparation12h": {booking.MessageSettings{PreparationHours: &twelve}, func(p *booking.MessagePolicy) { p.PreparationBefore = 12 * time.Hour }},
-		"NoKinds":        {booking.MessageSettings{PreparationKinds: []string{}}, func(p *booking.MessagePolicy) { p.PreparationKinds = []string{} }},
+		"NoKinds":        {booking.MessageSettings{PreparationKinds: []booking.Kind{}}, func(p *booking.MessagePolicy) { p.PreparationKinds = []booking.Kind{} }},
 		"QuietOff":       {booking.MessageSettings{QuietStart: &seven, QuietEnd: &seven}, func(p *booking.MessagePolicy) { p.QuietStart, p.QuietEnd = seven, seven }},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -46,7 +46,7 @@ func TestMessageSettings_Policy(t *testing.T) {
 // cannot work, in words.
 func TestMessageSettings_ValidateAndJSON(t *testing.T) {
 	h, q1, q2 := 72, booking.Clock(22*60), booking.Clock(7*60+30)
-	in := booking.MessageSettings{ReminderHours: &h, PreparationKinds: []string{"dosing"}, QuietStart: &q1, QuietEnd: &q2}
+	in := booking.MessageSettings{ReminderHours: &h, PreparationKinds: []booking.Kind{"dosing"}, QuietStart: &q1, QuietEnd: &q2}
 	b, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +68,7 @@ func TestMessageSettings_ValidateAndJSON(t *testing.T) {
 	}{
 		"ErrNegative": {booking.MessageSettings{ReminderHours: &neg}, "between 0 (none) and 336 hours"},
 		"ErrTooLong":  {booking.MessageSettings{PreparationHours: &big}, "preparation message lead time"},
-		"ErrKind":     {booking.MessageSettings{PreparationKinds: []string{"dosing room"}}, "not an appointment kind"},
+		"ErrKind":     {booking.MessageSettings{PreparationKinds: []booking.Kind{"dosing room"}}, "not an appointment kind"},
 		"ErrHalf":     {booking.MessageSettings{QuietEnd: &q2}, "both a start and an end"},
 		"Err24":       {booking.MessageSettings{QuietStart: &q1, QuietEnd: &late}, "between 00:00 and 23:59"},
 	} {

@@ -29,7 +29,7 @@ type Protocol struct {
 // Step is one kind of appointment in a protocol, booked Count times.
 type Step struct {
 	ID       string      `json:"id"`
-	Kind     string      `json:"kind"`
+	Kind     Kind        `json:"kind"`
 	Name     string      `json:"name,omitempty"`
 	Minutes  int         `json:"minutes"`
 	Count    int         `json:"count"`
@@ -58,6 +58,10 @@ type Step struct {
 	// this step's kind in the series (esketamine: twice a week in
 	// induction, once a week after).
 	PerWeek int `json:"per_week,omitempty"`
+	// Escort marks a visit after which the patient may leave only with an
+	// adult escort, recorded before check-in (the dosing and infusion
+	// steps of the shipped protocols; docs/protocols.md, "Doses").
+	Escort bool `json:"escort,omitempty"`
 	// REMS marks esketamine sessions: the clinic must be REMS-certified and
 	// the patient REMS-enrolled before the session.
 	REMS bool `json:"rems,omitempty"`
@@ -105,9 +109,9 @@ type RoomNeed struct {
 // hours or minutes it counts from the end of the earlier to the start of
 // the later (docs/protocols.md, the gap units).
 type Gap struct {
-	Min  int    `json:"min"`
-	Max  int    `json:"max"`
-	Unit string `json:"unit"` // days, hours, minutes
+	Min  int     `json:"min"`
+	Max  int     `json:"max"`
+	Unit GapUnit `json:"unit"`
 }
 
 // Task is a follow-up due some days after a session.
@@ -118,7 +122,7 @@ type Task struct {
 
 // Minutes converts an hour or minute gap bound to minutes.
 func (g *Gap) minutes(v int) int {
-	if g.Unit == "hours" {
+	if g.Unit == Hours {
 		return v * 60
 	}
 	return v
@@ -132,7 +136,7 @@ func (s *Step) Label() string {
 	if s.Name != "" {
 		return s.Name
 	}
-	return strings.ToUpper(s.Kind[:1]) + s.Kind[1:]
+	return s.Kind.Title()
 }
 
 // SameTherapistRequired reports whether the series therapist is a hard rule.
@@ -171,6 +175,40 @@ func ParseProtocol(data []byte) (*Protocol, error) {
 // Validate checks that the protocol can be planned: known step references,
 // no cycles, sane counts, durations and gaps.
 func (p *Protocol) Validate() error {
+	if err := p.checkHeader(); err != nil {
+		return err
+	}
+	total := 0
+	seen := map[string]int{}
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if !idPattern.MatchString(s.ID) {
+			return Errorf(EINVALID, "Protocol %s, step %d: the step id %q must be lower-case letters, digits and dashes.", p.ID, i+1, clip(s.ID, 40))
+		}
+		where := fmt.Sprintf("Protocol %s, step %q", p.ID, s.ID)
+		if _, dup := seen[s.ID]; dup {
+			return Errorf(EINVALID, "%s appears twice.", where)
+		}
+		seen[s.ID] = i
+		if err := s.validate(where, i == 0); err != nil {
+			return err
+		}
+		total += s.Count
+	}
+	if total > 200 {
+		return Errorf(EINVALID, "Protocol %s books %d appointments; at most 200 are allowed.", p.ID, total)
+	}
+	if err := p.checkReferences(seen); err != nil {
+		return err
+	}
+	if need := p.leastSpan(); need > p.WindowDays {
+		return Errorf(EINVALID, "Protocol %s can never be booked: its steps need at least %d days one after another (at their minimum gaps), but the series window is %d days.", p.ID, need, p.WindowDays)
+	}
+	return nil
+}
+
+// checkHeader checks the protocol's own fields.
+func (p *Protocol) checkHeader() error {
 	if !idPattern.MatchString(p.ID) {
 		return Errorf(EINVALID, "Protocol id %q must be lower-case letters, digits and dashes.", clip(p.ID, 40))
 	}
@@ -186,129 +224,151 @@ func (p *Protocol) Validate() error {
 	if len(p.Steps) == 0 || len(p.Steps) > 50 {
 		return Errorf(EINVALID, "Protocol %s needs between 1 and 50 steps.", p.ID)
 	}
-	total := 0
-	seen := map[string]int{}
-	for i := range p.Steps {
-		s := &p.Steps[i]
-		where := fmt.Sprintf("Protocol %s, step %d", p.ID, i+1)
-		if !idPattern.MatchString(s.ID) {
-			return Errorf(EINVALID, "%s: the step id %q must be lower-case letters, digits and dashes.", where, clip(s.ID, 40))
-		}
-		where = fmt.Sprintf("Protocol %s, step %q", p.ID, s.ID)
-		if _, dup := seen[s.ID]; dup {
-			return Errorf(EINVALID, "%s appears twice.", where)
-		}
-		seen[s.ID] = i
-		if !idPattern.MatchString(s.Kind) {
-			return Errorf(EINVALID, "%s: the kind %q must be lower-case letters, digits and dashes.", where, clip(s.Kind, 40))
-		}
-		if err := checkText(where+": name", s.Name, 100, false); err != nil {
+	return nil
+}
+
+// validate checks one step on its own; where names it in messages, and
+// first says it is the protocol's first step (which follows none).
+func (s *Step) validate(where string, first bool) error {
+	for _, check := range []func(string) error{
+		s.checkSession, s.checkStaff, s.checkRoom, s.checkGaps,
+	} {
+		if err := check(where); err != nil {
 			return err
 		}
-		if s.Minutes < 5 || s.Minutes > 12*60 {
-			return Errorf(EINVALID, "%s: the length must be between 5 and 720 minutes.", where)
-		}
-		if s.Count < 1 || s.Count > 100 {
-			return Errorf(EINVALID, "%s: the count must be between 1 and 100.", where)
-		}
-		total += s.Count
-		if len(s.Staff) == 0 {
-			return Errorf(EINVALID, "%s needs at least one staff member.", where)
-		}
-		for _, n := range s.Staff {
-			if !n.Series && len(n.Roles) == 0 {
-				return Errorf(EINVALID, "%s: each staff need must name roles or be the series therapist.", where)
-			}
-			for _, r := range n.Roles {
-				if r != RoleTherapist && r != RolePrescriber && r != RoleNurse {
-					return Errorf(EINVALID, "%s: %q is not a role; use therapist, prescriber or nurse.", where, clip(string(r), 30))
-				}
-			}
-			if n.HoldBefore < 0 || n.HoldAfter < 0 || n.HoldBefore > 240 || n.HoldAfter > 240 {
-				return Errorf(EINVALID, "%s: holds must be between 0 and 240 minutes.", where)
-			}
-		}
-		switch s.Room.Video {
-		case "", "never", "allowed":
-		case "only":
-			if len(s.Room.Kinds) > 0 || len(s.Room.Equipment) > 0 {
-				return Errorf(EINVALID, "%s: a video-only step cannot also need a room.", where)
-			}
-		default:
-			return Errorf(EINVALID, "%s: video must be never, allowed or only.", where)
-		}
-		for _, k := range s.Room.Kinds {
-			if k != RoomConsult && k != RoomDosing && k != RoomInfusion {
-				return Errorf(EINVALID, "%s: %q is not a room kind.", where, clip(string(k), 30))
-			}
-		}
-		if s.Room.HoldBefore < 0 || s.Room.HoldAfter < 0 || s.Room.HoldBefore > 240 || s.Room.HoldAfter > 240 {
-			return Errorf(EINVALID, "%s: room holds must be between 0 and 240 minutes.", where)
-		}
-		for _, g := range []*Gap{s.Gap, s.RepeatGap} {
-			if g == nil {
-				continue
-			}
-			if g.Unit != "days" && g.Unit != "hours" && g.Unit != "minutes" {
-				return Errorf(EINVALID, "%s: a gap's unit must be days, hours or minutes.", where)
-			}
-			if g.Min < 0 {
-				return Errorf(EINVALID, "%s: a gap cannot be negative.", where)
-			}
-			if g.Min > g.Max {
-				return Errorf(EINVALID, "%s: the minimum gap (%d %s) is larger than the maximum (%d %s).", where, g.Min, g.Unit, g.Max, g.Unit)
-			}
-			if g.Max > 365*24*60 {
-				return Errorf(EINVALID, "%s: the maximum gap is too large.", where)
-			}
-		}
-		if s.RepeatGap == nil && s.Count > 1 && s.AfterEach == "" {
-			return Errorf(EINVALID, "%s is booked %d times and needs a repeat_gap between them.", where, s.Count)
-		}
-		if s.After != "" && s.AfterEach != "" {
-			return Errorf(EINVALID, "%s: use either after or after_each, not both.", where)
-		}
-		if i == 0 && (s.After != "" || s.AfterEach != "") {
-			return Errorf(EINVALID, "%s is the first step and cannot follow another.", where)
-		}
-		if i > 0 && s.Gap == nil {
-			return Errorf(EINVALID, "%s needs a gap to the step it follows.", where)
-		}
-		if s.BeforeNext && s.AfterEach == "" {
-			return Errorf(EINVALID, "%s: before_next needs after_each.", where)
-		}
-		if s.LatestEnd != nil && (*s.LatestEnd < Clock(s.Minutes) || *s.LatestEnd > 1440) {
-			return Errorf(EINVALID, "%s: the latest end time leaves no room for the session.", where)
-		}
-		if s.WithinDays < 0 || s.WithinDays > 730 {
-			return Errorf(EINVALID, "%s: within_days must be between 0 and 730.", where)
-		}
-		if s.PerWeek < 0 || s.PerWeek > 7 {
-			return Errorf(EINVALID, "%s: per_week must be between 0 (no limit) and 7.", where)
-		}
-		if IsDose(s.Kind) && len(s.Room.Kinds) == 0 && len(s.Room.Equipment) == 0 && s.Room.Video != "only" {
-			return Errorf(EINVALID, "%s is a dose and needs a room kind (such as dosing or infusion) or equipment, or it could be booked in any room.", where)
-		}
-		if err := s.checkWithin(where); err != nil {
-			return err
-		}
-		if s.Task != nil {
-			if err := checkText(where+": task name", s.Task.Name, 200, true); err != nil {
-				return err
-			}
-			if s.Task.DueDays < 0 || s.Task.DueDays > 365 {
-				return Errorf(EINVALID, "%s: a task must be due within 365 days.", where)
-			}
-		}
 	}
-	if total > 200 {
-		return Errorf(EINVALID, "Protocol %s books %d appointments; at most 200 are allowed.", p.ID, total)
-	}
-	if err := p.checkReferences(seen); err != nil {
+	if err := s.checkOrder(where, first); err != nil {
 		return err
 	}
-	if need := p.leastSpan(); need > p.WindowDays {
-		return Errorf(EINVALID, "Protocol %s can never be booked: its steps need at least %d days one after another (at their minimum gaps), but the series window is %d days.", p.ID, need, p.WindowDays)
+	return s.checkLimits(where)
+}
+
+// checkSession checks the kind, name, length and count of the sessions.
+func (s *Step) checkSession(where string) error {
+	if !s.Kind.valid() {
+		return Errorf(EINVALID, "%s: the kind %q must be lower-case letters, digits and dashes.", where, clip(string(s.Kind), 40))
+	}
+	if err := checkText(where+": name", s.Name, 100, false); err != nil {
+		return err
+	}
+	if s.Minutes < 5 || s.Minutes > 12*60 {
+		return Errorf(EINVALID, "%s: the length must be between 5 and 720 minutes.", where)
+	}
+	if s.Count < 1 || s.Count > 100 {
+		return Errorf(EINVALID, "%s: the count must be between 1 and 100.", where)
+	}
+	return nil
+}
+
+// checkStaff checks the people the step needs.
+func (s *Step) checkStaff(where string) error {
+	if len(s.Staff) == 0 {
+		return Errorf(EINVALID, "%s needs at least one staff member.", where)
+	}
+	for _, n := range s.Staff {
+		if !n.Series && len(n.Roles) == 0 {
+			return Errorf(EINVALID, "%s: each staff need must name roles or be the series therapist.", where)
+		}
+		for _, r := range n.Roles {
+			if r != RoleTherapist && r != RolePrescriber && r != RoleNurse {
+				return Errorf(EINVALID, "%s: %q is not a role; use therapist, prescriber or nurse.", where, clip(string(r), 30))
+			}
+		}
+		if n.HoldBefore < 0 || n.HoldAfter < 0 || n.HoldBefore > 240 || n.HoldAfter > 240 {
+			return Errorf(EINVALID, "%s: holds must be between 0 and 240 minutes.", where)
+		}
+	}
+	return nil
+}
+
+// checkRoom checks the room the step needs, or its video.
+func (s *Step) checkRoom(where string) error {
+	switch s.Room.Video {
+	case "", "never", "allowed":
+	case "only":
+		if len(s.Room.Kinds) > 0 || len(s.Room.Equipment) > 0 {
+			return Errorf(EINVALID, "%s: a video-only step cannot also need a room.", where)
+		}
+	default:
+		return Errorf(EINVALID, "%s: video must be never, allowed or only.", where)
+	}
+	for _, k := range s.Room.Kinds {
+		if k != RoomConsult && k != RoomDosing && k != RoomInfusion {
+			return Errorf(EINVALID, "%s: %q is not a room kind.", where, clip(string(k), 30))
+		}
+	}
+	if s.Room.HoldBefore < 0 || s.Room.HoldAfter < 0 || s.Room.HoldBefore > 240 || s.Room.HoldAfter > 240 {
+		return Errorf(EINVALID, "%s: room holds must be between 0 and 240 minutes.", where)
+	}
+	if s.Kind.IsDose() && len(s.Room.Kinds) == 0 && len(s.Room.Equipment) == 0 && s.Room.Video != "only" {
+		return Errorf(EINVALID, "%s is a dose and needs a room kind (such as dosing or infusion) or equipment, or it could be booked in any room.", where)
+	}
+	return nil
+}
+
+// checkGaps checks the gap to the step followed and between repeats.
+func (s *Step) checkGaps(where string) error {
+	for _, g := range []*Gap{s.Gap, s.RepeatGap} {
+		if g == nil {
+			continue
+		}
+		if !g.Unit.valid() {
+			return Errorf(EINVALID, "%s: a gap's unit must be days, hours or minutes.", where)
+		}
+		if g.Min < 0 {
+			return Errorf(EINVALID, "%s: a gap cannot be negative.", where)
+		}
+		if g.Min > g.Max {
+			return Errorf(EINVALID, "%s: the minimum gap (%d %s) is larger than the maximum (%d %s).", where, g.Min, g.Unit, g.Max, g.Unit)
+		}
+		if g.Max > 365*24*60 {
+			return Errorf(EINVALID, "%s: the maximum gap is too large.", where)
+		}
+	}
+	if s.RepeatGap == nil && s.Count > 1 && s.AfterEach == "" {
+		return Errorf(EINVALID, "%s is booked %d times and needs a repeat_gap between them.", where, s.Count)
+	}
+	return nil
+}
+
+// checkOrder checks what the step follows (the references themselves are
+// checkReferences's).
+func (s *Step) checkOrder(where string, first bool) error {
+	switch {
+	case s.After != "" && s.AfterEach != "":
+		return Errorf(EINVALID, "%s: use either after or after_each, not both.", where)
+	case first && (s.After != "" || s.AfterEach != ""):
+		return Errorf(EINVALID, "%s is the first step and cannot follow another.", where)
+	case !first && s.Gap == nil:
+		return Errorf(EINVALID, "%s needs a gap to the step it follows.", where)
+	case s.BeforeNext && s.AfterEach == "":
+		return Errorf(EINVALID, "%s: before_next needs after_each.", where)
+	}
+	return nil
+}
+
+// checkLimits checks the step's bounds in the day, the series and the
+// week, and its follow-up task.
+func (s *Step) checkLimits(where string) error {
+	if s.LatestEnd != nil && (*s.LatestEnd < Clock(s.Minutes) || *s.LatestEnd > 1440) {
+		return Errorf(EINVALID, "%s: the latest end time leaves no room for the session.", where)
+	}
+	if s.WithinDays < 0 || s.WithinDays > 730 {
+		return Errorf(EINVALID, "%s: within_days must be between 0 and 730.", where)
+	}
+	if s.PerWeek < 0 || s.PerWeek > 7 {
+		return Errorf(EINVALID, "%s: per_week must be between 0 (no limit) and 7.", where)
+	}
+	if err := s.checkWithin(where); err != nil {
+		return err
+	}
+	if s.Task != nil {
+		if err := checkText(where+": task name", s.Task.Name, 200, true); err != nil {
+			return err
+		}
+		if s.Task.DueDays < 0 || s.Task.DueDays > 365 {
+			return Errorf(EINVALID, "%s: a task must be due within 365 days.", where)
+		}
 	}
 	return nil
 }
@@ -382,7 +442,7 @@ func (s *Step) checkWithin(where string) error {
 	if s.RepeatGap != nil {
 		if need := (s.Count-1)*s.RepeatGap.leastDays() + 1; need > s.WithinDays {
 			return Errorf(EINVALID, "%s can never be booked: %d sessions at least %s apart need %d days, more than its within_days (%d).",
-				where, s.Count, count(s.RepeatGap.Min, s.RepeatGap.Unit), need, s.WithinDays)
+				where, s.Count, s.RepeatGap.Unit.count(s.RepeatGap.Min), need, s.WithinDays)
 		}
 	}
 	if s.PerWeek > 0 && s.Count > mostPerWeek(s.WithinDays, s.PerWeek) {
@@ -419,9 +479,9 @@ func mostPerWeek(days, perWeek int) int {
 func (p *Protocol) leastSpan() int {
 	insts := layout(p)
 	day := make([]int, len(insts))
-	first := map[string]int{} // kind → the day of its first session
-	n := map[string]int{}     // kind → sessions so far
-	limit := map[string]int{} // kind → the strictest per-week limit
+	first := map[Kind]int{} // kind → the day of its first session
+	n := map[Kind]int{}     // kind → sessions so far
+	limit := map[Kind]int{} // kind → the strictest per-week limit
 	for i := range p.Steps {
 		if s := &p.Steps[i]; s.PerWeek > 0 && (limit[s.Kind] == 0 || s.PerWeek < limit[s.Kind]) {
 			limit[s.Kind] = s.PerWeek

@@ -25,7 +25,7 @@ func TestLoadProtocols_Shipped(t *testing.T) {
 	// kap-standard's order: C, P, P, then dosing and integration alternating.
 	var kinds []string
 	for _, a := range booking.Instances(ps[2]) {
-		kinds = append(kinds, a.Kind[:1])
+		kinds = append(kinds, string(a.Kind[:1]))
 	}
 	if got := strings.Join(kinds, ""); got != "cppdidididididi" {
 		t.Fatalf("kap-standard order=%s", got)

@@ -12,18 +12,13 @@ import (
 // refused, and which rules an override broke (for the audit trail). The
 // search in planner.go keeps the same rules by construction.
 
-// IsDose reports whether appointments of this kind are doses: the kinds
-// dosing and infusion (esketamine sessions are of kind dosing). Doses of
-// one patient in two series keep their distance (docs/protocols.md, "Doses").
-func IsDose(kind string) bool { return kind == "dosing" || kind == "infusion" }
-
 // DoseGap returns the least distance the step keeps between two doses:
 // its repeat gap's minimum, or one day when it has none.
 func (s *Step) DoseGap() Gap {
 	if s.RepeatGap != nil {
 		return Gap{Min: s.RepeatGap.Min, Max: s.RepeatGap.Min, Unit: s.RepeatGap.Unit}
 	}
-	return Gap{Min: 1, Max: 1, Unit: "days"}
+	return Gap{Min: 1, Max: 1, Unit: Days}
 }
 
 // weekOf returns the Monday of d's calendar week.
@@ -101,7 +96,7 @@ func doseClash(loc *time.Location, st *Step, start, end time.Time, d Dose) strin
 			gap = d.Start.Sub(end)
 		}
 		if gap < time.Duration(g.minutes(g.Min))*time.Minute {
-			return fmt.Sprintf("at least %s from %s (%s)", count(g.Min, g.Unit), d.Label, when)
+			return fmt.Sprintf("at least %s from %s (%s)", g.Unit.count(g.Min), d.Label, when)
 		}
 	}
 	return ""
@@ -153,9 +148,9 @@ func (p *planner) gapRules(k int, t, e time.Time, kept bool) []string {
 		case gap < g.minutes(g.Min) && g.Min == 0:
 			add("%s ends (%s)", pd.why, p.at(a.End))
 		case gap < g.minutes(g.Min):
-			add("at least %s %s ends", count(g.Min, g.Unit), pd.why)
+			add("at least %s %s ends", g.Unit.count(g.Min), pd.why)
 		case g.Max < 1<<30 && gap > g.minutes(g.Max):
-			add("at most %s %s ends", count(g.Max, g.Unit), pd.why)
+			add("at most %s %s ends", g.Unit.count(g.Max), pd.why)
 		}
 	}
 	if in.step.WithinDays > 0 && in.first < k && (!kept || p.planned(in.first)) {
@@ -223,7 +218,7 @@ func (p *planner) problems(k int, start time.Time, a *Appointment) []problem {
 			hard("it is ", "before the patient's REMS enrolment on %s", *e)
 		}
 	}
-	if IsDose(st.Kind) {
+	if st.Kind.IsDose() {
 		for _, d := range p.req.Doses {
 			if w := doseClash(p.loc, st, start, end, d); w != "" {
 				hard("it is ", "%s", w)

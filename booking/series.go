@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Status is where an appointment stands.
@@ -108,7 +109,7 @@ type Appointment struct {
 	SeriesID  int64  `json:"series_id,omitempty"` // 0 for an ad-hoc appointment
 	PatientID int64  `json:"patient_id"`
 	Step      string `json:"step"`  // protocol step id
-	Kind      string `json:"kind"`  // consultation, preparation, dosing…
+	Kind      Kind   `json:"kind"`  // consultation, preparation, dosing…
 	Index     int    `json:"index"` // 1-based number within its step
 	Count     int    `json:"count"` // instances of its step
 	// Seq is the appointment's place in its series, 0-based.
@@ -135,6 +136,68 @@ type Appointment struct {
 	Created   time.Time `json:"created"`
 	Updated   time.Time `json:"updated"`
 	NeedsREMS bool      `json:"needs_rems,omitempty"`
+	// EscortNeeded is its step's Escort: the patient leaves only with an
+	// escort, recorded before check-in.
+	EscortNeeded bool `json:"escort_needed,omitempty"`
+}
+
+// ValidateNew checks a new appointment: its own values (Validate) and its
+// patient.
+func (a *Appointment) ValidateNew() error {
+	if a.PatientID <= 0 {
+		return Errorf(EINVALID, "An appointment needs a patient.")
+	}
+	return a.Validate()
+}
+
+// Validate checks the appointment's own values, what every store relies
+// on; a change keeps the stored patient, so this needs none.
+func (a *Appointment) Validate() error {
+	switch a.Status {
+	case Booked, Arrived, Completed, NoShow, Cancelled, LateCancelled:
+	default:
+		return Errorf(EINVALID, "%q is not an appointment status; use booked, arrived, completed, no-show, cancelled or late-cancelled.", clip(string(a.Status), 30))
+	}
+	switch {
+	case a.Kind == "" || utf8.RuneCountInString(string(a.Kind)) > 63:
+		return Errorf(EINVALID, "An appointment needs a kind, such as consultation.")
+	case utf8.RuneCountInString(a.Step) > 63:
+		return Errorf(EINVALID, "The appointment's step id is too long.")
+	case a.Start.IsZero() || a.End.IsZero():
+		return Errorf(EINVALID, "An appointment needs a start and an end.")
+	case a.End.Unix() <= a.Start.Unix():
+		return Errorf(EINVALID, "An appointment must end after it starts.")
+	case a.Index < 0 || a.Count < 0 || a.Seq < 0 || a.Sequence < 0:
+		return Errorf(EINVALID, "An appointment's numbers cannot be negative.")
+	case a.Holds.RoomBefore < 0 || a.Holds.RoomAfter < 0 || a.Holds.StaffBefore < 0 || a.Holds.StaffAfter < 0:
+		return Errorf(EINVALID, "An appointment's holds cannot be negative.")
+	case utf8.RuneCountInString(a.Reason) > 1000:
+		return Errorf(EINVALID, "The reason is too long (at most 1000 characters).")
+	case utf8.RuneCountInString(a.RoomName) > 100:
+		return Errorf(EINVALID, "The room name is too long.")
+	case a.CancelledBy != "" && a.CancelledBy != ByPatient && a.CancelledBy != ByClinic:
+		return Errorf(EINVALID, "%q is not who cancelled; use patient or clinic.", clip(string(a.CancelledBy), 20))
+	case a.LateMinutes < 0 || a.LateMinutes > 24*60:
+		return Errorf(EINVALID, "Minutes late must be between 0 and 1440.")
+	case a.MakeupOf < 0:
+		return Errorf(EINVALID, "An appointment's numbers cannot be negative.")
+	}
+	if a.Escort != nil {
+		if err := a.Escort.Validate(); err != nil {
+			return err
+		}
+	}
+	seen := map[int64]bool{}
+	for _, s := range a.Staff {
+		if s.StaffID <= 0 {
+			return Errorf(EINVALID, "An appointment's staff member has no id.")
+		}
+		if seen[s.StaffID] {
+			return Errorf(EINVALID, "%s is listed twice in one appointment.", clip(s.Name, 60))
+		}
+		seen[s.StaffID] = true
+	}
+	return nil
 }
 
 // Holds are the minutes a resource stays reserved before and after the
@@ -149,10 +212,7 @@ type Holds struct {
 // Label names the appointment for staff, e.g. "Dosing 3/6", or "Dosing
 // 3/6 (make-up)" for a make-up.
 func (a *Appointment) Label() string {
-	k := a.Kind
-	if k != "" {
-		k = strings.ToUpper(k[:1]) + k[1:]
-	}
+	k := a.Kind.Title()
 	if a.Count > 1 {
 		k = fmt.Sprintf("%s %d/%d", k, a.Index, a.Count)
 	}

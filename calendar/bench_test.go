@@ -29,7 +29,7 @@ func benchExportAppointments(c *booking.Clinic, n int) []*booking.Appointment {
 		start := day.Add(time.Duration(8*60+slot%10*60) * time.Minute)
 		a := &booking.Appointment{
 			ID: int64(i + 1), SeriesID: int64(i/15 + 1), PatientID: int64(i/15 + 1),
-			Step: kinds[i%4], Kind: kinds[i%4], Index: i%6 + 1, Count: 6, Seq: i % 15,
+			Step: kinds[i%4], Kind: booking.Kind(kinds[i%4]), Index: i%6 + 1, Count: 6, Seq: i % 15,
 			Start: start, End: start.Add(time.Duration(60+i%3*60) * time.Minute),
 			Staff: []booking.Assignment{{StaffID: int64(slot%4 + 1), Name: "Dr. Ana Reyes", Role: booking.RoleTherapist},
 				{StaffID: 5, Name: "Grace Kim, RN", Role: booking.RoleNurse}},

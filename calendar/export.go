@@ -497,7 +497,7 @@ func (e *encoder) staffText(a *booking.Appointment, cancelled bool) {
 	}
 	if a.Kind != "" {
 		e.raw("\r\nCATEGORIES:")
-		e.text(upperFirst(a.Kind))
+		e.text(a.Kind.Title())
 	}
 	e.raw("\r\n")
 }

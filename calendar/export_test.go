@@ -256,7 +256,7 @@ func TestWrite_RoundTrip(t *testing.T) {
 			t.Errorf("appointment %d: LOCATION=%q, want %q", a.ID, got, want)
 		}
 		cats, err := ev.Props.Get(ical.PropCategories).TextList()
-		if err != nil || len(cats) != 1 || !strings.EqualFold(cats[0], a.Kind) {
+		if err != nil || len(cats) != 1 || !strings.EqualFold(cats[0], string(a.Kind)) {
 			t.Errorf("appointment %d: CATEGORIES=%q (%v), want [%s]", a.ID, cats, err, a.Kind)
 		}
 		desc := textProp(t, ev, ical.PropDescription)

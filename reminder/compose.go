@@ -280,10 +280,10 @@ func (c *Composer) clinicTemplate(cl *booking.Clinic, k Kind) *Template {
 // instructions in resources/email/instructions.json, or "".
 func instructionsKey(a *booking.Appointment) string {
 	switch {
-	case a.Kind == "dosing" && a.NeedsREMS:
+	case a.Kind == booking.KindDosing && a.NeedsREMS:
 		return "esketamine"
-	case a.Kind == "consultation", a.Kind == "dosing", a.Kind == "infusion":
-		return a.Kind
+	case a.Kind == booking.KindConsultation, a.Kind == booking.KindDosing, a.Kind == booking.KindInfusion:
+		return string(a.Kind)
 	}
 	return ""
 }

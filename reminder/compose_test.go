@@ -264,7 +264,7 @@ func TestCompose_Privacy(t *testing.T) {
 					if !strings.Contains(m.text, "Hello Jane,") || !strings.Contains(m.text, f.clinic.Phone) || !strings.Contains(m.html, "Hello Jane,") {
 						t.Fatalf("%s: greeting or phone missing:\n%s", what, m.text)
 					}
-					seen[a.Kind+strconv.FormatBool(a.NeedsREMS)] = true
+					seen[string(a.Kind)+strconv.FormatBool(a.NeedsREMS)] = true
 				}
 			}
 		}

@@ -14,24 +14,27 @@ import (
 	"time"
 
 	"github.com/jordan-wright/email"
+
+	"github.com/kapbook/kapbook/booking"
 )
 
-// Security is how an SMTP connection is protected.
-type Security string
+// Security is how an SMTP connection is protected: the clinic's setting,
+// booking.MailSecurity.
+type Security = booking.MailSecurity
 
 // The kinds of SMTP connection.
 const (
 	// StartTLS connects in plain text and upgrades with STARTTLS (RFC
 	// 3207), usually on port 587; a server without STARTTLS is refused.
 	// The default.
-	StartTLS Security = "starttls"
+	StartTLS = booking.StartTLS
 	// ImplicitTLS speaks TLS from the first byte (RFC 8314), usually on
 	// port 465.
-	ImplicitTLS Security = "tls"
+	ImplicitTLS = booking.ImplicitTLS
 	// NoSecurity is plain text: only to a loopback address (a local relay
 	// or a test server) unless SMTP.AllowPlainRemote is set, and never
 	// with a password.
-	NoSecurity Security = "none"
+	NoSecurity = booking.NoSecurity
 )
 
 // SMTP delivers messages to an SMTP server (RFC 5321), all the messages of

@@ -263,7 +263,8 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 	clinic := `{"name":"Old Clinic","time_zone":"America/New_York","hours":{"mon":["08:00-18:00"]},"address":"","phone":"","rems_certified":false}`
-	protocol := `{"id":"one","name":"One","window_days":7,"steps":[{"id":"consultation","kind":"consultation","minutes":60,"count":1,"staff":[{"roles":["prescriber"]}],"room":{}}]}`
+	protocol := `{"id":"one","name":"One","window_days":7,"steps":[{"id":"consultation","kind":"consultation","minutes":60,"count":1,"staff":[{"roles":["prescriber"]}],"room":{}},` +
+		`{"id":"dosing","kind":"dosing","minutes":60,"count":1,"staff":[{"roles":["prescriber"]}],"room":{"kinds":["dosing"]},"gap":{"min":1,"max":3,"unit":"days"}}]}`
 	for _, q := range []string{
 		migrations[0],
 		"PRAGMA user_version = 1",
@@ -276,6 +277,9 @@ func TestMigrateFromVersion1(t *testing.T) {
 		`INSERT INTO appointments (id, series_id, patient_id, step, kind, idx, count, seq, start_unix, end_unix, room_id, room_name,
 			room_before, room_after, staff_before, staff_after, status, escort, reason, sequence, created, updated, needs_rems)
 			VALUES (1, 1, 1, 'consultation', 'consultation', 1, 1, 0, 1803477600, 1803481200, NULL, '', 0, 0, 0, 0, 'cancelled', NULL, 'ill', 1, 0, 0, 0)`,
+		`INSERT INTO appointments (id, series_id, patient_id, step, kind, idx, count, seq, start_unix, end_unix, room_id, room_name,
+			room_before, room_after, staff_before, staff_after, status, escort, reason, sequence, created, updated, needs_rems)
+			VALUES (2, 1, 1, 'dosing', 'dosing', 1, 1, 1, 1803564000, 1803567600, NULL, '', 0, 0, 0, 0, 'booked', NULL, '', 1, 0, 0, 0)`,
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -302,14 +306,19 @@ func TestMigrateFromVersion1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sr.ProtocolVersion != 1 || len(sr.Appts) != 1 || sr.Appts[0].CancelledBy != "" || sr.Appts[0].Reason != "ill" || sr.Appts[0].MakeupOf != 0 {
+	if sr.ProtocolVersion != 1 || len(sr.Appts) != 2 || sr.Appts[0].CancelledBy != "" || sr.Appts[0].Reason != "ill" || sr.Appts[0].MakeupOf != 0 {
 		t.Fatalf("series after migrating: version %d, %d appointments %+v", sr.ProtocolVersion, len(sr.Appts), sr.Appts)
 	}
+	// Migration 4: dosing visits needed an escort by their kind; now the
+	// appointment and its protocol step say so.
+	if sr.Appts[0].NeedsEscort() || !sr.Appts[1].NeedsEscort() {
+		t.Fatalf("escorts after migrating: consultation %v, dosing %v; want false, true", sr.Appts[0].NeedsEscort(), sr.Appts[1].NeedsEscort())
+	}
 	p, err := db.ProtocolVersion(ctx, "one", 1)
-	if err != nil || p.Name != "One" || p.Version != 1 {
+	if err != nil || p.Name != "One" || p.Version != 1 || p.Steps[0].Escort || !p.Steps[1].Escort {
 		t.Fatalf("protocol version 1 after migrating: %+v, %v", p, err)
 	}
-	if cur, err := db.Protocol(ctx, "one"); err != nil || cur.Version != 1 {
+	if cur, err := db.Protocol(ctx, "one"); err != nil || cur.Version != 1 || cur.Steps[0].Escort || !cur.Steps[1].Escort || cur.Steps[1].Gap.Unit != booking.Days {
 		t.Fatalf("current protocol after migrating: %+v, %v", cur, err)
 	}
 }

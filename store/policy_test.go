@@ -53,7 +53,7 @@ func TestMessagePolicy_ClinicSettings(t *testing.T) {
 		}
 		return &c
 	}
-	own := &booking.MessageSettings{ReminderHours: hours(72), PreparationHours: hours(12), PreparationKinds: []string{"dosing", "integration"},
+	own := &booking.MessageSettings{ReminderHours: hours(72), PreparationHours: hours(12), PreparationKinds: []booking.Kind{"dosing", "integration"},
 		QuietStart: clock("22:00"), QuietEnd: clock("07:30")}
 	if err := svc.SetMessagePolicy(ctx, own); err != nil {
 		t.Fatal(err)
@@ -165,7 +165,7 @@ func TestMessagePolicy_Invalid(t *testing.T) {
 	for name, m := range map[string]*booking.MessageSettings{
 		"ErrNegative":  {ReminderHours: &n},
 		"ErrTooLong":   {PreparationHours: &big},
-		"ErrKind":      {PreparationKinds: []string{"Dosing Room"}},
+		"ErrKind":      {PreparationKinds: []booking.Kind{"Dosing Room"}},
 		"ErrHalfQuiet": {QuietStart: &c},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -470,7 +470,7 @@ const appointmentColumns = `a.id, a.series_id, a.patient_id, a.step, a.kind, a.i
 	a.start_unix, a.end_unix, a.room_id, a.room_name,
 	a.room_before, a.room_after, a.staff_before, a.staff_after,
 	a.status, a.escort, a.reason, a.sequence, a.created, a.updated, a.needs_rems,
-	a.cancelled_by, a.late_minutes, a.makeup_of`
+	a.cancelled_by, a.late_minutes, a.makeup_of, a.escort_needed`
 
 // appointments returns the appointments matching where (over the
 // appointments table as a), ordered by order, at most limit (0: all), with
@@ -501,7 +501,7 @@ func (r *reader) appointments(ctx context.Context, loc *time.Location, where str
 			&start, &end, &room, &a.RoomName,
 			&a.Holds.RoomBefore, &a.Holds.RoomAfter, &a.Holds.StaffBefore, &a.Holds.StaffAfter,
 			&status, &escort, &a.Reason, &a.Sequence, &created, &updated, &a.NeedsREMS,
-			&by, &a.LateMinutes, &makeup,
+			&by, &a.LateMinutes, &makeup, &a.EscortNeeded,
 			&staffID, &staffName, &staffRole); err != nil {
 			return nil, r.mapErr("appointments", err)
 		}

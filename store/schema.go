@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/kapbook/kapbook/booking"
 )
@@ -220,6 +221,25 @@ CREATE TABLE protocol_versions (
 );
 INSERT INTO protocol_versions (protocol_id, version, data, created) SELECT id, 1, data, 0 FROM protocols;
 ALTER TABLE series ADD COLUMN protocol_version INTEGER NOT NULL DEFAULT 1;`,
+	// 4: which visits need an escort is the protocol step's field
+	// (docs/protocols.md, "Doses"), kept on each appointment like
+	// needs_rems. Until now it followed from the kind: dosing and infusion
+	// visits needed one, so those appointments and the steps of those
+	// kinds in every stored protocol version are marked.
+	`ALTER TABLE appointments ADD COLUMN escort_needed BOOLEAN NOT NULL DEFAULT 0;
+UPDATE appointments SET escort_needed = 1 WHERE kind IN ('dosing', 'infusion');
+` + markEscortSteps("protocols") + markEscortSteps("protocol_versions"),
+}
+
+// markEscortSteps returns the statements of migration 4 that set
+// "escort": true on every dosing or infusion step of the protocols stored
+// in table (a protocol has at most 50 steps).
+func markEscortSteps(table string) string {
+	var b strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&b, "UPDATE %[1]s SET data = json_set(data, '$.steps[%[2]d].escort', json('true')) WHERE json_extract(data, '$.steps[%[2]d].kind') IN ('dosing', 'infusion');\n", table, i)
+	}
+	return b.String()
 }
 
 // header is what the store reads from a database file before using it.

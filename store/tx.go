@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kapbook/kapbook/booking"
 )
@@ -250,7 +249,7 @@ func (t *tx) CreateSeries(ctx context.Context, s *booking.Series) (err error) {
 		}
 		b := *a
 		b.PatientID = s.PatientID
-		if err := validateAppointment(&b, true); err != nil {
+		if err := b.ValidateNew(); err != nil {
 			return err
 		}
 		if err := refs.appointment(ctx, &b); err != nil {
@@ -305,7 +304,7 @@ func (t *tx) CreateAppointment(ctx context.Context, a *booking.Appointment) erro
 	if a.ID != 0 {
 		return booking.Errorf(booking.EINVALID, "Appointment %d is stored already.", a.ID)
 	}
-	if err := validateAppointment(a, true); err != nil {
+	if err := a.ValidateNew(); err != nil {
 		return err
 	}
 	refs := newRefs(t)
@@ -336,8 +335,8 @@ func (t *tx) CreateAppointment(ctx context.Context, a *booking.Appointment) erro
 
 const insertAppointmentSQL = `INSERT INTO appointments (series_id, patient_id, step, kind, idx, count, seq,
 		start_unix, end_unix, room_id, room_name, room_before, room_after, staff_before, staff_after,
-		status, escort, reason, sequence, created, updated, needs_rems, cancelled_by, late_minutes, makeup_of)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+		status, escort, reason, sequence, created, updated, needs_rems, cancelled_by, late_minutes, makeup_of, escort_needed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // insertAppointment inserts a validated appointment with its staff and
 // blocks, setting its id.
@@ -371,7 +370,7 @@ func (t *tx) insertRow(ctx context.Context, stmt *sql.Stmt, a *booking.Appointme
 		a.Start.Unix(), a.End.Unix(), nullID(a.RoomID), a.RoomName,
 		a.Holds.RoomBefore, a.Holds.RoomAfter, a.Holds.StaffBefore, a.Holds.StaffAfter,
 		string(a.Status), escort, a.Reason, a.Sequence, a.Created.Unix(), a.Updated.Unix(), a.NeedsREMS,
-		string(a.CancelledBy), a.LateMinutes, nullID(a.MakeupOf)).Scan(&a.ID)
+		string(a.CancelledBy), a.LateMinutes, nullID(a.MakeupOf), a.EscortNeeded).Scan(&a.ID)
 	if err == nil {
 		t.remember("appointments", a.ID)
 	}
@@ -415,7 +414,7 @@ func (t *tx) UpdateAppointment(ctx context.Context, a *booking.Appointment) erro
 	if a == nil {
 		return booking.Errorf(booking.EINVALID, "The appointment is missing.")
 	}
-	if err := validateAppointment(a, false); err != nil {
+	if err := a.Validate(); err != nil {
 		return err
 	}
 	if err := newRefs(t).appointment(ctx, a); err != nil {
@@ -589,58 +588,6 @@ func escortJSON(e *booking.Escort) (any, error) {
 		return nil, fmt.Errorf("store: escort: %w", err)
 	}
 	return string(b), nil
-}
-
-// validateAppointment checks what the store relies on; an update keeps the
-// stored patient, so it needs none.
-func validateAppointment(a *booking.Appointment, needPatient bool) error {
-	switch a.Status {
-	case booking.Booked, booking.Arrived, booking.Completed, booking.NoShow, booking.Cancelled, booking.LateCancelled:
-	default:
-		return booking.Errorf(booking.EINVALID, "%q is not an appointment status; use booked, arrived, completed, no-show, cancelled or late-cancelled.", clip(string(a.Status), 30))
-	}
-	switch {
-	case needPatient && a.PatientID <= 0:
-		return booking.Errorf(booking.EINVALID, "An appointment needs a patient.")
-	case a.Kind == "" || utf8.RuneCountInString(a.Kind) > 63:
-		return booking.Errorf(booking.EINVALID, "An appointment needs a kind, such as consultation.")
-	case utf8.RuneCountInString(a.Step) > 63:
-		return booking.Errorf(booking.EINVALID, "The appointment's step id is too long.")
-	case a.Start.IsZero() || a.End.IsZero():
-		return booking.Errorf(booking.EINVALID, "An appointment needs a start and an end.")
-	case a.End.Unix() <= a.Start.Unix():
-		return booking.Errorf(booking.EINVALID, "An appointment must end after it starts.")
-	case a.Index < 0 || a.Count < 0 || a.Seq < 0 || a.Sequence < 0:
-		return booking.Errorf(booking.EINVALID, "An appointment's numbers cannot be negative.")
-	case a.Holds.RoomBefore < 0 || a.Holds.RoomAfter < 0 || a.Holds.StaffBefore < 0 || a.Holds.StaffAfter < 0:
-		return booking.Errorf(booking.EINVALID, "An appointment's holds cannot be negative.")
-	case utf8.RuneCountInString(a.Reason) > 1000:
-		return booking.Errorf(booking.EINVALID, "The reason is too long (at most 1000 characters).")
-	case utf8.RuneCountInString(a.RoomName) > 100:
-		return booking.Errorf(booking.EINVALID, "The room name is too long.")
-	case a.CancelledBy != "" && a.CancelledBy != booking.ByPatient && a.CancelledBy != booking.ByClinic:
-		return booking.Errorf(booking.EINVALID, "%q is not who cancelled; use patient or clinic.", clip(string(a.CancelledBy), 20))
-	case a.LateMinutes < 0 || a.LateMinutes > 24*60:
-		return booking.Errorf(booking.EINVALID, "Minutes late must be between 0 and 1440.")
-	case a.MakeupOf < 0:
-		return booking.Errorf(booking.EINVALID, "An appointment's numbers cannot be negative.")
-	}
-	if a.Escort != nil {
-		if err := a.Escort.Validate(); err != nil {
-			return err
-		}
-	}
-	seen := map[int64]bool{}
-	for _, s := range a.Staff {
-		if s.StaffID <= 0 {
-			return booking.Errorf(booking.EINVALID, "An appointment's staff member has no id.")
-		}
-		if seen[s.StaffID] {
-			return booking.Errorf(booking.EINVALID, "%s is listed twice in one appointment.", clip(s.Name, 60))
-		}
-		seen[s.StaffID] = true
-	}
-	return nil
 }
 
 // refs checks that referenced rows exist, each id once.

@@ -51,7 +51,7 @@ func (a *app) emailSet(ctx context.Context, args []string) error {
 	fs.StringVar(&e.Transport, "transport", "", "")
 	fs.StringVar(&e.Host, "host", "", "")
 	fs.IntVar(&e.Port, "port", 0, "")
-	fs.StringVar(&e.Security, "security", "", "")
+	security := fs.String("security", "", "")
 	fs.StringVar(&e.User, "user", "", "")
 	fs.StringVar(&e.From, "from", "", "")
 	fs.StringVar(&e.FromName, "from-name", "", "")
@@ -64,6 +64,7 @@ func (a *app) emailSet(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usagef("email set takes only flags")
 	}
+	e.Security = booking.MailSecurity(*security)
 	if e.Transport == "" {
 		return usagef("email set needs --transport smtp or --transport eml-dir")
 	}
@@ -473,11 +474,11 @@ func readPassword(prompt string) (string, error) {
 
 // policyOut is the JSON form of the message policy.
 type policyOut struct {
-	ReminderHours    int      `json:"reminder_hours"`
-	PreparationHours int      `json:"preparation_hours"`
-	PreparationKinds []string `json:"preparation_kinds"`
-	QuietStart       string   `json:"quiet_start,omitempty"`
-	QuietEnd         string   `json:"quiet_end,omitempty"`
+	ReminderHours    int            `json:"reminder_hours"`
+	PreparationHours int            `json:"preparation_hours"`
+	PreparationKinds []booking.Kind `json:"preparation_kinds"`
+	QuietStart       string         `json:"quiet_start,omitempty"`
+	QuietEnd         string         `json:"quiet_end,omitempty"`
 	// Own is true when the clinic has its own settings, false for the
 	// defaults.
 	Own bool `json:"own"`
@@ -518,10 +519,10 @@ func (a *app) emailPolicy(ctx context.Context, args []string) error {
 				m.PreparationHours = prepH
 			}
 			if set["preparation-kinds"] {
-				m.PreparationKinds = []string{}
+				m.PreparationKinds = []booking.Kind{}
 				for _, k := range strings.Split(*kindsFlag, ",") {
 					if k = strings.TrimSpace(k); k != "" {
-						m.PreparationKinds = append(m.PreparationKinds, k)
+						m.PreparationKinds = append(m.PreparationKinds, booking.Kind(k))
 					}
 				}
 			}
@@ -540,7 +541,7 @@ func (a *app) emailPolicy(ctx context.Context, args []string) error {
 	o := policyOut{ReminderHours: int(p.ReminderBefore / time.Hour), PreparationHours: int(p.PreparationBefore / time.Hour),
 		PreparationKinds: p.PreparationKinds, Own: a.clinic.Messages != nil}
 	if o.PreparationKinds == nil {
-		o.PreparationKinds = []string{}
+		o.PreparationKinds = []booking.Kind{}
 	}
 	if p.QuietStart != p.QuietEnd {
 		o.QuietStart, o.QuietEnd = p.QuietStart.String(), p.QuietEnd.String()
@@ -587,7 +588,11 @@ func quietHours(s string) (*booking.Clock, *booking.Clock, error) {
 }
 
 // andList joins words as "a, b and c".
-func andList(words []string) string {
+func andList[S ~string](list []S) string {
+	words := make([]string, len(list))
+	for i, w := range list {
+		words[i] = string(w)
+	}
 	if len(words) < 2 {
 		return strings.Join(words, "")
 	}

@@ -43,7 +43,7 @@ type apptOut struct {
 	ID       int64           `json:"id"`
 	Series   int64           `json:"series,omitempty"`
 	Patient  int64           `json:"patient"`
-	Kind     string          `json:"kind"`
+	Kind     booking.Kind    `json:"kind"`
 	Step     string          `json:"step"`
 	Index    int             `json:"index"`
 	Count    int             `json:"count"`

@@ -115,7 +115,7 @@ func write(path string, n int) error {
 				start := day.At(booking.Clock(8*60+slot*75), loc)
 				kind := kinds[(room+slot)%len(kinds)]
 				a := &booking.Appointment{
-					PatientID: pids[made%len(pids)], Step: kind, Kind: kind, Index: 1, Count: 1,
+					PatientID: pids[made%len(pids)], Step: kind, Kind: booking.Kind(kind), Index: 1, Count: 1, EscortNeeded: booking.Kind(kind).IsDose(),
 					Start: start, End: start.Add(time.Hour),
 					Staff:  []booking.Assignment{{StaffID: therapists[room].ID, Name: therapists[room].Name, Role: booking.RoleTherapist}},
 					RoomID: rs[room].ID, RoomName: rs[room].Name, Status: booking.Booked,

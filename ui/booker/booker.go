@@ -377,7 +377,7 @@ func newProposalRow() fyne.CanvasObject {
 func (v *View) updateProposalRow(i widget.ListItemID, o fyne.CanvasObject) {
 	c := o.(*fyne.Container)
 	c.Objects[0].(*widget.Label).SetText(v.rows[i])
-	kind := ""
+	var kind booking.Kind
 	if i < len(v.shown) {
 		kind = v.shown[i].Kind
 	}

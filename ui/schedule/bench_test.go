@@ -40,7 +40,7 @@ func busyWeek(tb testing.TB) *week {
 	for i := 1; i <= 10; i++ {
 		w.rooms = append(w.rooms, &booking.Room{ID: int64(i), Name: fmt.Sprintf("Room %d", i), Kind: booking.RoomConsult})
 	}
-	kinds := []string{"consultation", "preparation", "dosing", "infusion", "integration"}
+	kinds := []booking.Kind{"consultation", "preparation", "dosing", "infusion", "integration"}
 	id := int64(0)
 	for d := start; d < start+5; d++ {
 		for s := 0; s < 8; s++ {

@@ -244,7 +244,7 @@ func emailState(ctx context.Context, r booking.Reader, a *booking.Appointment, p
 		if m.State == booking.OutboxCancelled {
 			continue
 		}
-		what := kit.KindName(m.Kind)
+		what := kit.MessageKindName(m.Kind)
 		var st string
 		switch m.State {
 		case booking.OutboxPending, booking.OutboxSending:

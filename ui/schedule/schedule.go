@@ -173,7 +173,7 @@ func legend() *fyne.Container {
 		row.Add(swatch(kit.KindFill(k), kit.KindColor(k), false))
 		row.Add(widget.NewLabel(kit.KindName(k)))
 	}
-	row.Add(swatch(color.Transparent, kit.KindColor("dosing"), true))
+	row.Add(swatch(color.Transparent, kit.KindColor(booking.KindDosing), true))
 	row.Add(widget.NewLabel("Proposed"))
 	for _, s := range []struct {
 		c    color.Color

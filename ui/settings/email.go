@@ -20,10 +20,13 @@ const (
 	transportSMTP = "Send through the clinic's mail server (SMTP)"
 )
 
-var securityOptions = []struct{ value, name string }{
-	{"starttls", "STARTTLS (usually port 587)"},
-	{"tls", "TLS from the start (usually port 465)"},
-	{"none", "None (only a relay on this computer)"},
+var securityOptions = []struct {
+	value booking.MailSecurity
+	name  string
+}{
+	{booking.StartTLS, "STARTTLS (usually port 587)"},
+	{booking.ImplicitTLS, "TLS from the start (usually port 465)"},
+	{booking.NoSecurity, "None (only a relay on this computer)"},
 }
 
 // emailTab edits how patient email is delivered and sends a test.

@@ -52,7 +52,7 @@ func busyDay(tb testing.TB, f *kittest.Fixture, n int) {
 			room, slot := i%rooms, (i/rooms)%24
 			start := day.At(booking.Clock(7*60+slot*30), loc)
 			a := &booking.Appointment{
-				PatientID: p.ID, Step: kind, Kind: kind, Index: 1, Count: 1,
+				PatientID: p.ID, Step: kind, Kind: booking.Kind(kind), Index: 1, Count: 1, EscortNeeded: booking.Kind(kind).IsDose(),
 				Start: start, End: start.Add(25 * time.Minute),
 				Staff:  []booking.Assignment{{StaffID: staff[room].ID, Name: staff[room].Name, Role: booking.RoleTherapist}},
 				RoomID: rs[room].ID, RoomName: rs[room].Name, Status: booking.Booked,

@@ -74,7 +74,7 @@ type item struct {
 	// A row: the bar in the kind's colour (none when kind is empty), the
 	// cells, the button shown instead of the last cell (escort), the
 	// buttons after the cells, and the widths of the template's objects.
-	kind   string
+	kind   booking.Kind
 	cells  []string
 	escort *action
 	acts   []*action
@@ -460,7 +460,7 @@ func (r *rows) action(key, text string, disabled bool, do func()) *action {
 // after a bar in the kind's colour when kind is set (the kind is also in
 // words in the cells); escort, when set, is a button in place of the
 // last cell.
-func (r *rows) add(kind string, widths []float32, cells []string, escort *action, acts ...*action) {
+func (r *rows) add(kind booking.Kind, widths []float32, cells []string, escort *action, acts ...*action) {
 	if kind != "" {
 		widths = append([]float32{6}, widths...)
 	}

@@ -30,12 +30,11 @@ import (
 // AnyTherapist is the therapist choice that lets the planner choose.
 const AnyTherapist = "Any therapist"
 
-// Words shown for the preferred weekdays and times of day, in order.
+// Words shown for the preferred times of day, in order (the weekdays'
+// are booking.Week's).
 var (
-	weekdayWords = []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
-	weekdayKeys  = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
-	timeWords    = []string{"Morning", "Afternoon", "Evening"}
-	timeKeys     = []string{booking.Morning, booking.Afternoon, booking.Evening}
+	timeWords = []string{"Morning", "Afternoon", "Evening"}
+	timeKeys  = []string{booking.Morning, booking.Afternoon, booking.Evening}
 )
 
 // maxFound is how many matching patients the list shows.
@@ -307,7 +306,10 @@ func (v *View) buildPreferences() []fyne.CanvasObject {
 	v.startWords = widget.NewLabel("")
 	v.pickDate = widget.NewButtonWithIcon("", theme.CalendarIcon(), v.showCalendar)
 	v.pickDate.Importance = widget.LowImportance
-	v.weekdays = widget.NewCheckGroup(weekdayWords[:5], nil)
+	v.weekdays = widget.NewCheckGroup(nil, nil)
+	for _, d := range booking.Week[:5] {
+		v.weekdays.Options = append(v.weekdays.Options, d.Short)
+	}
 	v.weekdays.Horizontal = true
 	v.times = widget.NewCheckGroup(timeWords, nil)
 	v.times.Horizontal = true
@@ -510,10 +512,9 @@ func (v *View) setTherapists(staff []*booking.Staff) {
 // setWeekdays offers the weekdays the clinic is open.
 func (v *View) setWeekdays(c *booking.Clinic) {
 	var opts []string
-	for i, w := range weekdayWords {
-		wd := time.Weekday((i + 1) % 7)
-		if len(c.Hours.On(wd)) > 0 {
-			opts = append(opts, w)
+	for _, d := range booking.Week {
+		if len(c.Hours.On(d.Day)) > 0 {
+			opts = append(opts, d.Short)
 		}
 	}
 	sel := v.weekdays.Selected
@@ -692,11 +693,9 @@ func (v *View) choosePatient(p *booking.Patient) {
 	}
 	v.patientLabel.SetText(text)
 	var wds, tds []string
-	for i, k := range weekdayKeys {
-		for _, w := range p.Preferences.Weekdays {
-			if w == k {
-				wds = append(wds, weekdayWords[i])
-			}
+	for _, d := range booking.Week {
+		if slices.Contains(p.Preferences.Weekdays, d.Key) {
+			wds = append(wds, d.Short)
 		}
 	}
 	for i, k := range timeKeys {
@@ -860,9 +859,9 @@ func (v *View) request() (booking.ProposalRequest, error) {
 	}
 	req.From = d
 	for _, w := range v.weekdays.Selected {
-		for i, word := range weekdayWords {
-			if w == word {
-				req.Weekdays = append(req.Weekdays, weekdayKeys[i])
+		for _, d := range booking.Week {
+			if w == d.Short {
+				req.Weekdays = append(req.Weekdays, d.Key)
 			}
 		}
 	}

@@ -2,16 +2,11 @@ package patients
 
 import (
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
 )
-
-// weekdayChoices are the weekdays a patient can prefer, Monday first, as
-// the check boxes show them.
-var weekdayChoices = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
 
 // timeChoices are the times of day a patient can prefer, in words.
 var timeChoices = []struct{ key, name string }{
@@ -20,16 +15,14 @@ var timeChoices = []struct{ key, name string }{
 	{booking.Evening, "Evenings"},
 }
 
-func weekdayName(d time.Weekday) string { return d.String()[:3] }
-
 // prefsText says a patient's preferences in words, e.g. "Mon, Wed ·
 // mornings".
 func prefsText(p booking.Preferences) string {
 	var days []string
-	for _, d := range weekdayChoices {
+	for _, d := range booking.Week {
 		for _, w := range p.Weekdays {
-			if wd, err := booking.ParseWeekday(w); err == nil && wd == d {
-				days = append(days, weekdayName(d))
+			if wd, err := booking.ParseWeekday(w); err == nil && wd == d.Day {
+				days = append(days, d.Short)
 				break
 			}
 		}
@@ -64,8 +57,8 @@ type prefsChecks struct {
 func newPrefsChecks(p booking.Preferences) *prefsChecks {
 	c := &prefsChecks{earliest: p.Earliest}
 	var dayNames, timeNames []string
-	for _, d := range weekdayChoices {
-		dayNames = append(dayNames, weekdayName(d))
+	for _, d := range booking.Week {
+		dayNames = append(dayNames, d.Short)
 	}
 	for _, t := range timeChoices {
 		timeNames = append(timeNames, t.name)
@@ -75,10 +68,10 @@ func newPrefsChecks(p booking.Preferences) *prefsChecks {
 	c.times = widget.NewCheckGroup(timeNames, nil)
 	c.times.Horizontal = true
 	var days, times []string
-	for _, d := range weekdayChoices {
+	for _, d := range booking.Week {
 		for _, w := range p.Weekdays {
-			if wd, err := booking.ParseWeekday(w); err == nil && wd == d {
-				days = append(days, weekdayName(d))
+			if wd, err := booking.ParseWeekday(w); err == nil && wd == d.Day {
+				days = append(days, d.Short)
 				break
 			}
 		}
@@ -98,10 +91,10 @@ func newPrefsChecks(p booking.Preferences) *prefsChecks {
 // preferences returns what the boxes say.
 func (c *prefsChecks) preferences() booking.Preferences {
 	p := booking.Preferences{Earliest: c.earliest}
-	for _, d := range weekdayChoices {
+	for _, d := range booking.Week {
 		for _, s := range c.days.Selected {
-			if s == weekdayName(d) {
-				p.Weekdays = append(p.Weekdays, booking.WeekdayKey(d))
+			if s == d.Short {
+				p.Weekdays = append(p.Weekdays, d.Key)
 			}
 		}
 	}

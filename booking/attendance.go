@@ -201,7 +201,7 @@ func (s *Service) SetStatus(ctx context.Context, apptID int64, st Status) (*Appo
 func (s *Service) SetAttendance(ctx context.Context, apptID int64, at Attendance) (*Appointment, error) {
 	st := at.Status
 	if st != Arrived && st != Completed && st != NoShow {
-		return nil, Errorf(EINVALID, "%q is not a status you can set; use arrived, completed or no-show.", clip(string(st), 20))
+		return nil, Errorf(EINVALID, "%q is not a status you can set; use arrived, completed or no-show.", Clip(string(st), 20))
 	}
 	if at.LateMinutes != nil && (*at.LateMinutes < 0 || *at.LateMinutes > 24*60) {
 		return nil, Errorf(EINVALID, "Minutes late must be between 0 and 1440.")

@@ -112,7 +112,7 @@ func (c *Clinic) Validate() error {
 	}
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil {
-		return Errorf(EINVALID, "%q is not a known time zone; use a name such as America/New_York.", clip(c.TimeZone, 60))
+		return Errorf(EINVALID, "%q is not a known time zone; use a name such as America/New_York.", Clip(c.TimeZone, 60))
 	}
 	c.loc = loc
 	if err := c.Hours.Validate("Clinic opening hours"); err != nil {
@@ -143,7 +143,7 @@ func (c *Clinic) Validate() error {
 	switch c.TherapistChoice {
 	case "", TherapistBalanced, TherapistEarliest:
 	default:
-		return Errorf(EINVALID, "%q is not a way to choose a therapist; use balanced or earliest.", clip(c.TherapistChoice, 30))
+		return Errorf(EINVALID, "%q is not a way to choose a therapist; use balanced or earliest.", Clip(c.TherapistChoice, 30))
 	}
 	if c.LateCancelHours < 0 || c.LateCancelHours > 24*14 {
 		return Errorf(EINVALID, "The late-cancellation notice must be between 0 and 336 hours.")
@@ -215,7 +215,7 @@ func (s *Staff) Validate() error {
 	}
 	for _, r := range s.Roles {
 		if r != RoleTherapist && r != RolePrescriber && r != RoleNurse {
-			return Errorf(EINVALID, "%s: %q is not a role; use therapist, prescriber or nurse.", s.Name, clip(string(r), 30))
+			return Errorf(EINVALID, "%s: %q is not a role; use therapist, prescriber or nurse.", s.Name, Clip(string(r), 30))
 		}
 	}
 	for _, q := range s.Qualifications {
@@ -247,7 +247,7 @@ func CheckVideoLink(s string) error {
 	}
 	u, err := url.Parse(s)
 	if err != nil || !strings.EqualFold(u.Scheme, "https") || u.Host == "" || u.User != nil || strings.ContainsAny(s, " <>\"\\") {
-		return Errorf(EINVALID, "The video link %q is not a web address starting with https://, such as https://video.example.org/ana-reyes.", clip(s, 60))
+		return Errorf(EINVALID, "The video link %q is not a web address starting with https://, such as https://video.example.org/ana-reyes.", Clip(s, 60))
 	}
 	return nil
 }
@@ -308,7 +308,7 @@ func (r *Room) Validate() error {
 		return err
 	}
 	if r.Kind != RoomConsult && r.Kind != RoomDosing && r.Kind != RoomInfusion {
-		return Errorf(EINVALID, "Room %s: %q is not a room kind; use consult, dosing or infusion.", r.Name, clip(string(r.Kind), 30))
+		return Errorf(EINVALID, "Room %s: %q is not a room kind; use consult, dosing or infusion.", r.Name, Clip(string(r.Kind), 30))
 	}
 	for _, e := range r.Equipment {
 		if err := checkText("Equipment tag", e, 40, true); err != nil {
@@ -347,7 +347,7 @@ func CheckEmail(s string) error {
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
-		return Errorf(EINVALID, "%q is not a valid email address; write it as name@example.org.", clip(s, 60))
+		return Errorf(EINVALID, "%q is not a valid email address; write it as name@example.org.", Clip(s, 60))
 	}
 	return nil
 }
@@ -365,11 +365,11 @@ func CheckPhone(s string) error {
 			digits++
 		case r == '+' && i == 0, r == ' ', r == '-', r == '.', r == '(', r == ')':
 		default:
-			return Errorf(EINVALID, "%q is not a phone number; use digits, spaces, dashes and an optional leading +.", clip(s, 40))
+			return Errorf(EINVALID, "%q is not a phone number; use digits, spaces, dashes and an optional leading +.", Clip(s, 40))
 		}
 	}
 	if digits < 7 || digits > 15 {
-		return Errorf(EINVALID, "%q is not a phone number: it has %d digits (7 to 15 expected).", clip(s, 40), digits)
+		return Errorf(EINVALID, "%q is not a phone number: it has %d digits (7 to 15 expected).", Clip(s, 40), digits)
 	}
 	return nil
 }

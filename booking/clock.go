@@ -23,7 +23,7 @@ func DateOf(t time.Time) Date {
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse("2006-01-02", strings.TrimSpace(s))
 	if err != nil {
-		return 0, Errorf(EINVALID, "%q is not a date; write it as YYYY-MM-DD, for example 2027-03-15.", clip(s, 40))
+		return 0, Errorf(EINVALID, "%q is not a date; write it as YYYY-MM-DD, for example 2027-03-15.", Clip(s, 40))
 	}
 	return DateOf(t), nil
 }
@@ -68,7 +68,7 @@ func ParseClock(s string) (Clock, error) {
 	hh, err1 := strconv.Atoi(h)
 	mm, err2 := strconv.Atoi(m)
 	if !ok || err1 != nil || err2 != nil || len(m) != 2 || hh < 0 || mm < 0 || mm > 59 || hh*60+mm > 1440 {
-		return 0, Errorf(EINVALID, "%q is not a time of day; write it as HH:MM, for example 09:30.", clip(s, 40))
+		return 0, Errorf(EINVALID, "%q is not a time of day; write it as HH:MM, for example 09:30.", Clip(s, 40))
 	}
 	return Clock(hh*60 + mm), nil
 }
@@ -98,7 +98,7 @@ type Span struct {
 func ParseSpan(s string) (Span, error) {
 	a, b, ok := strings.Cut(s, "-")
 	if !ok {
-		return Span{}, Errorf(EINVALID, "%q is not a period of the day; write it as 08:00-18:00.", clip(s, 40))
+		return Span{}, Errorf(EINVALID, "%q is not a period of the day; write it as 08:00-18:00.", Clip(s, 40))
 	}
 	start, err := ParseClock(a)
 	if err != nil {
@@ -109,7 +109,7 @@ func ParseSpan(s string) (Span, error) {
 		return Span{}, err
 	}
 	if end <= start {
-		return Span{}, Errorf(EINVALID, "The period %s ends before it starts.", clip(s, 40))
+		return Span{}, Errorf(EINVALID, "The period %s ends before it starts.", Clip(s, 40))
 	}
 	return Span{start, end}, nil
 }
@@ -167,7 +167,7 @@ func ParseWeekday(s string) (time.Weekday, error) {
 			return w.Day, nil
 		}
 	}
-	return 0, Errorf(EINVALID, "%q is not a weekday; use mon, tue, wed, thu, fri, sat or sun.", clip(s, 20))
+	return 0, Errorf(EINVALID, "%q is not a weekday; use mon, tue, wed, thu, fri, sat or sun.", Clip(s, 20))
 }
 
 // On returns the periods of weekday d.
@@ -197,7 +197,7 @@ func (w WeeklyHours) Open() bool {
 func (w WeeklyHours) Validate(what string) error {
 	for k, spans := range w {
 		if _, err := ParseWeekday(k); err != nil || len(k) != 3 {
-			return Errorf(EINVALID, "%s: %q is not a weekday key; use mon, tue, wed, thu, fri, sat or sun.", what, clip(k, 20))
+			return Errorf(EINVALID, "%s: %q is not a weekday key; use mon, tue, wed, thu, fri, sat or sun.", what, Clip(k, 20))
 		}
 		for i, s := range spans {
 			if s.End <= s.Start || s.End > 1440 {
@@ -238,7 +238,7 @@ func (iv *Interval) UnmarshalJSON(b []byte) error {
 		}
 		t, err := time.Parse(time.RFC3339, strings.TrimSpace(x.s))
 		if err != nil {
-			return Errorf(EINVALID, "%q is not a time; write the date, the time and the offset from UTC, such as 2027-01-05T09:00:00-05:00 (a whole day: from 00:00 to 00:00 the next day)", clip(x.s, 40))
+			return Errorf(EINVALID, "%q is not a time; write the date, the time and the offset from UTC, such as 2027-01-05T09:00:00-05:00 (a whole day: from 00:00 to 00:00 the next day)", Clip(x.s, 40))
 		}
 		*x.dst = t
 	}
@@ -262,11 +262,16 @@ func (iv Interval) Validate(what string) error {
 	return checkText(what+" reason", iv.Reason, 500, false)
 }
 
-// clip shortens s for quoting in an error message.
-func clip(s string, n int) string {
+// Clip shortens s to at most n characters and an ellipsis, for quoting
+// what someone typed in a message. Every package quotes through it.
+func Clip(s string, n int) string {
 	r := []rune(s)
 	if len(r) > n {
 		return string(r[:n]) + "…"
 	}
 	return s
 }
+
+// OneLine puts s on one line: runs of spaces, tabs and line breaks become
+// one space, and the ends are trimmed.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

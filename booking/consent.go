@@ -66,7 +66,7 @@ func (s *Service) ChangeConsent(ctx context.Context, c ConsentChange) (*Patient,
 		case "rems-enrolled":
 			p.Consents.REMSEnrolled = c.On
 		default:
-			return Errorf(EINVALID, "%q is not a consent; use detailed-email, no-email, screening-cleared or rems-enrolled.", clip(c.Kind, 30))
+			return Errorf(EINVALID, "%q is not a consent; use detailed-email, no-email, screening-cleared or rems-enrolled.", Clip(c.Kind, 30))
 		}
 		if err := tx.SavePatient(ctx, p); err != nil {
 			return err

@@ -40,14 +40,14 @@ func (e *EmailSettings) Validate() error {
 	switch e.Transport {
 	case EmailEMLDir, EmailSMTP:
 	default:
-		return Errorf(EINVALID, "%q is not a way of sending email; use smtp or eml-dir.", clip(e.Transport, 30))
+		return Errorf(EINVALID, "%q is not a way of sending email; use smtp or eml-dir.", Clip(e.Transport, 30))
 	}
 	if err := checkText("The .eml folder", e.Dir, 1000, false); err != nil {
 		return err
 	}
 	if e.From != "" {
 		if err := CheckEmail(e.From); err != nil {
-			return Errorf(EINVALID, "The sending address %q is not a valid email address; write it as appointments@example.org.", clip(e.From, 60))
+			return Errorf(EINVALID, "The sending address %q is not a valid email address; write it as appointments@example.org.", Clip(e.From, 60))
 		}
 	}
 	if err := checkText("The sender's name", e.FromName, 100, false); err != nil {
@@ -66,7 +66,7 @@ func (e *EmailSettings) Validate() error {
 		return Errorf(EINVALID, "%d is not a port; use a number from 1 to 65535, usually 587.", e.Port)
 	}
 	if !e.Security.valid() {
-		return Errorf(EINVALID, "%q is not a kind of mail-server security; use starttls, tls or none.", clip(string(e.Security), 30))
+		return Errorf(EINVALID, "%q is not a kind of mail-server security; use starttls, tls or none.", Clip(string(e.Security), 30))
 	}
 	if err := checkText("The mail server's user name", e.User, 254, false); err != nil {
 		return err
@@ -157,7 +157,7 @@ func (t TemplateText) IsZero() bool { return t.Text == "" && t.HTML == "" }
 // package reminder's check, made when the template is saved.
 func (t TemplateText) Validate(kind string) error {
 	if !slices.Contains(messageKinds, kind) {
-		return Errorf(EINVALID, "%q is not a kind of patient email; use confirmation, reminder, preparation, update or cancellation.", clip(kind, 30))
+		return Errorf(EINVALID, "%q is not a kind of patient email; use confirmation, reminder, preparation, update or cancellation.", Clip(kind, 30))
 	}
 	for _, p := range []struct{ what, s string }{{"text", t.Text}, {"HTML", t.HTML}} {
 		if !utf8.ValidString(p.s) || strings.ContainsRune(p.s, 0) {

@@ -61,9 +61,9 @@ func (m *OutboxMessage) Validate() error {
 	case m == nil:
 		return Errorf(EINVALID, "The outbox message is missing.")
 	case !slices.Contains(messageKinds, m.Kind):
-		return Errorf(EINVALID, "%q is not a kind of patient email; use confirmation, reminder, preparation, update or cancellation.", clip(m.Kind, 30))
+		return Errorf(EINVALID, "%q is not a kind of patient email; use confirmation, reminder, preparation, update or cancellation.", Clip(m.Kind, 30))
 	case !slices.Contains(messageStates, m.State):
-		return Errorf(EINVALID, "%q is not an outbox state; use pending, sending, sent, failed, cancelled or skipped.", clip(m.State, 30))
+		return Errorf(EINVALID, "%q is not an outbox state; use pending, sending, sent, failed, cancelled or skipped.", Clip(m.State, 30))
 	case m.PatientID == 0:
 		return Errorf(EINVALID, "An outbox message needs the patient it goes to.")
 	case m.Due.IsZero():
@@ -222,7 +222,7 @@ func (m *MessageSettings) Validate() error {
 	}
 	for _, k := range m.PreparationKinds {
 		if !k.valid() {
-			return Errorf(EINVALID, "%q is not an appointment kind; use the kinds of the protocols' steps, such as dosing or infusion.", clip(string(k), 30))
+			return Errorf(EINVALID, "%q is not an appointment kind; use the kinds of the protocols' steps, such as dosing or infusion.", Clip(string(k), 30))
 		}
 	}
 	if (m.QuietStart == nil) != (m.QuietEnd == nil) {

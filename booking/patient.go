@@ -60,7 +60,7 @@ func (p *Patient) Validate() error {
 	}
 	for _, t := range p.Preferences.TimesOfDay {
 		if t != Morning && t != Afternoon && t != Evening {
-			return Errorf(EINVALID, "%q is not a time of day; use morning, afternoon or evening.", clip(t, 20))
+			return Errorf(EINVALID, "%q is not a time of day; use morning, afternoon or evening.", Clip(t, 20))
 		}
 	}
 	return nil

@@ -117,7 +117,7 @@ func (req *ProposalRequest) validate() error {
 	}
 	for _, t := range pr.TimesOfDay {
 		if !slices.Contains(timeOrder, t) {
-			return Errorf(EINVALID, "%q is not a time of day; use morning, afternoon or evening.", clip(t, 20))
+			return Errorf(EINVALID, "%q is not a time of day; use morning, afternoon or evening.", Clip(t, 20))
 		}
 	}
 	return nil

@@ -183,7 +183,7 @@ func (p *Protocol) Validate() error {
 	for i := range p.Steps {
 		s := &p.Steps[i]
 		if !idPattern.MatchString(s.ID) {
-			return Errorf(EINVALID, "Protocol %s, step %d: the step id %q must be lower-case letters, digits and dashes.", p.ID, i+1, clip(s.ID, 40))
+			return Errorf(EINVALID, "Protocol %s, step %d: the step id %q must be lower-case letters, digits and dashes.", p.ID, i+1, Clip(s.ID, 40))
 		}
 		where := fmt.Sprintf("Protocol %s, step %q", p.ID, s.ID)
 		if _, dup := seen[s.ID]; dup {
@@ -210,7 +210,7 @@ func (p *Protocol) Validate() error {
 // checkHeader checks the protocol's own fields.
 func (p *Protocol) checkHeader() error {
 	if !idPattern.MatchString(p.ID) {
-		return Errorf(EINVALID, "Protocol id %q must be lower-case letters, digits and dashes.", clip(p.ID, 40))
+		return Errorf(EINVALID, "Protocol id %q must be lower-case letters, digits and dashes.", Clip(p.ID, 40))
 	}
 	if err := checkText("Protocol name", p.Name, 200, true); err != nil {
 		return err
@@ -246,7 +246,7 @@ func (s *Step) validate(where string, first bool) error {
 // checkSession checks the kind, name, length and count of the sessions.
 func (s *Step) checkSession(where string) error {
 	if !s.Kind.valid() {
-		return Errorf(EINVALID, "%s: the kind %q must be lower-case letters, digits and dashes.", where, clip(string(s.Kind), 40))
+		return Errorf(EINVALID, "%s: the kind %q must be lower-case letters, digits and dashes.", where, Clip(string(s.Kind), 40))
 	}
 	if err := checkText(where+": name", s.Name, 100, false); err != nil {
 		return err
@@ -271,7 +271,7 @@ func (s *Step) checkStaff(where string) error {
 		}
 		for _, r := range n.Roles {
 			if r != RoleTherapist && r != RolePrescriber && r != RoleNurse {
-				return Errorf(EINVALID, "%s: %q is not a role; use therapist, prescriber or nurse.", where, clip(string(r), 30))
+				return Errorf(EINVALID, "%s: %q is not a role; use therapist, prescriber or nurse.", where, Clip(string(r), 30))
 			}
 		}
 		if n.HoldBefore < 0 || n.HoldAfter < 0 || n.HoldBefore > 240 || n.HoldAfter > 240 {
@@ -294,7 +294,7 @@ func (s *Step) checkRoom(where string) error {
 	}
 	for _, k := range s.Room.Kinds {
 		if k != RoomConsult && k != RoomDosing && k != RoomInfusion {
-			return Errorf(EINVALID, "%s: %q is not a room kind.", where, clip(string(k), 30))
+			return Errorf(EINVALID, "%s: %q is not a room kind.", where, Clip(string(k), 30))
 		}
 	}
 	if s.Room.HoldBefore < 0 || s.Room.HoldAfter < 0 || s.Room.HoldBefore > 240 || s.Room.HoldAfter > 240 {
@@ -394,7 +394,7 @@ func (p *Protocol) checkReferences(seen map[string]int) error {
 		}
 		j, found := seen[ref]
 		if !found {
-			return Errorf(EINVALID, "Protocol %s: step %q follows %q, which is not a step of this protocol.", p.ID, p.Steps[i].ID, clip(ref, 40))
+			return Errorf(EINVALID, "Protocol %s: step %q follows %q, which is not a step of this protocol.", p.ID, p.Steps[i].ID, Clip(ref, 40))
 		}
 		// Walk the chain; a cycle revisits a step.
 		path := []string{p.Steps[i].ID}
@@ -532,7 +532,7 @@ func jsonProblem(data []byte, err error) string {
 	if asErr(err, &e) {
 		return strings.TrimSuffix(e.Message, ".")
 	}
-	return clip(err.Error(), 200)
+	return Clip(err.Error(), 200)
 }
 
 func lineOf(data []byte, off int64) int {

@@ -62,7 +62,7 @@ func ParseParty(s string) (Party, error) {
 	case ByPatient, ByClinic:
 		return p, nil
 	}
-	return "", Errorf(EINVALID, "%q is not who cancelled; say patient or clinic.", clip(s, 20))
+	return "", Errorf(EINVALID, "%q is not who cancelled; say patient or clinic.", Clip(s, 20))
 }
 
 // Series is one patient's booked course of a protocol.
@@ -156,7 +156,7 @@ func (a *Appointment) Validate() error {
 	switch a.Status {
 	case Booked, Arrived, Completed, NoShow, Cancelled, LateCancelled:
 	default:
-		return Errorf(EINVALID, "%q is not an appointment status; use booked, arrived, completed, no-show, cancelled or late-cancelled.", clip(string(a.Status), 30))
+		return Errorf(EINVALID, "%q is not an appointment status; use booked, arrived, completed, no-show, cancelled or late-cancelled.", Clip(string(a.Status), 30))
 	}
 	switch {
 	case a.Kind == "" || utf8.RuneCountInString(string(a.Kind)) > 63:
@@ -176,7 +176,7 @@ func (a *Appointment) Validate() error {
 	case utf8.RuneCountInString(a.RoomName) > 100:
 		return Errorf(EINVALID, "The room name is too long.")
 	case a.CancelledBy != "" && a.CancelledBy != ByPatient && a.CancelledBy != ByClinic:
-		return Errorf(EINVALID, "%q is not who cancelled; use patient or clinic.", clip(string(a.CancelledBy), 20))
+		return Errorf(EINVALID, "%q is not who cancelled; use patient or clinic.", Clip(string(a.CancelledBy), 20))
 	case a.LateMinutes < 0 || a.LateMinutes > 24*60:
 		return Errorf(EINVALID, "Minutes late must be between 0 and 1440.")
 	case a.MakeupOf < 0:
@@ -193,7 +193,7 @@ func (a *Appointment) Validate() error {
 			return Errorf(EINVALID, "An appointment's staff member has no id.")
 		}
 		if seen[s.StaffID] {
-			return Errorf(EINVALID, "%s is listed twice in one appointment.", clip(s.Name, 60))
+			return Errorf(EINVALID, "%s is listed twice in one appointment.", Clip(s.Name, 60))
 		}
 		seen[s.StaffID] = true
 	}

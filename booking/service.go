@@ -111,7 +111,7 @@ func (w World) with(more ...Block) World {
 func adHoc(p *Protocol, stepID string) (*Protocol, error) {
 	st := p.Step(stepID)
 	if st == nil {
-		return nil, Errorf(ENOTFOUND, "Protocol %s has no step %q.", p.ID, clip(stepID, 40))
+		return nil, Errorf(ENOTFOUND, "Protocol %s has no step %q.", p.ID, Clip(stepID, 40))
 	}
 	one := *st
 	one.Count, one.After, one.AfterEach, one.Gap, one.RepeatGap, one.BeforeNext, one.WithinDays = 1, "", "", nil, nil, false, 0

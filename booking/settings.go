@@ -300,7 +300,7 @@ func (s *Service) DuplicateProtocol(ctx context.Context, id string) (*Protocol, 
 			newID = fmt.Sprintf("%s-copy-%d", base, n)
 		}
 		p.ID = newID
-		p.Name = clip(p.Name, 190) + " (copy)"
+		p.Name = Clip(p.Name, 190) + " (copy)"
 		if err := p.Validate(); err != nil {
 			return err
 		}

@@ -146,7 +146,7 @@ func newEncoder(w io.Writer, x Export) (*encoder, error) {
 		return nil, errors.New("calendar: the export has no clinic")
 	}
 	if !instanceIDPattern.MatchString(x.InstanceID) {
-		return nil, fmt.Errorf("calendar: instance id %q cannot stand in a UID", clipForError(x.InstanceID))
+		return nil, fmt.Errorf("calendar: instance id %q cannot stand in a UID", booking.Clip(x.InstanceID, 40))
 	}
 	e := &encoder{x: x, privacy: x.Privacy}
 	switch e.privacy {
@@ -154,7 +154,7 @@ func newEncoder(w io.Writer, x Export) (*encoder, error) {
 		e.privacy = PrivacyInitials
 	case PrivacyFull, PrivacyInitials, PrivacyID:
 	default:
-		return nil, fmt.Errorf("calendar: unknown privacy %q; use full, initials or id", clipForError(string(x.Privacy)))
+		return nil, fmt.Errorf("calendar: unknown privacy %q; use full, initials or id", booking.Clip(string(x.Privacy), 40))
 	}
 	if x.Alarms && !x.ForPatient {
 		return nil, errors.New("calendar: alarms are for patient calendars only")
@@ -170,7 +170,7 @@ func newEncoder(w io.Writer, x Export) (*encoder, error) {
 	e.tzid = e.loc.String()
 	switch {
 	case strings.ContainsAny(e.tzid, "\"\r\n"):
-		return nil, fmt.Errorf("calendar: time zone %q cannot stand in a TZID", clipForError(e.tzid))
+		return nil, fmt.Errorf("calendar: time zone %q cannot stand in a TZID", booking.Clip(e.tzid, 40))
 	case strings.ContainsAny(e.tzid, ";:,"):
 		e.tzParam = ";TZID=\"" + e.tzid + "\":"
 	default:
@@ -631,14 +631,6 @@ func safeForPatient(s string) string {
 	s = strings.TrimSpace(cleanTextValue(s))
 	if reveals(s) {
 		return ""
-	}
-	return s
-}
-
-// clipForError shortens s for an error message.
-func clipForError(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
 	}
 	return s
 }

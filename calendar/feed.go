@@ -148,7 +148,7 @@ func (h *FeedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.serve(sw, r)
 	if h.Log != nil {
 		h.Log.LogAttrs(r.Context(), slog.LevelInfo, "feed request",
-			slog.String("method", clipLog(r.Method)), slog.Int("status", sw.code()),
+			slog.String("method", booking.Clip(r.Method, 16)), slog.Int("status", sw.code()),
 			slog.String("path", redactPath(r.URL.Path)), slog.Duration("duration", time.Since(start)))
 	}
 }
@@ -555,14 +555,6 @@ func redactPath(path string) string {
 		return path
 	}
 	return "[other path]"
-}
-
-// clipLog keeps a client-chosen string short in a log.
-func clipLog(s string) string {
-	if len(s) > 16 {
-		return s[:16] + "…"
-	}
-	return s
 }
 
 // statusWriter remembers the status written through it.

@@ -93,7 +93,7 @@ func (a *FeedAdmin) Change(ctx context.Context, req FeedRequest) (*FeedChange, e
 	case req.Revoke && req.Privacy != "":
 		return nil, booking.Errorf(booking.EINVALID, "A revoked feed shows nothing, so it takes no privacy.")
 	case req.Privacy != "" && FeedPrivacy(string(req.Privacy)) != req.Privacy:
-		return nil, booking.Errorf(booking.EINVALID, "%q is not a feed privacy; use full, initials or id.", clipForError(string(req.Privacy)))
+		return nil, booking.Errorf(booking.EINVALID, "%q is not a feed privacy; use full, initials or id.", booking.Clip(string(req.Privacy), 40))
 	}
 	who := FeedLabel(req.Resource, req.Name)
 	out := &FeedChange{Privacy: req.Privacy}

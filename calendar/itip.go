@@ -71,7 +71,7 @@ type Invite struct {
 // WriteInvite checks x before it writes anything.
 func WriteInvite(w io.Writer, x Invite) error {
 	if x.Method != MethodRequest && x.Method != MethodCancel {
-		return fmt.Errorf("calendar: unknown iTIP method %q; use REQUEST or CANCEL", clipForError(string(x.Method)))
+		return fmt.Errorf("calendar: unknown iTIP method %q; use REQUEST or CANCEL", booking.Clip(string(x.Method), 40))
 	}
 	list := x.Appointments
 	switch {
@@ -172,7 +172,7 @@ func safeOrganizerName(name string) string {
 func mailtoURI(who, addr string) (string, error) {
 	a, err := mail.ParseAddress(addr)
 	if err != nil || a.Name != "" || a.Address != addr || strings.ContainsAny(addr, "\"\\;:,<> \t\r\n") {
-		return "", fmt.Errorf("calendar: the %s's address %q is not a plain email address", who, clipForError(addr))
+		return "", fmt.Errorf("calendar: the %s's address %q is not a plain email address", who, booking.Clip(addr, 40))
 	}
 	return "mailto:" + addr, nil
 }

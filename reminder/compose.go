@@ -97,7 +97,7 @@ var (
 // or break the MIME structure.
 func (c *Composer) Compose(m Message) (*email.Email, error) {
 	if !m.Kind.Valid() {
-		return nil, fmt.Errorf("reminder: unknown message kind %q", clip(string(m.Kind)))
+		return nil, fmt.Errorf("reminder: unknown message kind %q", booking.Clip(string(m.Kind), 40))
 	}
 	if m.Appointment == nil && len(m.Appointments) > 0 {
 		m.Appointment = m.Appointments[0]
@@ -317,7 +317,7 @@ func badRune(r rune) bool {
 // break a header.
 func checkHeaderText(what, s string) error {
 	if !utf8.ValidString(s) || strings.IndexFunc(s, badRune) >= 0 {
-		return fmt.Errorf("reminder: the %s %q holds a control character", what, clip(s))
+		return fmt.Errorf("reminder: the %s %q holds a control character", what, booking.Clip(s, 40))
 	}
 	return nil
 }
@@ -330,7 +330,7 @@ func checkAddress(what, s string) error {
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Name != "" || a.Address != s || strings.ContainsAny(s, "\"\\;:,<> ") {
-		return fmt.Errorf("reminder: the %s %q is not a valid email address", what, clip(s))
+		return fmt.Errorf("reminder: the %s %q is not a valid email address", what, booking.Clip(s, 40))
 	}
 	return nil
 }

@@ -271,10 +271,10 @@ func (d *Dispatcher) outcome(m *booking.OutboxMessage, err error, now time.Time,
 		m.State, m.LastError, m.NextAttempt = booking.OutboxSent, "", time.Time{}
 		rep.Sent++
 	case Permanent(err) || m.Attempts >= MaxAttempts:
-		m.State, m.LastError, m.MessageID, m.NextAttempt = booking.OutboxFailed, clipError(err), "", time.Time{}
+		m.State, m.LastError, m.MessageID, m.NextAttempt = booking.OutboxFailed, booking.Clip(err.Error(), 500), "", time.Time{}
 		rep.Failed++
 	default:
-		m.State, m.LastError, m.NextAttempt, m.MessageID = booking.OutboxPending, clipError(err), now.Add(Backoff(m.Attempts)), ""
+		m.State, m.LastError, m.NextAttempt, m.MessageID = booking.OutboxPending, booking.Clip(err.Error(), 500), now.Add(Backoff(m.Attempts)), ""
 		rep.Retrying++
 	}
 }
@@ -497,13 +497,4 @@ func seriesAppointments(sr *booking.Series, m *booking.OutboxMessage, now time.T
 		}
 	}
 	return out
-}
-
-// clipError returns err's text, clipped to fit the outbox.
-func clipError(err error) string {
-	s := err.Error()
-	if len(s) > 500 {
-		s = s[:500] + "…"
-	}
-	return s
 }

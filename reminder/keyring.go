@@ -133,7 +133,7 @@ func password(user, host string) (string, PasswordOrigin, error) {
 	case err == nil || errors.Is(err, keyring.ErrNotFound):
 		return "", PasswordNone, booking.Errorf(booking.EINVALID,
 			"No password is stored for %s on %s: store it with kapctl email password (or in the email settings), or set %s.",
-			clip(user), clip(host), PasswordEnv)
+			booking.Clip(user, 40), booking.Clip(host, 40), PasswordEnv)
 	}
 	return "", PasswordNone, keyringError(err)
 }
@@ -150,7 +150,7 @@ func keyringError(err error) error {
 			"The keyring did not answer (is it locked?); unlock it and try again, or set the password in %s.", PasswordEnv)
 	}
 	return booking.Errorf(booking.ESTORE,
-		"The keyring refused the request (%s); set the mail server's password in %s instead.", clip(oneLineError(err)), PasswordEnv)
+		"The keyring refused the request (%s); set the mail server's password in %s instead.", booking.Clip(booking.OneLine(cleanText(err.Error())), 40), PasswordEnv)
 }
 
 // keyringCall runs f against the OS keyring: ErrNoKeyring when there is
@@ -190,9 +190,4 @@ func keyringReachable() error {
 		}
 	}
 	return ErrNoKeyring
-}
-
-// oneLineError returns err's text on one line.
-func oneLineError(err error) string {
-	return strings.Join(strings.Fields(cleanText(err.Error())), " ")
 }

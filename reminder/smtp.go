@@ -106,7 +106,7 @@ func (s SMTP) timeout() time.Duration {
 // security, a bad port, or plain text where it is not allowed.
 func (s SMTP) Check() error {
 	if s.Host == "" || strings.IndexFunc(s.Host, badRune) >= 0 || strings.ContainsAny(s.Host, " /") {
-		return fmt.Errorf("reminder: SMTP host %q is not a host name", clip(s.Host))
+		return fmt.Errorf("reminder: SMTP host %q is not a host name", booking.Clip(s.Host, 40))
 	}
 	if s.Port < 0 || s.Port > 65535 {
 		return fmt.Errorf("reminder: SMTP port %d is out of range", s.Port)
@@ -121,10 +121,10 @@ func (s SMTP) Check() error {
 			return errors.New("reminder: SMTP without TLS would send the password in plain text; use starttls or tls")
 		}
 		if !s.AllowPlainRemote && !isLoopback(s.Host) {
-			return fmt.Errorf("reminder: plain SMTP to %s, which is not loopback, is not allowed; use starttls or tls, or allow plain SMTP explicitly", clip(s.Host))
+			return fmt.Errorf("reminder: plain SMTP to %s, which is not loopback, is not allowed; use starttls or tls, or allow plain SMTP explicitly", booking.Clip(s.Host, 40))
 		}
 	default:
-		return fmt.Errorf("reminder: unknown SMTP security %q; use starttls, tls or none", clip(string(s.Security)))
+		return fmt.Errorf("reminder: unknown SMTP security %q; use starttls, tls or none", booking.Clip(string(s.Security), 40))
 	}
 	return nil
 }
@@ -220,14 +220,14 @@ func envelopeOf(m *email.Email) (*envelope, error) {
 	}
 	a, err := mail.ParseAddress(from)
 	if err != nil || strings.IndexFunc(from, badRune) >= 0 {
-		return nil, &permanentError{fmt.Errorf("reminder: the sender %q is not a valid address", clip(from))}
+		return nil, &permanentError{fmt.Errorf("reminder: the sender %q is not a valid address", booking.Clip(from, 40))}
 	}
 	env.from = a.Address
 	for _, list := range [][]string{m.To, m.Cc, m.Bcc} {
 		for _, r := range list {
 			a, err := mail.ParseAddress(r)
 			if err != nil || strings.IndexFunc(r, badRune) >= 0 {
-				return nil, &permanentError{fmt.Errorf("reminder: the recipient %q is not a valid address", clip(r))}
+				return nil, &permanentError{fmt.Errorf("reminder: the recipient %q is not a valid address", booking.Clip(r, 40))}
 			}
 			env.to = append(env.to, a.Address)
 		}

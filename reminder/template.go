@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/kapbook/kapbook/resources"
+
+	"github.com/kapbook/kapbook/booking"
 )
 
 // Kind is the kind of a message.
@@ -165,7 +167,7 @@ type Rendered struct {
 // DefaultSource returns the embedded default template of kind k.
 func DefaultSource(k Kind) (Source, error) {
 	if !k.Valid() {
-		return Source{}, fmt.Errorf("reminder: unknown message kind %q", clip(string(k)))
+		return Source{}, fmt.Errorf("reminder: unknown message kind %q", booking.Clip(string(k), 40))
 	}
 	text, err := fs.ReadFile(resources.Email, "email/"+string(k)+".txt.tmpl")
 	if err != nil {
@@ -182,7 +184,7 @@ func DefaultSource(k Kind) (Source, error) {
 // A template that does not work gives a *TemplateError.
 func Parse(s Source) (*Template, error) {
 	if !s.Kind.Valid() {
-		return nil, fmt.Errorf("reminder: unknown message kind %q", clip(string(s.Kind)))
+		return nil, fmt.Errorf("reminder: unknown message kind %q", booking.Clip(string(s.Kind), 40))
 	}
 	layoutText, err := fs.ReadFile(resources.Email, "email/layout.txt.tmpl")
 	if err != nil {
@@ -444,14 +446,6 @@ func generalPrepare(escort bool, phone string) string {
 	}
 	if phone != "" {
 		s += " If you have questions about how to prepare, call the clinic at " + phone + "."
-	}
-	return s
-}
-
-// clip shortens s for an error message.
-func clip(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
 	}
 	return s
 }

@@ -200,7 +200,7 @@ func revealingWord(s string) string {
 			return w
 		}
 	}
-	return clip(strings.TrimSpace(s))
+	return booking.Clip(strings.TrimSpace(s), 40)
 }
 
 // errorText returns err's message for the front desk: a TemplateError's
@@ -218,7 +218,7 @@ func errorText(err error) string {
 
 // unknownKind is the error for a kind of message that does not exist.
 func unknownKind(k Kind) error {
-	return booking.Errorf(booking.EINVALID, "%q is not a kind of patient email; use %s.", clip(string(k)), kindList())
+	return booking.Errorf(booking.EINVALID, "%q is not a kind of patient email; use %s.", booking.Clip(string(k), 40), kindList())
 }
 
 // kindList returns "confirmation, reminder, … or cancellation".

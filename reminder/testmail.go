@@ -81,7 +81,7 @@ func SendFailure(err error) string {
 	case errors.As(err, &te) && (te.Code == 535 || te.Code == 534 || te.Code == 530):
 		return "the mail server refused the user name or password (check the user name and " + PasswordEnv + ")"
 	case errors.As(err, &te):
-		return fmt.Sprintf("the mail server answered %d: %s", te.Code, oneLine(te.Msg))
+		return fmt.Sprintf("the mail server answered %d: %s", te.Code, booking.Clip(booking.OneLine(te.Msg), 200))
 	case errors.As(err, &dns):
 		return "the mail server's name is not known; check the server name"
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -97,16 +97,7 @@ func SendFailure(err error) string {
 	case strings.Contains(msg, "first record does not look like a TLS handshake"):
 		return "the server does not speak TLS on that port; choose STARTTLS or another port"
 	case strings.Contains(msg, PasswordEnv):
-		return strings.TrimPrefix(oneLine(msg), "reminder: ")
+		return strings.TrimPrefix(booking.Clip(booking.OneLine(msg), 200), "reminder: ")
 	}
 	return "the mail server could not be used; check the server, port and security"
-}
-
-// oneLine folds s onto one line of at most 200 bytes.
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
 }

@@ -140,13 +140,13 @@ func (r *reader) Protocols(ctx context.Context) ([]*booking.Protocol, error) {
 // Protocol implements booking.Reader.
 func (r *reader) Protocol(ctx context.Context, id string) (*booking.Protocol, error) {
 	return r.protocol(ctx, "SELECT version, data FROM protocols WHERE id = ?", id, 0,
-		"There is no protocol with id %q.", clip(id, 60))
+		"There is no protocol with id %q.", booking.Clip(id, 60))
 }
 
 // ProtocolVersion implements booking.Reader.
 func (r *reader) ProtocolVersion(ctx context.Context, id string, version int) (*booking.Protocol, error) {
 	return r.protocol(ctx, "SELECT version, data FROM protocol_versions WHERE protocol_id = ? AND version = ?", id, version,
-		"There is no version %d of protocol %q.", version, clip(id, 60))
+		"There is no version %d of protocol %q.", version, booking.Clip(id, 60))
 }
 
 // protocol reads one protocol with q, which selects its version and data
@@ -606,9 +606,3 @@ func unmarshal(what, data string, v any) error {
 }
 
 // clip shortens s for quoting in a message.
-func clip(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
-}

@@ -629,9 +629,9 @@ func (r *refs) protocol(ctx context.Context, id string, version int) error {
 	err := r.t.q.QueryRowContext(ctx, "SELECT 1 FROM protocol_versions WHERE protocol_id = ? AND version = ?", id, version).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		if version > 1 {
-			return booking.Errorf(booking.ENOTFOUND, "There is no version %d of protocol %q.", version, clip(id, 60))
+			return booking.Errorf(booking.ENOTFOUND, "There is no version %d of protocol %q.", version, booking.Clip(id, 60))
 		}
-		return booking.Errorf(booking.ENOTFOUND, "There is no protocol with id %q.", clip(id, 60))
+		return booking.Errorf(booking.ENOTFOUND, "There is no protocol with id %q.", booking.Clip(id, 60))
 	}
 	return r.t.mapErr("check protocol", err)
 }

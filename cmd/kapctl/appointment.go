@@ -123,7 +123,7 @@ func (a *app) status(ctx context.Context, args []string) error {
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(*late))
 		if err != nil {
-			return booking.Errorf(booking.EINVALID, "%q is not a number of minutes; write it as 20.", clip(*late))
+			return booking.Errorf(booking.EINVALID, "%q is not a number of minutes; write it as 20.", booking.Clip(*late, 40))
 		}
 		at.LateMinutes = &n
 	}

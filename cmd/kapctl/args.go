@@ -41,18 +41,9 @@ func id(what, s string) (int64, error) {
 		if strings.ContainsRune("aeiou", rune(what[0])) {
 			article = "an"
 		}
-		return 0, booking.Errorf(booking.EINVALID, "%q is not %s %s id; ids are whole numbers such as 12.", clip(s), article, what)
+		return 0, booking.Errorf(booking.EINVALID, "%q is not %s %s id; ids are whole numbers such as 12.", booking.Clip(s, 40), article, what)
 	}
 	return n, nil
-}
-
-// clip shortens s to 40 characters for an error message, so a pasted
-// document does not fill the terminal.
-func clip(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
 }
 
 // instant parses RFC 3339, or "YYYY-MM-DD HH:MM" (or with a T) in the
@@ -66,7 +57,7 @@ func (a *app) instant(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, booking.Errorf(booking.EINVALID, "%q is not a time; write it as 2027-03-08T10:00 (clinic time) or in RFC 3339.", clip(s))
+	return time.Time{}, booking.Errorf(booking.EINVALID, "%q is not a time; write it as 2027-03-08T10:00 (clinic time) or in RFC 3339.", booking.Clip(s, 40))
 }
 
 // dateRange parses --from and --to as whole days in the clinic's zone;

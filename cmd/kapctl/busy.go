@@ -36,7 +36,7 @@ func (a *app) busy(ctx context.Context, args []string) error {
 	case "clear":
 		return a.busyClear(ctx, rest)
 	default:
-		return usagef("unknown command %q; busy takes import, subscribe, refresh, list or clear", "busy "+clip(sub))
+		return usagef("unknown command %q; busy takes import, subscribe, refresh, list or clear", "busy "+booking.Clip(sub, 40))
 	}
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"strings"
+
+	"github.com/kapbook/kapbook/booking"
 )
 
 // dispatch runs cmd with its arguments: init before the database is
@@ -80,7 +82,7 @@ func (a *app) dispatch(ctx context.Context, cmd string, args []string) error {
 	case "template":
 		return a.template(ctx, args)
 	case "staff", "room", "protocol", "patient":
-		return usagef("unknown command %q", cmd+" "+clip(sub))
+		return usagef("unknown command %q", cmd+" "+booking.Clip(sub, 40))
 	}
-	return usagef("unknown command %q", clip(cmd))
+	return usagef("unknown command %q", booking.Clip(cmd, 40))
 }

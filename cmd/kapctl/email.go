@@ -41,7 +41,7 @@ func (a *app) email(ctx context.Context, args []string) error {
 	case "policy":
 		return a.emailPolicy(ctx, rest)
 	default:
-		return usagef("unknown command %q; email takes set, show, test, password or policy", "email "+clip(sub))
+		return usagef("unknown command %q; email takes set, show, test, password or policy", "email "+booking.Clip(sub, 40))
 	}
 }
 
@@ -70,7 +70,7 @@ func (a *app) emailSet(ctx context.Context, args []string) error {
 	}
 	if e.Dir != "" {
 		if e.Dir, err = filepath.Abs(e.Dir); err != nil {
-			return booking.Errorf(booking.EINVALID, "The folder %q cannot be used: %v.", clip(e.Dir), err)
+			return booking.Errorf(booking.EINVALID, "The folder %q cannot be used: %v.", booking.Clip(e.Dir, 40), err)
 		}
 	}
 	if err := e.Validate(); err != nil {
@@ -355,7 +355,7 @@ func (a *app) outbox(ctx context.Context, args []string) error {
 			w.row("note:", oneLine(m.Note))
 		})
 	default:
-		return usagef("unknown command %q; outbox takes list, show or retry", "outbox "+clip(sub))
+		return usagef("unknown command %q; outbox takes list, show or retry", "outbox "+booking.Clip(sub, 40))
 	}
 }
 
@@ -584,7 +584,7 @@ func quietHours(s string) (*booking.Clock, *booking.Clock, error) {
 			return &from, &to, nil
 		}
 	}
-	return nil, nil, booking.Errorf(booking.EINVALID, "%q is not a span of quiet hours; write it as 21:00-08:00, or off.", clip(s))
+	return nil, nil, booking.Errorf(booking.EINVALID, "%q is not a span of quiet hours; write it as 21:00-08:00, or off.", booking.Clip(s, 40))
 }
 
 // andList joins words as "a, b and c".

@@ -76,7 +76,7 @@ func parseExportFlags(args []string) (*exportFlags, error) {
 		return nil, err
 	}
 	if len(pos) > 0 {
-		return nil, usagef("export takes no arguments besides its flags; got %q", clip(pos[0]))
+		return nil, usagef("export takes no arguments besides its flags; got %q", booking.Clip(pos[0], 40))
 	}
 	n := 0
 	for _, v := range []string{fl.patient, fl.series, fl.staff, fl.room} {
@@ -112,7 +112,7 @@ func (a *app) exportSettings(fl *exportFlags) (calendar.Export, error) {
 	case "full", "initials", "id":
 		x.Privacy = calendar.Privacy(fl.privacy)
 	default:
-		return x, usagef("--privacy takes full, initials or id, not %q", clip(fl.privacy))
+		return x, usagef("--privacy takes full, initials or id, not %q", booking.Clip(fl.privacy, 40))
 	}
 	return x, nil
 }

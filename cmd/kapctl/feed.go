@@ -48,7 +48,7 @@ func (a *app) feed(ctx context.Context, args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("feed url takes no argument %q", clip(pos[0]))
+		return usagef("feed url takes no argument %q", booking.Clip(pos[0], 40))
 	}
 	if (*staff == "") == (*room == "") {
 		return usagef("feed url needs either --staff ID or --room ID")
@@ -153,7 +153,7 @@ func feedBase(s string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
 		u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(u.Host, ":") {
-		return "", booking.Errorf(booking.EINVALID, "--base %q is not a web address; write it as https://calendar.example.org or http://127.0.0.1:8080.", clip(s))
+		return "", booking.Errorf(booking.EINVALID, "--base %q is not a web address; write it as https://calendar.example.org or http://127.0.0.1:8080.", booking.Clip(s, 40))
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
@@ -173,28 +173,28 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("serve takes no argument %q", clip(pos[0]))
+		return usagef("serve takes no argument %q", booking.Clip(pos[0], 40))
 	}
 	host, _, err := net.SplitHostPort(*addr)
 	if err != nil {
-		return booking.Errorf(booking.EINVALID, "--addr %q is not an address; write it as 127.0.0.1:8080.", clip(*addr))
+		return booking.Errorf(booking.EINVALID, "--addr %q is not an address; write it as 127.0.0.1:8080.", booking.Clip(*addr, 40))
 	}
 	if !calendar.Loopback(host) && !*public {
-		return booking.Errorf(booking.EINVALID, "--addr %s is reachable from other computers. Serve on 127.0.0.1 behind a reverse proxy with TLS, or add --public if you mean it.", clip(*addr))
+		return booking.Errorf(booking.EINVALID, "--addr %s is reachable from other computers. Serve on 127.0.0.1 behind a reverse proxy with TLS, or add --public if you mean it.", booking.Clip(*addr, 40))
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return booking.Errorf(booking.ECONFLICT, "%s is already in use by another program; choose another port with --addr.", clip(*addr))
+			return booking.Errorf(booking.ECONFLICT, "%s is already in use by another program; choose another port with --addr.", booking.Clip(*addr, 40))
 		}
 		msg := err.Error()
 		var oe *net.OpError
 		if errors.As(err, &oe) && oe.Err != nil {
 			msg = oe.Err.Error()
 		}
-		return booking.Errorf(booking.ECONFLICT, "Cannot serve on %s: %s.", clip(*addr), oneLine(msg))
+		return booking.Errorf(booking.ECONFLICT, "Cannot serve on %s: %s.", booking.Clip(*addr, 40), oneLine(msg))
 	}
 	// The clock starts at --now (default: now) and runs on, so a feed's
 	// window moves with the days.

@@ -234,7 +234,7 @@ func exitCode(err error) int {
 // characters left in it (an escape sequence in a file name or an unknown
 // flag), so the message cannot garble the terminal.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+	s = booking.OneLine(s)
 	return strings.Map(func(r rune) rune {
 		if unsafeRune(r) {
 			return '\uFFFD'

@@ -51,7 +51,7 @@ func (a *app) template(ctx context.Context, args []string) error {
 			w.line("The %s message uses the default template again (text and HTML).", k)
 		})
 	default:
-		return usagef("unknown command %q; template takes list, show, preview, set or reset", "template "+clip(sub))
+		return usagef("unknown command %q; template takes list, show, preview, set or reset", "template "+booking.Clip(sub, 40))
 	}
 }
 
@@ -71,7 +71,7 @@ func kinds() string {
 func templateKind(s string) (reminder.Kind, error) {
 	k := reminder.Kind(s)
 	if !k.Valid() {
-		return "", booking.Errorf(booking.EINVALID, "%q is not a kind of patient email; use %s.", clip(s), kinds())
+		return "", booking.Errorf(booking.EINVALID, "%q is not a kind of patient email; use %s.", booking.Clip(s, 40), kinds())
 	}
 	return k, nil
 }
@@ -180,17 +180,17 @@ func readTemplate(name string) (string, error) {
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
-			return "", booking.Errorf(booking.EINVALID, "The template file %q cannot be read: %s.", clip(name), fileProblem(err))
+			return "", booking.Errorf(booking.EINVALID, "The template file %q cannot be read: %s.", booking.Clip(name, 40), fileProblem(err))
 		}
 		defer f.Close()
 		r = f
 	}
 	b, err := io.ReadAll(io.LimitReader(r, booking.MaxTemplateSize+1))
 	if err != nil {
-		return "", booking.Errorf(booking.EINVALID, "The template file %q cannot be read: %s.", clip(name), fileProblem(err))
+		return "", booking.Errorf(booking.EINVALID, "The template file %q cannot be read: %s.", booking.Clip(name, 40), fileProblem(err))
 	}
 	if len(b) > booking.MaxTemplateSize {
-		return "", booking.Errorf(booking.EINVALID, "The template file %q is too long (at most %d bytes).", clip(name), booking.MaxTemplateSize)
+		return "", booking.Errorf(booking.EINVALID, "The template file %q is too long (at most %d bytes).", booking.Clip(name, 40), booking.MaxTemplateSize)
 	}
 	return string(b), nil
 }

@@ -728,8 +728,8 @@ func (v *View) choosePatient(p *booking.Patient) {
 		if c := v.clinicInfo(); c != nil {
 			loc = c.Location()
 		}
-		v.patientNote.SetText(fmt.Sprintf("%s already has %d upcoming %s, the next on %s.", p.Name, len(upcoming),
-			plural(len(upcoming), "appointment", "appointments"), upcoming[0].Start.In(loc).Format("Mon 2 Jan 2006 15:04")))
+		v.patientNote.SetText(fmt.Sprintf("%s already has %s, the next on %s.", p.Name,
+			kit.Plural(len(upcoming), "upcoming appointment", "upcoming appointments"), upcoming[0].Start.In(loc).Format("Mon 2 Jan 2006 15:04")))
 		v.patientNote.Show()
 		v.relayout()
 	})
@@ -1121,17 +1121,10 @@ func (v *View) change(p *booking.Proposal, alt *booking.Appointment) {
 		a := q.Place(alt.Seq)
 		status := fmt.Sprintf("%s moved to %s.", a.Label(), a.Start.In(loc).Format("Mon 2 Jan 15:04"))
 		if n := len(moved) - 1; n > 0 {
-			status += fmt.Sprintf(" %d later %s re-planned to fit.", n, plural(n, "appointment was", "appointments were"))
+			status += fmt.Sprintf(" %s re-planned to fit.", kit.Plural(n, "later appointment was", "later appointments were"))
 		}
 		v.showProposal(q, status)
 	})
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // besideDialog asks for the reason to book a series while the patient has

@@ -17,6 +17,7 @@ TEST_DEBS=(
   imagemagick                 # screenshots: /usr/bin/import, /usr/bin/convert
   python3-icalendar radicale  # iCalendar peers: a parser and a CalDAV server
   gnome-keyring dbus-daemon   # a real OS keyring (Secret Service) for the SMTP password
+  postgresql                  # PostgreSQL 15 with btree_gist (in postgresql-15) for internal/pgtest
 )
 # Go programs for tests, as "binary module@version", e.g. "mailpit github.com/axllent/mailpit@v1.33.1".
 TEST_GO_TOOLS=(

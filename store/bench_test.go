@@ -64,19 +64,32 @@ func benchDB(b *testing.B) (*DB, *fixture) {
 				}
 				rooms = append(rooms, r)
 			}
-			// 10 rooms × 8 one-hour slots a day fill 137 appointments a day
-			// in about 730 days.
+			var patients []*booking.Patient
+			for i := range 10 {
+				p := &booking.Patient{Name: fmt.Sprintf("Patient %d", i), Email: fmt.Sprintf("p%d@example.org", i)}
+				if err := tx.SavePatient(ctx, p); err != nil {
+					return err
+				}
+				patients = append(patients, p)
+			}
+			// 10 rooms × 14 slots of 45 minutes a day fill 137 appointments
+			// a day in about 730 days. Room j holds therapist j, prescriber
+			// 10+j and patient j, so nobody is in two places at once (the
+			// store refuses that before it commits).
 			day0 := f.at(1, 0, 0).AddDate(-1, 0, 0)
 			for i := range benchAppointments {
 				slot := i % 137
+				j := slot % 10
 				start := day0.AddDate(0, 0, i/137).Add(time.Duration(8*60+(slot/10)*45) * time.Minute)
 				a := f.dosing(start)
 				a.End = start.Add(45 * time.Minute)
+				a.Holds = booking.Holds{}
+				a.PatientID = patients[j].ID
 				a.Staff = []booking.Assignment{
-					{StaffID: staff[i%20].ID, Name: staff[i%20].Name, Role: booking.RoleTherapist},
-					{StaffID: staff[(i+7)%20].ID, Name: staff[(i+7)%20].Name, Role: booking.RolePrescriber},
+					{StaffID: staff[j].ID, Name: staff[j].Name, Role: booking.RoleTherapist},
+					{StaffID: staff[10+j].ID, Name: staff[10+j].Name, Role: booking.RolePrescriber},
 				}
-				a.RoomID, a.RoomName = rooms[slot%10].ID, rooms[slot%10].Name
+				a.RoomID, a.RoomName = rooms[j].ID, rooms[j].Name
 				if i%10 == 9 {
 					a.Status = booking.Cancelled
 				}

@@ -59,25 +59,37 @@ func staffHolds(st *Step) (before, after int) {
 	return before, after
 }
 
-// staffFree returns the test of whether a staff member can take step st at
-// [start, end): within their working hours and free of bookings, time off
-// and their own calendar, holds included. When they are busy it also
-// returns the instant they could start again (0: not working then).
-func (p *planner) staffFree(st *Step, start, end time.Time) func(*Staff) (bool, int64) {
+// staffCheck tests whether a staff member can take step st at [start,
+// end): within their working hours and free of bookings, time off and
+// their own calendar, holds included. It is a value, not a closure, so
+// that the search's hottest loop allocates nothing for it.
+type staffCheck struct {
+	p      *planner
+	hb, ha int64 // the step's longest staff holds, in seconds
+	s, e   int64
+	wd     time.Weekday
+	cs, ce Clock
+}
+
+// staffFree returns the check for step st at [start, end).
+func (p *planner) staffFree(st *Step, start, end time.Time) staffCheck {
 	hb, ha := staffHolds(st)
-	s, e := start.Unix(), end.Unix()
-	wd := DateOf(start).Weekday()
-	cs, ce := ClockOf(start), ClockOf(start)+Clock(st.Minutes)
-	return func(m *Staff) (bool, int64) {
-		if !m.Hours.Contains(wd, cs, ce) {
-			return false, 0
-		}
-		busy, until := p.w.Busy.Busy(Resource{StaffResource, m.ID}, s-int64(hb)*60, e+int64(ha)*60)
-		if busy {
-			return false, until + int64(hb)*60
-		}
-		return true, 0
+	cs := ClockOf(start)
+	return staffCheck{p: p, hb: int64(hb) * 60, ha: int64(ha) * 60, s: start.Unix(), e: end.Unix(),
+		wd: DateOf(start).Weekday(), cs: cs, ce: cs + Clock(st.Minutes)}
+}
+
+// free reports whether m can take the step then; when m is busy it also
+// returns the instant they could start again (0: not working then).
+func (c staffCheck) free(m *Staff) (bool, int64) {
+	if !m.Hours.Contains(c.wd, c.cs, c.ce) {
+		return false, 0
 	}
+	busy, until := c.p.w.Busy.Busy(Resource{StaffResource, m.ID}, c.s-c.hb, c.e+c.ha)
+	if busy {
+		return false, until + c.hb
+	}
+	return true, 0
 }
 
 // seriesNeed returns the index of the step's series-therapist need (the
@@ -96,7 +108,7 @@ func seriesNeed(st *Step) int {
 // one, or every free qualified therapist, or a single nil when the step
 // needs none. When there is none it returns false, with the instant the
 // fixed therapist is free again if known.
-func (p *planner) seriesChoices(st *Step, need int, free func(*Staff) (bool, int64), record bool) ([]*Staff, int64, bool) {
+func (p *planner) seriesChoices(st *Step, need int, free staffCheck, record bool) ([]*Staff, int64, bool) {
 	if need < 0 {
 		return []*Staff{nil}, 0, true
 	}
@@ -106,7 +118,7 @@ func (p *planner) seriesChoices(st *Step, need int, free func(*Staff) (bool, int
 	var series []*Staff
 	for _, m := range p.w.Staff {
 		if m.HasRole(RoleTherapist) && qualified(m, st.Staff[need]) && (p.req.TherapistID == 0 || m.ID == p.req.TherapistID) {
-			if ok, _ := free(m); ok {
+			if ok, _ := free.free(m); ok {
 				series = append(series, m)
 			}
 		}
@@ -129,9 +141,9 @@ func (p *planner) seriesChoices(st *Step, need int, free func(*Staff) (bool, int
 // fixedSeriesChoice returns the series therapist the series is bound to
 // (a named therapist, or the one chosen so far when the protocol requires
 // the same therapist throughout), when free.
-func (p *planner) fixedSeriesChoice(free func(*Staff) (bool, int64), record bool) ([]*Staff, int64, bool) {
+func (p *planner) fixedSeriesChoice(free staffCheck, record bool) ([]*Staff, int64, bool) {
 	m := staffByID(p.w.Staff, p.therap)
-	ok, until := free(m)
+	ok, until := free.free(m)
 	if !ok {
 		p.blame[m.Name+" is booked or away"]++
 		if record {
@@ -148,7 +160,7 @@ func (p *planner) fixedSeriesChoice(free func(*Staff) (bool, int64), record bool
 
 // otherStaff assigns the step's staff needs around series therapist t (nil:
 // none) by matching, and counts what was missing when they cannot all be met.
-func (p *planner) otherStaff(st *Step, need int, t *Staff, free func(*Staff) (bool, int64), record bool) ([]Assignment, bool) {
+func (p *planner) otherStaff(st *Step, need int, t *Staff, free staffCheck, record bool) ([]Assignment, bool) {
 	used := map[int64]bool{}
 	staff := make([]Assignment, len(st.Staff))
 	if t != nil {
@@ -201,7 +213,7 @@ func (p *planner) appointment(k int, start, end time.Time, staff []Assignment, r
 
 // match fills the staff needs from i on with distinct, free, qualified
 // people, trying them in id order and backtracking.
-func (p *planner) match(needs []StaffNeed, i, skip int, used map[int64]bool, out []Assignment, free func(*Staff) (bool, int64)) bool {
+func (p *planner) match(needs []StaffNeed, i, skip int, used map[int64]bool, out []Assignment, free staffCheck) bool {
 	if i == len(needs) {
 		return true
 	}
@@ -213,7 +225,7 @@ func (p *planner) match(needs []StaffNeed, i, skip int, used map[int64]bool, out
 		if used[m.ID] || !qualified(m, n) {
 			continue
 		}
-		if ok, _ := free(m); !ok {
+		if ok, _ := free.free(m); !ok {
 			continue
 		}
 		used[m.ID] = true

@@ -50,7 +50,8 @@ func benchExportAppointments(c *booking.Clinic, n int) []*booking.Appointment {
 
 func benchExportClinic(b testing.TB) *booking.Clinic {
 	c := &booking.Clinic{Name: "Harbor Wellness Center", TimeZone: "America/New_York",
-		Address: "120 Harbor Street, Suite 300, Boston, MA 02110", Phone: "+1 617 555 0142"}
+		Address: "120 Harbor Street, Suite 300, Boston, MA 02110", Phone: "+1 617 555 0142",
+		Hours: booking.WeeklyHours{"mon": {{Start: 8 * 60, End: 18 * 60}}}}
 	if err := c.Validate(); err != nil {
 		b.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
+	"github.com/kapbook/kapbook/internal/errlog"
 	"github.com/kapbook/kapbook/reminder"
 	"github.com/kapbook/kapbook/ui/kit"
 	"github.com/kapbook/kapbook/ui/kit/kittest"
@@ -889,5 +890,23 @@ func TestClinic_TherapistChoice(t *testing.T) {
 	test.Tap(v.clinic.save)
 	if c, _ := f.DB.Clinic(ctx); !c.Balanced() {
 		t.Fatalf("stored %q, want balanced", c.TherapistChoice)
+	}
+}
+
+// Settings → Workstation says where the error log is: beside the
+// database, where an administrator finds the details of an internal error.
+func TestWorkstation_ErrorLog(t *testing.T) {
+	f := kittest.New(t, kittest.Options{})
+	f.Env.ErrorLog = errlog.New(f.Env.DBPath)
+	v := New(f.Env)
+	f.Env.Window.SetContent(v.Content())
+	v.Refresh()
+	want := f.Env.DBPath + errlog.Suffix
+	if got := v.station.errorLog.Text; !filepath.IsAbs(got) || filepath.Base(got) != filepath.Base(want) || filepath.Dir(got) != filepath.Dir(want) {
+		t.Fatalf("the error log is said to be %q, want %q", got, want)
+	}
+	f.Env.ErrorLog = nil
+	if got := errorLogPlace(f.Env); got != "No error log is kept for this window." {
+		t.Fatalf("without a log: %q", got)
 	}
 }

@@ -38,11 +38,14 @@ check:
 	go run $(STATICCHECK) ./...
 
 # The simulated clinic lives a whole year here (a quarter in a plain
-# go test ./...), checked after every action. The packages whose state
-# goroutines share run again under the race detector.
+# go test ./...), checked after every action. The store's suite runs a
+# second time against a throwaway PostgreSQL (internal/pgtest): one suite,
+# two stores. The packages whose state goroutines share run again under
+# the race detector.
 RACE_PKGS := ./booking ./store ./calendar ./reminder
 test: deps-test check
 	KAPBOOK_SIM_DAYS=365 go test -count=1 ./...
+	KAPBOOK_TEST_STORE=postgres go test -count=1 ./store
 	go test -race -count=1 $(RACE_PKGS)
 	bash scripts/window-smoke.sh
 

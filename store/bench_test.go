@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/internal/pgtest"
 )
 
 var (
@@ -20,7 +21,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Run(m) // stops the shared PostgreSQL of the postgres run
 	if benchDir != "" {
 		os.RemoveAll(benchDir)
 	}

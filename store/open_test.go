@@ -234,6 +234,7 @@ func foreignDB(t *testing.T, path string, stmts ...string) {
 }
 
 func TestPragmas(t *testing.T) {
+	sqliteOnly(t)
 	db := MustOpenDB(t)
 	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "20000", "secure_delete": "1"} {
 		// Several connections: each must have them.

@@ -127,9 +127,10 @@ func outboxQuery(f booking.OutboxFilter) (string, []any) {
 	if f.State != "" {
 		// With an appointment, series or patient, their index finds the
 		// few rows; left to itself SQLite would walk every message of the
-		// state through outbox_state_due (the unary + keeps it off).
+		// state through outbox_state_due (an expression over state, which
+		// PostgreSQL also accepts, keeps it off).
 		if f.AppointmentID != 0 || f.SeriesID != 0 || f.PatientID != 0 {
-			q += " AND +state = ?"
+			q += " AND (state || '') = ?"
 		} else {
 			q += " AND state = ?"
 		}

@@ -447,6 +447,7 @@ func TestOutbox_OverrideRetimes(t *testing.T) {
 // its pending messages; before the state's index was kept off that read,
 // SQLite walked every pending message of the clinic for each appointment.
 func TestOutboxQueryPlans(t *testing.T) {
+	sqliteOnly(t)
 	db := MustOpenDB(t)
 	at := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {

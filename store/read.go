@@ -24,6 +24,7 @@ type querier interface {
 type reader struct {
 	q    querier
 	path string
+	pg   bool // a PostgreSQL database (postgres.go), not a SQLite file
 }
 
 // Clinic implements booking.Reader.
@@ -243,7 +244,11 @@ func (r *reader) FindPatients(ctx context.Context, search string) ([]*booking.Pa
 	if err != nil {
 		return nil, r.mapErr("find patients", err)
 	}
-	return r.patients(ctx, " WHERE id IN (SELECT value FROM json_each(?))", []any{string(list)})
+	in := " WHERE id IN (SELECT value FROM json_each(?))"
+	if r.pg {
+		in = " WHERE id IN (SELECT value::bigint FROM json_array_elements_text(?::json))"
+	}
+	return r.patients(ctx, in, []any{string(list)})
 }
 
 // patients reads the patients that where selects, ordered by name.
@@ -404,7 +409,7 @@ func (r *reader) AppointmentsStamp(ctx context.Context, f booking.AppointmentFil
 	var st booking.Stamp
 	var updated int64
 	err := r.q.QueryRowContext(ctx, `SELECT count(*), coalesce(max(updated), 0), coalesce(sum(sequence), 0), coalesce(sum(id), 0)
-		FROM (`+inner+`)`, args...).Scan(&st.Count, &updated, &st.Sequences, &st.IDs)
+		FROM (`+inner+`) stamped`, args...).Scan(&st.Count, &updated, &st.Sequences, &st.IDs)
 	if err != nil {
 		return booking.Stamp{}, r.mapErr("appointments stamp", err)
 	}

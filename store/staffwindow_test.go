@@ -65,6 +65,9 @@ func TestStaffWindow(t *testing.T) {
 			}
 			found += len(got)
 
+			if testPostgres() {
+				continue // SQLite's query plans
+			}
 			where, args := appointmentWhere(f)
 			index := "appointments_start"
 			if days > 31 {

@@ -47,6 +47,7 @@ type DB struct {
 	reader
 	sql *sql.DB
 	ver version // see Version
+	pg  bool    // a PostgreSQL database (postgres.go)
 }
 
 // DefaultPath returns where kapbook keeps its database unless told otherwise:
@@ -70,6 +71,9 @@ func DefaultPath() string {
 // the file as it was, if the file is not an SQLite database or is damaged,
 // belongs to another application, or was written by a newer kapbook.
 func Open(path string) (*DB, error) {
+	if IsURL(path) {
+		return openPG(path, false)
+	}
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, booking.Errorf(booking.ENOTFOUND, "There is no kapbook database at %s; create one with kapctl init, or choose another with --db.", path)
@@ -91,6 +95,9 @@ func Open(path string) (*DB, error) {
 // are the folders Create makes (0700). Returns EINVALID if a file exists at
 // path already: Create never overwrites.
 func Create(path string) (*DB, error) {
+	if IsURL(path) {
+		return openPG(path, true)
+	}
 	dir := filepath.Dir(path)
 	if err := mkdirPrivate(dir); err != nil {
 		return nil, booking.Errorf(booking.ESTORE, "The folder %s cannot be created: %s.", dir, describe(err))
@@ -225,7 +232,11 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 		return db.mapErr("begin", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	begin := "BEGIN IMMEDIATE"
+	if db.pg {
+		begin = "BEGIN"
+	}
+	if _, err := conn.ExecContext(ctx, begin); err != nil {
 		return db.mapErr("begin", err)
 	}
 	committed := false
@@ -240,12 +251,23 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 		}
 	}()
 	t := &tx{reader: reader{q: conn, path: db.path}, conn: conn}
+	if db.pg {
+		t.q, t.pg = pgQuerier{conn}, true
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", pgWriteLock); err != nil {
+			return db.mapErr("begin", err)
+		}
+	}
 	defer t.close()
 	if err := fn(t); err != nil {
 		return err
 	}
 	if err := t.checkFree(ctx); err != nil {
 		return err
+	}
+	if db.pg {
+		if err := pgCountChange(ctx, conn); err != nil {
+			return db.mapErr("commit", err)
+		}
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return db.mapErr("commit", err)
@@ -259,6 +281,9 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 // busy clinic, so Open leaves it out; call it from a maintenance command or
 // in the background.
 func (db *DB) Check(ctx context.Context) error {
+	if db.pg {
+		return nil // the server checks its own pages
+	}
 	rows, err := db.sql.QueryContext(ctx, "PRAGMA quick_check")
 	if err != nil {
 		return db.mapErr("check", err)
@@ -321,6 +346,12 @@ func (r *reader) mapErr(op string, err error) error {
 	var be *booking.Error
 	if err == nil || errors.As(err, &be) {
 		return err
+	}
+	if r.pg {
+		if mapped, ok := r.pgMapErr(err); ok {
+			return mapped
+		}
+		return fmt.Errorf("store: %s: %w", op, err)
 	}
 	code := sqliteCode(err)
 	switch code {

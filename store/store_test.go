@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -11,13 +12,20 @@ import (
 	"time"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/internal/pgtest"
 )
 
-// MustOpenDB returns a new database in a temporary folder, closed when the
-// test ends.
+// MustOpenDB returns a new database, closed when the test ends: a SQLite
+// file in a temporary folder, or, when KAPBOOK_TEST_STORE=postgres, a new
+// database on a throwaway PostgreSQL server (internal/pgtest). The store's
+// suite runs once for each (make test): one suite, two stores.
 func MustOpenDB(tb testing.TB) *DB {
 	tb.Helper()
-	db, err := Create(filepath.Join(tb.TempDir(), "kapbook.db"))
+	where := filepath.Join(tb.TempDir(), "kapbook.db")
+	if testPostgres() {
+		where = pgtest.Shared(tb)
+	}
+	db, err := Create(where)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -27,6 +35,18 @@ func MustOpenDB(tb testing.TB) *DB {
 		}
 	})
 	return db
+}
+
+// testPostgres reports whether this run tests the PostgreSQL store.
+func testPostgres() bool { return os.Getenv("KAPBOOK_TEST_STORE") == "postgres" }
+
+// sqliteOnly skips a test of SQLite's own workings (pragmas, query plans)
+// in the PostgreSQL run.
+func sqliteOnly(t *testing.T) {
+	t.Helper()
+	if testPostgres() {
+		t.Skip("a test of SQLite's own workings")
+	}
 }
 
 // MustUpdate runs fn in a transaction and fails the test on error.
@@ -586,6 +606,7 @@ func TestBlocks(t *testing.T) {
 		}
 	})
 	t.Run("IndexOnly", func(t *testing.T) {
+		sqliteOnly(t)
 		plan := queryPlan(t, db, blocksQuery, 2, 1, 1)
 		if !strings.Contains(plan, "SEARCH blocks USING COVERING INDEX blocks_start (start_unix>? AND start_unix<?)") ||
 			strings.Contains(plan, "SCAN") || strings.Contains(plan, "TEMP B-TREE") {

@@ -24,12 +24,21 @@ type tx struct {
 	stmts   map[string]*sql.Stmt // statements prepared in this transaction
 }
 
+// prepare prepares q on the transaction's connection, its parameters
+// numbered for PostgreSQL there.
+func (t *tx) prepare(ctx context.Context, q string) (*sql.Stmt, error) {
+	if t.pg {
+		q = rebind(q)
+	}
+	return t.conn.PrepareContext(ctx, q)
+}
+
 // prepared returns q prepared once for the transaction.
 func (t *tx) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st := t.stmts[q]; st != nil {
 		return st, nil
 	}
-	st, err := t.conn.PrepareContext(ctx, q)
+	st, err := t.prepare(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +288,7 @@ func (t *tx) CreateSeries(ctx context.Context, s *booking.Series) (err error) {
 	t.remember("series", s.ID)
 	// One prepared insert for the appointments, then one statement each for
 	// all their staff and all their blocks: booking a series stays quick.
-	stmt, err := t.conn.PrepareContext(ctx, insertAppointmentSQL)
+	stmt, err := t.prepare(ctx, insertAppointmentSQL)
 	if err != nil {
 		return t.mapErr("create appointment", err)
 	}
@@ -341,7 +350,7 @@ const insertAppointmentSQL = `INSERT INTO appointments (series_id, patient_id, s
 // insertAppointment inserts a validated appointment with its staff and
 // blocks, setting its id.
 func (t *tx) insertAppointment(ctx context.Context, a *booking.Appointment) error {
-	stmt, err := t.conn.PrepareContext(ctx, insertAppointmentSQL)
+	stmt, err := t.prepare(ctx, insertAppointmentSQL)
 	if err != nil {
 		return t.mapErr("create appointment", err)
 	}

@@ -22,6 +22,9 @@ type version struct {
 // change, and also when the connection had to be opened again, whose
 // data_version counts afresh.
 func (db *DB) Version(ctx context.Context) (int64, error) {
+	if db.pg {
+		return db.pgVersion(ctx)
+	}
 	v := &db.ver
 	v.mu.Lock()
 	defer v.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,28 @@ func Describe(where string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
+}
+
+// LocalBase returns the path that the files kapbook keeps beside a
+// database start with (the error log, the default folder of .eml files):
+// the database file itself, or for a PostgreSQL database "kapbook" in a
+// folder of this computer's kapbook data folder, one per server and
+// database.
+func LocalBase(where string) string {
+	if !IsURL(where) {
+		return where
+	}
+	name := "postgres"
+	if u, err := url.Parse(where); err == nil {
+		name += "-" + u.Hostname() + "-" + u.Port() + "-" + strings.TrimPrefix(u.Path, "/")
+	}
+	name = strings.Map(func(r rune) rune {
+		if r == '-' || r == '.' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, name)
+	return filepath.Join(filepath.Dir(DefaultPath()), name, "kapbook")
 }
 
 // pgWriteLock is the advisory lock every write transaction takes first,

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kapbook/kapbook/internal/pgtest"
 )
 
 // binary is the kapctl program, built once per test run for the tests
@@ -23,7 +25,7 @@ var binary struct {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Run(m) // stops the shared PostgreSQL server, if a test started one
 	if binary.dir != "" {
 		os.RemoveAll(binary.dir)
 	}

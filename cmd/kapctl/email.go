@@ -16,6 +16,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/reminder"
+	"github.com/kapbook/kapbook/store"
 )
 
 // email configures and tests how patient email is delivered:
@@ -159,7 +160,7 @@ func (a *app) emailShow(args []string) error {
 
 // emlDir is the default .eml folder: beside the database.
 func (a *app) emlDir() string {
-	return filepath.Join(filepath.Dir(a.dbPath), reminder.DefaultDirName)
+	return filepath.Join(filepath.Dir(store.LocalBase(a.dbPath)), reminder.DefaultDirName)
 }
 
 func (a *app) emailTest(ctx context.Context, args []string) error {
@@ -172,7 +173,7 @@ func (a *app) emailTest(ctx context.Context, args []string) error {
 	if len(pos) > 0 || *to == "" {
 		return usagef("email test needs --to ADDRESS and nothing else")
 	}
-	sent, err := reminder.SendTest(ctx, a.db, a.dbPath, *to, a.now)
+	sent, err := reminder.SendTest(ctx, a.db, store.LocalBase(a.dbPath), *to, a.now)
 	if err != nil {
 		return err
 	}
@@ -227,7 +228,7 @@ func (a *app) remind(ctx context.Context, args []string) error {
 		}
 		return a.printOutbox(due)
 	}
-	comp, tr, err := reminder.Setup(ctx, a.db, a.dbPath)
+	comp, tr, err := reminder.Setup(ctx, a.db, store.LocalBase(a.dbPath))
 	if err != nil {
 		return settingsError(err)
 	}

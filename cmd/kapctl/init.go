@@ -57,7 +57,7 @@ func (a *app) initDB(ctx context.Context, args []string) error {
 	a.db = db
 	// discard removes a database this command created and could not finish.
 	discard := func(err error) error {
-		if created {
+		if created && !store.IsURL(a.dbPath) {
 			db.Close()
 			a.db = nil
 			for _, suffix := range []string{"", "-wal", "-shm"} {
@@ -68,7 +68,7 @@ func (a *app) initDB(ctx context.Context, args []string) error {
 	}
 	if err := booking.InitClinic(ctx, db, f, ps, a.actor, a.now); err != nil {
 		if !created && booking.ErrorCode(err) == booking.ECONFLICT {
-			return booking.Errorf(booking.ECONFLICT, "The database %s already has a clinic; kapbook will not overwrite it.", a.dbPath)
+			return booking.Errorf(booking.ECONFLICT, "The database %s already has a clinic; kapbook will not overwrite it.", store.Describe(a.dbPath))
 		}
 		return discard(err)
 	}
@@ -76,9 +76,9 @@ func (a *app) initDB(ctx context.Context, args []string) error {
 	if err != nil {
 		return discard(err)
 	}
-	return a.print(map[string]any{"database": a.dbPath, "clinic": f.Clinic.Name, "staff": len(f.Staff), "rooms": len(f.Rooms), "protocols": len(ps), "patients": *samples, "appointments": booked},
+	return a.print(map[string]any{"database": store.Describe(a.dbPath), "clinic": f.Clinic.Name, "staff": len(f.Staff), "rooms": len(f.Rooms), "protocols": len(ps), "patients": *samples, "appointments": booked},
 		func(w *tw) {
-			w.line("Created %s with %s: %d staff, %d rooms, %d protocols.", a.dbPath, f.Clinic.Name, len(f.Staff), len(f.Rooms), len(ps))
+			w.line("Created %s with %s: %d staff, %d rooms, %d protocols.", store.Describe(a.dbPath), f.Clinic.Name, len(f.Staff), len(f.Rooms), len(ps))
 			if *samples > 0 {
 				w.line("Added %d fictional patients with %d booked appointments.", *samples, booked)
 			}

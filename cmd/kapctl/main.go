@@ -177,7 +177,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintln(stderr, "kapctl: --as must be a plain name of at most 100 characters, without control characters (see kapctl help)")
 		return exitUsage
 	}
-	errs, where = errlog.New(a.dbPath), "kapctl "+fs.Arg(0)
+	errs, where = errlog.New(store.LocalBase(a.dbPath)), "kapctl "+fs.Arg(0)
 	defer errs.Close()
 	err := a.dispatch(context.Background(), fs.Arg(0), fs.Args()[1:])
 	if a.db != nil {
@@ -274,7 +274,7 @@ func (a *app) open(ctx context.Context) error {
 	c, err := db.Clinic(ctx)
 	if err != nil {
 		if booking.ErrorCode(err) == booking.ENOTFOUND {
-			return booking.Errorf(booking.ESTORE, "The database %s has no clinic yet; run kapctl init first.", a.dbPath)
+			return booking.Errorf(booking.ESTORE, "The database %s has no clinic yet; run kapctl init first.", store.Describe(a.dbPath))
 		}
 		return err
 	}

@@ -28,10 +28,13 @@ import (
 //go:embed Icon.png
 var iconPNG []byte
 
-const usage = `Usage: kapbook [--db FILE]
+const usage = `Usage: kapbook [--db FILE|URL]
 
   --db FILE   clinic database (default: $XDG_DATA_HOME/kapbook/kapbook.db);
               a new file opens the first-run setup
+  --db URL    the clinic's shared PostgreSQL database, postgres://USER@HOST/DB
+              (the password from PGPASSFILE, ~/.pgpass or PGPASSWORD; see
+              docs/operations.md, "Several workstations")
 `
 
 // started is when the process began, as near as Go can tell.
@@ -82,7 +85,7 @@ func run(args []string) error {
 	a.SetIcon(fyne.NewStaticResource("Icon.png", iconPNG))
 	w := a.NewWindow("kapbook")
 	w.SetMaster()
-	env := &kit.Env{DBPath: *db, App: a, Window: w, ErrorLog: errlog.New(*db)}
+	env := &kit.Env{DBPath: *db, App: a, Window: w, ErrorLog: errlog.New(store.LocalBase(*db))}
 	defer env.ErrorLog.Close()
 	if v := os.Getenv("KAPBOOK_NOW"); v != "" {
 		// As for kapctl: the clock starts at this time and runs on (for
@@ -96,7 +99,7 @@ func run(args []string) error {
 	shell, err := build(env)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kapbook:", booking.ErrorMessage(err))
-		w.SetContent(ui.Problem(*db, err))
+		w.SetContent(ui.Problem(store.Describe(*db), err))
 		w.Resize(fyne.NewSize(720, 240))
 		w.ShowAndRun()
 		return nil

@@ -180,7 +180,7 @@ func (b *Background) Dispatch(ctx context.Context) (sent, failed int) {
 	if c, err := env.Store.Clinic(ctx); err == nil {
 		at = at.In(c.Location())
 	}
-	comp, tr, err := reminder.Setup(ctx, env.Store, env.DBPath)
+	comp, tr, err := reminder.Setup(ctx, env.Store, env.LocalBase())
 	if err != nil {
 		msg := "the email settings cannot be used; check Settings"
 		var be *booking.Error

@@ -110,7 +110,7 @@ func NewSetup(env *kit.Env, done func(own bool)) *Setup {
 	demo := widget.NewLabel("Just looking? The demo clinic has staff, rooms and six fictional patients with booked series. " +
 		"It opens in a database file of its own, never mixed with your clinic's data.")
 	demo.Wrapping = fyne.TextWrapWord
-	where := widget.NewLabel("Database: " + env.DBPath)
+	where := widget.NewLabel("Database: " + env.DBName())
 	where.Importance = widget.LowImportance
 	where.Truncation = fyne.TextTruncateEllipsis
 	body := container.NewVBox(title, intro, form, s.Problem, container.NewHBox(s.Create),
@@ -285,7 +285,7 @@ func initDatabase(ctx context.Context, st booking.Store, path string, init func(
 	if booking.ErrorCode(err) == booking.ENOTFOUND {
 		err = init(ctx, st)
 	}
-	if err != nil && created {
+	if err != nil && created && !store.IsURL(path) {
 		if c, ok := st.(io.Closer); ok {
 			c.Close()
 		}
@@ -302,6 +302,10 @@ func initDatabase(ctx context.Context, st booking.Store, path string, init func(
 // DemoPath returns the demo clinic's database beside path: kapbook.db
 // gives kapbook-demo.db.
 func DemoPath(path string) string {
+	if store.IsURL(path) {
+		// The demo clinic never goes into a clinic's shared database.
+		return filepath.Join(filepath.Dir(store.DefaultPath()), "kapbook-demo.db")
+	}
 	ext := filepath.Ext(path)
 	return strings.TrimSuffix(path, ext) + "-demo" + ext
 }

@@ -177,7 +177,7 @@ func New(env *kit.Env) *Shell {
 		s.Setup = NewSetup(env, s.setupDone)
 		s.root.Objects = []fyne.CanvasObject{s.Setup.Content()}
 	default:
-		s.root.Objects = []fyne.CanvasObject{Problem(env.DBPath, err)}
+		s.root.Objects = []fyne.CanvasObject{Problem(env.DBName(), err)}
 	}
 	s.updateStatus()
 	if env.Window != nil {

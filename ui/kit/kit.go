@@ -18,6 +18,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/internal/errlog"
+	"github.com/kapbook/kapbook/store"
 )
 
 // Navigator moves between screens; the shell (package ui) implements it.
@@ -45,7 +46,9 @@ type Navigator interface {
 type Env struct {
 	Store   booking.Store
 	Service *booking.Service
-	// DBPath is the database file; the email settings' default .eml folder
+	// DBPath is the database: a SQLite file or a postgres:// URL (which
+	// may hold a password: show it through DBName). Files kept beside it,
+	// such as the default .eml folder, are found through LocalBase;
 	// and exports are found from it.
 	DBPath string
 	// Now returns the current time; nil means time.Now.
@@ -66,6 +69,20 @@ type Env struct {
 	mu        sync.Mutex
 	listeners []func()
 	pending   sync.WaitGroup
+}
+
+// DBName is the database for people: the file, or the server's address
+// without its password.
+func (e *Env) DBName() string { return store.Describe(e.DBPath) }
+
+// LocalBase is the path that files kept beside the database start with
+// (store.LocalBase): the file itself, or a name in this computer's data
+// folder for a database on a server.
+func (e *Env) LocalBase() string {
+	if e.DBPath == "" {
+		return ""
+	}
+	return store.LocalBase(e.DBPath)
 }
 
 // Time returns the current time.

@@ -524,7 +524,7 @@ func (v *View) preview(m *booking.OutboxMessage) {
 	comp := v.composer
 	v.env.Run("Composing the preview", func(ctx context.Context) error {
 		if comp == nil {
-			c, _, err := reminder.Setup(ctx, v.env.Store, v.env.DBPath)
+			c, _, err := reminder.Setup(ctx, v.env.Store, v.env.LocalBase())
 			if err != nil {
 				return settingsError(err)
 			}
@@ -636,7 +636,7 @@ func (v *View) send() {
 		dir   string
 	)
 	v.env.Run("Sending due messages", func(ctx context.Context) error {
-		comp, tr, err := reminder.Setup(ctx, v.env.Store, v.env.DBPath)
+		comp, tr, err := reminder.Setup(ctx, v.env.Store, v.env.LocalBase())
 		if err != nil {
 			return settingsError(err)
 		}

@@ -121,7 +121,7 @@ func (t *emailTab) defaultDir() string {
 	if t.v.env.DBPath == "" {
 		return reminder.DefaultDirName
 	}
-	return filepath.Join(filepath.Dir(t.v.env.DBPath), reminder.DefaultDirName)
+	return filepath.Join(filepath.Dir(t.v.env.LocalBase()), reminder.DefaultDirName)
 }
 
 // show puts the stored settings on the tab. The form is filled anew only
@@ -281,7 +281,7 @@ func (t *emailTab) doTest() {
 	env := t.v.env
 	var where string
 	env.Run("Sending a test email", func(ctx context.Context) error {
-		sent, err := reminder.SendTest(ctx, env.Store, env.DBPath, to, env.Time())
+		sent, err := reminder.SendTest(ctx, env.Store, env.LocalBase(), to, env.Time())
 		if err != nil {
 			return err
 		}

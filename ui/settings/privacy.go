@@ -12,6 +12,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
+	"github.com/kapbook/kapbook/store"
 	"github.com/kapbook/kapbook/ui/kit"
 )
 
@@ -139,6 +140,7 @@ type stationTab struct {
 	saveBase  *widget.Button
 	note      *widget.Label
 	errorLog  *widget.Label // where internal errors are recorded
+	database  *widget.Label // which database, and whether it answers
 }
 
 func newStationTab(v *View) *stationTab {
@@ -152,10 +154,16 @@ func newStationTab(v *View) *stationTab {
 	t.feedBase.SetPlaceHolder("empty: http:// and the address above, or " + kit.DefaultFeedBase)
 	t.saveBase = widget.NewButton("Save feed settings", t.doSaveBase)
 	t.note = newNote()
+	t.database = widget.NewLabel(databaseText(v.env, true))
+	t.database.Selectable = true
+	t.database.Wrapping = fyne.TextWrapBreak
 	t.errorLog = widget.NewLabel(errorLogPlace(v.env))
 	t.errorLog.Selectable = true
 	t.errorLog.Wrapping = fyne.TextWrapBreak
 	t.content = container.NewVScroll(container.NewVBox(
+		heading("Database"),
+		t.database,
+		widget.NewSeparator(),
 		heading("Who is using this workstation"),
 		explain("Every change made here is recorded in the audit trail under this name."),
 		t.actor, t.current,
@@ -174,6 +182,20 @@ func newStationTab(v *View) *stationTab {
 		t.errorLog,
 	))
 	return t
+}
+
+// databaseText says which database this workstation uses, and that it
+// answers (the screen's data came from it) or not.
+func databaseText(env *kit.Env, answers bool) string {
+	name := env.DBName()
+	if !store.IsURL(env.DBPath) {
+		return "This computer's own database file: " + name + ". Only this computer can use it; for several workstations see docs/operations.md, \"Several workstations\"."
+	}
+	state := "connected"
+	if !answers {
+		state = "not answering; kapbook keeps trying"
+	}
+	return "The clinic's shared PostgreSQL database, " + state + ": " + name + "."
 }
 
 // errorLogPlace is the error log's path, or why there is none.

@@ -93,7 +93,7 @@ func openPG(dsn string, create bool) (*DB, error) {
 	if err != nil {
 		return nil, booking.Errorf(booking.EINVALID, "%s is not a PostgreSQL address kapbook can use: %s.", where, pgDescribe(err))
 	}
-	db := &DB{reader: reader{q: pgQuerier{sdb}, path: where, pg: true}, sql: sdb, pg: true}
+	db := &DB{reader: reader{q: pgQuerier{sdb}, path: where, pg: true}, sql: sdb, pg: true, dsn: dsn}
 	ctx, cancel := context.WithTimeout(context.Background(), pgConnectTimeout)
 	defer cancel()
 	state, err := db.pgState(ctx)
@@ -203,9 +203,13 @@ func (db *DB) pgVersion(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// pgCountChange raises the change counter in the transaction on conn.
+// pgCountChange raises the change counter in the transaction on conn and
+// has the commit tell the workstations that listen (Watch).
 func pgCountChange(ctx context.Context, conn *sql.Conn) error {
 	_, err := conn.ExecContext(ctx, "UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'changes'")
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "SELECT pg_notify('"+pgChannel+"', '')")
+	}
 	return err
 }
 

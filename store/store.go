@@ -48,6 +48,7 @@ type DB struct {
 	sql *sql.DB
 	ver version // see Version
 	pg  bool    // a PostgreSQL database (postgres.go)
+	dsn string  // PostgreSQL: the address as given, password included
 }
 
 // DefaultPath returns where kapbook keeps its database unless told otherwise:

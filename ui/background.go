@@ -35,6 +35,10 @@ type Background struct {
 	// RefreshEvery how often subscribed calendars are looked at
 	// (default 5 minutes).
 	Every, RefreshEvery time.Duration
+	// WatchEvery is how often the database is asked whether another desk
+	// or process changed it (default 500 ms; a PostgreSQL database also
+	// says so itself at once).
+	WatchEvery time.Duration
 	// FirstAfter is how long after Start the first dispatch waits (none
 	// by default; the shell waits BackgroundDelay, so the window's start
 	// has the computer to itself).
@@ -71,6 +75,21 @@ func (b *Background) Start() {
 	b.feeds.Unlock()
 	b.wg.Add(1)
 	go b.loop(ctx)
+	if w, ok := b.Env.Store.(watcher); ok {
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.guard("Watching for other desks' changes", "", func() {
+				w.Watch(ctx, b.WatchEvery, func() { fyne.Do(b.Env.Changed) })
+			})
+		}()
+	}
+}
+
+// watcher is a store that reports changes made by any process: another
+// desk's booking shows here within a second (store.DB.Watch).
+type watcher interface {
+	Watch(ctx context.Context, poll time.Duration, changed func())
 }
 
 // Stop ends the work and waits for it: the feed server finishes the

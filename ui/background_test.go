@@ -13,6 +13,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/reminder"
+	"github.com/kapbook/kapbook/store"
 	"github.com/kapbook/kapbook/ui"
 	"github.com/kapbook/kapbook/ui/kit"
 	"github.com/kapbook/kapbook/ui/kit/kittest"
@@ -279,4 +280,47 @@ func TestBackground_SurvivesPanic(t *testing.T) {
 	if email, _ := log.last(); email != "Email: not sent after an internal error; trying again in a minute" {
 		t.Fatalf("status %q", email)
 	}
+}
+
+// Another desk's booking reaches this app without a click: the background
+// watch tells every screen within a second (and the Today screen would
+// reload; here a listener counts).
+func TestBackground_OtherDeskChanges(t *testing.T) {
+	f := kittest.New(t, kittest.Options{Patients: 2})
+	var mu sync.Mutex
+	var heard []time.Time
+	f.Env.OnChange(func() {
+		mu.Lock()
+		heard = append(heard, time.Now())
+		mu.Unlock()
+	})
+	b := &ui.Background{Env: f.Env, OnStatus: (&statusLog{}).add, Every: time.Hour, WatchEvery: 100 * time.Millisecond}
+	b.Start()
+	defer b.Stop()
+	time.Sleep(300 * time.Millisecond)
+
+	desk2, err := store.Open(f.Env.DBPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer desk2.Close()
+	svc := &booking.Service{Store: desk2, Now: f.Env.Now, Actor: "Desk 2"}
+	saved := time.Now()
+	if _, err := svc.BookSeries(context.Background(), booking.BookRequest{PatientID: f.Patients[1].ID, ProtocolID: "kap-standard", From: booking.DateOf(kittest.Now) + 7}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		n := len(heard)
+		mu.Unlock()
+		if n > 0 {
+			if d := heard[0].Sub(saved); d > time.Second {
+				t.Fatalf("heard of the other desk's booking after %v, want within a second", d)
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the other desk's booking was never heard of")
 }

@@ -17,6 +17,8 @@ func (a *app) dispatch(ctx context.Context, cmd string, args []string) error {
 	switch cmd {
 	case "init":
 		return a.initDB(ctx, args)
+	case "migrate":
+		return a.migrate(ctx, args)
 	case "staff", "room", "protocol", "patient":
 		if sub == "" {
 			return usagef("%s needs a subcommand", cmd)

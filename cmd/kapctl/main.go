@@ -26,12 +26,15 @@ import (
 
 const usage = `kapctl: book and manage a kapbook clinic from the shell.
 
-Usage: kapctl [--db FILE] [--now RFC3339] [--json] [--as NAME] COMMAND [flags]
+Usage: kapctl [--db FILE|URL] [--now RFC3339] [--json] [--as NAME] COMMAND [flags]
 
 Commands:
   init (--demo [--with-patients N] | --clinic FILE.json)
                                       create a new database: the demo clinic (with N fictional
                                       patients booked from tomorrow), or a clinic from a file
+  migrate --from FILE|URL --to FILE|URL
+                                      copy a whole clinic into an empty database (this computer's
+                                      file to the clinic's PostgreSQL server), checked table by table
   staff list | room list
   protocol list | protocol show ID [--version N] | protocol add FILE.json
                                       a changed protocol is saved as a new version; booked
@@ -90,7 +93,9 @@ Commands:
                                       what went out, what failed and why; retry a failed message
 
 Global flags:
-  --db FILE       the database (default: $KAPBOOK_DB, else ` + "$XDG_DATA_HOME/kapbook/kapbook.db" + `)
+  --db FILE|URL   the database (default: $KAPBOOK_DB, else ` + "$XDG_DATA_HOME/kapbook/kapbook.db" + `):
+                  a SQLite file, or the clinic's PostgreSQL database, postgres://USER@HOST/DB
+                  (password from PGPASSFILE, ~/.pgpass or PGPASSWORD)
   --now TIME      pretend it is TIME (RFC 3339); also KAPBOOK_NOW
   --json          machine-readable output; times are RFC 3339 in the clinic's offset
   --as NAME       who is acting, for the audit trail (default: the OS user)

@@ -41,13 +41,15 @@ check:
 # go test ./...), checked after every action. The store's suite runs a
 # second time against a throwaway PostgreSQL (internal/pgtest): one suite,
 # two stores. The packages whose state goroutines share run again under
-# the race detector.
+# the race detector. Then the real window (window-smoke.sh), and two apps
+# on one PostgreSQL that see another desk's booking (two-desks.sh).
 RACE_PKGS := ./booking ./store ./calendar ./reminder
 test: deps-test check
 	KAPBOOK_SIM_DAYS=365 go test -count=1 ./...
 	KAPBOOK_TEST_STORE=postgres go test -count=1 ./store
 	go test -race -count=1 $(RACE_PKGS)
 	bash scripts/window-smoke.sh
+	bash scripts/two-desks.sh
 
 # Five years of a 40-staff clinic, checked after every simulated day, and
 # three more seeds of the demo clinic's year checked after every action;

@@ -444,6 +444,27 @@ func (s *Service) BookProposal(ctx context.Context, p *Proposal) (*Series, error
 	return out, nil
 }
 
+// CheckProposal tells whether p can still be booked as it stands, without
+// booking it: it returns ECONFLICT naming the first proposed appointment
+// whose person, room or patient was booked (by another desk, say) or
+// became unavailable since p was made, and nil while all are free. The
+// screen calls it when the database changes, so the desk learns before
+// pressing Book; BookProposal checks everything again anyway.
+func (s *Service) CheckProposal(ctx context.Context, p *Proposal) error {
+	if p == nil || len(p.Appts) == 0 {
+		return nil
+	}
+	w, err := s.proposalWorld(ctx, s.Store, p)
+	if err != nil {
+		return err
+	}
+	err = p.taken(w, w.Clinic.Location())
+	if ErrorCode(err) == ECONFLICT {
+		return Errorf(ECONFLICT, "%s", strings.Replace(ErrorMessage(err), ", so nothing was booked. Propose again for a fresh plan.", ": this proposal can no longer be booked. Propose again for a fresh plan.", 1))
+	}
+	return err
+}
+
 // sameAs checks that a re-check's plan keeps the proposal's times and
 // series therapist, and that each person the proposal names still works
 // then (someone else may be first in line now; the proposal's own choice

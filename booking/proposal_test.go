@@ -605,3 +605,31 @@ func BenchmarkProposal(b *testing.B) {
 		ms(b, start)
 	})
 }
+
+// CheckProposal says, without booking, when another desk took a person,
+// room or the patient of the proposal; before that it finds nothing, and
+// it never books.
+func TestCheckProposal(t *testing.T) {
+	f := newProposalFixture(t)
+	p := f.propose(t, booking.ProposalRequest{From: f.day + 1, Weekdays: []string{"mon"}})
+	if err := f.svc.CheckProposal(f.ctx, p); err != nil {
+		t.Fatalf("a fresh proposal: %v", err)
+	}
+	other := &booking.Patient{Name: "Blake Morgan", Email: "blake@example.org"}
+	if err := f.svc.AddPatient(f.ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.BookSeries(f.ctx, booking.BookRequest{PatientID: other.ID, ProtocolID: "kap-standard", From: p.From, TherapistID: p.TherapistID}); err != nil {
+		t.Fatal(err)
+	}
+	err := f.svc.CheckProposal(f.ctx, p)
+	if booking.ErrorCode(err) != booking.ECONFLICT || !strings.Contains(booking.ErrorMessage(err), "can no longer be booked") {
+		t.Fatalf("after another booking took its first slot: %v", err)
+	}
+	if got, _ := f.db.Appointments(f.ctx, booking.AppointmentFilter{PatientID: f.pat.ID}); len(got) != 0 {
+		t.Fatalf("checking booked %d appointments", len(got))
+	}
+	if err := f.svc.CheckProposal(f.ctx, nil); err != nil {
+		t.Fatalf("no proposal: %v", err)
+	}
+}

@@ -207,6 +207,7 @@ func New(env *kit.Env) *View {
 	v := &View{env: env, alternatives: alternatives{altSeq: -1}}
 	v.build()
 	env.OnChange(v.Refresh)
+	env.OnChange(v.recheck)
 	return v
 }
 
@@ -968,6 +969,29 @@ func (v *View) noPlan(req booking.ProposalRequest, err error) {
 }
 
 // --- the proposal ---
+
+// recheck asks, after any change to the database (another desk's booking
+// included, docs/operations.md "Several workstations"), whether the
+// proposal on screen can still be booked, and when it cannot says why and
+// disables Book, before anyone presses it.
+func (v *View) recheck() {
+	p := v.current()
+	if p == nil || v.bookedSeries() != nil {
+		return
+	}
+	var stale error
+	v.env.RunQuietly(func(ctx context.Context) error {
+		stale = v.env.Service.CheckProposal(ctx, p)
+		return nil
+	}, func(error) {
+		if stale == nil || v.current() != p || v.bookedSeries() != nil {
+			return
+		}
+		v.problem.SetText(kit.Message(stale))
+		v.problem.Show()
+		v.book.Disable()
+	})
+}
 
 func (v *View) current() *booking.Proposal {
 	v.mu.Lock()

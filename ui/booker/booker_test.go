@@ -406,6 +406,35 @@ func TestConflictBetweenProposalAndBook(t *testing.T) {
 	checkGaps(t, stored(t, f, f.Patients[0].ID))
 }
 
+// Another desk books what the proposal on screen needs: when the change
+// arrives (the background watch calls Changed), the screen says so and
+// disables Book before anyone presses it.
+func TestOtherDeskMakesProposalStale(t *testing.T) {
+	f, v := newView(t, kittest.Options{Patients: 2})
+	choose(t, v, "avery")
+	test.Tap(v.propose)
+	p := v.current()
+	if p == nil {
+		t.Fatalf("no proposal: %q", v.problem.Text)
+	}
+	f.Env.Changed() // a change that leaves the proposal free
+	if v.problem.Visible() || v.book.Disabled() {
+		t.Fatalf("after an unrelated change: problem %q, Book disabled %v", v.problem.Text, v.book.Disabled())
+	}
+	desk2 := &booking.Service{Store: f.DB, Now: f.Env.Now, Actor: "Desk 2"}
+	if _, err := desk2.BookSeries(context.Background(), booking.BookRequest{PatientID: f.Patients[1].ID, ProtocolID: "kap-standard",
+		From: p.From, TherapistID: p.TherapistID}); err != nil {
+		t.Fatal(err)
+	}
+	f.Env.Changed()
+	if !v.problem.Visible() || !strings.Contains(v.problem.Text, "can no longer be booked") || !v.book.Disabled() {
+		t.Fatalf("after another desk's booking: problem %q (shown %v), Book disabled %v", v.problem.Text, v.problem.Visible(), v.book.Disabled())
+	}
+	if v.current() != p {
+		t.Fatal("the proposal was replaced without the desk asking")
+	}
+}
+
 func TestStartWithPatient(t *testing.T) {
 	t.Run("NotBooked", func(t *testing.T) {
 		f, v := newView(t, kittest.Options{Patients: 2})

@@ -146,3 +146,49 @@ func TestRebind(t *testing.T) {
 		}
 	}
 }
+
+// A server that goes away: Watch says so once, in words, and the store's
+// calls fail with ESTORE saying nothing was saved; no half-saved work.
+func TestPostgres_ServerGone(t *testing.T) {
+	s := pgtest.Start(t)
+	db, err := Create(s.CreateDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	health := make(chan error, 10)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		db.Watch(ctx, 100*time.Millisecond, func() {}, func(err error) { health <- err })
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-health:
+		wantCode(t, err, booking.ESTORE)
+		if !strings.Contains(booking.ErrorMessage(err), "database server") {
+			t.Errorf("health says %q", booking.ErrorMessage(err))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server's going away was not reported")
+	}
+	err = db.Update(context.Background(), func(tx booking.Tx) error {
+		return tx.SaveClinic(context.Background(), &booking.Clinic{Name: "Harbor", TimeZone: "America/New_York", Hours: weekdays("08:00-18:00")})
+	})
+	wantCode(t, err, booking.ESTORE)
+	if !strings.Contains(booking.ErrorMessage(err), "Nothing was saved") {
+		t.Errorf("saving while the server is away: %q", booking.ErrorMessage(err))
+	}
+	select {
+	case err := <-health:
+		t.Fatalf("reported twice: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	cancel()
+	<-done
+}

@@ -18,14 +18,27 @@ const pgChannel = "kapbook_changes"
 // for the notification each commit sends (LISTEN kapbook_changes), so the
 // news arrives within milliseconds, and asks every poll as well in case
 // the listening connection was lost. A database that cannot be reached
-// is asked again at the next poll; changed is never called for that.
-func (db *DB) Watch(ctx context.Context, poll time.Duration, changed func()) {
+// is asked again at the next poll: health (when not nil) hears of it once
+// with the error in words (booking's), and once with nil when the database
+// answers again.
+func (db *DB) Watch(ctx context.Context, poll time.Duration, changed func(), health func(error)) {
 	if poll <= 0 {
 		poll = 500 * time.Millisecond
 	}
 	last, _ := db.Version(ctx)
+	down := false
 	check := func() {
-		if v, err := db.Version(ctx); err == nil && v != last {
+		v, err := db.Version(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if (err != nil) != down {
+			down = err != nil
+			if health != nil {
+				health(err)
+			}
+		}
+		if err == nil && v != last {
 			last = v
 			changed()
 		}

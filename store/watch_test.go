@@ -34,7 +34,7 @@ func watch(tb testing.TB, db *DB, poll time.Duration) <-chan time.Time {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		db.Watch(ctx, poll, func() { calls <- time.Now() })
+		db.Watch(ctx, poll, func() { calls <- time.Now() }, nil)
 	}()
 	tb.Cleanup(func() { cancel(); <-done })
 	time.Sleep(100 * time.Millisecond) // let it start listening

@@ -46,6 +46,9 @@ type Background struct {
 	// OnStatus receives the status of email and of the feeds in words,
 	// from any goroutine; an empty part is unchanged.
 	OnStatus func(email, feeds string)
+	// OnDatabase receives, in words, that the database does not answer,
+	// and "" once it does again.
+	OnDatabase func(problem string)
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -80,16 +83,31 @@ func (b *Background) Start() {
 		go func() {
 			defer b.wg.Done()
 			b.guard("Watching for other desks' changes", "", func() {
-				w.Watch(ctx, b.WatchEvery, func() { fyne.Do(b.Env.Changed) })
+				w.Watch(ctx, b.WatchEvery, func() { fyne.Do(b.Env.Changed) }, b.databaseHealth)
 			})
 		}()
 	}
 }
 
 // watcher is a store that reports changes made by any process: another
-// desk's booking shows here within a second (store.DB.Watch).
+// desk's booking shows here within a second (store.DB.Watch), and whether
+// the database answers.
 type watcher interface {
-	Watch(ctx context.Context, poll time.Duration, changed func())
+	Watch(ctx context.Context, poll time.Duration, changed func(), health func(error))
+}
+
+// databaseHealth tells OnDatabase that the database stopped or started
+// answering again; the screens reload when it is back.
+func (b *Background) databaseHealth(err error) {
+	if b.OnDatabase == nil {
+		return
+	}
+	if err != nil {
+		b.OnDatabase("Database: not answering (" + strings.TrimSuffix(kit.Message(err), ".") + "); retrying")
+		return
+	}
+	b.OnDatabase("")
+	fyne.Do(b.Env.Changed)
 }
 
 // Stop ends the work and waits for it: the feed server finishes the

@@ -140,7 +140,7 @@ type Shell struct {
 	status statusParts
 }
 
-type statusParts struct{ clinic, actor, email, feeds string }
+type statusParts struct{ clinic, actor, email, feeds, database string }
 
 // New builds the shell for env and makes it env's Navigator. env.Store
 // may be nil when the database file does not exist yet: the shell then
@@ -582,7 +582,7 @@ func (s *Shell) startBackground() {
 	if s.bg != nil {
 		return
 	}
-	s.bg = &Background{Env: s.env, OnStatus: s.setBackgroundStatus, FirstAfter: BackgroundDelay}
+	s.bg = &Background{Env: s.env, OnStatus: s.setBackgroundStatus, OnDatabase: s.setDatabaseStatus, FirstAfter: BackgroundDelay}
 	addr := ""
 	if p := s.env.Preferences(); p != nil {
 		addr = strings.TrimSpace(p.String(kit.PrefFeedsAddr))
@@ -618,6 +618,15 @@ func (s *Shell) setBackgroundStatus(email, feeds string) {
 	if feeds != "" {
 		s.status.feeds = feeds
 	}
+	s.mu.Unlock()
+	fyne.Do(s.updateStatus)
+}
+
+// setDatabaseStatus shows that the database does not answer ("" once it
+// does again), first in the status line.
+func (s *Shell) setDatabaseStatus(problem string) {
+	s.mu.Lock()
+	s.status.database = problem
 	s.mu.Unlock()
 	fyne.Do(s.updateStatus)
 }
@@ -664,6 +673,9 @@ func (s *Shell) StatusText() string {
 	parts := []string{}
 	if s.status.clinic != "" {
 		parts = append(parts, s.status.clinic)
+	}
+	if s.status.database != "" {
+		parts = append(parts, s.status.database)
 	}
 	parts = append(parts, "At this desk: "+s.status.actor, s.status.email, s.status.feeds)
 	return strings.Join(parts, "  ·  ")

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/kapbook/kapbook/internal/mailpittest"
 	"github.com/kapbook/kapbook/internal/pgtest"
+	"github.com/kapbook/kapbook/reminder"
 )
 
 // TestPostgres_TwelveDesks: three workstations (each its own home, data
@@ -75,4 +77,24 @@ func TestPostgres_TwelveDesks(t *testing.T) {
 		t.Fatalf("%d series and %d appointments stored, want %d and %d", len(perSeries), len(stored), n, 15*n)
 	}
 	assertNoDoubleBooking(t, stored)
+}
+
+// TestPostgres_ThreeDispatchers: three `kapctl remind` processes, each on
+// a workstation of its own, share one PostgreSQL outbox: every due
+// message reaches Mailpit once and is recorded sent once.
+func TestPostgres_ThreeDispatchers(t *testing.T) {
+	mp := mailpittest.Start(t)
+	c := &clinic{t: t, path: pgtest.Shared(t), now: testNow, as: "front desk"}
+	c.ok("init", "--demo")
+	remindTogether(t, mp, mustBuild(t), c, 3)
+}
+
+// TestPostgres_RemindCrash: a `kapctl remind` killed (SIGKILL) mid-batch
+// on PostgreSQL loses nothing and repeats at most the message in flight,
+// as on a SQLite file (TestRemindCrash).
+func TestPostgres_RemindCrash(t *testing.T) {
+	mp := mailpittest.Start(t)
+	c := &clinic{t: t, path: pgtest.Shared(t), now: testNow, as: "front desk"}
+	c.ok("init", "--demo")
+	remindCrash(t, mp, mustBuild(t), c, func(due int) int { return reminder.DefaultBatch + 30 })
 }

@@ -39,18 +39,24 @@ func checker(t testing.TB, path string, checked map[string]int) func(ctx context
 		if err != nil {
 			return err
 		}
-		for rule, n := range rep.Checked {
-			checked[rule] += n
-		}
-		if len(rep.Violations) > 0 {
-			var lines []string
-			for _, v := range rep.Violations[:min(len(rep.Violations), 5)] {
-				lines = append(lines, fmt.Sprintf("%s %v: %s", v.Rule, v.Appointments, v.Detail))
-			}
-			return fmt.Errorf("%d broken rules: %s", len(rep.Violations), strings.Join(lines, "; "))
-		}
-		return nil
+		return violations(rep, checked)
 	}
+}
+
+// violations counts what rep checked into checked and returns its broken
+// rules as an error, nil when there are none.
+func violations(rep *rulecheck.Report, checked map[string]int) error {
+	for rule, n := range rep.Checked {
+		checked[rule] += n
+	}
+	if len(rep.Violations) > 0 {
+		var lines []string
+		for _, v := range rep.Violations[:min(len(rep.Violations), 5)] {
+			lines = append(lines, fmt.Sprintf("%s %v: %s", v.Rule, v.Appointments, v.Detail))
+		}
+		return fmt.Errorf("%d broken rules: %s", len(rep.Violations), strings.Join(lines, "; "))
+	}
+	return nil
 }
 
 // TestSimulatedYear lives the demo clinic through a year, across both

@@ -3,12 +3,14 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/internal/pgtest"
 	"github.com/kapbook/kapbook/resources"
 	"github.com/kapbook/kapbook/store"
 )
@@ -70,6 +72,80 @@ func bookBenchHistory(b *testing.B, path string, weeks, perWeek int) int {
 	return n
 }
 
+// benchWhere returns where a benchmark's database goes: a file named for
+// it, or with KAPBOOK_TEST_STORE=postgres a new database on the throwaway
+// PostgreSQL server (docs/benchmarks.md compares the two).
+func benchWhere(b *testing.B, name string) string {
+	if os.Getenv("KAPBOOK_TEST_STORE") == "postgres" {
+		return pgtest.Shared(b)
+	}
+	return filepath.Join(b.TempDir(), name+".db")
+}
+
+// BenchmarkConcurrentBookers: twelve desks, each with a connection of its
+// own, book kap-standard series for new patients at the same time in the
+// steady history, as fast as they can; bookings-per-s/op is how many
+// whole series the clinic's database books a second (each waits for the
+// write lock, plans and commits), for SQLite and, with
+// KAPBOOK_TEST_STORE=postgres, PostgreSQL.
+func BenchmarkConcurrentBookers(b *testing.B) {
+	path := benchWhere(b, "steady")
+	bookBenchHistory(b, path, 52, 3)
+	const desks = 12
+	svcs := make([]*booking.Service, desks)
+	for i := range svcs {
+		db, err := store.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		svcs[i] = &booking.Service{Store: db, Now: func() time.Time { return bookBenchNow }, Actor: fmt.Sprintf("desk %d", i+1)}
+	}
+	ctx := context.Background()
+	booked := 0
+	var took time.Duration
+	for b.Loop() {
+		// The patients first, outside the time: what is measured is the
+		// twelve bookings, each a whole series.
+		patients := make([]*booking.Patient, desks)
+		for i := range patients {
+			patients[i] = &booking.Patient{Name: fmt.Sprintf("Desk %d patient %d", i, booked), Email: fmt.Sprintf("d%d.%d@example.org", i, booked)}
+			if err := svcs[0].AddPatient(ctx, patients[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		type result struct {
+			s   *booking.Series
+			err error
+		}
+		results := make(chan result, desks)
+		t := time.Now()
+		for i, svc := range svcs {
+			go func() {
+				s, err := svc.BookSeries(ctx, booking.BookRequest{PatientID: patients[i].ID, ProtocolID: "kap-standard"})
+				results <- result{s, err}
+			}()
+		}
+		var series []*booking.Series
+		for range desks {
+			r := <-results
+			if r.err != nil {
+				b.Fatal(r.err)
+			}
+			series = append(series, r.s)
+		}
+		took += time.Since(t)
+		booked += desks
+		// Cancelled again, so every round books into the same clinic.
+		for _, s := range series {
+			if _, err := svcs[0].Cancel(ctx, booking.CancelRequest{SeriesID: s.ID, By: booking.ByClinic, Reason: "benchmark"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(booked)/took.Seconds(), "bookings-per-s")
+}
+
 // BenchmarkBookSeries books kap-standard from today for a new patient in
 // the demo clinic (8 staff, 6 rooms), through booking.Service as kapctl
 // book does: one write transaction that loads the window, plans inside it,
@@ -88,7 +164,7 @@ func BenchmarkBookSeries(b *testing.B) {
 		{"steady", 52, 3},
 		{"busy", 26, 4},
 	} {
-		path := filepath.Join(b.TempDir(), load.name+".db")
+		path := benchWhere(b, load.name)
 		t0 := time.Now()
 		stored := bookBenchHistory(b, path, load.weeks, load.perWeek)
 		b.Logf("%s: %d appointments in %d weeks, built in %v", load.name, stored, load.weeks, time.Since(t0).Round(time.Millisecond))
@@ -147,7 +223,7 @@ func benchBook(b *testing.B, path string) {
 // median (the target: at most 20 ms each). Suggest and the cancellation
 // that makes a make-up possible are outside the timer.
 func BenchmarkChangeSeries(b *testing.B) {
-	path := filepath.Join(b.TempDir(), "busy.db")
+	path := benchWhere(b, "busy")
 	stored := bookBenchHistory(b, path, 26, 4)
 	b.Logf("busy: %d appointments", stored)
 	ctx := context.Background()

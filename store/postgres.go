@@ -206,10 +206,8 @@ func (db *DB) pgVersion(ctx context.Context) (int64, error) {
 // pgCountChange raises the change counter in the transaction on conn and
 // has the commit tell the workstations that listen (Watch).
 func pgCountChange(ctx context.Context, conn *sql.Conn) error {
-	_, err := conn.ExecContext(ctx, "UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'changes'")
-	if err == nil {
-		_, err = conn.ExecContext(ctx, "SELECT pg_notify('"+pgChannel+"', '')")
-	}
+	_, err := conn.ExecContext(ctx, "WITH counted AS (UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'changes' RETURNING 1) "+
+		"SELECT pg_notify('"+pgChannel+"', '') FROM counted")
 	return err
 }
 

@@ -25,6 +25,10 @@ type reader struct {
 	q    querier
 	path string
 	pg   bool // a PostgreSQL database (postgres.go), not a SQLite file
+	// zone, in a transaction, keeps the clinic's time zone once read:
+	// nothing else can change it meanwhile (SaveClinic forgets it), and
+	// on a server every read is a round trip.
+	zone *string
 }
 
 // Clinic implements booking.Reader.
@@ -49,11 +53,18 @@ var locations sync.Map // string -> *time.Location
 // location returns the clinic's time zone, or UTC before the clinic is set up.
 func (r *reader) location(ctx context.Context) (*time.Location, error) {
 	var tz string
-	err := r.q.QueryRowContext(ctx, "SELECT time_zone FROM clinic WHERE id = 1").Scan(&tz)
-	if errors.Is(err, sql.ErrNoRows) {
-		return time.UTC, nil
-	} else if err != nil {
-		return nil, r.mapErr("clinic time zone", err)
+	if r.zone != nil && *r.zone != "" {
+		tz = *r.zone
+	} else {
+		err := r.q.QueryRowContext(ctx, "SELECT time_zone FROM clinic WHERE id = 1").Scan(&tz)
+		if errors.Is(err, sql.ErrNoRows) {
+			return time.UTC, nil
+		} else if err != nil {
+			return nil, r.mapErr("clinic time zone", err)
+		}
+		if r.zone != nil {
+			*r.zone = tz
+		}
 	}
 	if loc, ok := locations.Load(tz); ok {
 		return loc.(*time.Location), nil

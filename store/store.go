@@ -251,7 +251,7 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 			conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 	}()
-	t := &tx{reader: reader{q: conn, path: db.path}, conn: conn}
+	t := &tx{reader: reader{q: conn, path: db.path, zone: new(string)}, conn: conn}
 	if db.pg {
 		t.q, t.pg = pgQuerier{conn}, true
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", pgWriteLock); err != nil {

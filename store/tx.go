@@ -75,6 +75,9 @@ func (t *tx) SaveClinic(ctx context.Context, c *booking.Clinic) error {
 	if err != nil {
 		return fmt.Errorf("store: save clinic: %w", err)
 	}
+	if t.zone != nil {
+		*t.zone = "" // the zone may change: read it again
+	}
 	_, err = t.q.ExecContext(ctx, `INSERT INTO clinic (id, time_zone, data) VALUES (1, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET time_zone = excluded.time_zone, data = excluded.data`,
 		c.TimeZone, string(data))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/internal/secret"
 	"github.com/kapbook/kapbook/resources"
 	"github.com/kapbook/kapbook/store"
 )
@@ -19,9 +20,9 @@ func noSession(t *testing.T) {
 	t.Helper()
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
 	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
-	was := mocked.Load()
-	mocked.Store(false)
-	t.Cleanup(func() { mocked.Store(was) })
+	was := secret.Mocked()
+	secret.SetMocked(false)
+	t.Cleanup(func() { secret.SetMocked(was) })
 }
 
 // Without a keyring, saving a password and finding one both fail with

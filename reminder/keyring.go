@@ -5,7 +5,6 @@ import (
 	"os"
 	"strings"
 
-
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/internal/secret"
 )

@@ -82,4 +82,3 @@ func TestSimulatedYear_Postgres(t *testing.T) {
 		t.Fatalf("%d checks and %d appointments in %d days", st.Checks, st.Appointments, days)
 	}
 }
-

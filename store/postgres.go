@@ -12,10 +12,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/internal/secret"
 )
 
 // A PostgreSQL database is kapbook's store for a clinic with several
@@ -75,6 +77,57 @@ func LocalBase(where string) string {
 	return filepath.Join(filepath.Dir(DefaultPath()), name, "kapbook")
 }
 
+// PasswordAccount is the OS keyring account (internal/secret) that holds
+// the password of the PostgreSQL database at dsn: "postgres", the user,
+// server, port and database, whatever else the address says.
+func PasswordAccount(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres"
+	}
+	port := u.Port()
+	if port == "" {
+		port = "5432"
+	}
+	return "postgres " + u.User.Username() + "@" + strings.ToLower(u.Hostname()) + ":" + port + "/" + strings.TrimPrefix(u.Path, "/")
+}
+
+// WithoutPassword returns the address dsn without its password, for
+// keeping (the password goes in the keyring: SavePassword), and the
+// password it held, if any.
+func WithoutPassword(dsn string) (string, string) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn, ""
+	}
+	pw, _ := u.User.Password()
+	q := u.Query()
+	if qp := q.Get("password"); qp != "" {
+		pw = qp
+		q.Del("password")
+		u.RawQuery = q.Encode()
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	return u.String(), pw
+}
+
+// SavePassword keeps the password of the PostgreSQL database at dsn in
+// the OS keyring, so that its address can be given (and kept) without it.
+func SavePassword(dsn, password string) error {
+	if password == "" || strings.ContainsAny(password, "\r\n\x00") {
+		return booking.Errorf(booking.EINVALID, "The password is empty or has a line break; nothing was saved.")
+	}
+	if err := secret.Set(PasswordAccount(dsn), password); err != nil {
+		if errors.Is(err, secret.ErrNoKeyring) {
+			return booking.Errorf(booking.ESTORE, "This computer has no keyring kapbook can reach (no desktop session); put the password in ~/.pgpass or PGPASSWORD instead (docs/operations.md, \"Several workstations\").")
+		}
+		return booking.Errorf(booking.ESTORE, "The keyring did not keep the password (%s); put it in ~/.pgpass instead.", booking.Clip(booking.OneLine(err.Error()), 60))
+	}
+	return nil
+}
+
 // pgWriteLock is the advisory lock every write transaction takes first,
 // so that writers from every workstation take turns, as SQLite's BEGIN
 // IMMEDIATE makes them do on one machine: what a transaction reads stays
@@ -89,11 +142,19 @@ const pgConnectTimeout = 10 * time.Second
 // must hold them. Either way the schema is brought up to date.
 func openPG(dsn string, create bool) (*DB, error) {
 	where := Describe(dsn)
-	sdb, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, booking.Errorf(booking.EINVALID, "%s is not a PostgreSQL address kapbook can use: %s.", where, pgDescribe(err))
 	}
-	db := &DB{reader: reader{q: pgQuerier{sdb}, path: where, pg: true}, sql: sdb, pg: true, dsn: dsn}
+	if cfg.Password == "" {
+		// Not in the address, PGPASSWORD or the password file: the OS
+		// keyring, where kapctl db password and the app's setup keep it.
+		if pw, err := secret.Get(PasswordAccount(dsn)); err == nil {
+			cfg.Password = pw
+		}
+	}
+	sdb := stdlib.OpenDB(*cfg)
+	db := &DB{reader: reader{q: pgQuerier{sdb}, path: where, pg: true}, sql: sdb, pg: true, pgcfg: cfg}
 	ctx, cancel := context.WithTimeout(context.Background(), pgConnectTimeout)
 	defer cancel()
 	state, err := db.pgState(ctx)

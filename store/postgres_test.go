@@ -9,6 +9,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/internal/pgtest"
+	"github.com/kapbook/kapbook/internal/secret"
 )
 
 // pgDB returns a new kapbook database on the shared throwaway server.
@@ -191,4 +192,36 @@ func TestPostgres_ServerGone(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// The password of a server's database is kept apart from its address: in
+// the keyring (here the library's in-memory one), under an account that
+// names user, server, port and database, never in what kapbook keeps or
+// shows.
+func TestPostgres_PasswordApart(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://kap:pw@DB.example.org/clinic?sslmode=verify-full":    "postgres kap@db.example.org:5432/clinic",
+		"postgresql://kap@127.0.0.1:55432/kapbook?password=pw":           "postgres kap@127.0.0.1:55432/kapbook",
+		"postgres://other@db.example.org:6432/clinic?sslmode=verify-ful": "postgres other@db.example.org:6432/clinic",
+	} {
+		if got := PasswordAccount(in); got != want {
+			t.Errorf("PasswordAccount(%q) = %q, want %q", in, got, want)
+		}
+		kept, pw := WithoutPassword(in)
+		if strings.Contains(kept, "pw") || PasswordAccount(kept) != want {
+			t.Errorf("WithoutPassword(%q) = %q", in, kept)
+		}
+		if strings.Contains(in, "pw") != (pw == "pw") {
+			t.Errorf("WithoutPassword(%q) found password %q", in, pw)
+		}
+	}
+	secret.Mock()
+	url := "postgres://kap@db.example.org/clinic"
+	if err := SavePassword(url, "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := secret.Get(PasswordAccount("postgres://kap:other@db.example.org:5432/clinic?sslmode=require")); err != nil || got != "s3cret" {
+		t.Fatalf("the keyring holds %q (%v)", got, err)
+	}
+	wantCode(t, SavePassword(url, "two\nlines"), booking.EINVALID)
 }

@@ -25,6 +25,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/kapbook/kapbook/booking"
 	"modernc.org/sqlite"
 )
@@ -45,10 +47,10 @@ var pragmas = []string{"foreign_keys(1)", "busy_timeout(20000)", "journal_mode(W
 // use a pool of connections, Update a dedicated one.
 type DB struct {
 	reader
-	sql *sql.DB
-	ver version // see Version
-	pg  bool    // a PostgreSQL database (postgres.go)
-	dsn string  // PostgreSQL: the address as given, password included
+	sql   *sql.DB
+	ver   version         // see Version
+	pg    bool            // a PostgreSQL database (postgres.go)
+	pgcfg *pgx.ConnConfig // PostgreSQL: how to connect, password included
 }
 
 // DefaultPath returns where kapbook keeps its database unless told otherwise:

@@ -90,7 +90,7 @@ func (db *DB) Watch(ctx context.Context, poll time.Duration, changed func(), hea
 func (db *DB) listen(ctx context.Context) *pgx.Conn {
 	cctx, cancel := context.WithTimeout(ctx, pgConnectTimeout)
 	defer cancel()
-	conn, err := pgx.Connect(cctx, db.dsn)
+	conn, err := pgx.ConnectConfig(cctx, db.pgcfg.Copy())
 	if err != nil {
 		return nil
 	}

@@ -16,7 +16,7 @@ func secondDesk(tb testing.TB, db *DB) *DB {
 	tb.Helper()
 	where := db.path
 	if db.pg {
-		where = db.dsn
+		where = db.pgcfg.ConnString()
 	}
 	other, err := Open(where)
 	if err != nil {

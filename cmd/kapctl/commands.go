@@ -19,6 +19,11 @@ func (a *app) dispatch(ctx context.Context, cmd string, args []string) error {
 		return a.initDB(ctx, args)
 	case "migrate":
 		return a.migrate(ctx, args)
+	case "db":
+		if sub != "password" {
+			return usagef("db takes password")
+		}
+		return a.dbPassword(args[1:])
 	case "staff", "room", "protocol", "patient":
 		if sub == "" {
 			return usagef("%s needs a subcommand", cmd)

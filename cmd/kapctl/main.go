@@ -35,6 +35,8 @@ Commands:
   migrate --from FILE|URL --to FILE|URL
                                       copy a whole clinic into an empty database (this computer's
                                       file to the clinic's PostgreSQL server), checked table by table
+  db password [--delete]              keep the --db PostgreSQL database's password (read from
+                                      standard input) in the OS keyring, not in the address
   staff list | room list
   protocol list | protocol show ID [--version N] | protocol add FILE.json
                                       a changed protocol is saved as a new version; booked

@@ -70,6 +70,19 @@ func run(args []string) error {
 	if *quitAfter < 0 {
 		return fmt.Errorf("--quit-after must not be negative")
 	}
+	if needsX11() && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return fmt.Errorf("no display (DISPLAY and WAYLAND_DISPLAY are unset); try: xvfb-run -a kapbook")
+	}
+
+	a := app.NewWithID("app.kapbook.desktop")
+	// The database: --db, else KAPBOOK_DB, else the clinic server this
+	// workstation was set up with (Setup), else this computer's file.
+	if *db == "" {
+		*db = os.Getenv("KAPBOOK_DB")
+	}
+	if *db == "" {
+		*db = a.Preferences().String(kit.PrefDatabase)
+	}
 	if *db == "" {
 		dir, err := dataDir()
 		if err != nil {
@@ -77,11 +90,6 @@ func run(args []string) error {
 		}
 		*db = filepath.Join(dir, "kapbook", "kapbook.db")
 	}
-	if needsX11() && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-		return fmt.Errorf("no display (DISPLAY and WAYLAND_DISPLAY are unset); try: xvfb-run -a kapbook")
-	}
-
-	a := app.NewWithID("app.kapbook.desktop")
 	a.SetIcon(fyne.NewStaticResource("Icon.png", iconPNG))
 	w := a.NewWindow("kapbook")
 	w.SetMaster()

@@ -31,15 +31,20 @@ type Setup struct {
 	env  *kit.Env
 	done func(own bool)
 
-	Name, Phone        *widget.Entry
-	Zone               *widget.SelectEntry
-	Days               *widget.CheckGroup
-	Hours              *widget.Entry // the clinic's opening hours, e.g. 08:00-18:00
-	Therapist, Email   *widget.Entry
-	TherapistHours     *widget.Entry
-	Room               *widget.Entry
-	RoomKind           *widget.Select
-	Create, Demo       *widget.Button
+	Name, Phone      *widget.Entry
+	Zone             *widget.SelectEntry
+	Days             *widget.CheckGroup
+	Hours            *widget.Entry // the clinic's opening hours, e.g. 08:00-18:00
+	Therapist, Email *widget.Entry
+	TherapistHours   *widget.Entry
+	Room             *widget.Entry
+	RoomKind         *widget.Select
+	Create, Demo     *widget.Button
+	// Server is the address of a clinic database on a PostgreSQL server,
+	// Connect uses it (docs/operations.md, "Several workstations").
+	Server             *widget.Entry
+	Connect            *widget.Button
+	where              *widget.Label
 	Problem            *widget.Label // why the clinic could not be created
 	content            fyne.CanvasObject
 	dayKeys, dayLabels []string
@@ -89,6 +94,10 @@ func NewSetup(env *kit.Env, done func(own bool)) *Setup {
 	s.Create = widget.NewButton("Create the clinic", s.create)
 	s.Create.Importance = widget.HighImportance
 	s.Demo = widget.NewButton("Open the demo clinic", s.openDemo)
+	s.Server = widget.NewEntry()
+	s.Server.SetPlaceHolder("postgres://kapbook@db.clinic.example/kapbook?sslmode=verify-full")
+	s.Server.OnSubmitted = func(string) { s.connect() }
+	s.Connect = widget.NewButton("Use this server", s.connect)
 
 	form := widget.NewForm(
 		widget.NewFormItem("Clinic name", s.Name),
@@ -110,11 +119,15 @@ func NewSetup(env *kit.Env, done func(own bool)) *Setup {
 	demo := widget.NewLabel("Just looking? The demo clinic has staff, rooms and six fictional patients with booked series. " +
 		"It opens in a database file of its own, never mixed with your clinic's data.")
 	demo.Wrapping = fyne.TextWrapWord
-	where := widget.NewLabel("Database: " + env.DBName())
-	where.Importance = widget.LowImportance
-	where.Truncation = fyne.TextTruncateEllipsis
+	server := widget.NewLabel("Several workstations? If this clinic's database is on a server (PostgreSQL), enter its address; " +
+		"a password in it goes to this computer's keyring, never into a file.")
+	server.Wrapping = fyne.TextWrapWord
+	s.where = widget.NewLabel("Database: " + env.DBName())
+	s.where.Importance = widget.LowImportance
+	s.where.Truncation = fyne.TextTruncateEllipsis
 	body := container.NewVBox(title, intro, form, s.Problem, container.NewHBox(s.Create),
-		widget.NewSeparator(), demo, container.NewHBox(s.Demo), where)
+		widget.NewSeparator(), server, container.NewBorder(nil, nil, nil, s.Connect, s.Server),
+		widget.NewSeparator(), demo, container.NewHBox(s.Demo), s.where)
 	s.content = container.NewCenter(container.NewGridWrap(fyne.NewSize(640, body.MinSize().Height), body))
 	s.content = container.NewVScroll(s.content)
 	return s
@@ -244,6 +257,68 @@ func (s *Setup) openDemo() {
 		s.use(db, path, false)
 		s.env.Notify("The demo clinic", "The demo clinic is in its own file, "+path+
 			". Your database "+own+" was not changed. To open the demo again, start kapbook with --db "+path+".")
+	})
+}
+
+// connect opens the clinic database at the server address typed: one
+// that holds a clinic is used at once; an empty one is set up by the form
+// above (Create). The address is remembered for this workstation without
+// its password, which goes to the keyring.
+func (s *Setup) connect() {
+	addr := strings.TrimSpace(s.Server.Text)
+	if !store.IsURL(addr) {
+		s.fail(booking.Errorf(booking.EINVALID, "Enter the server's address as postgres://USER@HOST/DATABASE, as your administrator gave it."))
+		return
+	}
+	kept, password := store.WithoutPassword(addr)
+	var db *store.DB
+	var hasClinic bool
+	var keyringErr error
+	s.Connect.Disable()
+	s.env.Run("Connecting to the server", func(ctx context.Context) error {
+		var err error
+		db, err = store.Open(addr)
+		if booking.ErrorCode(err) == booking.ENOTFOUND {
+			db, err = store.Create(addr)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := db.Clinic(ctx); err == nil {
+			hasClinic = true
+		} else if booking.ErrorCode(err) != booking.ENOTFOUND {
+			db.Close()
+			return err
+		}
+		if password != "" {
+			keyringErr = store.SavePassword(addr, password)
+		}
+		return nil
+	}, func(err error) {
+		s.Connect.Enable()
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		if keyringErr != nil {
+			// Kept without it all the same: a password never goes into a
+			// file of kapbook's; the message says where to put it.
+			s.env.Notify("The password was not kept", kit.Message(keyringErr))
+		}
+		if p := s.env.Preferences(); p != nil {
+			p.SetString(kit.PrefDatabase, kept)
+		}
+		if c, ok := s.env.Store.(io.Closer); ok && c != nil {
+			c.Close()
+		}
+		s.Problem.Hide()
+		if hasClinic {
+			s.use(db, addr, false)
+			return
+		}
+		s.env.Store, s.env.DBPath = db, addr
+		s.env.Service.Store = db
+		s.where.SetText("Database: " + s.env.DBName() + " (connected; it has no clinic yet: describe it above and press Create)")
 	})
 }
 

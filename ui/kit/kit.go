@@ -259,6 +259,10 @@ const (
 	PrefShowNames = "privacy.show_names"
 	// PrefActor is the name of the staff member using this workstation.
 	PrefActor = "workstation.actor"
+	// PrefDatabase is the clinic's shared database this workstation uses
+	// when started without --db: a postgres:// address without its
+	// password (which the keyring keeps), set by the first-run setup.
+	PrefDatabase = "workstation.database"
 )
 
 // PatientLabel returns how a patient's name shows on shared screens such

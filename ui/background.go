@@ -83,7 +83,7 @@ func (b *Background) Start() {
 		go func() {
 			defer b.wg.Done()
 			b.guard("Watching for other desks' changes", "", func() {
-				w.Watch(ctx, b.WatchEvery, func() { fyne.Do(b.Env.Changed) }, b.databaseHealth)
+				w.Watch(ctx, b.WatchEvery, func() { fyne.Do(b.Env.ChangedElsewhere) }, b.databaseHealth)
 			})
 		}()
 	}
@@ -107,7 +107,7 @@ func (b *Background) databaseHealth(err error) {
 		return
 	}
 	b.OnDatabase("")
-	fyne.Do(b.Env.Changed)
+	fyne.Do(b.Env.ChangedElsewhere)
 }
 
 // Stop ends the work and waits for it: the feed server finishes the

@@ -206,7 +206,7 @@ func (e *entry) TypedKey(ev *fyne.KeyEvent) {
 func New(env *kit.Env) *View {
 	v := &View{env: env, alternatives: alternatives{altSeq: -1}}
 	v.build()
-	env.OnChange(v.Refresh)
+	env.OnLocalChange(v.Refresh) // not while the desk fills the form
 	env.OnChange(v.recheck)
 	return v
 }

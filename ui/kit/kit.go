@@ -68,6 +68,7 @@ type Env struct {
 
 	mu        sync.Mutex
 	listeners []func()
+	local     []func() // see OnLocalChange
 	pending   sync.WaitGroup
 }
 
@@ -226,18 +227,38 @@ func (e *Env) Notify(title, message string) {
 }
 
 // OnChange registers fn to be called (on the UI goroutine) after any
-// change made through Changed.
+// change: made here (Changed) or by another desk or process
+// (ChangedElsewhere).
 func (e *Env) OnChange(fn func()) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.listeners = append(e.listeners, fn)
 }
 
-// Changed tells every screen that data changed, so each reloads what it
-// shows. Call it on the UI goroutine after a successful change.
-func (e *Env) Changed() {
+// OnLocalChange registers fn to be called after a change made here
+// (Changed) only: for a screen whose reload would throw away what the
+// user is typing, such as Settings' forms, which another desk's booking
+// must not reset.
+func (e *Env) OnLocalChange(fn func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.local = append(e.local, fn)
+}
+
+// Changed tells every screen that data changed here, so each reloads what
+// it shows. Call it on the UI goroutine after a successful change.
+func (e *Env) Changed() { e.notify(true) }
+
+// ChangedElsewhere tells the screens that another desk or process changed
+// the database (the background watch calls it, on the UI goroutine).
+func (e *Env) ChangedElsewhere() { e.notify(false) }
+
+func (e *Env) notify(local bool) {
 	e.mu.Lock()
 	ls := append([]func(){}, e.listeners...)
+	if local {
+		ls = append(ls, e.local...)
+	}
 	e.mu.Unlock()
 	for _, fn := range ls {
 		fn()

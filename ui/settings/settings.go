@@ -75,7 +75,7 @@ func New(env *kit.Env) *View {
 		container.NewTabItem("Workstation", v.station.content),
 	)
 	v.content = v.Tabs
-	env.OnChange(v.Refresh)
+	env.OnLocalChange(v.Refresh)
 	v.Refresh()
 	return v
 }

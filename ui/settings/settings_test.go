@@ -910,3 +910,29 @@ func TestWorkstation_ErrorLog(t *testing.T) {
 		t.Fatalf("without a log: %q", got)
 	}
 }
+
+// Another desk's change (the background watch) does not reload Settings
+// under the hands of someone typing in it; a change made here does.
+func TestSettings_KeepsTypingThroughOtherDesks(t *testing.T) {
+	f, v := open(t)
+	v.Refresh()
+	ctx := context.Background()
+	retype(v.clinic.name, "Harbor Clinic (typing)")
+	c, err := f.DB.Clinic(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Phone = "+1 617 555 0199"
+	desk2 := &booking.Service{Store: f.DB, Now: f.Env.Now, Actor: "Desk 2"}
+	if _, err := desk2.SaveClinic(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	f.Env.ChangedElsewhere()
+	if got := v.clinic.name.Text; got != "Harbor Clinic (typing)" {
+		t.Fatalf("another desk's change reset what was typed to %q", got)
+	}
+	f.Env.Changed()
+	if got := v.clinic.phone.Text; got != "+1 617 555 0199" {
+		t.Fatalf("a change made here did not reload Settings: phone %q", got)
+	}
+}

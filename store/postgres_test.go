@@ -109,6 +109,17 @@ func TestPostgres_OpenCreateVersion(t *testing.T) {
 		t.Fatalf("version moved from %d to %d without a commit", v2, v3)
 	}
 
+	// A database a newer kapbook wrote is refused, unchanged.
+	pgtest.Exec(t, url, "UPDATE meta SET value = '99' WHERE key = 'schema'")
+	_, err = Open(url)
+	wantCode(t, err, booking.ESTORE)
+	if !strings.Contains(booking.ErrorMessage(err), "newer version of kapbook") {
+		t.Errorf("a newer schema: %q", booking.ErrorMessage(err))
+	}
+	if got := pgtest.Exec(t, url, "SELECT value FROM meta WHERE key = 'schema'"); !strings.Contains(got, "99") {
+		t.Errorf("the refused database was changed: schema %q", got)
+	}
+
 	foreign := pgtest.Shared(t)
 	pgtest.Exec(t, foreign, "CREATE TABLE invoices (id int)")
 	_, err = Open(foreign)

@@ -59,6 +59,9 @@ func TestKeyring_SecretService(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "dbus-run-session", "--", "sh", "-c", script, os.Args[0])
 	cmd.Env = append(withoutEnv(os.Environ(), "DBUS_SESSION_BUS_ADDRESS", "HOME", "XDG_RUNTIME_DIR", PasswordEnv), env...)
+	// The session's daemons may outlive a killed dbus-run-session and hold
+	// the output open: stop waiting for them soon after.
+	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS: TestKeyring_SecretService") {
 		t.Fatalf("the child in a D-Bus session with gnome-keyring: %v\n%s", err, out)

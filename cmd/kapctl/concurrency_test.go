@@ -66,33 +66,11 @@ func TestConcurrentBooking(t *testing.T) {
 		patients = append(patients, c.addPatient(fmt.Sprintf("Patient %d", i+1), fmt.Sprintf("p%d@example.com", i+1)))
 	}
 
-	cmds := make([]*exec.Cmd, n)
-	stdout := make([]bytes.Buffer, n)
-	stderr := make([]bytes.Buffer, n)
-	for i, p := range patients {
-		cmds[i] = exec.Command(bin, "--db", c.path, "--now", testNow, "--as", fmt.Sprintf("desk %d", i+1), "--json",
-			"book", "--patient", str(p), "--protocol", "kap-standard", "--from", "2027-03-01")
-		cmds[i].Stdout, cmds[i].Stderr = &stdout[i], &stderr[i]
-	}
-	for i, cmd := range cmds {
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("process %d: %v", i+1, err)
-		}
-	}
-	failed := false
-	for i, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("process %d (patient %d): %v; stderr=%q", i+1, patients[i], err, stderr[i].String())
-			failed = true
-		}
-	}
-	if failed {
-		t.FailNow()
-	}
+	stdout := bookAtOnce(t, bin, c.path, patients, func(i int) (string, []string) { return fmt.Sprintf("desk %d", i+1), nil })
 
 	// What each process says it booked.
 	booked := map[int64]bookOut{}
-	for i := range cmds {
+	for i := range stdout {
 		var b bookOut
 		if err := json.Unmarshal(stdout[i].Bytes(), &b); err != nil {
 			t.Fatalf("process %d: %v; stdout=%q", i+1, err, stdout[i].String())
@@ -164,6 +142,38 @@ func TestConcurrentBooking(t *testing.T) {
 	if !shared {
 		t.Fatalf("no therapist has two series (%v); the test did not make the processes compete", seriesOf)
 	}
+}
+
+// bookAtOnce starts one `kapctl --json book` process per patient on the
+// database at db, all before any is waited for, each as the desk and with
+// the extra environment deskOf gives it, fails t unless every one
+// succeeds, and returns what each printed.
+func bookAtOnce(t *testing.T, bin, db string, patients []int64, deskOf func(i int) (string, []string)) []bytes.Buffer {
+	t.Helper()
+	cmds := make([]*exec.Cmd, len(patients))
+	stdout := make([]bytes.Buffer, len(patients))
+	stderr := make([]bytes.Buffer, len(patients))
+	for i, p := range patients {
+		desk, env := deskOf(i)
+		cmds[i] = exec.Command(bin, "--db", db, "--now", testNow, "--as", desk, "--json",
+			"book", "--patient", str(p), "--protocol", "kap-standard", "--from", "2027-03-01")
+		cmds[i].Env = append(os.Environ(), env...)
+		cmds[i].Stdout, cmds[i].Stderr = &stdout[i], &stderr[i]
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("process %d: %v", i+1, err)
+		}
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("process %d (patient %d): %v; stderr=%q", i+1, patients[i], err, stderr[i].String())
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	return stdout
 }
 
 // turnover is how long a dosing room stays held after a dosing session

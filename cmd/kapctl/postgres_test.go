@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
@@ -31,31 +29,16 @@ func TestPostgres_TwelveDesks(t *testing.T) {
 	for i := range n {
 		patients = append(patients, c.addPatient(fmt.Sprintf("Patient %d", i+1), fmt.Sprintf("p%d@example.com", i+1)))
 	}
-	cmds := make([]*exec.Cmd, n)
-	stdout := make([]bytes.Buffer, n)
-	stderr := make([]bytes.Buffer, n)
-	for i, p := range patients {
-		desk := filepath.Join(t.TempDir(), fmt.Sprintf("desk%d", i/perDesk+1))
-		cmds[i] = exec.Command(bin, "--db", c.path, "--now", testNow, "--as", fmt.Sprintf("desk %d", i/perDesk+1), "--json",
-			"book", "--patient", str(p), "--protocol", "kap-standard", "--from", "2027-03-01")
-		cmds[i].Env = append(os.Environ(), "HOME="+desk, "XDG_DATA_HOME="+filepath.Join(desk, "data"), "XDG_CONFIG_HOME="+filepath.Join(desk, "config"))
-		cmds[i].Stdout, cmds[i].Stderr = &stdout[i], &stderr[i]
+	homes := make([]string, desks)
+	for d := range homes {
+		homes[d] = t.TempDir()
 	}
-	for i, cmd := range cmds {
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("process %d: %v", i+1, err)
-		}
-	}
-	for i, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("process %d (patient %d): %v; stderr=%q", i+1, patients[i], err, stderr[i].String())
-		}
-	}
-	if t.Failed() {
-		t.FailNow()
-	}
+	stdout := bookAtOnce(t, bin, c.path, patients, func(i int) (string, []string) {
+		desk := homes[i/perDesk]
+		return fmt.Sprintf("desk %d", i/perDesk+1), []string{"HOME=" + desk, "XDG_DATA_HOME=" + filepath.Join(desk, "data"), "XDG_CONFIG_HOME=" + filepath.Join(desk, "config")}
+	})
 	booked := map[int64]bookOut{}
-	for i := range cmds {
+	for i := range stdout {
 		var b bookOut
 		if err := json.Unmarshal(stdout[i].Bytes(), &b); err != nil || b.Series == nil || len(b.Appointments) != 15 {
 			t.Fatalf("process %d: %v; stdout=%q", i+1, err, stdout[i].String())

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -235,4 +237,48 @@ func TestPostgres_PasswordApart(t *testing.T) {
 		t.Fatalf("the keyring holds %q (%v)", got, err)
 	}
 	wantCode(t, SavePassword(url, "two\nlines"), booking.EINVALID)
+}
+
+// A server that asks for a password: without one kapbook says so in words
+// (never printing a password); with the password in the keyring (here the
+// in-memory one), the address alone opens the database.
+func TestPostgres_PasswordFromKeyring(t *testing.T) {
+	s := pgtest.Start(t)
+	url := s.CreateDB(t)
+	pgtest.Exec(t, url, "ALTER ROLE kap PASSWORD 'k3yring-pw'")
+	hba := filepath.Join(s.Dir, "data", "pg_hba.conf")
+	// Connections over TCP must give the password; the socket (pgtest's
+	// own psql) stays trusted.
+	if err := os.WriteFile(hba, []byte("local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pgtest.Exec(t, url, "SELECT pg_reload_conf()")
+	time.Sleep(200 * time.Millisecond)
+	t.Cleanup(func() { // trust again, for pgtest's own clean-up
+		os.WriteFile(hba, []byte("local all all trust\nhost all all 127.0.0.1/32 trust\n"), 0o600)
+		pgtest.Psql(strings.Replace(url, "postgres://kap@", "postgres://kap:k3yring-pw@", 1), "SELECT pg_reload_conf()")
+		time.Sleep(200 * time.Millisecond)
+	})
+
+	secret.Mock()
+	secret.Delete(PasswordAccount(url))
+	_, err := Create(url)
+	wantCode(t, err, booking.ESTORE)
+	if msg := booking.ErrorMessage(err); !strings.Contains(msg, "password") || strings.Contains(msg, "k3yring") {
+		t.Fatalf("without a password: %q", msg)
+	}
+	if err := SavePassword(url, "k3yring-pw"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Create(url)
+	if err != nil {
+		t.Fatalf("with the password in the keyring: %v", err)
+	}
+	db.Close()
+	withPw := strings.Replace(url, "postgres://kap@", "postgres://kap:wrong@", 1)
+	_, err = Open(withPw)
+	wantCode(t, err, booking.ESTORE)
+	if strings.Contains(booking.ErrorMessage(err), "wrong") {
+		t.Fatalf("the password shows: %q", booking.ErrorMessage(err))
+	}
 }

@@ -91,6 +91,7 @@ func (v *View) Refresh() {
 		d, err = load(ctx, v.env.Store)
 		return err
 	}, func(err error) {
+		v.station.database.SetText(databaseText(v.env, err == nil))
 		if err != nil {
 			v.env.ShowError(err)
 			return

@@ -14,6 +14,7 @@ BUILD_DEBS=(
 )
 TEST_DEBS=(
   xvfb xauth libgl1-mesa-dri  # a real window without a screen
+  xdotool                     # a real mouse and keyboard on that window (scripts/two-desks.sh)
   imagemagick                 # screenshots: /usr/bin/import, /usr/bin/convert
   python3-icalendar radicale  # iCalendar peers: a parser and a CalDAV server
   gnome-keyring dbus-daemon   # a real OS keyring (Secret Service) for the SMTP password

@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"net/smtp"
 	"net/textproto"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -337,23 +338,41 @@ func (c *smtpConn) deliver(ctx context.Context, env *envelope, timeout time.Dura
 		// is the settings' fault, not the message's: never permanent.
 		return false, &connError{fmt.Errorf("reminder: MAIL FROM: %w", err)}
 	}
+	// The server's replies may quote the recipient; neither they nor our
+	// words keep the patient's address (docs/privacy.md: errors name ids
+	// and times), since the outbox stores and shows them.
 	for _, r := range env.to {
 		if err := c.c.Rcpt(r); err != nil {
-			return true, fmt.Errorf("reminder: RCPT TO <%s>: %w", r, err)
+			return true, fmt.Errorf("reminder: the server refused the recipient (RCPT TO): %w", withoutAddresses(err))
 		}
 	}
 	w, err := c.c.Data()
 	if err != nil {
-		return true, fmt.Errorf("reminder: DATA: %w", err)
+		return true, fmt.Errorf("reminder: DATA: %w", withoutAddresses(err))
 	}
 	if _, err := w.Write(env.data); err != nil {
 		w.Close()
-		return true, fmt.Errorf("reminder: sending the message: %w", err)
+		return true, fmt.Errorf("reminder: sending the message: %w", withoutAddresses(err))
 	}
 	if err := w.Close(); err != nil {
-		return true, fmt.Errorf("reminder: end of DATA: %w", err)
+		return true, fmt.Errorf("reminder: end of DATA: %w", withoutAddresses(err))
 	}
 	return true, nil
+}
+
+// anAddress is anything in a server's reply that looks like an email
+// address, with or without angle brackets.
+var anAddress = regexp.MustCompile(`<?[^\s<>@"]+@[^\s<>"]+>?`)
+
+// withoutAddresses returns err with every email address in a server's
+// reply replaced by "<address>", keeping the reply's code, so that
+// temporary and permanent failures are told apart as before.
+func withoutAddresses(err error) error {
+	var tp *textproto.Error
+	if !errors.As(err, &tp) {
+		return err
+	}
+	return &textproto.Error{Code: tp.Code, Msg: anAddress.ReplaceAllString(tp.Msg, "<address>")}
 }
 
 func (c *smtpConn) quit() {

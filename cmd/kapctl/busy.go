@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/kapbook/kapbook/booking"
@@ -16,7 +17,7 @@ import (
 // busy times the planner avoids:
 //
 //	kapctl busy import --staff ID FILE.ics
-//	kapctl busy subscribe --staff ID URL
+//	kapctl busy subscribe --staff ID [--from-file FILE]   (the address on standard input)
 //	kapctl busy refresh [--force]
 //	kapctl busy list [--staff ID] [--from D --to D]
 //	kapctl busy clear --staff ID
@@ -158,18 +159,28 @@ func (a *app) busyClear(ctx context.Context, args []string) error {
 func (a *app) busySubscribe(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("busy subscribe", flag.ContinueOnError)
 	staff := fs.String("staff", "", "")
+	fromFile := fs.String("from-file", "", "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if *staff == "" || len(pos) != 1 {
-		return usagef("busy subscribe needs --staff ID and the calendar's address (https://…)")
+	if *staff == "" {
+		return usagef("busy subscribe needs --staff ID, and the calendar's address on standard input or in --from-file FILE")
+	}
+	if len(pos) > 0 {
+		// A private calendar address is a secret: on the command line it
+		// shows in the process list and the shell's history.
+		return usagef("busy subscribe takes the calendar's address on standard input (or --from-file FILE), not on the command line, where others could read it")
+	}
+	addr, err := readSecretLine(*fromFile, "The calendar's private address (https://…): ")
+	if err != nil {
+		return err
 	}
 	s, err := a.staffMember(ctx, *staff)
 	if err != nil {
 		return err
 	}
-	res, err := a.subscriptions().Subscribe(ctx, s.ID, pos[0])
+	res, err := a.subscriptions().Subscribe(ctx, s.ID, addr)
 	if err != nil {
 		return calendar.Explain(fmt.Sprintf("%s was not subscribed to the calendar", s.Name), err)
 	}
@@ -225,7 +236,7 @@ func (a *app) busyRefresh(ctx context.Context, args []string) error {
 	return a.print(out, func(w *tw) {
 		switch {
 		case len(subs) == 0:
-			w.line("No staff member has a subscribed calendar; add one with kapctl busy subscribe --staff ID URL.")
+			w.line("No staff member has a subscribed calendar; add one with kapctl busy subscribe --staff ID (the address on standard input).")
 			return
 		case len(out) == 0:
 			w.line("No subscribed calendar is due; they were fetched less than %d minutes ago (--force fetches them now).", int(calendar.RefreshEvery.Minutes()))
@@ -403,4 +414,26 @@ func (a *app) busyOverview(ctx context.Context, start, end time.Time) error {
 			w.row(r.Staff, r.Name, r.Busy, source)
 		}
 	})
+}
+
+// readSecretLine reads one secret line (a private calendar address): from
+// file when one is named, else from standard input, hidden when that is a
+// terminal. The line never appears on the command line.
+func readSecretLine(file, prompt string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", booking.Errorf(booking.EINVALID, "The file %q cannot be read: %s.", booking.Clip(file, 60), fileProblem(err))
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		if s := strings.TrimSpace(line); s != "" {
+			return s, nil
+		}
+		return "", booking.Errorf(booking.EINVALID, "The file %q is empty; put the calendar's address on its first line.", booking.Clip(file, 60))
+	}
+	s, err := readPassword(prompt)
+	if err != nil {
+		return "", booking.Errorf(booking.EINVALID, "Give the calendar's address on standard input (or --from-file FILE).")
+	}
+	return strings.TrimSpace(s), nil
 }

@@ -141,7 +141,9 @@ func TestBusyImport_RefusedChangesNothing(t *testing.T) {
 		{"ClearNoStaff", []string{"busy", "clear"}, 2, "busy clear needs --staff ID and nothing else"},
 		{"ClearExtra", []string{"busy", "clear", "--staff", "1", "all"}, 2, "busy clear needs --staff ID and nothing else"},
 		{"ClearUnknownStaff", []string{"busy", "clear", "--staff", "99"}, 3, "There is no staff member with id 99."},
-		{"SubscribeFTP", []string{"busy", "subscribe", "--staff", "1", "ftp://example.org/cal.ics"}, 2, "A calendar address must start with https://"},
+		{"SubscribeOnTheCommandLine", []string{"busy", "subscribe", "--staff", "1", "https://example.org/private-123/cal.ics"}, 2, "not on the command line"},
+		{"SubscribeFTP", []string{"busy", "subscribe", "--staff", "1", "--from-file", secretFile(t, "ftp://example.org/cal.ics")}, 2, "A calendar address must start with https://"},
+		{"SubscribeEmptyFile", []string{"busy", "subscribe", "--staff", "1", "--from-file", secretFile(t, "")}, 2, "is empty"},
 		{"RefreshArgs", []string{"busy", "refresh", "now"}, 2, "busy refresh takes no arguments"},
 	}
 	for _, tt := range tests {
@@ -233,7 +235,7 @@ func TestBusySubscribe(t *testing.T) {
 	body, _ := os.ReadFile(busyICS(t, "DTSTART;TZID=America/New_York:20270301T090000|DURATION:PT2H|RRULE:FREQ=WEEKLY;COUNT=4"))
 	srv.set(http.StatusOK, string(body))
 
-	out := c.ok("busy", "subscribe", "--staff", "2", addr)
+	out := c.subscribe("2", addr)
 	if !strings.Contains(out, "Subscribed Sam Okafor (staff 2) to the calendar at http://127.0.0.1") || !strings.Contains(out, "4 busy times") {
 		t.Fatalf("subscribe said %q", out)
 	}
@@ -264,7 +266,7 @@ func TestBusySubscribe(t *testing.T) {
 
 	// The secret address never shows: not in output, list, audit or errors.
 	all := c.busyState() + c.ok("busy", "list") + c.ok("audit")
-	r := c.run("busy", "subscribe", "--staff", "2", srv.URL+"/gone/"+secret+".ics")
+	r := c.runWithInput(srv.URL+"/gone/"+secret+".ics\n", "busy", "subscribe", "--staff", "2")
 	if strings.Contains(all+r.stderr, secret) {
 		t.Fatal("the calendar's secret address was shown")
 	}
@@ -311,4 +313,33 @@ func TestBusyClear(t *testing.T) {
 	if text := c.ok("busy", "clear", "--staff", "1"); !strings.Contains(text, "Dr. Ana Reyes (staff 1) has no imported busy times and no subscribed calendar; nothing changed.") {
 		t.Fatalf("clear again says %q", text)
 	}
+}
+
+// secretFile writes a file holding line, for --from-file.
+func secretFile(t *testing.T, line string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "address.txt")
+	if err := os.WriteFile(p, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// subscribe subscribes staff member id to the calendar at addr, the
+// address given on standard input as a front desk would pipe it.
+func (c *clinic) subscribe(id, addr string) string {
+	c.t.Helper()
+	r := c.runWithInput(addr+"\n", "busy", "subscribe", "--staff", id)
+	if r.code != 0 {
+		c.t.Fatalf("busy subscribe: exit %d: %s", r.code, r.stderr)
+	}
+	return r.stdout
+}
+
+// runWithInput runs kapctl with input on standard input.
+func (c *clinic) runWithInput(input string, args ...string) result {
+	c.t.Helper()
+	stdin = strings.NewReader(input)
+	defer func() { stdin = os.Stdin }()
+	return c.run(args...)
 }

@@ -70,7 +70,9 @@ Commands:
                                       serve the calendar feeds until Ctrl-C or SIGTERM, and
                                       refresh subscribed staff calendars when they are due
   busy import --staff ID FILE.ics     block a staff member's own calendar (replaces the last import)
-  busy subscribe --staff ID URL       the same from a private calendar address (https:// or webcal://), fetched now
+  busy subscribe --staff ID [--from-file FILE]
+                                      the same from a private calendar address (https:// or webcal://),
+                                      read from standard input or FILE (never the command line), fetched now
   busy refresh [--force]              fetch subscribed calendars that are due (hourly); keeps the last good copy
   busy list [--staff ID] [--from D] [--to D]
   busy clear --staff ID               stop blocking with their own calendar: remove the busy

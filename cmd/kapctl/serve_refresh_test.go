@@ -31,7 +31,7 @@ func TestServeRefreshLoop(t *testing.T) {
 		fmt.Fprint(w, body.Load().(string))
 	}))
 	defer srv.Close()
-	c.ok("busy", "subscribe", "--staff", "2", srv.URL+"/cal.ics")
+	c.subscribe("2", srv.URL+"/cal.ics")
 	if got := c.busyList("2"); got.Subscription == nil {
 		t.Fatal("no subscription stored")
 	}

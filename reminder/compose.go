@@ -91,10 +91,12 @@ var (
 // otherwise) with one event per appointment: Appointment, or every one of
 // Appointments for a message about a series.
 //
-// Returns ErrNoEmail when the patient asked for no email, and an error
+// Returns ErrNoEmail when the patient asked for no email, an error
 // when an address or a display name holds a control character (CR and LF
 // included) or is not a valid address, so that nothing can add a header
-// or break the MIME structure.
+// or break the MIME structure, and an EINVALID *booking.Error saying
+// which cap when the template goes over one of Render's caps for this
+// message (MaxSubjectSize, MaxBodySize, MaxRenderTime).
 func (c *Composer) Compose(m Message) (*email.Email, error) {
 	if !m.Kind.Valid() {
 		return nil, fmt.Errorf("reminder: unknown message kind %q", booking.Clip(string(m.Kind), 40))
@@ -144,7 +146,9 @@ func (c *Composer) Compose(m Message) (*email.Email, error) {
 		return nil, err
 	}
 	r, err := t.Render(d)
-	if err != nil {
+	if ce := (*capError)(nil); errors.As(err, &ce) {
+		return nil, booking.Errorf(booking.EINVALID, "%s Nothing was sent to the patient; fix the template (kapctl template set) or reset it to the default.", ce.err.Message)
+	} else if err != nil {
 		return nil, err
 	}
 	now := c.now()

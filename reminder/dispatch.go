@@ -116,7 +116,9 @@ func (d *Dispatcher) Due(ctx context.Context) ([]*booking.OutboxMessage, error) 
 // messages, composes them and sends them in one go (over one SMTP
 // connection when the Transport is an EachSender), recording the outcome
 // of each as soon as its delivery ends: sent with its Message-ID; failed
-// with the reason for a permanent failure or after MaxAttempts; pending
+// with the reason for a permanent failure or after MaxAttempts (a message
+// that cannot be composed, such as one whose template goes over one of
+// Render's caps, fails at once, and the next message goes on); pending
 // again after Backoff for a temporary one; skipped with a note for a
 // reminder or preparation message whose appointment has started or is no
 // longer booked, or for a patient who asked for no email. It returns an

@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	texttemplate "text/template"
 	"time"
 
@@ -363,33 +364,146 @@ func fillTimes(d *Data) {
 	d.TimeZone = d.Start.Format("MST")
 }
 
+// Rendering caps. A clinic's template is a small program the clinic
+// wrote, and text/template runs whatever loop it is given: {{range
+// 200000000}}x{{end}} would fill gigabytes and stall every message after
+// it. Render stops a message that goes over a cap with an EINVALID error
+// saying which, when a template is saved (its sample messages) as when a
+// patient's message is composed.
+const (
+	// MaxSubjectSize is the most bytes the subject template may write,
+	// before its white space is collapsed.
+	MaxSubjectSize = 2 << 10
+	// MaxBodySize is the most bytes the plain-text part, and the HTML
+	// part, of one message may each have.
+	MaxBodySize = 256 << 10
+	// MaxRenderTime is the longest one message (subject, text and HTML)
+	// may take to render.
+	MaxRenderTime = 2 * time.Second
+)
+
+// renderTimeout is MaxRenderTime; a test lowers it.
+var renderTimeout = MaxRenderTime
+
+// capError is a rendering that went over a cap: its *booking.Error says
+// which, in words for the front desk.
+type capError struct{ err *booking.Error }
+
+func (e *capError) Error() string { return e.err.Error() }
+func (e *capError) Unwrap() error { return e.err }
+
+// errTooLarge and errStopped are a capWriter's refusals.
+var (
+	errTooLarge = errors.New("reminder: output over the cap")
+	errStopped  = errors.New("reminder: rendering stopped after the time cap")
+)
+
+// capWriter keeps what a template writes, up to max bytes, and refuses
+// anything once stop is set: text/template ends its execution at the
+// first failed write.
+type capWriter struct {
+	buf  bytes.Buffer
+	max  int
+	stop *atomic.Bool
+}
+
+func (w *capWriter) Write(p []byte) (int, error) {
+	if w.stop.Load() {
+		return 0, errStopped
+	}
+	if w.buf.Len()+len(p) > w.max {
+		return 0, errTooLarge
+	}
+	return w.buf.Write(p)
+}
+
 // Render renders the subject, the plain text and the HTML of one message.
 // The subject becomes one line: runs of white space, line breaks
 // included, become one space. Returns an error when a template fails or
-// the subject is empty.
+// the subject is empty, and an EINVALID *booking.Error when the subject
+// would be longer than MaxSubjectSize, a part longer than MaxBodySize, or
+// the whole would take longer than MaxRenderTime.
+//
+// text/template cannot be interrupted, so the message is rendered on its
+// own goroutine. After the time cap Render returns and every later write
+// of that goroutine fails, which ends it at once; a loop that writes
+// nothing ({{range 200000000}}{{end}}) runs on to its end in the
+// background, its result discarded.
 func (t *Template) Render(d Data) (Rendered, error) {
-	var buf bytes.Buffer
+	type result struct {
+		r   Rendered
+		err error
+	}
+	var stop atomic.Bool
+	done := make(chan result, 1) // never blocks the goroutine left behind
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- result{err: fmt.Errorf("reminder: the %s template failed: %v", t.Kind, p)}
+			}
+		}()
+		r, err := t.render(d, &stop)
+		done <- result{r, err}
+	}()
+	timer := time.NewTimer(renderTimeout)
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		return res.r, res.err
+	case <-timer.C:
+		stop.Store(true)
+		return Rendered{}, &capError{booking.Errorf(booking.EINVALID,
+			"The %s template takes longer than %s to fill in for this message.", t.Kind, secondsWords(renderTimeout))}
+	}
+}
+
+// render is Render without the time cap; every write fails once stop is
+// set.
+func (t *Template) render(d Data, stop *atomic.Bool) (Rendered, error) {
 	d.Subject = ""
-	if err := t.text.ExecuteTemplate(&buf, "subject", d); err != nil {
-		return Rendered{}, templateError(t.Kind, "text", err)
+	w := &capWriter{max: MaxSubjectSize, stop: stop}
+	if err := t.text.ExecuteTemplate(w, "subject", d); err != nil {
+		return Rendered{}, t.renderError("text", "subject", MaxSubjectSize, err)
 	}
 	var r Rendered
-	r.Subject = strings.Join(strings.Fields(cleanText(buf.String())), " ")
+	r.Subject = strings.Join(strings.Fields(cleanText(w.buf.String())), " ")
 	if r.Subject == "" {
 		return Rendered{}, &TemplateError{Kind: t.Kind, Part: "text", Problem: "the subject is empty"}
 	}
 	d.Subject = r.Subject
-	buf.Reset()
-	if err := t.text.ExecuteTemplate(&buf, "text", d); err != nil {
-		return Rendered{}, templateError(t.Kind, "text", err)
+	w = &capWriter{max: MaxBodySize, stop: stop}
+	if err := t.text.ExecuteTemplate(w, "text", d); err != nil {
+		return Rendered{}, t.renderError("text", "plain text", MaxBodySize, err)
 	}
-	r.Text = buf.String()
-	buf.Reset()
-	if err := t.html.ExecuteTemplate(&buf, "html", d); err != nil {
-		return Rendered{}, templateError(t.Kind, "HTML", err)
+	r.Text = w.buf.String()
+	w = &capWriter{max: MaxBodySize, stop: stop}
+	if err := t.html.ExecuteTemplate(w, "html", d); err != nil {
+		return Rendered{}, t.renderError("HTML", "HTML", MaxBodySize, err)
 	}
-	r.HTML = buf.String()
+	r.HTML = w.buf.String()
 	return r, nil
+}
+
+// renderError explains err, from rendering part (what: the subject, the
+// plain text or the HTML, capped at max bytes).
+func (t *Template) renderError(part, what string, max int, err error) error {
+	switch {
+	case errors.Is(err, errTooLarge):
+		return &capError{booking.Errorf(booking.EINVALID,
+			"The %s %s template makes a message whose %s is larger than %d KB.", t.Kind, part, what, max>>10)}
+	case errors.Is(err, errStopped):
+		return &capError{booking.Errorf(booking.EINVALID,
+			"The %s template takes longer than %s to fill in for this message.", t.Kind, secondsWords(renderTimeout))}
+	}
+	return templateError(t.Kind, part, err)
+}
+
+// secondsWords returns d as "2 seconds".
+func secondsWords(d time.Duration) string {
+	if d == time.Second {
+		return "1 second"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " seconds"
 }
 
 // Templates holds one template per kind.

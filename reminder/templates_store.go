@@ -7,6 +7,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
+	"github.com/kapbook/kapbook/resources"
 )
 
 // ClinicSource returns the template of kind k that clinic c uses: its own
@@ -106,7 +107,8 @@ type TemplateOptions struct {
 // saves it with svc, in one transaction: the template made of it, the
 // clinic's other part (or the default's) and the default layout is
 // rendered with SampleData, with and without detailed consent, for a
-// video call and for a series. A template that fails, or that names the
+// video call and for a series, and again under each demo patient's first
+// name, within Render's caps. A template that fails, goes over a cap, or that names the
 // treatment, the drug or a diagnosis without opts.AllowRevealing, is
 // refused with an EINVALID error saying which line and what is wrong, and
 // nothing is changed.
@@ -136,6 +138,9 @@ func SaveTemplate(ctx context.Context, svc *booking.Service, k Kind, text string
 			return cur, err
 		}
 		t, err := Parse(s)
+		if err == nil {
+			err = checkSampleNames(t)
+		}
 		if err != nil {
 			return cur, booking.Errorf(booking.EINVALID, "%s Nothing was saved.", errorText(err))
 		}
@@ -147,6 +152,25 @@ func SaveTemplate(ctx context.Context, svc *booking.Service, k Kind, text string
 		return next, nil
 	})
 	return err
+}
+
+// checkSampleNames renders t with SampleData under the first name of
+// each of the demo clinic's patients (resources.SamplePatients), so that
+// a template that fails or goes over a rendering cap only for one name,
+// such as {{if eq .FirstName "Finley"}}{{range 200000000}}…{{end}}{{end}},
+// is refused when it is saved. A name no sample has is caught only when
+// that patient's message is composed: that message fails, the others go.
+func checkSampleNames(t *Template) error {
+	for _, sp := range resources.SamplePatients {
+		first, _, _ := strings.Cut(sp.Name, " ")
+		for _, d := range SampleData(t.Kind) {
+			d.FirstName = first
+			if _, err := t.Render(d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ResetTemplate removes the clinic's own template of kind k, both parts,

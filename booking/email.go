@@ -116,8 +116,10 @@ func (s *Service) RetryOutbox(ctx context.Context, id int64) (*OutboxMessage, er
 		if m == nil {
 			return Errorf(ENOTFOUND, "There is no outbox message with id %d.", id)
 		}
-		if m.State != OutboxFailed {
-			return Errorf(ECONFLICT, "Outbox message %d is %s, not failed; only a failed message can be retried.", id, m.State)
+		// A skipped message can be retried too: a dispatcher with a wrong
+		// clock, or settings since put right, may have skipped it.
+		if m.State != OutboxFailed && m.State != OutboxSkipped {
+			return Errorf(ECONFLICT, "Outbox message %d is %s; only a failed or skipped message can be retried.", id, m.State)
 		}
 		before := auditJSON(m)
 		now := s.now()

@@ -596,7 +596,24 @@ func TestService_RetryOutbox(t *testing.T) {
 		}, run: func(l *life) error {
 			_, err := l.svc.RetryOutbox(l.ctx, id)
 			return err
-		}, code: booking.ECONFLICT, words: "only a failed message can be retried"},
+		}, code: booking.ECONFLICT, words: "only a failed or skipped message can be retried"},
+		{name: "OKSkippedBackInQueue", prep: func(l *life) {
+			id = failed(l)
+			ms, _ := l.db.Outbox(l.ctx, booking.OutboxFilter{ID: id})
+			m := ms[0]
+			m.State, m.Note = booking.OutboxSkipped, "the appointment was past when it was due"
+			if err := l.db.Update(l.ctx, func(tx booking.Tx) error { return tx.UpdateOutbox(l.ctx, m) }); err != nil {
+				l.t.Fatal(err)
+			}
+		}, run: func(l *life) error {
+			_, err := l.svc.RetryOutbox(l.ctx, id)
+			return err
+		}, check: func(t *testing.T, l *life) {
+			ms, err := l.db.Outbox(l.ctx, booking.OutboxFilter{ID: id})
+			if err != nil || len(ms) != 1 || ms[0].State != booking.OutboxPending || ms[0].Attempts != 0 {
+				t.Fatalf("a retried skipped message: %+v, %v; want pending again", ms, err)
+			}
+		}},
 	})
 }
 

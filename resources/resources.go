@@ -2,7 +2,11 @@
 // and the demo clinic. Loading and validation live in package booking.
 package resources
 
-import "embed"
+import (
+	"embed"
+
+	"github.com/kapbook/kapbook/booking"
+)
 
 // Protocols holds the default protocols, one JSON file each, under
 // "protocols/". See booking.ParseProtocol for the format.
@@ -15,3 +19,10 @@ var Protocols embed.FS
 //
 //go:embed demo-clinic.json
 var DemoClinic []byte
+
+// IsDemo reports whether c is the demo clinic (by its name), where a
+// pretend clock may send the outbox: its patients are fictional.
+func IsDemo(c *booking.Clinic) bool {
+	f, err := booking.ParseClinicFile(DemoClinic)
+	return err == nil && c != nil && c.Name == f.Clinic.Name
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/reminder"
+	"github.com/kapbook/kapbook/resources"
 	"github.com/kapbook/kapbook/store"
 )
 
@@ -227,6 +228,11 @@ func (a *app) remind(ctx context.Context, args []string) error {
 			return err
 		}
 		return a.printOutbox(due)
+	}
+	if a.pretend && !resources.IsDemo(a.clinic) {
+		// A pretend clock would settle every message as if that time had
+		// come: a month ahead, all of them skipped as too late.
+		return booking.Errorf(booking.EINVALID, "kapctl remind sends with the real clock only (the demo clinic aside): unset KAPBOOK_NOW and leave out --now; nothing was sent or changed.")
 	}
 	comp, tr, err := reminder.Setup(ctx, a.db, store.LocalBase(a.dbPath))
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/store"
 )
 
 // emailState is what the email commands may change: the settings, the
@@ -184,5 +186,40 @@ func TestEmailBadInput(t *testing.T) {
 				t.Fatal("the failed command changed the database")
 			}
 		})
+	}
+}
+
+// A pretend clock (--now, KAPBOOK_NOW) never sends a real clinic's email:
+// it would settle every message as if that time had come. The outbox is
+// left as it was; the demo clinic may (its patients are fictional).
+func TestRemind_PretendClockOnlyInTheDemo(t *testing.T) {
+	c := mustDemo(t)
+	p := c.addPatient("Avery Quinn", "avery@example.org")
+	c.ok("book", "--patient", str(p), "--protocol", "kap-standard", "--from", "2027-03-01")
+	db, err := store.Open(c.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cl, err := db.Clinic(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.Name = "Lakeside Clinic"
+	if err := db.Update(ctx, func(tx booking.Tx) error { return tx.SaveClinic(ctx, cl) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	before := c.ok("outbox", "list")
+	c.now = "2030-01-01T09:00:00-05:00"
+	r := c.run("remind")
+	if r.code != 2 || !strings.Contains(r.stderr, "real clock only") {
+		t.Fatalf("remind with a pretend clock in a real clinic: exit %d, %q", r.code, r.stderr)
+	}
+	if after := c.ok("outbox", "list"); after != before {
+		t.Fatalf("the refused remind changed the outbox:\n%s\nwas\n%s", after, before)
+	}
+	if r := c.run("remind", "--dry-run"); r.code != 0 {
+		t.Fatalf("a dry run with a pretend clock: exit %d, %q", r.code, r.stderr)
 	}
 }

@@ -95,6 +95,8 @@ Commands:
                                       outbox-eml beside the database); --watch: every minute until Ctrl-C
   outbox list [--state S] [--patient ID] [--from D] | outbox show ID | outbox retry ID
                                       what went out, what failed and why; retry a failed message
+  backup FILE                         copy the database into a new file readable by you only,
+                                      safe while others use it (PostgreSQL: pg_dump)
 
 Global flags:
   --db FILE|URL   the database (default: $KAPBOOK_DB, else ` + "$XDG_DATA_HOME/kapbook/kapbook.db" + `):
@@ -123,13 +125,16 @@ const (
 type app struct {
 	dbPath string
 	now    time.Time
-	json   bool
-	actor  string
-	out    io.Writer
-	db     *store.DB
-	svc    *booking.Service
-	clinic *booking.Clinic
-	names  map[int64]string // patient names, for tables
+	// pretend is set when --now or KAPBOOK_NOW gave the time: remind then
+	// sends only in the demo clinic (docs/operations.md).
+	pretend bool
+	json    bool
+	actor   string
+	out     io.Writer
+	db      *store.DB
+	svc     *booking.Service
+	clinic  *booking.Clinic
+	names   map[int64]string // patient names, for tables
 }
 
 // run executes kapctl with args and returns the exit status. Errors are
@@ -178,7 +183,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 			fmt.Fprintf(stderr, "kapctl: --now %q is not a time; write it as 2027-03-01T09:00:00-05:00.\n", *nowFlag)
 			return exitUsage
 		}
-		a.now = t
+		a.now, a.pretend = t, true
 	}
 	if a.actor = strings.TrimSpace(a.actor); a.actor == "" {
 		a.actor = osUser()

@@ -496,7 +496,7 @@ func (v *View) show(id int64) {
 		v.Reason.SetText("")
 	}
 	v.Reason.Hidden = v.Reason.Text == ""
-	v.Retry.Hidden = m.State != booking.OutboxFailed
+	v.Retry.Hidden = m.State != booking.OutboxFailed && m.State != booking.OutboxSkipped
 	switch m.State {
 	case booking.OutboxSent:
 		v.PreviewTitle.SetText("As the patient got it")

@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	texttemplate "text/template"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kapbook/kapbook/resources"
 
@@ -371,6 +372,10 @@ func fillTimes(d *Data) {
 // saying which, when a template is saved (its sample messages) as when a
 // patient's message is composed.
 const (
+	// MaxSubjectRunes is the most characters a rendered subject may hold
+	// (white space collapsed): its header line stays far below RFC 5322's
+	// 998 characters, so it needs no folding.
+	MaxSubjectRunes = 200
 	// MaxSubjectSize is the most bytes the subject template may write,
 	// before its white space is collapsed.
 	MaxSubjectSize = 2 << 10
@@ -469,6 +474,10 @@ func (t *Template) render(d Data, stop *atomic.Bool) (Rendered, error) {
 	r.Subject = strings.Join(strings.Fields(cleanText(w.buf.String())), " ")
 	if r.Subject == "" {
 		return Rendered{}, &TemplateError{Kind: t.Kind, Part: "text", Problem: "the subject is empty"}
+	}
+	if n := utf8.RuneCountInString(r.Subject); n > MaxSubjectRunes {
+		return Rendered{}, &TemplateError{Kind: t.Kind, Part: "text", Problem: fmt.Sprintf(
+			"the subject is %d characters long; it may hold at most %d (mail programs cut it, and a header line must stay short)", n, MaxSubjectRunes)}
 	}
 	d.Subject = r.Subject
 	w = &capWriter{max: MaxBodySize, stop: stop}

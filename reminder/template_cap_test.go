@@ -26,6 +26,7 @@ func TestSaveTemplate_Caps(t *testing.T) {
 		{"ErrHugeText", `{{define "subject"}}Hi{{end}}{{define "text"}}{{range 200000000}}x{{end}}{{end}}`, false, "plain text is larger than 256 KB"},
 		{"ErrHugeSubject", `{{define "subject"}}{{range 200000000}}Hi {{end}}{{end}}{{define "text"}}x{{end}}`, false, "subject is larger than 2 KB"},
 		{"ErrHugeHTML", `{{define "html"}}{{range 200000000}}<p>x</p>{{end}}{{end}}`, true, "HTML is larger than 256 KB"},
+		{"ErrLongSubject", `{{define "subject"}}{{range 30}}Your appointment {{end}}{{end}}{{define "text"}}x{{end}}`, false, "may hold at most 200"},
 		{"ErrHugeForFinley", `{{define "subject"}}Hi{{end}}{{define "text"}}Hello {{.FirstName}}` +
 			`{{if eq .FirstName "Finley"}}{{range 200000000}}x{{end}}{{end}}{{end}}`, false, "plain text is larger than 256 KB"},
 	} {

@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -70,9 +71,15 @@ func DefaultPath() string {
 }
 
 // Open opens the existing kapbook database at path and brings its schema up
-// to date. Returns ENOTFOUND if there is no file at path, and ESTORE, leaving
-// the file as it was, if the file is not an SQLite database or is damaged,
-// belongs to another application, or was written by a newer kapbook.
+// to date. A file that others on this computer may read, and its -wal and
+// -shm files, are made readable by their owner only (mode 0600) first; on
+// Windows, where the folder's access list decides, the mode is left alone.
+// Returns ENOTFOUND if there is no file at path, and ESTORE, leaving the
+// file's content as it was, if the file is not an SQLite database or is
+// damaged, belongs to another application, was written by a newer kapbook,
+// is an empty file that others may read (left as it was, mode included), or
+// others may read it and Open cannot change that (the message says which
+// chmod to run).
 func Open(path string) (*DB, error) {
 	if IsURL(path) {
 		return openPG(path, false)
@@ -85,12 +92,84 @@ func Open(path string) (*DB, error) {
 	} else if fi.IsDir() {
 		return nil, booking.Errorf(booking.ESTORE, "%s is a folder, not a kapbook database.", path)
 	}
+	if err := refuseEmpty(path, fi); err != nil {
+		return nil, err
+	}
+	// Private before anything reads or writes it: even the read-only look
+	// below may make -wal and -shm files, with the database's mode.
+	if err := makePrivate(path); err != nil {
+		return nil, err
+	}
 	// Look before touching: the pool's pragmas switch the file to WAL mode,
 	// which would change a foreign file, so inspect it read-only first.
 	if err := inspect(path); err != nil {
 		return nil, err
 	}
 	return open(path)
+}
+
+// refuseEmpty refuses an empty file that others on this computer may read.
+// Create makes every file owner-only (0600) before it writes, so an empty
+// file that is not was never kapbook's: someone's touch, or a file another
+// user laid out and may hold open to read what kapbook would write. An
+// empty owner-only file is what Create leaves when it is cut short, and
+// kapctl init finishes it. A file whose content is all still in its -wal
+// (a database never checkpointed) is not empty. On Windows, where the
+// mode means nothing, an empty file is kapbook's to set up as before.
+func refuseEmpty(path string, fi fs.FileInfo) error {
+	if runtime.GOOS == "windows" || fi.Size() > 0 || fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() > 0 {
+		return nil
+	}
+	return booking.Errorf(booking.ESTORE, "%s is an empty file, not a kapbook database; to start a new clinic there, remove it and run kapctl init.", path)
+}
+
+// makePrivate makes the database file at path, and its -wal and -shm files
+// where they exist, readable and writable by their owner only (mode 0600)
+// if their mode lets anyone else in: they hold patient names. Returns
+// ESTORE naming the chmod to run if it cannot (the files are someone
+// else's). Does nothing on Windows, where the folder's access list decides.
+func makePrivate(path string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	var stuck []string
+	var why error
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return booking.Errorf(booking.ESTORE, "The database %s cannot be opened: %s.", path, describe(err))
+		}
+		if fi.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := chmod(name, 0o600); err != nil {
+			stuck = append(stuck, shellQuote(name))
+			why = err
+		}
+	}
+	if len(stuck) > 0 {
+		return booking.Errorf(booking.ESTORE, "Other users of this computer may read the database %s, and kapbook cannot change that (%s). Its owner must run: chmod 600 %s", path, describe(why), strings.Join(stuck, " "))
+	}
+	return nil
+}
+
+// chmod is os.Chmod; a test replaces it to play a file it does not own.
+var chmod = os.Chmod
+
+// shellQuote returns s as one word for a POSIX shell.
+func shellQuote(s string) string {
+	if strings.HasPrefix(s, "-") {
+		s = "./" + s // not an option to chmod
+	}
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+:,@%=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // Create creates a new, empty kapbook database at path, and the folders

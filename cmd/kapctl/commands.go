@@ -88,6 +88,8 @@ func (a *app) dispatch(ctx context.Context, cmd string, args []string) error {
 		return a.outbox(ctx, args)
 	case "template":
 		return a.template(ctx, args)
+	case "backup":
+		return a.backup(ctx, args)
 	case "staff", "room", "protocol", "patient":
 		return usagef("unknown command %q", cmd+" "+booking.Clip(sub, 40))
 	}

@@ -3,11 +3,14 @@ package booking
 import (
 	"net/mail"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // Clinic holds the clinic's own settings.
@@ -345,12 +348,50 @@ func CheckEmail(s string) error {
 	if err := checkText("Email", s, 254, true); err != nil {
 		return err
 	}
+	bad := Errorf(EINVALID, "%q is not a valid email address; write it as name@example.org.", Clip(s, 60))
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
-		return Errorf(EINVALID, "%q is not a valid email address; write it as name@example.org.", Clip(s, 60))
+	if err != nil || a.Address != s {
+		return bad
+	}
+	local, domain := s[:strings.LastIndexByte(s, '@')], s[strings.LastIndexByte(s, '@')+1:]
+	// No quoted local part, encoded word or other mail syntax a person
+	// does not type: a patient's address is letters, digits and .+-_…
+	if strings.ContainsAny(local, "\"\\ ()<>[]:;,") || strings.Contains(local, "=?") {
+		return bad
+	}
+	if _, err := EmailDomain(domain); err != nil {
+		return bad
 	}
 	return nil
 }
+
+// EmailDomain returns domain as mail servers take it: an internationalised
+// name in its ASCII form (exámple.org → xn--exmple-cua.org), each label
+// letters, digits and inner hyphens, at least two labels, the last not all
+// digits. An address literal ([127.0.0.1]) is refused: a patient's mail
+// goes to a named domain.
+func EmailDomain(domain string) (string, error) {
+	ascii, err := idna.Lookup.ToASCII(domain)
+	if err != nil {
+		return "", Errorf(EINVALID, "%q is not a mail domain.", Clip(domain, 60))
+	}
+	labels := strings.Split(ascii, ".")
+	if len(labels) < 2 || len(ascii) > 253 {
+		return "", Errorf(EINVALID, "%q is not a mail domain.", Clip(domain, 60))
+	}
+	for _, l := range labels {
+		if !domainLabel.MatchString(l) {
+			return "", Errorf(EINVALID, "%q is not a mail domain.", Clip(domain, 60))
+		}
+	}
+	if strings.Trim(labels[len(labels)-1], "0123456789") == "" {
+		return "", Errorf(EINVALID, "%q is not a mail domain.", Clip(domain, 60))
+	}
+	return ascii, nil
+}
+
+// domainLabel is one label of a domain name in its ASCII form.
+var domainLabel = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // CheckPhone checks a phone number: digits with optional +, spaces, dots,
 // dashes and brackets; 7 to 15 digits.

@@ -30,3 +30,25 @@ func TestDispatcher_ErrorsWithoutTheAddress(t *testing.T) {
 		t.Fatalf("the outbox keeps the patient's address: %q", m.LastError)
 	}
 }
+
+// An internationalised domain goes out in its ASCII form; an address with
+// letters beyond ASCII before the @ fails with the reason at a server
+// without SMTPUTF8, and the other messages go out.
+func TestDispatcher_InternationalAddresses(t *testing.T) {
+	addrs := []string{"jose@exámple.org", "josé@example.org", "ok@example.org"}
+	f := newSMTPFixture(t, addrs...)
+	b := &testBackend{}
+	tr := startTestSMTP(t, b)
+	now := f.booked
+	rep := run(t, f.dispatcher(t, f.db, &now, tr))
+	if rep.Sent != 2 || rep.Failed != 1 {
+		t.Fatalf("report %+v, want two sent, one failed", rep)
+	}
+	if got := b.deliveredTo(); got["jose@xn--exmple-qta.org"] != 1 || got["ok@example.org"] != 1 || len(got) != 2 {
+		t.Fatalf("delivered to %v, want the ASCII form of exámple.org and ok@example.org", got)
+	}
+	m := f.confirmation(t, "josé@example.org")
+	if m.State != booking.OutboxFailed || !strings.Contains(m.LastError, "SMTPUTF8") || strings.Contains(m.LastError, "josé") {
+		t.Fatalf("the address beyond ASCII: %s, %q", m.State, m.LastError)
+	}
+}

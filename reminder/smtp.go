@@ -211,6 +211,9 @@ type envelope struct {
 	from string
 	to   []string
 	data []byte
+	// utf8 is set when a recipient's local part is not ASCII: only a
+	// server that offers SMTPUTF8 (RFC 6531) can take it.
+	utf8 bool
 }
 
 func envelopeOf(m *email.Email) (*envelope, error) {
@@ -228,9 +231,19 @@ func envelopeOf(m *email.Email) (*envelope, error) {
 		for _, r := range list {
 			a, err := mail.ParseAddress(r)
 			if err != nil || strings.IndexFunc(r, badRune) >= 0 {
-				return nil, &permanentError{fmt.Errorf("reminder: the recipient %q is not a valid address", booking.Clip(r, 40))}
+				// Not quoted: the outbox keeps errors, never addresses.
+				return nil, &permanentError{errors.New("reminder: the recipient's address is not valid; correct it on the patient's page")}
 			}
-			env.to = append(env.to, a.Address)
+			at := strings.LastIndexByte(a.Address, '@')
+			local, domain := a.Address[:at], a.Address[at+1:]
+			// An internationalised domain goes in its ASCII form, which
+			// every server takes (exámple.org → xn--exmple-qta.org).
+			ascii, err := booking.EmailDomain(domain)
+			if err != nil {
+				return nil, &permanentError{errors.New("reminder: the recipient's mail domain is not valid; correct it on the patient's page")}
+			}
+			env.to = append(env.to, local+"@"+ascii)
+			env.utf8 = env.utf8 || strings.IndexFunc(local, func(r rune) bool { return r > 127 }) >= 0
 		}
 	}
 	if len(env.to) == 0 {
@@ -333,6 +346,9 @@ func (c *smtpConn) deliver(ctx context.Context, env *envelope, timeout time.Dura
 			err = fmt.Errorf("%w (%w)", err, ctx.Err())
 		}
 	}()
+	if ok, _ := c.c.Extension("SMTPUTF8"); env.utf8 && !ok {
+		return false, &permanentError{errors.New("reminder: the recipient's address has letters beyond ASCII before the @, and the mail server does not accept those (it offers no SMTPUTF8); ask the patient for another address")}
+	}
 	if err := c.c.Mail(env.from); err != nil {
 		// A refused sender (530 login required, 550 sender not allowed)
 		// is the settings' fault, not the message's: never permanent.

@@ -33,6 +33,9 @@ func (a *app) dispatch(ctx context.Context, cmd string, args []string) error {
 	if err := a.open(ctx); err != nil {
 		return err
 	}
+	if cmd == "check" {
+		return a.check(ctx, args)
+	}
 	switch cmd + " " + sub {
 	case "staff list":
 		return a.staffList(ctx, args)

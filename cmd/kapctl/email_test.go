@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -221,5 +223,44 @@ func TestRemind_PretendClockOnlyInTheDemo(t *testing.T) {
 	}
 	if r := c.run("remind", "--dry-run"); r.code != 0 {
 		t.Fatalf("a dry run with a pretend clock: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// kapctl check reads every page and index: a sound database says so, a
+// damaged one exits 5 saying it is damaged and to restore a backup.
+func TestCheck(t *testing.T) {
+	c := mustDemo(t)
+	for i := range 40 {
+		c.addPatient(fmt.Sprintf("Patient %d", i+1), fmt.Sprintf("p%d@example.org", i+1))
+	}
+	if out := c.ok("check"); !strings.Contains(out, "is sound") {
+		t.Fatalf("a sound database: %q", out)
+	}
+	// Eight bytes of the patients' name index, which listing and booking
+	// never read whole.
+	raw, err := sql.Open("sqlite", c.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page int64
+	err = raw.QueryRow("SELECT pageno FROM dbstat WHERE name = 'patients_name_key' ORDER BY pageno DESC LIMIT 1").Scan(&page)
+	raw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(c.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := int(page) * 4096
+	for i := end - 40; i < end-32; i++ {
+		b[i] ^= 0x5a
+	}
+	if err := os.WriteFile(c.path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := c.run("check")
+	if r.code != 5 || !strings.Contains(r.stderr, "damaged") {
+		t.Fatalf("a damaged database: exit %d, %q", r.code, r.stderr)
 	}
 }

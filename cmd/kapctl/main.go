@@ -32,6 +32,8 @@ Commands:
   init (--demo [--with-patients N] | --clinic FILE.json)
                                       create a new database: the demo clinic (with N fictional
                                       patients booked from tomorrow), or a clinic from a file
+  check                               read and check the whole database (every page and index);
+                                      damage shows here before a read meets it
   migrate --from FILE|URL --to FILE|URL
                                       copy a whole clinic into an empty database (this computer's
                                       file to the clinic's PostgreSQL server), checked table by table

@@ -36,6 +36,9 @@ type Background struct {
 	// RefreshEvery how often subscribed calendars are looked at
 	// (default 5 minutes).
 	Every, RefreshEvery time.Duration
+	// CheckEvery is how often the whole database is checked for damage
+	// (default weekly, and once at start).
+	CheckEvery time.Duration
 	// WatchEvery is how often the database is asked whether another desk
 	// or process changed it (default 500 ms; a PostgreSQL database also
 	// says so itself at once).
@@ -88,6 +91,23 @@ func (b *Background) Start() {
 			})
 		}()
 	}
+}
+
+// checkDatabase reads and checks the whole database (store.DB.FullCheck),
+// once when the app starts and then weekly (CheckEvery): damage that no
+// screen has met yet is told to the front desk, with what to do, while a
+// backup is still fresh. A database that is sound says nothing.
+func (b *Background) checkDatabase(ctx context.Context) {
+	c, ok := b.Env.Store.(interface{ FullCheck(context.Context) error })
+	if !ok || b.OnDatabase == nil {
+		return
+	}
+	err := c.FullCheck(ctx)
+	if err == nil || ctx.Err() != nil {
+		return
+	}
+	msg := strings.TrimSuffix(kit.Message(err), ".")
+	b.OnDatabase("Database: damaged (" + msg + "); restore the last backup (kapctl backup makes them) and tell your administrator")
 }
 
 // watcher is a store that reports changes made by any process: another
@@ -177,10 +197,18 @@ func (b *Background) loop(ctx context.Context) {
 		case <-time.After(b.FirstAfter):
 		}
 	}
+	checkEvery := b.CheckEvery
+	if checkEvery <= 0 {
+		checkEvery = 7 * 24 * time.Hour
+	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	var refreshed time.Time
+	var refreshed, checked time.Time
 	for {
+		if time.Since(checked) >= checkEvery {
+			checked = time.Now()
+			b.guard("Checking the database", "", func() { b.checkDatabase(ctx) })
+		}
 		b.guard("Sending email", "Email: not sent after an internal error; trying again in a minute", func() { b.Dispatch(ctx) })
 		if time.Since(refreshed) >= refreshEvery {
 			refreshed = time.Now()

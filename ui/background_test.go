@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -323,4 +324,46 @@ func TestBackground_OtherDeskChanges(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal("the other desk's booking was never heard of")
+}
+
+// The background work checks the whole database when the app starts: a
+// damaged index, which no screen reads whole, is told to the front desk
+// in the status line with what to do.
+func TestBackground_FindsDamage(t *testing.T) {
+	f := kittest.New(t, kittest.Options{Patients: 8})
+	raw, err := sql.Open("sqlite", f.Env.DBPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page int64
+	if _, err := raw.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		t.Fatal(err)
+	}
+	err = raw.QueryRow("SELECT pageno FROM dbstat WHERE name = 'patients_name_key' ORDER BY pageno DESC LIMIT 1").Scan(&page)
+	raw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(f.Env.DBPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := int(page)*4096 - 40; i < int(page)*4096-32; i++ {
+		b[i] ^= 0x5a
+	}
+	if err := os.WriteFile(f.Env.DBPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	said := make(chan string, 4)
+	bg := &ui.Background{Env: f.Env, Every: time.Hour, OnDatabase: func(s string) { said <- s }}
+	bg.Start()
+	defer bg.Stop()
+	select {
+	case s := <-said:
+		if !strings.Contains(s, "damaged") || !strings.Contains(s, "backup") {
+			t.Fatalf("the status line says %q", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the damage was not reported")
+	}
 }

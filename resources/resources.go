@@ -4,6 +4,7 @@ package resources
 
 import (
 	"embed"
+	"sync"
 
 	"github.com/kapbook/kapbook/booking"
 )
@@ -22,7 +23,14 @@ var DemoClinic []byte
 
 // IsDemo reports whether c is the demo clinic (by its name), where a
 // pretend clock may send the outbox: its patients are fictional.
-func IsDemo(c *booking.Clinic) bool {
+func IsDemo(c *booking.Clinic) bool { return c != nil && c.Name == demoName() }
+
+// demoName is the demo clinic's name, read once ("" if the embedded file
+// were broken, which its tests rule out).
+var demoName = sync.OnceValue(func() string {
 	f, err := booking.ParseClinicFile(DemoClinic)
-	return err == nil && c != nil && c.Name == f.Clinic.Name
-}
+	if err != nil {
+		return ""
+	}
+	return f.Clinic.Name
+})

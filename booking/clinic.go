@@ -41,6 +41,15 @@ type Clinic struct {
 	// TherapistChoice is how a new series without a named therapist gets
 	// one: TherapistBalanced (the default, "") or TherapistEarliest.
 	TherapistChoice string `json:"therapist_choice,omitempty"`
+	// TreatmentWordsAllowed says the clinic has chosen to let its own
+	// patient-facing words (its name and address, the sender's name and
+	// address, video links) name the treatment, the drug or a diagnosis;
+	// by default they may not (docs/privacy.md, "Email").
+	TreatmentWordsAllowed bool `json:"treatment_words_allowed,omitempty"`
+	// CalendarHosts are the host names a busy-time subscription may reach
+	// although they resolve to a loopback, private or link-local address
+	// (docs/security.md, "Calendar subscriptions"); empty means none.
+	CalendarHosts []string `json:"calendar_hosts,omitempty"`
 
 	loc *time.Location
 }

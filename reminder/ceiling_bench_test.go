@@ -40,11 +40,18 @@ func (c ceilingClient) dial(tb testing.TB) *smtp.Client {
 }
 
 func (c ceilingClient) send(tb testing.TB, cl *smtp.Client, msg []byte) {
-	if err := cl.Mail("clinic@example.org"); err != nil {
+	c.sendTo(tb, cl, "clinic@example.org", []string{"patient@example.org"}, msg)
+}
+
+// sendTo sends msg from from to to: MAIL, RCPT for each, DATA.
+func (c ceilingClient) sendTo(tb testing.TB, cl *smtp.Client, from string, to []string, msg []byte) {
+	if err := cl.Mail(from); err != nil {
 		tb.Fatal(err)
 	}
-	if err := cl.Rcpt("patient@example.org"); err != nil {
-		tb.Fatal(err)
+	for _, r := range to {
+		if err := cl.Rcpt(r); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	w, err := cl.Data()
 	if err != nil {
@@ -75,6 +82,20 @@ func (c ceilingClient) oneConn(tb testing.TB, msg []byte, n, conns int) time.Dur
 		}()
 	}
 	wg.Wait()
+	return time.Since(start)
+}
+
+// prebuilt sends msgs one after the other over one connection and
+// returns how long it took, from connecting to QUIT.
+func (c ceilingClient) prebuilt(tb testing.TB, msgs []prebuilt) time.Duration {
+	start := time.Now()
+	cl := c.dial(tb)
+	for _, m := range msgs {
+		c.sendTo(tb, cl, m.from, m.to, m.data)
+	}
+	if err := cl.Quit(); err != nil {
+		tb.Fatal(err)
+	}
 	return time.Since(start)
 }
 

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -96,52 +98,33 @@ func Due(sub *booking.BusySubscription, now time.Time) bool {
 	return sub.Fetched.IsZero() || !now.Before(sub.Fetched.Add(RefreshEvery))
 }
 
-// NewFetchClient returns the HTTP client Fetch uses when given none: a
-// FetchTimeout limit and at most five redirects, to http or https only.
-func NewFetchClient() *http.Client {
-	return &http.Client{
-		Timeout: FetchTimeout,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("too many redirects")
-			}
-			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-				return errors.New("a redirect to an address that is not http or https")
-			}
-			return nil
-		},
-	}
-}
-
 // Fetch downloads sub's calendar and, if it reads (ImportBusy with opts),
 // keeps it as sub's last good copy: Body, ETag and LastModified. It sends
 // If-None-Match and If-Modified-Since when it has a copy, so an unchanged
 // calendar costs a 304. It sets sub.Fetched to the attempt's time (opts.Now)
 // and sub.Error to what went wrong, or "".
 //
+// A nil client is NewFetchClient(nil): no internal address is allowed.
+// A client given is used as it is; it answers for where it connects.
+//
 // On any failure (no answer within FetchTimeout, an HTTP error, a body
-// over MaxSubscriptionBytes, a calendar ImportBusy refuses) it keeps the
-// last good copy and returns a *FetchError. changed reports whether Body
-// is new.
+// over MaxSubscriptionBytes, a calendar ImportBusy refuses, an address
+// the client's guard refuses) it keeps the last good copy and returns a
+// *FetchError. Its reason names the server's host, never the rest of the
+// address, and never quotes what the server sent: a body that is not a
+// calendar is described by its status and content type, and the values
+// in a calendar's errors are left out. changed reports whether Body is new.
 func Fetch(ctx context.Context, client *http.Client, sub *booking.BusySubscription, opts ImportOptions) (changed bool, err error) {
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
 	sub.Fetched = now
-	body, etag, modified, err := fetchBody(ctx, client, sub)
+	f, err := fetchBody(ctx, client, sub)
+	body := f.body
 	if err == nil && body != nil {
 		if _, ierr := ImportBusy(bytes.NewReader(body), opts); ierr != nil {
-			reason := "the calendar cannot be read"
-			var ie *ImportError
-			if errors.As(ierr, &ie) {
-				reason = "the calendar has an error"
-				if ie.Line > 0 {
-					reason += fmt.Sprintf(" on line %d", ie.Line)
-				}
-				reason += ": " + ie.Reason
-			}
-			err = &FetchError{Reason: reason, Err: ierr}
+			err = notImported(f, hostOf(sub.URL), ierr)
 		}
 	}
 	if err != nil {
@@ -158,21 +141,103 @@ func Fetch(ctx context.Context, client *http.Client, sub *booking.BusySubscripti
 		return false, nil
 	}
 	changed = !bytes.Equal(body, sub.Body)
-	sub.Body, sub.ETag, sub.LastModified = body, etag, modified
+	sub.Body, sub.ETag, sub.LastModified = body, f.etag, f.modified
 	return changed, nil
 }
 
+// notImported is the *FetchError for a fetched body ImportBusy refuses
+// (ierr). It never holds the body's text: a body that does not begin as
+// a calendar (a sign-in page, an error page, another service's answer)
+// is described by the server's status and content type, and a calendar
+// with an error by the line and the reason with its quoted values left
+// out; the *ImportError it wraps is reworded the same way.
+func notImported(f fetched, host string, ierr error) *FetchError {
+	if !beginsAsCalendar(f.body) {
+		return &FetchError{Reason: fmt.Sprintf("the server %s answered %s with %s, which is not a calendar; the address may lead to a sign-in page, or the calendar may no longer be shared",
+			host, statusText(f.status), contentTypeText(f.contentType))}
+	}
+	var ie *ImportError
+	if !errors.As(ierr, &ie) {
+		return &FetchError{Reason: "the calendar cannot be read"}
+	}
+	clean := &ImportError{Line: ie.Line, Reason: withoutQuoted(ie.Reason)}
+	reason := "the calendar has an error"
+	if clean.Line > 0 {
+		reason += fmt.Sprintf(" on line %d", clean.Line)
+	}
+	return &FetchError{Reason: reason + ": " + clean.Reason, Err: clean}
+}
+
+// beginsAsCalendar reports whether body's first line that is not blank
+// begins an iCalendar object (BEGIN:VCALENDAR, in any case).
+func beginsAsCalendar(body []byte) bool {
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+	for len(body) > 0 {
+		line := body
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			line, body = body[:i], body[i+1:]
+		} else {
+			body = nil
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		up := strings.ToUpper(string(line[:min(len(line), 64)]))
+		return strings.HasPrefix(up, "BEGIN") && strings.Contains(up, ":VCALENDAR")
+	}
+	return false
+}
+
+// quoted matches what ImportError reasons quote from the calendar: Go's
+// double-quoted strings and single-quoted characters.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\[^']{1,9})'`)
+
+// withoutQuoted returns an import error's reason with the values it
+// quotes from the calendar replaced by an ellipsis.
+func withoutQuoted(reason string) string { return quoted.ReplaceAllString(reason, "…") }
+
+// statusText is an HTTP status as kapbook words it: the code and the
+// standard's own words for it, never the server's.
+func statusText(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return fmt.Sprintf("%d %s", code, t)
+	}
+	return fmt.Sprint(code)
+}
+
+// contentTypeText words a Content-Type header: its media type alone, if
+// it is one.
+func contentTypeText(ct string) string {
+	if ct == "" {
+		return "no content type"
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || len(mt) > 80 {
+		return "a content type that is not valid"
+	}
+	return "content type " + mt
+}
+
+// fetched is what a fetch brought back.
+type fetched struct {
+	body           []byte // nil for 304 Not Modified
+	etag, modified string
+	status         int
+	contentType    string
+}
+
 // fetchBody makes the request. It returns a nil body for 304 Not Modified.
-func fetchBody(ctx context.Context, client *http.Client, sub *booking.BusySubscription) (body []byte, etag, modified string, err error) {
+func fetchBody(ctx context.Context, client *http.Client, sub *booking.BusySubscription) (fetched, error) {
 	if client == nil {
-		client = NewFetchClient()
+		client = NewFetchClient(nil)
 	}
 	ctx, cancel := context.WithTimeout(ctx, FetchTimeout)
 	defer cancel()
 	host := "the server " + hostOf(sub.URL)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, sub.URL, nil)
 	if err != nil || req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-		return nil, "", "", &FetchError{Reason: "the calendar address is not a valid http or https address"}
+		return fetched{}, &FetchError{Reason: "the calendar address is not a valid http or https address"}
 	}
 	req.Header.Set("Accept", "text/calendar, */*;q=0.1")
 	req.Header.Set("User-Agent", "kapbook (busy-time import)")
@@ -185,31 +250,51 @@ func fetchBody(ctx context.Context, client *http.Client, sub *booking.BusySubscr
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, "", "", &FetchError{Reason: transportReason(err, host), Err: stripURL(err)}
+		return fetched{}, requestError(err, host, req.URL.Hostname())
 	}
 	defer resp.Body.Close()
+	status := statusText(resp.StatusCode)
 	switch {
 	case resp.StatusCode == http.StatusNotModified && conditional:
-		return nil, "", "", nil
+		return fetched{status: resp.StatusCode}, nil
 	case resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusForbidden:
-		return nil, "", "", &FetchError{Reason: fmt.Sprintf("%s refused access (%s); the calendar's private address may have been reset", host, resp.Status)}
+		return fetched{}, &FetchError{Reason: fmt.Sprintf("%s refused access (%s); the calendar's private address may have been reset", host, status)}
 	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusGone:
-		return nil, "", "", &FetchError{Reason: fmt.Sprintf("%s has no calendar at this address (%s)", host, resp.Status)}
+		return fetched{}, &FetchError{Reason: fmt.Sprintf("%s has no calendar at this address (%s)", host, status)}
 	case resp.StatusCode != http.StatusOK:
-		return nil, "", "", &FetchError{Reason: fmt.Sprintf("%s answered %s", host, strings.ToValidUTF8(resp.Status, "?"))}
+		return fetched{}, &FetchError{Reason: fmt.Sprintf("%s answered %s", host, status)}
 	}
 	tooBig := &FetchError{Reason: fmt.Sprintf("the calendar at %s is larger than %d MB", hostOf(sub.URL), MaxSubscriptionBytes>>20)}
 	if resp.ContentLength > MaxSubscriptionBytes {
-		return nil, "", "", tooBig
+		return fetched{}, tooBig
 	}
-	body, err = io.ReadAll(io.LimitReader(resp.Body, MaxSubscriptionBytes+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxSubscriptionBytes+1))
 	if err != nil {
-		return nil, "", "", &FetchError{Reason: transportReason(err, host), Err: stripURL(err)}
+		return fetched{}, &FetchError{Reason: transportReason(err, host), Err: stripURL(err)}
 	}
 	if len(body) > MaxSubscriptionBytes {
-		return nil, "", "", tooBig
+		return fetched{}, tooBig
 	}
-	return body, resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"), nil
+	return fetched{body: body, etag: resp.Header.Get("ETag"), modified: resp.Header.Get("Last-Modified"),
+		status: resp.StatusCode, contentType: resp.Header.Get("Content-Type")}, nil
+}
+
+// requestError words a request that brought no answer: refused by the
+// guard (ErrInternalAddress), stopped at a redirect, or failed on the way.
+// origin is the host of the subscription's own address.
+func requestError(err error, host, origin string) *FetchError {
+	var r *refusal
+	if errors.As(err, &r) {
+		if r.from == "" && canonicalHost(r.host) != canonicalHost(origin) {
+			r.from = origin // a redirect led there
+		}
+		return &FetchError{Reason: r.reason(), Err: r}
+	}
+	var fe *FetchError
+	if errors.As(err, &fe) { // from CheckRedirect
+		return fe
+	}
+	return &FetchError{Reason: transportReason(err, host), Err: stripURL(err)}
 }
 
 // transportReason words a failed request.
@@ -240,11 +325,14 @@ func stripURL(err error) error {
 // Subscriptions keeps staff members' subscribed calendars, and the busy
 // times they hold, in a Store. The desktop app and "kapctl serve" can call
 // Refresh on a timer; "kapctl busy" calls it on demand.
+//
+// Each fetch uses NewFetchClient with the clinic's CalendarHosts, read
+// when it starts: no address on this computer or the clinic's network is
+// reached unless the clinic allows its host.
 type Subscriptions struct {
-	Store  booking.Store
-	Client *http.Client     // nil: NewFetchClient()
-	Now    func() time.Time // nil: time.Now
-	Actor  string           // who acts, for the audit trail
+	Store booking.Store
+	Now   func() time.Time // nil: time.Now
+	Actor string           // who acts, for the audit trail
 }
 
 // RefreshResult says what became of one subscription.
@@ -266,20 +354,26 @@ func (s *Subscriptions) now() time.Time {
 	return time.Now()
 }
 
-func (s *Subscriptions) options(ctx context.Context) (ImportOptions, error) {
+// options returns the import options for the clinic, and the hosts it
+// allows on this computer or its network (Clinic.CalendarHosts).
+func (s *Subscriptions) options(ctx context.Context) (ImportOptions, []string, error) {
 	c, err := s.Store.Clinic(ctx)
 	if err != nil {
-		return ImportOptions{}, err
+		return ImportOptions{}, nil, err
 	}
-	return ImportOptions{Clinic: c.Location(), Now: s.now()}, nil
+	return ImportOptions{Clinic: c.Location(), Now: s.now()}, c.CalendarHosts, nil
 }
 
 // Subscribe fetches the calendar at rawURL for staff member staffID and,
 // if it reads, stores the subscription and its busy times (replacing any
 // earlier subscription or import) in one transaction, with an audit entry
 // "busy-subscribe". If the fetch fails, nothing is stored and the error
-// is a *FetchError. Returns EINVALID for an address that is not http(s)
-// and ENOTFOUND for an unknown staff member.
+// is a *FetchError; so is an address whose host is an IP address on this
+// computer or the clinic's network that the clinic does not allow, or a
+// cloud metadata service, refused before anything is fetched
+// (CheckSubscriptionHost; errors.Is ErrInternalAddress). Returns EINVALID
+// for an address that is not http(s) and ENOTFOUND for an unknown staff
+// member.
 func (s *Subscriptions) Subscribe(ctx context.Context, staffID int64, rawURL string) (RefreshResult, error) {
 	u, err := SubscriptionURL(rawURL)
 	if err != nil {
@@ -288,13 +382,16 @@ func (s *Subscriptions) Subscribe(ctx context.Context, staffID int64, rawURL str
 	if _, err := staffByID(ctx, s.Store, staffID); err != nil {
 		return RefreshResult{}, err
 	}
-	opts, err := s.options(ctx)
+	opts, hosts, err := s.options(ctx)
 	if err != nil {
 		return RefreshResult{}, err
 	}
 	sub := &booking.BusySubscription{StaffID: staffID, URL: u}
 	res := RefreshResult{StaffID: staffID, Site: RedactURL(u)}
-	if _, err := Fetch(ctx, s.Client, sub, opts); err != nil {
+	if err := CheckSubscriptionHost(u, hosts); err != nil {
+		return res, err
+	}
+	if _, err := Fetch(ctx, NewFetchClient(hosts), sub, opts); err != nil {
 		return res, err
 	}
 	busy, err := ImportBusy(bytes.NewReader(sub.Body), opts)
@@ -352,21 +449,21 @@ func (s *Subscriptions) Refresh(ctx context.Context, force bool) ([]RefreshResul
 }
 
 func (s *Subscriptions) refresh(ctx context.Context, sub *booking.BusySubscription) (RefreshResult, error) {
-	opts, err := s.options(ctx)
+	opts, hosts, err := s.options(ctx)
 	if err != nil {
 		return RefreshResult{}, err
 	}
 	res := RefreshResult{StaffID: sub.StaffID, Site: RedactURL(sub.URL)}
 	addr := sub.URL
-	res.Changed, res.Err = Fetch(ctx, s.Client, sub, opts)
+	res.Changed, res.Err = Fetch(ctx, NewFetchClient(hosts), sub, opts)
 	var busy []booking.Interval
 	haveBusy := false
 	if len(sub.Body) > 0 {
 		if b, err := ImportBusy(bytes.NewReader(sub.Body), opts); err == nil {
 			busy, haveBusy = b, true
 		} else if res.Err == nil {
-			res.Err = err
-			sub.Error = strings.TrimPrefix(err.Error(), "calendar: ")
+			fe := notImported(fetched{body: sub.Body, status: http.StatusOK, contentType: "text/calendar"}, hostOf(sub.URL), err)
+			res.Err, sub.Error = fe, fe.Reason
 		}
 	}
 	err = s.Store.Update(ctx, func(tx booking.Tx) error {

@@ -75,6 +75,9 @@ func subWeekly(hour int) string {
 	return impCal(impEvent("UID:w", fmt.Sprintf("DTSTART;TZID=America/New_York:20270301T%02d0000", hour), "DURATION:PT1H", "RRULE:FREQ=WEEKLY"))
 }
 
+// subClient fetches from the test servers, on 127.0.0.1, which it allows.
+var subClient = calendar.NewFetchClient([]string{"127.0.0.1"})
+
 var subOpts = calendar.ImportOptions{Clinic: impNY, Now: time.Date(2027, 2, 22, 14, 0, 0, 0, time.UTC)}
 
 func TestFetch_ETagThenNotModified(t *testing.T) {
@@ -82,14 +85,14 @@ func TestFetch_ETagThenNotModified(t *testing.T) {
 	srv.set(http.StatusOK, subWeekly(9), `"v1"`)
 	srv.lastMo = "Mon, 22 Feb 2027 08:00:00 GMT"
 	sub := &booking.BusySubscription{StaffID: 1, URL: srv.url()}
-	changed, err := calendar.Fetch(context.Background(), nil, sub, subOpts)
+	changed, err := calendar.Fetch(context.Background(), subClient, sub, subOpts)
 	if err != nil || !changed || sub.ETag != `"v1"` || sub.LastModified != srv.lastMo || string(sub.Body) != subWeekly(9) || sub.Error != "" {
 		t.Fatalf("first fetch: changed=%v err=%v sub=%+v, want the calendar with its ETag", changed, err, sub)
 	}
 	if !sub.Fetched.Equal(subOpts.Now) {
 		t.Fatalf("fetched=%v, want %v", sub.Fetched, subOpts.Now)
 	}
-	changed, err = calendar.Fetch(context.Background(), nil, sub, subOpts)
+	changed, err = calendar.Fetch(context.Background(), subClient, sub, subOpts)
 	if err != nil || changed || string(sub.Body) != subWeekly(9) {
 		t.Fatalf("second fetch: changed=%v err=%v, want 304 and the copy kept", changed, err)
 	}
@@ -97,7 +100,7 @@ func TestFetch_ETagThenNotModified(t *testing.T) {
 		t.Fatalf("If-None-Match=%q If-Modified-Since=%q, want none first, then the ETag and Last-Modified", srv.ifNoneMatch, srv.ifModified)
 	}
 	srv.set(http.StatusOK, subWeekly(10), `"v2"`)
-	if changed, err = calendar.Fetch(context.Background(), nil, sub, subOpts); err != nil || !changed || sub.ETag != `"v2"` {
+	if changed, err = calendar.Fetch(context.Background(), subClient, sub, subOpts); err != nil || !changed || sub.ETag != `"v2"` {
 		t.Fatalf("third fetch: changed=%v err=%v etag=%s, want the new calendar", changed, err, sub.ETag)
 	}
 }
@@ -108,7 +111,7 @@ func TestFetch_NoConditionalWithoutCopy(t *testing.T) {
 	srv := newSubServer(t)
 	srv.set(http.StatusOK, subWeekly(9), `"v1"`)
 	sub := &booking.BusySubscription{StaffID: 1, URL: srv.url(), ETag: `"v1"`}
-	if changed, err := calendar.Fetch(context.Background(), nil, sub, subOpts); err != nil || !changed || len(sub.Body) == 0 {
+	if changed, err := calendar.Fetch(context.Background(), subClient, sub, subOpts); err != nil || !changed || len(sub.Body) == 0 {
 		t.Fatalf("changed=%v err=%v, want the calendar", changed, err)
 	}
 	if srv.ifNoneMatch[0] != "" {
@@ -132,8 +135,8 @@ func TestFetch_FailuresKeepTheLastGoodCopy(t *testing.T) {
 		{"Refused", func(w http.ResponseWriter) { w.WriteHeader(http.StatusUnauthorized) }, "refused access (401 Unauthorized)"},
 		{"Malformed", func(w http.ResponseWriter) {
 			fmt.Fprint(w, "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:tomorrow\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
-		}, `the calendar has an error on line 3: the event's start (DTSTART): "TOMORROW" is not a date`},
-		{"LoginPage", func(w http.ResponseWriter) { fmt.Fprint(w, "<!DOCTYPE html><title>Sign in</title>") }, "the calendar has an error on line 1: this is not a calendar"},
+		}, `the calendar has an error on line 3: the event's start (DTSTART): … is not a date`},
+		{"LoginPage", func(w http.ResponseWriter) { fmt.Fprint(w, "<!DOCTYPE html><title>Sign in</title>") }, "answered 200 OK with content type text/html, which is not a calendar"},
 		{"TooLargeSaysSo", func(w http.ResponseWriter) {
 			w.Header().Set("Content-Length", fmt.Sprint(len(big)))
 			fmt.Fprint(w, big)
@@ -148,7 +151,7 @@ func TestFetch_FailuresKeepTheLastGoodCopy(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tt.serve(w) }))
 			defer srv.Close()
 			sub := &booking.BusySubscription{StaffID: 1, URL: srv.URL + "/" + subSecret + ".ics", ETag: `"v1"`, LastModified: "Mon, 22 Feb 2027 08:00:00 GMT", Body: []byte(good)}
-			changed, err := calendar.Fetch(context.Background(), nil, sub, subOpts)
+			changed, err := calendar.Fetch(context.Background(), subClient, sub, subOpts)
 			var fe *calendar.FetchError
 			if changed || !errors.As(err, &fe) {
 				t.Fatalf("changed=%v err=%v, want a *FetchError", changed, err)
@@ -171,7 +174,7 @@ func TestFetch_Unreachable(t *testing.T) {
 	addr := "http://user:" + subSecret + "@" + srv.Listener.Addr().String() + "/private/" + subSecret + ".ics"
 	srv.Close()
 	sub := &booking.BusySubscription{StaffID: 1, URL: addr}
-	_, err := calendar.Fetch(context.Background(), nil, sub, subOpts)
+	_, err := calendar.Fetch(context.Background(), subClient, sub, subOpts)
 	var fe *calendar.FetchError
 	if !errors.As(err, &fe) || !strings.Contains(sub.Error, "could not be reached") {
 		t.Fatalf("err=%v, want the server unreachable", err)
@@ -239,6 +242,10 @@ func newSubClinic(t *testing.T) *subClinic {
 	t.Cleanup(func() { db.Close() })
 	c := &subClinic{db: db, now: time.Date(2027, 2, 22, 9, 0, 0, 0, impNY)}
 	if err := resources.InitDemo(ctx, db, "test", c.now); err != nil {
+		t.Fatal(err)
+	}
+	svc := &booking.Service{Store: db, Now: func() time.Time { return c.now }, Actor: "front desk"}
+	if _, err := svc.AllowCalendarHost(ctx, "127.0.0.1"); err != nil { // the test servers
 		t.Fatal(err)
 	}
 	c.svc = &calendar.Subscriptions{Store: db, Now: func() time.Time { return c.now }, Actor: "front desk"}

@@ -91,6 +91,13 @@ func (s *Service) SetEmail(ctx context.Context, e *EmailSettings) error {
 		if err != nil {
 			return err
 		}
+		if e != nil {
+			for _, f := range [...]struct{ what, s string }{{"The sender's name", e.FromName}, {"The sending address", e.From}} {
+				if err := checkTreatmentWords(c, f.what, f.s); err != nil {
+					return err
+				}
+			}
+		}
 		before := auditJSON(c.Email)
 		c.Email = e
 		if err := tx.SaveClinic(ctx, c); err != nil {

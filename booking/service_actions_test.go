@@ -440,6 +440,27 @@ func TestService_SetEmail(t *testing.T) {
 			}
 			wantAudit(t, l, "email-settings", "")
 		}},
+		{name: "ErrSenderNameFrench", run: func(l *life) error {
+			return l.svc.SetEmail(l.ctx, &booking.EmailSettings{Transport: "eml-dir", From: "a@example.org", FromName: "Centre de perfusion"})
+		}, code: booking.EINVALID, words: "perfusion"},
+		{name: "ErrSendingAddress", run: func(l *life) error {
+			return l.svc.SetEmail(l.ctx, &booking.EmailSettings{Transport: "eml-dir", From: "citas@ketamina-norte.es"})
+		}, code: booking.EINVALID, words: "The sending address"},
+		{name: "OKSenderAllowed", prep: func(l *life) {
+			if err := l.svc.SetTreatmentWords(l.ctx, true); err != nil {
+				l.t.Fatal(err)
+			}
+		}, run: func(l *life) error {
+			return l.svc.SetEmail(l.ctx, &booking.EmailSettings{Transport: "eml-dir", From: "citas@ketamina-norte.es", FromName: "Ketamina Norte"})
+		}, check: func(t *testing.T, l *life) {
+			if got := l.clinic().Email; got == nil || got.FromName != "Ketamina Norte" {
+				t.Fatalf("stored email %+v, want the sender kept", got)
+			}
+			wantAudit(t, l, "email-settings", "")
+			if n := len(l.notes("treatment-words", 0)); n != 1 {
+				t.Fatalf("treatment-words audit entries=%d, want 1", n)
+			}
+		}},
 		{name: "ErrNoHost", run: func(l *life) error {
 			return l.svc.SetEmail(l.ctx, &booking.EmailSettings{Transport: "smtp", From: "a@example.org"})
 		}, code: booking.EINVALID, words: "needs a host name"},
@@ -784,20 +805,38 @@ func TestService_SaveClinic(t *testing.T) {
 			return err
 		}
 	}
+	allow := func(l *life) {
+		if err := l.svc.SetTreatmentWords(l.ctx, true); err != nil {
+			l.t.Fatal(err)
+		}
+	}
 	runActions(t, demoTuesday, []actionCase{
+		{name: "ErrNameSpanish", run: edit(func(c *booking.Clinic) { c.Name = "Clínica Ketamina Norte" }), code: booking.EINVALID, words: `says "Ketamina"`},
+		{name: "ErrAddressGerman", run: edit(func(c *booking.Clinic) { c.Address = "Zentrum für Psychotherapie, Hauptstraße 4" }), code: booking.EINVALID, words: "Psychotherapie"},
+		{name: "ErrNamePortuguese", run: edit(func(c *booking.Clinic) { c.Name = "Clínica da Depressão" }), code: booking.EINVALID, words: "Depressão"},
+		{name: "OKTreatmentWordsAllowed", prep: allow, run: edit(func(c *booking.Clinic) { c.Name = "Clinique Kétamine" }), check: func(t *testing.T, l *life) {
+			if c := l.clinic(); c.Name != "Clinique Kétamine" || !c.TreatmentWordsAllowed {
+				t.Fatalf("stored name %q allowed %v, want the name kept and the choice kept", c.Name, c.TreatmentWordsAllowed)
+			}
+		}},
+		{name: "OKScreenCannotUndoAllowed", prep: allow, run: edit(func(c *booking.Clinic) { c.TreatmentWordsAllowed = false }), check: func(t *testing.T, l *life) {
+			if !l.clinic().TreatmentWordsAllowed {
+				t.Fatal("saving the clinic's form turned the clinic's choice about treatment words off")
+			}
+		}},
 		{name: "OKRenamedKeepsEmail", prep: func(l *life) {
 			if err := l.svc.SetEmail(l.ctx, &booking.EmailSettings{Transport: "eml-dir", From: "a@example.org"}); err != nil {
 				l.t.Fatal(err)
 			}
 		}, run: edit(func(c *booking.Clinic) {
-			c.Name = " Harbor KAP "
+			c.Name = " Harbor Wellness "
 			c.Email = nil // a screen that loaded the clinic earlier
 		}), check: func(t *testing.T, l *life) {
 			c := l.clinic()
-			if c.Name != "Harbor KAP" || c.Email == nil || c.Email.From != "a@example.org" {
-				t.Fatalf("stored name %q email %+v, want Harbor KAP and the email settings kept", c.Name, c.Email)
+			if c.Name != "Harbor Wellness" || c.Email == nil || c.Email.From != "a@example.org" {
+				t.Fatalf("stored name %q email %+v, want Harbor Wellness and the email settings kept", c.Name, c.Email)
 			}
-			wantAudit(t, l, "clinic", "Harbor KAP")
+			wantAudit(t, l, "clinic", "Harbor Wellness")
 		}},
 		{name: "OKClosureOverBookedListed", run: func(l *life) error {
 			c := l.clinic()
@@ -829,6 +868,10 @@ func TestService_SaveClinic(t *testing.T) {
 func TestService_SaveStaff(t *testing.T) {
 	var added *booking.Staff
 	runActions(t, demoTuesday, []actionCase{
+		{name: "ErrVideoLinkReveals", run: func(l *life) error {
+			_, err := l.svc.SaveStaff(l.ctx, &booking.Staff{Name: "Kit Moss", Roles: []booking.Role{booking.RoleNurse}, VideoLink: "https://meet.example.org/terapia-ketamina"})
+			return err
+		}, code: booking.EINVALID, words: "video link"},
 		{name: "OKAdd", run: func(l *life) error {
 			added = &booking.Staff{Name: " Kit Moss ", Roles: []booking.Role{booking.RoleNurse}, Busy: []booking.Interval{{Start: l.now, End: l.now.Add(time.Hour)}}}
 			_, err := l.svc.SaveStaff(l.ctx, added)

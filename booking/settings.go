@@ -36,6 +36,7 @@ func (s *Service) SaveClinic(ctx context.Context, c *Clinic) ([]*Appointment, er
 		switch {
 		case err == nil:
 			c.Email, c.Templates, c.Messages = old.Email, old.Templates, old.Messages
+			c.TreatmentWordsAllowed, c.CalendarHosts = old.TreatmentWordsAllowed, old.CalendarHosts
 			before = auditJSON(clinicAudit(old))
 		case ErrorCode(err) == ENOTFOUND:
 			c.Email, c.Templates, c.Messages = nil, nil, nil
@@ -44,6 +45,11 @@ func (s *Service) SaveClinic(ctx context.Context, c *Clinic) ([]*Appointment, er
 		}
 		if err := c.Validate(); err != nil {
 			return err
+		}
+		for _, f := range [...]struct{ what, s string }{{"The clinic's name", c.Name}, {"The clinic's address", c.Address}, {"The clinic's phone", c.Phone}} {
+			if err := checkTreatmentWords(c, f.what, f.s); err != nil {
+				return err
+			}
 		}
 		if err := tx.SaveClinic(ctx, c); err != nil {
 			return err
@@ -167,6 +173,13 @@ func (s *Service) SaveStaff(ctx context.Context, st *Staff) ([]*Appointment, err
 		if err != nil {
 			return err
 		}
+		c, err := tx.Clinic(ctx)
+		if err != nil {
+			return err
+		}
+		if err := checkTreatmentWords(c, "The video link (patients receive it by email)", st.VideoLink); err != nil {
+			return err
+		}
 		var old *Staff
 		for _, x := range list {
 			if x.ID == st.ID && st.ID != 0 {
@@ -196,10 +209,6 @@ func (s *Service) SaveStaff(ctx context.Context, st *Staff) ([]*Appointment, err
 		}
 		if old == nil {
 			return nil
-		}
-		c, err := tx.Clinic(ctx)
-		if err != nil {
-			return err
 		}
 		clash, err = s.leftOut(ctx, tx, AppointmentFilter{StaffID: st.ID}, func(a *Appointment) string {
 			if slices.ContainsFunc(added, func(iv Interval) bool { return iv.Overlaps(a.Start, a.End) }) {

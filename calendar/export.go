@@ -200,7 +200,7 @@ func newEncoder(w io.Writer, x Export) (*encoder, error) {
 	e.clinicName = strings.TrimSpace(cleanTextValue(x.Clinic.Name))
 	e.address = strings.TrimSpace(cleanTextValue(x.Clinic.Address))
 	e.phone = strings.TrimSpace(cleanTextValue(x.Clinic.Phone))
-	if x.ForPatient {
+	if x.ForPatient && !x.Clinic.TreatmentWordsAllowed {
 		e.clinicName = safeForPatient(e.clinicName)
 		e.address = safeForPatient(e.address)
 		e.phone = safeForPatient(e.phone)
@@ -229,7 +229,7 @@ func (e *encoder) header() error {
 	set(ical.PropCalendarScale, "GREGORIAN")
 	set(ical.PropMethod, "PUBLISH")
 	if name := strings.TrimSpace(cleanTextValue(e.x.Name)); name != "" {
-		if e.x.ForPatient && reveals(name) {
+		if e.x.ForPatient && !e.x.Clinic.TreatmentWordsAllowed && reveals(name) {
 			name = "Appointments"
 		}
 		set("X-WR-CALNAME", escapeTextValue(name))
@@ -363,7 +363,7 @@ func (e *encoder) patientText(a *booking.Appointment, cancelled bool) {
 		e.text(upperFirst(at))
 	}
 	link := booking.VideoLink(a, e.x.Staff)
-	if cancelled || reveals(link) {
+	if cancelled || !e.x.Clinic.TreatmentWordsAllowed && reveals(link) {
 		link = ""
 	}
 	switch {
@@ -618,13 +618,12 @@ func appendTextValue(b []byte, s string) []byte {
 	return b
 }
 
-// revealing matches words that reveal the treatment, the drug or a
-// diagnosis, which nothing a patient receives may contain (docs/privacy.md,
-// "Email").
-var revealing = regexp.MustCompile(`(?i)ketamine|spravato|dosing|\bdoses?\b|infusion|psychedelic|psychotherap|\bkap\b|depressi|\bptsd\b|trauma|anxiety|bipolar|addiction|\bocd\b|suicid`)
+// reveals reports whether s contains a word a patient's calendar must not
+// (booking.RevealsTreatment).
+func reveals(s string) bool { return booking.RevealsTreatment(s) }
 
-// reveals reports whether s contains a word a patient's calendar must not.
-func reveals(s string) bool { return revealing.MatchString(s) }
+// plainText returns s cleaned and trimmed, as typed otherwise.
+func plainText(s string) string { return strings.TrimSpace(cleanTextValue(s)) }
 
 // safeForPatient returns s cleaned, or "" when it reveals the treatment.
 func safeForPatient(s string) string {

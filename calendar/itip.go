@@ -105,6 +105,9 @@ func WriteInvite(w io.Writer, x Invite) error {
 	// the check is a regular expression that costs a third of an invite.
 	clinic := *x.Clinic
 	safe := safeClinicTexts(clinic.Name, clinic.Address, clinic.Phone)
+	if clinic.TreatmentWordsAllowed {
+		safe = [3]string{plainText(clinic.Name), plainText(clinic.Address), plainText(clinic.Phone)}
+	}
 	clinic.Name, clinic.Address, clinic.Phone = "", "", ""
 	e, err := newEncoder(w, Export{
 		Clinic:       &clinic,
@@ -122,6 +125,9 @@ func WriteInvite(w io.Writer, x Invite) error {
 		return err
 	}
 	cn := safeOrganizerName(x.OrganizerName)
+	if clinic.TreatmentWordsAllowed {
+		cn = plainText(x.OrganizerName)
+	}
 	for _, a := range list {
 		if err := e.inviteEvent(a, x.Method, organizer, cn, attendee); err != nil {
 			return err

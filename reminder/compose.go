@@ -55,6 +55,8 @@ type Composer struct {
 	clinicIn     [3]string
 	clinicSafe   [3]string
 	clinicCached bool
+	// clinicAllowed is the last clinic's TreatmentWordsAllowed.
+	clinicAllowed bool
 	// The clinic's own templates, parsed, for the last clinic seen.
 	ownIn     map[string]booking.TemplateText
 	ownParsed Templates
@@ -130,6 +132,10 @@ func (c *Composer) Compose(m Message) (*email.Email, error) {
 	if err := checkHeaderText("sender's display name", c.FromName); err != nil {
 		return nil, err
 	}
+	if !m.Clinic.TreatmentWordsAllowed && booking.RevealsTreatment(c.FromAddress) {
+		return nil, booking.Errorf(booking.EINVALID, "The clinic's sending address says %q, which patients see: by default nothing a patient receives names the treatment, the drug or a diagnosis (see docs/privacy.md). Nothing was sent; use another sending address (kapctl email set --from) or let the clinic's own words name the treatment (kapctl clinic treatment-words allow).",
+			booking.Clip(booking.RevealingWord(c.FromAddress), 40))
+	}
 	t := c.Templates[m.Kind]
 	if t == nil {
 		t = c.clinicTemplate(m.Clinic, m.Kind)
@@ -198,6 +204,9 @@ func (c *Composer) data(m Message) (Data, error) {
 		End:           a.End.In(loc),
 		Video:         a.Video(),
 	}
+	if !cl.TreatmentWordsAllowed && booking.RevealsTreatment(d.SenderName) {
+		d.SenderName = "" // stored before kapbook checked it (docs/privacy.md)
+	}
 	if d.SenderName == "" {
 		d.SenderName = d.ClinicName
 		if d.SenderName == "" {
@@ -210,7 +219,7 @@ func (c *Composer) data(m Message) (Data, error) {
 	if d.Video {
 		d.ClinicAddress = ""
 		if m.Kind != Cancellation {
-			d.VideoLink = videoLink(a, m.Staff)
+			d.VideoLink = videoLink(a, m.Staff, cl.TreatmentWordsAllowed)
 		}
 	}
 	fillTimes(&d)
@@ -220,7 +229,7 @@ func (c *Composer) data(m Message) (Data, error) {
 		for i, x := range m.Appointments {
 			d.Appointments[i] = newSlot(x.Start.In(loc), x.End.In(loc), x.Video(), safe[2])
 			if x.Video() && m.Kind != Cancellation {
-				d.Appointments[i].VideoLink = videoLink(x, m.Staff)
+				d.Appointments[i].VideoLink = videoLink(x, m.Staff, cl.TreatmentWordsAllowed)
 			}
 			escort = escort || x.NeedsEscort()
 		}
@@ -255,10 +264,14 @@ func (c *Composer) clinicTexts(cl *booking.Clinic) [3]string {
 	in := [3]string{cl.Name, cl.Phone, cl.Address}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.clinicCached || c.clinicIn != in {
-		c.clinicIn = in
+	if !c.clinicCached || c.clinicIn != in || c.clinicAllowed != cl.TreatmentWordsAllowed {
+		c.clinicIn, c.clinicAllowed = in, cl.TreatmentWordsAllowed
 		for i, s := range in {
-			c.clinicSafe[i] = safeText(s)
+			if cl.TreatmentWordsAllowed {
+				c.clinicSafe[i] = strings.Join(strings.Fields(cleanText(s)), " ")
+			} else {
+				c.clinicSafe[i] = safeText(s)
+			}
 		}
 		c.clinicCached = true
 	}
@@ -363,10 +376,10 @@ func safeText(s string) string {
 }
 
 // videoLink returns the link of video call a, or "" when there is none or
-// it would reveal the treatment.
-func videoLink(a *booking.Appointment, staff []*booking.Staff) string {
+// it would reveal the treatment and the clinic has not allowed that.
+func videoLink(a *booking.Appointment, staff []*booking.Staff, allowed bool) string {
 	l := booking.VideoLink(a, staff)
-	if calendar.Reveals(l) {
+	if !allowed && calendar.Reveals(l) {
 		return ""
 	}
 	return l

@@ -397,6 +397,55 @@ func TestCompose_RevealingClinicName(t *testing.T) {
 	}
 }
 
+// TestCompose_TreatmentWordsInOtherLanguages: a clinic name, address,
+// sender name or video link stored before kapbook checked them, naming
+// the treatment in Spanish, German, French or Portuguese, appears nowhere
+// a patient reads unless the clinic allowed it; a sending address that
+// names it stops the message with the reason (issue 13, item 2).
+func TestCompose_TreatmentWordsInOtherLanguages(t *testing.T) {
+	f := newFixture(t)
+	words := regexp.MustCompile(`(?i)ketamina|Psychotherapie|perfusion|Depressão|Depress=C3=A3o`)
+	cl := *f.clinic
+	cl.Name, cl.Address = "Clínica Ketamina Norte", "Zentrum für Psychotherapie, Hauptstraße 4"
+	c := f.composer()
+	c.FromName = "Centre de perfusion"
+	video := *f.appts["kap-standard"][1] // preparation 1, held by video
+	video.RoomID, video.RoomName = 0, ""
+	var staff []*booking.Staff
+	for _, as := range video.Staff {
+		staff = append(staff, &booking.Staff{ID: as.StaffID, Name: as.Name, Roles: []booking.Role{as.Role}, VideoLink: "https://meet.example.org/clinica-da-depressão"})
+	}
+	msg := reminder.Message{Kind: reminder.Reminder, Clinic: &cl, Patient: f.patients["kap-standard"], Appointment: f.appts["kap-standard"][0], Staff: staff}
+	onVideo := msg
+	onVideo.Appointment = &video
+	m := composeParsed(t, c, msg)
+	v := composeParsed(t, c, onVideo)
+	if w := words.FindString(string(m.raw) + m.text + m.html + string(m.ics) + string(v.raw) + v.text + v.html + string(v.ics)); w != "" {
+		t.Fatalf("message says %q", w)
+	}
+	if got := m.header.Get("From"); got != `"Appointments" <appointments@harbor.example>` {
+		t.Fatalf("From=%q, want the neutral name", got)
+	}
+
+	cl.TreatmentWordsAllowed = true
+	m = composeParsed(t, c, msg)
+	if !strings.Contains(m.text, "Clínica Ketamina Norte") || !strings.Contains(string(m.ics), "Ketamina") {
+		t.Fatalf("the clinic allowed its own words, yet the message leaves its name out:\n%s", m.text)
+	}
+	if from, _ := new(mime.WordDecoder).DecodeHeader(m.header.Get("From")); !strings.Contains(from, "Centre de perfusion") {
+		t.Fatalf("From=%q, want the sender's name as the clinic chose", from)
+	}
+	if v = composeParsed(t, c, onVideo); !strings.Contains(v.text, "clinica-da-depressão") {
+		t.Fatalf("the clinic allowed its own words, yet the video link is left out:\n%s", v.text)
+	}
+
+	cl.TreatmentWordsAllowed = false
+	c.FromAddress = "citas@ketamina-norte.example"
+	if _, err := c.Compose(msg); booking.ErrorCode(err) != booking.EINVALID || !strings.Contains(booking.ErrorMessage(err), "sending address") {
+		t.Fatalf("compose from a revealing address: %v, want EINVALID naming the sending address", err)
+	}
+}
+
 // TestCheck proves that Check accepts every default template and refuses
 // broken ones when they are saved.
 func TestCheck(t *testing.T) {

@@ -214,18 +214,8 @@ func checkWords(t *Template, s Source, html bool) error {
 	return nil
 }
 
-// revealingWord returns the first word of s that calendar.Reveals, or s
-// shortened.
-func revealingWord(s string) string {
-	for _, w := range strings.FieldsFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-')
-	}) {
-		if calendar.Reveals(w) {
-			return w
-		}
-	}
-	return booking.Clip(strings.TrimSpace(s), 40)
-}
+// revealingWord returns the first word of s that names the treatment.
+func revealingWord(s string) string { return booking.RevealingWord(s) }
 
 // errorText returns err's message for the front desk: a TemplateError's
 // sentence, or the error without the package prefix.

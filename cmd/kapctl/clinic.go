@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"strings"
+
+	"github.com/kapbook/kapbook/booking"
 )
 
 // staffList prints the clinic's staff with their roles and hours.
@@ -40,6 +42,40 @@ func (a *app) roomList(ctx context.Context, args []string) error {
 		w.row("ID", "NAME", "KIND", "EQUIPMENT")
 		for _, r := range rooms {
 			w.row(r.ID, r.Name, r.Kind, strings.Join(r.Equipment, ","))
+		}
+	})
+}
+
+// treatmentWords shows or sets whether the clinic's own patient-facing
+// words may name the treatment (docs/privacy.md, "Email").
+func (a *app) treatmentWords(ctx context.Context, args []string) error {
+	pos, err := parse(flag.NewFlagSet("clinic treatment-words", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return usagef("clinic treatment-words takes allow or refuse")
+	}
+	if len(pos) == 1 {
+		var allowed bool
+		switch pos[0] {
+		case "allow":
+			allowed = true
+		case "refuse":
+		default:
+			return usagef("clinic treatment-words takes allow or refuse, not %q", booking.Clip(pos[0], 20))
+		}
+		if err := a.svc.SetTreatmentWords(ctx, allowed); err != nil {
+			return err
+		}
+		a.clinic.TreatmentWordsAllowed = allowed
+	}
+	allowed := a.clinic.TreatmentWordsAllowed
+	return a.print(map[string]bool{"treatment_words_allowed": allowed}, func(w *tw) {
+		if allowed {
+			w.line("The clinic's name and address, the sender and video links may name the treatment in what patients receive (the clinic's choice).")
+		} else {
+			w.line("The clinic's name and address, the sender and video links may not name the treatment, the drug or a diagnosis in what patients receive (the default).")
 		}
 	})
 }

@@ -24,7 +24,7 @@ func (a *app) dispatch(ctx context.Context, cmd string, args []string) error {
 			return usagef("db takes password")
 		}
 		return a.dbPassword(args[1:])
-	case "staff", "room", "protocol", "patient":
+	case "staff", "room", "protocol", "patient", "clinic":
 		if sub == "" {
 			return usagef("%s needs a subcommand", cmd)
 		}
@@ -37,6 +37,8 @@ func (a *app) dispatch(ctx context.Context, cmd string, args []string) error {
 		return a.check(ctx, args)
 	}
 	switch cmd + " " + sub {
+	case "clinic treatment-words":
+		return a.treatmentWords(ctx, args)
 	case "staff list":
 		return a.staffList(ctx, args)
 	case "room list":

@@ -89,6 +89,9 @@ Commands:
   email policy [--reminder-hours H] [--preparation-hours H] [--preparation-kinds K,K]
                [--quiet HH:MM-HH:MM|off] [--reset]
                                       when reminders and preparation messages are due
+  clinic treatment-words [allow|refuse]
+                                      whether the clinic's name and address, the sender and video
+                                      links may name the treatment in patient email (default: refuse)
   template list | template show KIND [--html] [--default] | template preview KIND [--html]
   template set KIND FILE [--html] [--allow-treatment-words] | template reset KIND
                                       the clinic's own email templates (KIND: confirmation, reminder,

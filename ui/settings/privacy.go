@@ -27,7 +27,10 @@ type privacyTab struct {
 	fromName     *widget.Entry
 	shownName    *string // the stored sender's name the entry shows
 	saveFromName *widget.Button
-	note         *widget.Label
+	// treatmentWords is the clinic's explicit choice to let its own words
+	// (name, address, sender, video links) name the treatment.
+	treatmentWords *widget.Check
+	note           *widget.Label
 }
 
 func newPrivacyTab(v *View) *privacyTab {
@@ -60,6 +63,7 @@ func newPrivacyTab(v *View) *privacyTab {
 	t.fromName = widget.NewEntry()
 	t.fromName.SetPlaceHolder("e.g. Appointments (empty: the clinic's name)")
 	t.saveFromName = widget.NewButton("Save sender's name", t.doSaveFromName)
+	t.treatmentWords = widget.NewCheck("The clinic's name and address, the sender and video links may name the treatment", t.setTreatmentWords)
 	t.note = newNote()
 	t.content = container.NewVScroll(container.NewVBox(
 		heading("The schedule"),
@@ -73,6 +77,8 @@ func newPrivacyTab(v *View) *privacyTab {
 		heading("Patient email"),
 		explain("Patients and anyone who reads their inbox see the sender's name; a clinic's name can itself reveal the treatment, so a neutral name is safest. By default, emails never name the treatment or the drug."),
 		container.NewBorder(nil, nil, nil, t.saveFromName, t.fromName),
+		explain("Unless the clinic chooses otherwise here, kapbook refuses a clinic name, address, sender or video link that names the treatment, the drug or a diagnosis in English, Spanish, German, French or Portuguese, and leaves such words out of what patients receive."),
+		t.treatmentWords,
 		t.note,
 	))
 	return t
@@ -85,6 +91,10 @@ func (t *privacyTab) show(d data) {
 		t.showNames.Refresh()
 		t.feedPrivacy.Selected = privacyName(calendar.FeedPrivacy(p.StringWithFallback(kit.PrefFeedPrivacy, string(calendar.PrivacyInitials))))
 		t.feedPrivacy.Refresh()
+	}
+	if t.treatmentWords.Checked != d.clinic.TreatmentWordsAllowed {
+		t.treatmentWords.Checked = d.clinic.TreatmentWordsAllowed
+		t.treatmentWords.Refresh()
 	}
 	name := ""
 	if d.clinic.Email != nil {
@@ -122,6 +132,30 @@ func (t *privacyTab) doSaveFromName() {
 		msg := "Patient emails now come from \"" + name + "\"."
 		if name == "" {
 			msg = "Patient emails now come from the clinic's name."
+		}
+		t.v.saved(t.note, msg)
+	})
+}
+
+// setTreatmentWords records the clinic's choice about its own words.
+func (t *privacyTab) setTreatmentWords(on bool) {
+	if t.d.clinic == nil || t.d.clinic.TreatmentWordsAllowed == on {
+		return
+	}
+	t.note.Hide()
+	env := t.v.env
+	env.Run("Saving the clinic's choice about naming the treatment", func(ctx context.Context) error {
+		return env.Service.SetTreatmentWords(ctx, on)
+	}, func(err error) {
+		if err != nil {
+			t.treatmentWords.SetChecked(!on)
+			env.ShowError(err)
+			return
+		}
+		t.d.clinic.TreatmentWordsAllowed = on
+		msg := "The clinic's own words may not name the treatment in what patients receive."
+		if on {
+			msg = "The clinic's own words may now name the treatment in what patients receive: the clinic's choice, recorded in the audit trail."
 		}
 		t.v.saved(t.note, msg)
 	})

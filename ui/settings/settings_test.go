@@ -285,7 +285,7 @@ func TestStaff_VideoLink(t *testing.T) {
 	}
 	for _, tc := range []struct{ link, says string }{
 		{"http://video.example.org/reyes", "is not a web address starting with https://"},
-		{"https://ketamine-care.example.org/reyes", "The video link names the treatment"},
+		{"https://ketamine-care.example.org/reyes", "The video link (patients receive it by email) says"},
 	} {
 		retype(v.staff.videoLink, tc.link)
 		test.Tap(v.staff.save)
@@ -595,6 +595,23 @@ func TestPrivacy(t *testing.T) {
 	}
 	if v.email.fromName.Text != "Appointments" {
 		t.Fatalf("the email tab shows %q", v.email.fromName.Text)
+	}
+
+	// A sender's name that names the treatment in Spanish is refused
+	// until the clinic ticks its choice (issue 13, item 2).
+	retype(v.privacy.fromName, "Clínica Ketamina")
+	test.Tap(v.privacy.saveFromName)
+	if got := overlayTexts(f.Env.Window); !strings.Contains(got, `"Ketamina"`) {
+		t.Fatalf("dialog says %q, want the word named", got)
+	}
+	closeDialogs(f.Env.Window)
+	if c, _ = f.DB.Clinic(context.Background()); c.Email.FromName != "Appointments" {
+		t.Fatalf("refused, yet the sender's name is %q", c.Email.FromName)
+	}
+	v.privacy.treatmentWords.SetChecked(true)
+	test.Tap(v.privacy.saveFromName)
+	if c, _ = f.DB.Clinic(context.Background()); !c.TreatmentWordsAllowed || c.Email.FromName != "Clínica Ketamina" {
+		t.Fatalf("allowed %v, sender %q: want the clinic's choice and the name saved", c.TreatmentWordsAllowed, c.Email.FromName)
 	}
 }
 

@@ -52,6 +52,7 @@ type DB struct {
 	ver   version         // see Version
 	pg    bool            // a PostgreSQL database (postgres.go)
 	pgcfg *pgx.ConnConfig // PostgreSQL: how to connect, password included
+	ro    *readOnly       // why the database may only be read (readonly.go), or nil
 }
 
 // DefaultPath returns where kapbook keeps its database unless told otherwise:
@@ -74,6 +75,10 @@ func DefaultPath() string {
 // to date. A file that others on this computer may read, and its -wal and
 // -shm files, are made readable by their owner only (mode 0600) first; on
 // Windows, where the folder's access list decides, the mode is left alone.
+// A file this user may read but not write, or one in a folder they may not
+// write, or on a read-only disk, is opened read-only instead, as
+// OpenReadOnly opens it: nothing is changed, mode included, and every
+// Update returns ESTORE saying why (see ReadOnly).
 // Returns ENOTFOUND if there is no file at path, and ESTORE, leaving the
 // file's content as it was, if the file is not an SQLite database or is
 // damaged, belongs to another application, was written by a newer kapbook,
@@ -84,16 +89,15 @@ func Open(path string) (*DB, error) {
 	if IsURL(path) {
 		return openPG(path, false)
 	}
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, booking.Errorf(booking.ENOTFOUND, "There is no kapbook database at %s; create one with kapctl init, or choose another with --db.", path)
-	} else if err != nil {
-		return nil, booking.Errorf(booking.ESTORE, "The database %s cannot be opened: %s.", path, describe(err))
-	} else if fi.IsDir() {
-		return nil, booking.Errorf(booking.ESTORE, "%s is a folder, not a kapbook database.", path)
+	fi, err := statDB(path)
+	if err != nil {
+		return nil, err
 	}
 	if err := refuseEmpty(path, fi); err != nil {
 		return nil, err
+	}
+	if ro := notWritable(path); ro != nil {
+		return openReadOnly(path, ro)
 	}
 	// Private before anything reads or writes it: even the read-only look
 	// below may make -wal and -shm files, with the database's mode.
@@ -300,15 +304,20 @@ func (db *DB) Close() error {
 // lock when it begins (BEGIN IMMEDIATE), waiting up to 20 seconds for
 // another process's transaction to end, so nothing fn reads can change
 // before fn's writes commit. The transaction commits if fn returns nil and
-// rolls back if fn returns an error or panics. Returns fn's error, or
-// ECONFLICT if the database stayed busy. fn must not call Update itself:
-// the inner call would wait for the outer one to end.
+// rolls back if fn returns an error or panics. Returns fn's error,
+// ECONFLICT if the database stayed busy, or ESTORE (and ErrReadOnly to
+// errors.Is) before fn runs if the database may only be read. fn must not
+// call Update itself: the inner call would wait for the outer one to end.
 func (db *DB) Update(ctx context.Context, fn func(tx booking.Tx) error) error {
 	return db.write(ctx, func(t *tx) error { return fn(t) })
 }
 
-// write runs fn in a write transaction on a dedicated connection.
+// write runs fn in a write transaction on a dedicated connection. On a
+// read-only database it returns ESTORE saying why, and touches nothing.
 func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
+	if db.ro != nil {
+		return db.ro.err()
+	}
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return db.mapErr("begin", err)
@@ -462,7 +471,7 @@ func (r *reader) mapErr(op string, err error) error {
 	case codeCorrupt, codeNotADB:
 		return booking.Errorf(booking.ESTORE, "The database %s is damaged (%s); restore it from a backup.", r.path, describe(err))
 	case codeReadOnly, codePerm:
-		return booking.Errorf(booking.ESTORE, "The database %s cannot be written (%s); check the file's permissions.", r.path, describe(err))
+		return readOnlyErr(r.path, err)
 	case codeFull:
 		return booking.Errorf(booking.ESTORE, "The disk holding %s is full; free some space and try again.", r.path)
 	case codeIOErr, codeCantOpen:

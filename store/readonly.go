@@ -114,9 +114,10 @@ func statDB(path string) (fs.FileInfo, error) {
 }
 
 // roPragmas are set on every connection of a read-only database: no
-// journal mode (setting WAL writes the header), and query_only so that
-// not even a mistake in the store can write.
-var roPragmas = []string{"foreign_keys(1)", "busy_timeout(20000)", "query_only(1)"}
+// journal mode (setting WAL writes the header). SQLite's mode=ro is what
+// keeps every write out; query_only would also refuse the VACUUM INTO of
+// Backup, which writes only the new file.
+var roPragmas = []string{"foreign_keys(1)", "busy_timeout(20000)"}
 
 // openReadOnly opens the file at path with SQLite's mode=ro and checks,
 // without writing, that it is a kapbook database of this kapbook's schema.

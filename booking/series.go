@@ -280,10 +280,20 @@ type Block struct {
 }
 
 // AuditEntry records one change, append-only.
+//
+// At and Actor are the clock and the name the action ran with: a
+// workstation's chosen name or kapctl's --as, and kapctl's --now when a
+// pretend clock is set. Recorded and OSUser are what the store itself
+// stamps on every entry: this computer's own clock and the operating
+// system account that made the change, whatever the action was told
+// (docs/security.md, "The audit trail"). Entries written before kapbook
+// kept them have neither.
 type AuditEntry struct {
 	ID            int64     `json:"id"`
 	At            time.Time `json:"at"`
 	Actor         string    `json:"actor"`
+	Recorded      time.Time `json:"recorded,omitzero"`
+	OSUser        string    `json:"os_user,omitempty"`
 	Action        string    `json:"action"` // book, reschedule, cancel, status, escort, override, patient-add
 	PatientID     int64     `json:"patient_id,omitempty"`
 	SeriesID      int64     `json:"series_id,omitempty"`
@@ -291,4 +301,14 @@ type AuditEntry struct {
 	Before        string    `json:"before,omitempty"` // JSON of the state before
 	After         string    `json:"after,omitempty"`  // JSON of the state after
 	Note          string    `json:"note,omitempty"`
+}
+
+// PretendTime reports whether the entry's At is a pretend clock's rather
+// than when it was recorded: more than a minute apart.
+func (e *AuditEntry) PretendTime() bool {
+	if e.Recorded.IsZero() {
+		return false
+	}
+	d := e.At.Sub(e.Recorded)
+	return d > time.Minute || d < -time.Minute
 }

@@ -208,4 +208,8 @@ CREATE INDEX outbox_due ON outbox (due, id);
 CREATE INDEX outbox_series ON outbox (series_id);
 CREATE INDEX outbox_patient ON outbox (patient_id, due);
 `,
+	// 2: SQLite's migration 5: the audit trail keeps the server's clock
+	// as this workstation read it and the operating-system account.
+	`ALTER TABLE audit ADD COLUMN recorded BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE audit ADD COLUMN os_user TEXT NOT NULL DEFAULT '';`,
 }

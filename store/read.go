@@ -582,7 +582,7 @@ func (r *reader) Audit(ctx context.Context, f booking.AuditFilter) ([]*booking.A
 	if err != nil {
 		return nil, err
 	}
-	q := `SELECT id, at, actor, action, patient_id, series_id, appointment_id, state_before, state_after, note FROM audit`
+	q := `SELECT id, at, actor, action, patient_id, series_id, appointment_id, state_before, state_after, note, recorded, os_user FROM audit`
 	var args []any
 	if f.PatientID != 0 {
 		q += " WHERE patient_id = ?"
@@ -601,12 +601,15 @@ func (r *reader) Audit(ctx context.Context, f booking.AuditFilter) ([]*booking.A
 	out := []*booking.AuditEntry{}
 	for rows.Next() {
 		var e booking.AuditEntry
-		var at int64
+		var at, recorded int64
 		var patient, series, appt sql.NullInt64
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &patient, &series, &appt, &e.Before, &e.After, &e.Note); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &patient, &series, &appt, &e.Before, &e.After, &e.Note, &recorded, &e.OSUser); err != nil {
 			return nil, r.mapErr("audit", err)
 		}
 		e.At = time.Unix(at, 0).In(loc)
+		if recorded != 0 {
+			e.Recorded = time.Unix(recorded, 0).In(loc)
+		}
 		e.PatientID, e.SeriesID, e.AppointmentID = patient.Int64, series.Int64, appt.Int64
 		out = append(out, &e)
 	}

@@ -229,6 +229,11 @@ ALTER TABLE series ADD COLUMN protocol_version INTEGER NOT NULL DEFAULT 1;`,
 	`ALTER TABLE appointments ADD COLUMN escort_needed BOOLEAN NOT NULL DEFAULT 0;
 UPDATE appointments SET escort_needed = 1 WHERE kind IN ('dosing', 'infusion');
 ` + markEscortSteps("protocols") + markEscortSteps("protocol_versions"),
+	// 5: the audit trail keeps this computer's own clock and the operating
+	// system account beside the clock and name an action was given
+	// (docs/security.md, "The audit trail"); older entries have 0 and ''.
+	`ALTER TABLE audit ADD COLUMN recorded INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE audit ADD COLUMN os_user TEXT NOT NULL DEFAULT '';`,
 }
 
 // markEscortSteps returns the statements of migration 4 that set

@@ -747,8 +747,17 @@ func TestAudit(t *testing.T) {
 	if !got.At.Equal(e2.At) || got.At.Location().String() != "America/New_York" {
 		t.Fatalf("at=%v, want %v in the clinic's zone", got.At, e2.At)
 	}
-	got.At = e2.At
-	if !reflect.DeepEqual(got, e2) {
+	// The store stamps its own clock and the OS account whatever At and
+	// Actor say: e2's At is a pretend time months away.
+	if !got.Recorded.Equal(e2.Recorded) || got.Recorded.IsZero() || time.Since(got.Recorded) > time.Hour || got.OSUser == "" || got.OSUser != e2.OSUser {
+		t.Fatalf("recorded %v by %q, want this computer's clock and account, as AddAudit set them (%v, %q)", got.Recorded, got.OSUser, e2.Recorded, e2.OSUser)
+	}
+	if !got.PretendTime() || all[0].PretendTime() {
+		t.Fatalf("pretend time: e2 %v (at %v), e3 %v; want e2 only", got.PretendTime(), got.At, all[0].PretendTime())
+	}
+	same := *got
+	same.At, same.Recorded = e2.At, e2.Recorded
+	if !reflect.DeepEqual(&same, e2) {
 		t.Fatalf("entry=%+v, want %+v", got, e2)
 	}
 	mine, err := db.Audit(ctx, booking.AuditFilter{PatientID: f.patient.ID, Limit: 1})

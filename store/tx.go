@@ -572,18 +572,22 @@ func (t *tx) AddAudit(ctx context.Context, e *booking.AuditEntry) error {
 	if strings.TrimSpace(e.Action) == "" {
 		return booking.Errorf(booking.EINVALID, "An audit entry needs an action.")
 	}
+	// The store stamps its own clock and the account that writes, whatever
+	// clock and name the entry was given (docs/security.md, "The audit
+	// trail").
+	recorded, who := now(), osUser()
 	at := e.At
 	if at.IsZero() {
-		at = now()
+		at = recorded
 	}
 	var id int64
-	err := t.q.QueryRowContext(ctx, `INSERT INTO audit (at, actor, action, patient_id, series_id, appointment_id, state_before, state_after, note)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		at.Unix(), e.Actor, e.Action, nullID(e.PatientID), nullID(e.SeriesID), nullID(e.AppointmentID), e.Before, e.After, e.Note).Scan(&id)
+	err := t.q.QueryRowContext(ctx, `INSERT INTO audit (at, actor, action, patient_id, series_id, appointment_id, state_before, state_after, note, recorded, os_user)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		at.Unix(), e.Actor, e.Action, nullID(e.PatientID), nullID(e.SeriesID), nullID(e.AppointmentID), e.Before, e.After, e.Note, recorded.Unix(), who).Scan(&id)
 	if err != nil {
 		return t.mapErr("add audit", err)
 	}
-	e.ID, e.At = id, at
+	e.ID, e.At, e.Recorded, e.OSUser = id, at, recorded, who
 	return nil
 }
 

@@ -32,11 +32,35 @@ func (a *app) audit(ctx context.Context, args []string) error {
 		return err
 	}
 	return a.print(es, func(w *tw) {
-		w.row("WHEN", "WHO", "WHAT", "PATIENT", "APPOINTMENT", "NOTE")
+		w.row("WHEN", "WHO", "ACCOUNT", "WHAT", "PATIENT", "APPOINTMENT", "NOTE")
 		for _, e := range es {
-			w.row(e.At.In(a.clinic.Location()).Format("2006-01-02 15:04"), e.Actor, e.Action, orDash(e.PatientID), orDash(e.AppointmentID), e.Note)
+			w.row(a.auditWhen(e), e.Actor, orDashText(e.OSUser), e.Action, orDash(e.PatientID), orDash(e.AppointmentID), e.Note)
 		}
 	})
+}
+
+// auditWhen is when an entry was recorded, by this computer's clock, and
+// the pretend time the action was given beside it (docs/security.md, "The
+// audit trail"). Entries from before kapbook kept its own clock show At.
+func (a *app) auditWhen(e *booking.AuditEntry) string {
+	const layout = "2006-01-02 15:04"
+	loc := a.clinic.Location()
+	if e.Recorded.IsZero() {
+		return e.At.In(loc).Format(layout)
+	}
+	when := e.Recorded.In(loc).Format(layout)
+	if e.PretendTime() {
+		when += " (pretend time " + e.At.In(loc).Format(layout) + ")"
+	}
+	return when
+}
+
+// orDashText writes s, or "-" when empty.
+func orDashText(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // orDash writes an id, or "-" for none.

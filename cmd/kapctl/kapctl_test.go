@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -1002,6 +1003,33 @@ func TestAudit(t *testing.T) {
 		}
 		if !strings.Contains(out, "Maria at the front desk") {
 			t.Fatalf("audit does not show who acted:\n%s", out)
+		}
+	})
+	// The pretend clock (--now, months from the real date) and the typed
+	// --as name are recorded as such, beside this computer's own clock
+	// and account (issue 13, item 4).
+	t.Run("RealClockAndAccount", func(t *testing.T) {
+		account := "uid " + strconv.Itoa(os.Getuid())
+		if u, err := user.Current(); err == nil {
+			account = u.Username
+		}
+		var list []struct {
+			At       time.Time `json:"at"`
+			Recorded time.Time `json:"recorded"`
+			OSUser   string    `json:"os_user"`
+			Actor    string    `json:"actor"`
+		}
+		c.json(&list, "audit", "--limit", "1")
+		e := list[0]
+		if time.Since(e.Recorded).Abs() > time.Hour || e.OSUser != account || e.Actor != "Maria at the front desk" {
+			t.Fatalf("recorded %v by %q as %q, want now by %q as the --as name", e.Recorded, e.OSUser, e.Actor, account)
+		}
+		if e.At.Sub(e.Recorded).Abs() < 24*time.Hour {
+			t.Fatalf("at %v, want the pretend clock (%s) kept as such", e.At, c.now)
+		}
+		out := c.ok("audit", "--limit", "1")
+		if !strings.Contains(out, e.Recorded.Format("2006-01-02 15:04")+" (pretend time "+e.At.Format("2006-01-02 15:04")+")") || !strings.Contains(out, account) {
+			t.Fatalf("audit shows:\n%s\nwant the real time, the pretend time beside it and the account %q", out, account)
 		}
 	})
 }

@@ -1,0 +1,24 @@
+package store
+
+import (
+	"os"
+	"os/user"
+	"strconv"
+	"sync"
+)
+
+// osUser returns the operating-system account this process runs as, as
+// the audit trail records it beside the name an action was given: the
+// login name (DOMAIN\name on Windows), else $USER or $USERNAME, else the
+// numeric user id.
+var osUser = sync.OnceValue(func() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	for _, k := range []string{"USER", "USERNAME"} {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return "uid " + strconv.Itoa(os.Getuid())
+})

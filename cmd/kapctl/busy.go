@@ -21,9 +21,12 @@ import (
 //	kapctl busy refresh [--force]
 //	kapctl busy list [--staff ID] [--from D --to D]
 //	kapctl busy clear --staff ID
+//	kapctl busy hosts
+//	kapctl busy allow-host HOST
+//	kapctl busy disallow-host HOST
 func (a *app) busy(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("busy needs a subcommand: import, subscribe, refresh, list or clear")
+		return usagef("busy needs a subcommand: import, subscribe, refresh, list, clear, hosts, allow-host or disallow-host")
 	}
 	switch sub, rest := args[0], args[1:]; sub {
 	case "import":
@@ -36,8 +39,12 @@ func (a *app) busy(ctx context.Context, args []string) error {
 		return a.busyList(ctx, rest)
 	case "clear":
 		return a.busyClear(ctx, rest)
+	case "hosts":
+		return a.busyHosts(rest)
+	case "allow-host", "disallow-host":
+		return a.busyAllowHost(ctx, sub, rest)
 	default:
-		return usagef("unknown command %q; busy takes import, subscribe, refresh, list or clear", "busy "+booking.Clip(sub, 40))
+		return usagef("unknown command %q; busy takes import, subscribe, refresh, list, clear, hosts, allow-host or disallow-host", "busy "+booking.Clip(sub, 40))
 	}
 }
 
@@ -189,6 +196,67 @@ func (a *app) busySubscribe(ctx context.Context, args []string) error {
 			w.line("Subscribed %s (staff %d) to the calendar at %s: %d busy times in the coming year.", s.Name, s.ID, res.Site, res.Busy)
 			w.line("Run \"kapctl busy refresh\" regularly (every hour, from cron or a timer) to keep them up to date.")
 		})
+}
+
+// busyHosts lists the hosts a subscription may reach although they are on
+// this computer or the clinic's network.
+func (a *app) busyHosts(args []string) error {
+	if len(args) > 0 {
+		return usagef("busy hosts takes no arguments")
+	}
+	return a.printHosts(a.clinic.CalendarHosts, "")
+}
+
+// busyAllowHost allows (allow-host) or no longer allows (disallow-host)
+// one host on this computer or the clinic's network.
+func (a *app) busyAllowHost(ctx context.Context, cmd string, args []string) error {
+	fs := flag.NewFlagSet("busy "+cmd, flag.ContinueOnError)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("busy %s needs one host name, such as calendar.clinic.lan (no https://, no path)", cmd)
+	}
+	var hosts []string
+	var done string
+	if cmd == "allow-host" {
+		hosts, err = a.svc.AllowCalendarHost(ctx, pos[0])
+		done = "Allowed"
+	} else {
+		hosts, err = a.svc.DisallowCalendarHost(ctx, pos[0])
+		done = "No longer allowed"
+	}
+	if err != nil {
+		return err
+	}
+	a.clinic.CalendarHosts = hosts
+	host := strings.ToLower(strings.TrimSpace(pos[0]))
+	if h, err := booking.CheckCalendarHost(pos[0]); err == nil {
+		host = h
+	}
+	return a.printHosts(hosts, fmt.Sprintf("%s %s.", done, host))
+}
+
+// printHosts shows the allowed calendar hosts after note.
+func (a *app) printHosts(hosts []string, note string) error {
+	if hosts == nil {
+		hosts = []string{}
+	}
+	return a.print(map[string]any{"calendar_hosts": hosts}, func(w *tw) {
+		if note != "" {
+			w.line("%s", note)
+		}
+		if len(hosts) == 0 {
+			w.line("No calendar host is allowed on this computer or the clinic's network: subscribed calendars are fetched from the internet only.")
+			w.line("Allow the clinic's own calendar server with: kapctl busy allow-host HOST")
+			return
+		}
+		w.line("Subscribed calendars may be fetched from these hosts although they are on this computer or the clinic's network:")
+		for _, h := range hosts {
+			w.line("  %s", h)
+		}
+	})
 }
 
 // refreshOut is the JSON form of one subscription's refresh.

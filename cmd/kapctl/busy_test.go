@@ -136,7 +136,7 @@ func TestBusyImport_RefusedChangesNothing(t *testing.T) {
 		{"UnknownStaff", []string{"busy", "import", "--staff", "99", busyICS(t, "DTSTART:20270301T090000")}, 3, "There is no staff member with id 99."},
 		{"BadStaff", []string{"busy", "import", "--staff", "ana", busyICS(t, "DTSTART:20270301T090000")}, 2, `"ana" is not a staff id`},
 		{"NoStaff", []string{"busy", "import", busyICS(t, "DTSTART:20270301T090000")}, 2, "busy import needs --staff ID and one calendar file"},
-		{"NoSubcommand", []string{"busy"}, 2, "busy needs a subcommand: import, subscribe, refresh, list or clear"},
+		{"NoSubcommand", []string{"busy"}, 2, "busy needs a subcommand: import, subscribe, refresh, list, clear, hosts, allow-host or disallow-host"},
 		{"UnknownSubcommand", []string{"busy", "wipe"}, 2, `unknown command "busy wipe"`},
 		{"ClearNoStaff", []string{"busy", "clear"}, 2, "busy clear needs --staff ID and nothing else"},
 		{"ClearExtra", []string{"busy", "clear", "--staff", "1", "all"}, 2, "busy clear needs --staff ID and nothing else"},
@@ -227,6 +227,7 @@ func TestBusySubscribe(t *testing.T) {
 		fmt.Fprint(w, srv.body)
 	}))
 	defer srv.Close()
+	c.ok("busy", "allow-host", "127.0.0.1") // the test server
 	if out := c.ok("busy", "refresh"); !strings.Contains(out, "No staff member has a subscribed calendar") {
 		t.Fatalf("refresh without subscriptions said %q", out)
 	}

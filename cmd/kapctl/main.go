@@ -79,6 +79,9 @@ Commands:
   busy list [--staff ID] [--from D] [--to D]
   busy clear --staff ID               stop blocking with their own calendar: remove the busy
                                       times, the subscription and its last copy
+  busy hosts | busy allow-host HOST | busy disallow-host HOST
+                                      the hosts on this computer or the clinic's network that
+                                      subscribed calendars may be fetched from (none by default)
   email set --transport smtp|eml-dir [--host H] [--port P] [--security starttls|tls|none] [--user U]
             [--from ADDR] [--from-name NAME] [--dir DIR] [--allow-plain-remote]
                                       how patient email goes out; the SMTP password is never

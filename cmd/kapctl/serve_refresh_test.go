@@ -31,6 +31,7 @@ func TestServeRefreshLoop(t *testing.T) {
 		fmt.Fprint(w, body.Load().(string))
 	}))
 	defer srv.Close()
+	c.ok("busy", "allow-host", "127.0.0.1") // the test server
 	c.subscribe("2", srv.URL+"/cal.ics")
 	if got := c.busyList("2"); got.Subscription == nil {
 		t.Fatal("no subscription stored")

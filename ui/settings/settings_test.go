@@ -699,6 +699,9 @@ func TestStaff_Subscribe(t *testing.T) {
 	defer srv.Close()
 	f, v := open(t)
 	ctx := context.Background()
+	if _, err := f.Env.Service.AllowCalendarHost(ctx, "127.0.0.1"); err != nil { // the test server
+		t.Fatal(err)
+	}
 	v.staff.list.Select(0)
 	s := v.staff.d.staff[0]
 	if v.staff.clearBusy.Visible() {

@@ -64,7 +64,7 @@ func RevealsTreatment(s string) bool { return revealing.MatchString(foldWords(s)
 // as typed, or s shortened when no single word does.
 func RevealingWord(s string) string {
 	for _, w := range strings.FieldsFunc(s, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '.'
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-'
 	}) {
 		if RevealsTreatment(w) {
 			return w

@@ -38,7 +38,6 @@ func ExampleWrite() {
 	// Output:
 	// BEGIN:VCALENDAR
 	// CALSCALE:GREGORIAN
-	// METHOD:PUBLISH
 	// PRODID:-//kapbook//kapbook//EN
 	// VERSION:2.0
 	// X-WR-TIMEZONE:America/New_York

@@ -227,7 +227,9 @@ func (e *encoder) header() error {
 	set(ical.PropProductID, productID)
 	set(ical.PropVersion, "2.0")
 	set(ical.PropCalendarScale, "GREGORIAN")
-	set(ical.PropMethod, "PUBLISH")
+	// No METHOD: a plain file or feed is not an iTIP message, and
+	// METHOD:PUBLISH without an ORGANIZER is one that iTIP checkers
+	// refuse (RFC 5546, section 1.4).
 	if name := strings.TrimSpace(cleanTextValue(e.x.Name)); name != "" {
 		if e.x.ForPatient && !e.x.Clinic.TreatmentWordsAllowed && reveals(name) {
 			name = "Appointments"

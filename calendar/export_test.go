@@ -195,10 +195,15 @@ func TestWrite_RoundTrip(t *testing.T) {
 	cal := decodeExport(t, data)
 
 	for name, want := range map[string]string{ical.PropProductID: "-//kapbook//kapbook//EN", ical.PropVersion: "2.0",
-		ical.PropCalendarScale: "GREGORIAN", ical.PropMethod: "PUBLISH", "X-WR-TIMEZONE": "America/New_York"} {
+		ical.PropCalendarScale: "GREGORIAN", "X-WR-TIMEZONE": "America/New_York"} {
 		if got := oneProp(t, cal.Component, name); got != want {
 			t.Errorf("%s=%q, want %q", name, got, want)
 		}
+	}
+	// A plain file is no iTIP message: METHOD without ORGANIZER is one
+	// that iTIP checkers refuse (RFC 5546).
+	if p := cal.Props.Get(ical.PropMethod); p != nil {
+		t.Errorf("METHOD=%q in a plain export, want none", p.Value)
 	}
 	var zones []string
 	for _, c := range cal.Children {

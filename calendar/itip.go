@@ -222,11 +222,9 @@ func (e *encoder) inviteEvent(a *booking.Appointment, m Method, organizer, cn, a
 	e.raw(":")
 	e.raw(organizer)
 	e.raw("\r\nATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT")
-	if cancelled {
-		e.raw(";PARTSTAT=NEEDS-ACTION;RSVP=FALSE:")
-	} else {
-		e.raw(";PARTSTAT=ACCEPTED;RSVP=FALSE:")
-	}
+	// The patient agreed the time with the front desk: ACCEPTED, the same
+	// in a REQUEST and in the CANCEL that withdraws it, and no reply asked.
+	e.raw(";PARTSTAT=ACCEPTED;RSVP=FALSE:")
 	e.raw(attendee)
 	e.raw("\r\n")
 	e.patientText(a, cancelled)

@@ -182,9 +182,16 @@ func (c *Composer) Compose(m Message) (*email.Email, error) {
 	e.HTML = []byte(r.HTML)
 	e.Headers.Set("Date", now.Format(time.RFC1123Z))
 	e.Headers.Set("Message-Id", messageID(c.FromAddress))
-	if _, err := e.Attach(&ics, AttachmentName, "text/calendar; charset=utf-8; method="+string(method)); err != nil {
+	// An automatic message: vacation responders and list servers do not
+	// answer it (RFC 3834).
+	e.Headers.Set("Auto-Submitted", "auto-generated")
+	at, err := e.Attach(&ics, AttachmentName, "text/calendar; charset=utf-8; method="+string(method))
+	if err != nil {
 		return nil, fmt.Errorf("reminder: attaching the calendar: %w", err)
 	}
+	// A Content-ID unique to the message, with a domain, as RFC 2392
+	// wants; the library's default is the file name, the same in every one.
+	at.Header.Set("Content-ID", messageID(c.FromAddress))
 	return e, nil
 }
 

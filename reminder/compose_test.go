@@ -310,9 +310,12 @@ func checkHeaders(t testing.TB, m *parsed, to string) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	want := "Content-Type Date From Message-Id Mime-Version Subject To"
+	want := "Auto-Submitted Content-Type Date From Message-Id Mime-Version Subject To"
 	if got := strings.Join(keys, " "); got != want {
 		t.Fatalf("headers %s, want %s", got, want)
+	}
+	if got := m.header.Get("Auto-Submitted"); got != "auto-generated" {
+		t.Fatalf("Auto-Submitted=%q, want auto-generated (RFC 3834)", got)
 	}
 	if got := m.header.Get("To"); got != "<"+to+">" {
 		t.Fatalf("To=%q, want <%s>", got, to)
@@ -443,6 +446,41 @@ func TestCompose_TreatmentWordsInOtherLanguages(t *testing.T) {
 	c.FromAddress = "citas@ketamina-norte.example"
 	if _, err := c.Compose(msg); booking.ErrorCode(err) != booking.EINVALID || !strings.Contains(booking.ErrorMessage(err), "sending address") {
 		t.Fatalf("compose from a revealing address: %v, want EINVALID naming the sending address", err)
+	}
+}
+
+// TestCompose_Interop: each message's calendar attachment has its own
+// Content-ID with a domain (RFC 2392), and the patient's PARTSTAT is the
+// same in the REQUEST and in the CANCEL that withdraws it.
+func TestCompose_Interop(t *testing.T) {
+	f := newFixture(t)
+	c := f.composer()
+	a := f.appts["kap-standard"][0]
+	gone := *a
+	gone.Status = booking.Cancelled
+	cid := regexp.MustCompile(`(?m)^Content-Id: (.*)\r?$`)
+	partstat := regexp.MustCompile(`PARTSTAT=[A-Z-]+`)
+	seen := map[string]bool{}
+	var stats []string
+	for _, m := range []reminder.Message{
+		{Kind: reminder.Reminder, Clinic: f.clinic, Patient: f.patients["kap-standard"], Appointment: a},
+		{Kind: reminder.Reminder, Clinic: f.clinic, Patient: f.patients["kap-standard"], Appointment: a},
+		{Kind: reminder.Cancellation, Clinic: f.clinic, Patient: f.patients["kap-standard"], Appointment: &gone},
+	} {
+		p := composeParsed(t, c, m)
+		ids := cid.FindAllStringSubmatch(string(p.raw), -1)
+		if len(ids) != 1 {
+			t.Fatalf("%d Content-IDs, want the attachment's one:\n%s", len(ids), p.raw)
+		}
+		id := strings.TrimSpace(ids[0][1])
+		if !strings.HasPrefix(id, "<") || !strings.HasSuffix(id, "@harbor.example>") || seen[id] {
+			t.Fatalf("Content-ID %s: want <unique@harbor.example>, seen before: %v", id, seen[id])
+		}
+		seen[id] = true
+		stats = append(stats, partstat.FindString(string(p.ics)))
+	}
+	if stats[0] != "PARTSTAT=ACCEPTED" || stats[2] != stats[0] {
+		t.Fatalf("PARTSTAT in REQUEST and CANCEL: %q, want ACCEPTED in both", stats)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/kapbook/kapbook/booking"
 )
@@ -122,14 +123,25 @@ var roPragmas = []string{"foreign_keys(1)", "busy_timeout(20000)"}
 // openReadOnly opens the file at path with SQLite's mode=ro and checks,
 // without writing, that it is a kapbook database of this kapbook's schema.
 // A database in WAL mode needs a shared-memory file (-shm) beside it that
-// SQLite makes when it is missing; where the folder may not be written,
-// and no other process has the database open (no -wal with changes in
-// it), the file is opened as immutable instead
-// (https://www.sqlite.org/walformat.html#readonly,
-// https://www.sqlite.org/uri.html#uriimmutable).
+// SQLite makes when it is missing, with the database's mode, and leaves
+// behind. One made by this user beside another user's database would stop
+// its owner from writing, so where the -shm is missing and the database is
+// someone else's, or the folder may not be written and no other process
+// has the database open (no -wal with changes in it), the file is opened
+// as immutable instead: what it held when opened, with nothing made
+// beside it (https://www.sqlite.org/walformat.html#readonly,
+// https://www.sqlite.org/uri.html#uriimmutable). A -shm this user makes
+// beside their own read-only file is made readable and writable by them
+// (0600), so that it is no obstacle once they may write the file.
 func openReadOnly(path string, ro *readOnly) (*DB, error) {
-	sdb, h, err := openRO(path, false)
-	if err != nil && retryImmutable(err) {
+	_, err := os.Stat(path + "-shm")
+	shmMissing := errors.Is(err, fs.ErrNotExist)
+	immutable := shmMissing && ownerOf(path) != ""
+	sdb, h, err := openRO(path, immutable)
+	if err == nil && !immutable && shmMissing {
+		ownShm(path)
+	}
+	if err != nil && !immutable && retryImmutable(err) {
 		if walInUse(path) {
 			return nil, booking.Errorf(booking.ESTORE, "The database %s cannot be read here: its latest changes are still in %s-wal, which this user cannot read without creating a file in the folder. Ask whoever manages this computer for write access to the folder, or copy the database together with its -wal file and open the copy.", path, filepath.Base(path))
 		}
@@ -189,6 +201,21 @@ func openRO(path string, immutable bool) (*sql.DB, header, error) {
 		return nil, header{}, err
 	}
 	return sdb, h, nil
+}
+
+// ownShm makes the -shm file that SQLite made for a read-only connection
+// readable and writable by its owner, this user: SQLite gives it the mode
+// of the database, which may lack the owner's write bit, and would then
+// refuse every write through it once the database itself may be written.
+// (An empty -wal takes the database's mode each time SQLite opens it.)
+func ownShm(path string) {
+	name := path + "-shm"
+	if runtime.GOOS == "windows" {
+		return
+	}
+	if fi, err := os.Stat(name); err == nil && ownerOf(name) == "" && fi.Mode().Perm() != 0o600 {
+		chmod(name, 0o600)
+	}
 }
 
 // retryImmutable reports whether a read-only open failed for want of

@@ -36,3 +36,6 @@ func currentUser() string {
 	}
 	return "you"
 }
+
+// ownerOf returns "": the file's owner is not told apart here.
+func ownerOf(path string) string { return "" }

@@ -154,8 +154,10 @@ func TestOpenReadOnlyOlderSchema(t *testing.T) {
 // TestOpenNotWritable: Open reads a database this user may read but not
 // write (the file, or the folder SQLite keeps -wal and -shm in, or a file
 // of another user's that others may read), refuses every write saying
-// why, and changes nothing: not a byte of the file, not its mode, and no
-// -wal or -shm appears in a folder the user may not write. Root may write
+// why, and changes nothing: not a byte of the file, not its mode; no -wal
+// or -shm appears in a folder the user may not write or beside another
+// user's file, and a -shm beside the user's own is theirs to write
+// (0600). Root may write
 // anything, so as root the checks run in a copy of this test binary as
 // the user nobody (setpriv); they are skipped only when that cannot be.
 func TestOpenNotWritable(t *testing.T) {
@@ -172,7 +174,7 @@ func TestOpenNotWritable(t *testing.T) {
 		{name: "File", file: 0o400, dir: 0o700, want: "may read it but not change it), so nothing was changed. To allow changes, run chmod u+w"},
 		{name: "Folder", file: 0o600, dir: 0o500, want: "may not change its folder", noSideFile: true},
 		{name: "ReadOnlyFileAndFolder", file: 0o400, dir: 0o500, want: "may read it but not change it", noSideFile: true},
-		{name: "Others", file: 0o644, dir: 0o755, others: true, want: "it belongs to root"},
+		{name: "Others", file: 0o644, dir: 0o755, others: true, want: "it belongs to root", noSideFile: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := os.Geteuid() == 0
@@ -217,11 +219,16 @@ func TestOpenNotWritable(t *testing.T) {
 			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != tc.file {
 				t.Fatalf("mode after: %v (%v), want %v", fi.Mode().Perm(), err, tc.file)
 			}
-			if tc.noSideFile {
-				for _, suffix := range []string{"-wal", "-shm", "-journal"} {
-					if _, err := os.Stat(path + suffix); err == nil {
-						t.Errorf("%s appeared in a folder the user may not write", filepath.Base(path+suffix))
-					}
+			for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+				fi, err := os.Stat(path + suffix)
+				switch {
+				case err == nil && tc.noSideFile:
+					t.Errorf("%s appeared beside a database the user may not write, in a folder they may not write or of another user's", filepath.Base(path+suffix))
+				case err == nil && suffix == "-shm" && fi.Mode().Perm() != 0o600:
+					// SQLite gives it the database's mode: 0400 would
+					// stop every write once the owner may write again.
+					// (An empty -wal follows the database's mode.)
+					t.Errorf("%s: mode %v, want 0600", filepath.Base(path+suffix), fi.Mode().Perm())
 				}
 			}
 		})

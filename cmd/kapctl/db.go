@@ -8,6 +8,26 @@ import (
 	"github.com/kapbook/kapbook/store"
 )
 
+// openDB opens the --db database: read-only with --read-only, and
+// read-only too, as store.Open decides, when this user may read it but
+// not write it; a write then says why nothing was changed.
+func (a *app) openDB() (*store.DB, error) {
+	if a.readOnly {
+		return store.OpenReadOnly(a.dbPath)
+	}
+	return store.Open(a.dbPath)
+}
+
+// refuseReadOnly refuses --read-only with the commands that write a
+// database without opening the --db one to read: init creates it, migrate
+// fills another.
+func (a *app) refuseReadOnly(cmd string) error {
+	if a.readOnly && (cmd == "init" || cmd == "migrate") {
+		return usagef("--read-only cannot go with %s, which writes a database", cmd)
+	}
+	return nil
+}
+
 // dbPassword keeps the password of the clinic's PostgreSQL database (the
 // --db address) in this computer's keyring, read from standard input, so
 // that the address can be used without it; --delete removes it.

@@ -1,7 +1,7 @@
 // Command kapctl is kapbook's headless command: it sets up a clinic's
 // database and books, moves, cancels and lists appointments from the shell.
 //
-//	kapctl [--db FILE] [--now RFC3339] [--json] [--as NAME] COMMAND [flags]
+//	kapctl [--db FILE] [--read-only] [--now RFC3339] [--json] [--as NAME] COMMAND [flags]
 //
 // Run "kapctl help" for the commands.
 package main
@@ -26,7 +26,7 @@ import (
 
 const usage = `kapctl: book and manage a kapbook clinic from the shell.
 
-Usage: kapctl [--db FILE|URL] [--now RFC3339] [--json] [--as NAME] COMMAND [flags]
+Usage: kapctl [--db FILE|URL] [--read-only] [--now RFC3339] [--json] [--as NAME] COMMAND [flags]
 
 Commands:
   init (--demo [--with-patients N] | --clinic FILE.json)
@@ -110,6 +110,8 @@ Global flags:
   --db FILE|URL   the database (default: $KAPBOOK_DB, else ` + "$XDG_DATA_HOME/kapbook/kapbook.db" + `):
                   a SQLite file, or the clinic's PostgreSQL database, postgres://USER@HOST/DB
                   (password from PGPASSFILE, ~/.pgpass or PGPASSWORD)
+  --read-only     open the database file to read only (a backup, a copy): nothing in it can change;
+                  a file you may read but not write is opened so without asking
   --now TIME      pretend it is TIME (RFC 3339); also KAPBOOK_NOW
   --json          machine-readable output; times are RFC 3339 in the clinic's offset
   --as NAME       who is acting, for the audit trail (default: the OS user)
@@ -131,8 +133,9 @@ const (
 
 // app is one invocation's state.
 type app struct {
-	dbPath string
-	now    time.Time
+	dbPath   string
+	readOnly bool // --read-only
+	now      time.Time
 	// pretend is set when --now or KAPBOOK_NOW gave the time: remind then
 	// sends only in the demo clinic (docs/operations.md).
 	pretend bool
@@ -166,6 +169,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		dbDefault = store.DefaultPath()
 	}
 	fs.StringVar(&a.dbPath, "db", dbDefault, "")
+	fs.BoolVar(&a.readOnly, "read-only", false, "")
 	nowFlag := fs.String("now", os.Getenv("KAPBOOK_NOW"), "")
 	fs.BoolVar(&a.json, "json", false, "")
 	fs.StringVar(&a.actor, "as", "", "")
@@ -201,7 +205,10 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	}
 	errs, where = errlog.New(store.LocalBase(a.dbPath)), "kapctl "+fs.Arg(0)
 	defer errs.Close()
-	err := a.dispatch(context.Background(), fs.Arg(0), fs.Args()[1:])
+	err := a.refuseReadOnly(fs.Arg(0))
+	if err == nil {
+		err = a.dispatch(context.Background(), fs.Arg(0), fs.Args()[1:])
+	}
 	if a.db != nil {
 		a.db.Close()
 	}
@@ -287,7 +294,7 @@ func osUser() string {
 
 // open opens the database and the service on it.
 func (a *app) open(ctx context.Context) error {
-	db, err := store.Open(a.dbPath)
+	db, err := a.openDB()
 	if err != nil {
 		return err
 	}

@@ -355,7 +355,9 @@ func (r *reader) pgMapErr(err error) (error, bool) {
 	case pgSerialization, pgDeadlock:
 		return booking.Errorf(booking.ECONFLICT, "Another desk was saving at the same moment; please try again."), true
 	case pgInsufficientPriv:
-		return booking.Errorf(booking.ESTORE, "The PostgreSQL role kapbook logs in as may not do this (%s); see docs/operations.md for the role's rights.", pgDescribe(err)), true
+		return booking.Errorf(booking.ESTORE, "The PostgreSQL role kapbook logs in as may not do this (%s), so nothing was changed. If it is meant only to read, use it only to look; otherwise ask the database's administrator for the rights in docs/operations.md.", pgDescribe(err)), true
+	case pgReadOnlyTx:
+		return pgReadOnlyErr(r.path, err), true
 	case pgDiskFull:
 		return booking.Errorf(booking.ESTORE, "The database server's disk is full; ask its administrator to free some space."), true
 	}

@@ -242,3 +242,14 @@ func readOnlyErr(path string, err error) error {
 	}
 	return booking.Errorf(booking.ESTORE, "The database %s cannot be written (%s), so nothing was changed; check the file's permissions.", path, describe(err))
 }
+
+// pgReadOnlyTx is PostgreSQL's read_only_sql_transaction: a write in a
+// session that may only read (default_transaction_read_only, or a server
+// in recovery: a standby).
+const pgReadOnlyTx = "25006"
+
+// pgReadOnlyErr is pgMapErr's answer to a write refused because the
+// session may only read: ESTORE, and ErrReadOnly to errors.Is.
+func pgReadOnlyErr(where string, err error) error {
+	return &readOnlyError{booking.Errorf(booking.ESTORE, "The database %s is read-only for this login (%s), so nothing was changed. Ask the database's administrator for a login that may write, or use this one only to look.", where, pgDescribe(err))}
+}

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/kapbook/kapbook/booking"
 )
 
@@ -323,4 +325,20 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// TestPGReadOnlyErr: a write in a PostgreSQL session that may only read
+// (default_transaction_read_only, a standby) says so in words, like a
+// SQLite file one may only read; a role without the right says what to do.
+func TestPGReadOnlyErr(t *testing.T) {
+	r := &reader{pg: true, path: "db.example.org/clinic"}
+	err := r.mapErr("commit", &pgconn.PgError{Code: "25006", Message: "cannot execute INSERT in a read-only transaction"})
+	if booking.ErrorCode(err) != booking.ESTORE || !errors.Is(err, ErrReadOnly) ||
+		booking.ErrorMessage(err) != "The database db.example.org/clinic is read-only for this login (cannot execute INSERT in a read-only transaction), so nothing was changed. Ask the database's administrator for a login that may write, or use this one only to look." {
+		t.Fatalf("25006: %q (%s)", booking.ErrorMessage(err), booking.ErrorCode(err))
+	}
+	err = r.mapErr("commit", &pgconn.PgError{Code: "42501", Message: "permission denied for table patients"})
+	if booking.ErrorCode(err) != booking.ESTORE || !strings.Contains(booking.ErrorMessage(err), "(permission denied for table patients), so nothing was changed") {
+		t.Fatalf("42501: %q (%s)", booking.ErrorMessage(err), booking.ErrorCode(err))
+	}
 }

@@ -170,12 +170,14 @@ func (s SMTP) SendEach(ctx context.Context, msgs []*email.Email, done func(i int
 			conn.quit()
 		}
 	}()
-	for i, m := range msgs {
-		if err := ctx.Err(); err != nil {
-			done(i, fmt.Errorf("reminder: %w", err))
+	envs := encodeAhead(msgs)
+	defer envs.stop()
+	for i := range msgs {
+		env, err := envs.next()
+		if cerr := ctx.Err(); cerr != nil {
+			done(i, fmt.Errorf("reminder: %w", cerr))
 			continue
 		}
-		env, err := envelopeOf(m)
 		if err != nil {
 			done(i, err)
 			continue
@@ -254,6 +256,43 @@ func envelopeOf(m *email.Email) (*envelope, error) {
 	}
 	return env, nil
 }
+
+// encoder encodes messages (envelopeOf) one ahead of the sender, on its
+// own goroutine, so that encoding the next message overlaps the server's
+// work on this one instead of following it. It only reads the messages.
+type encoder struct {
+	out  chan encoded
+	quit chan struct{}
+}
+
+type encoded struct {
+	env *envelope
+	err error
+}
+
+func encodeAhead(msgs []*email.Email) *encoder {
+	e := &encoder{out: make(chan encoded, 1), quit: make(chan struct{})}
+	go func() {
+		for _, m := range msgs {
+			env, err := envelopeOf(m)
+			select {
+			case e.out <- encoded{env, err}:
+			case <-e.quit:
+				return
+			}
+		}
+	}()
+	return e
+}
+
+// next returns the next message's envelope, in order.
+func (e *encoder) next() (*envelope, error) {
+	r := <-e.out
+	return r.env, r.err
+}
+
+// stop ends the goroutine when the sender stops early.
+func (e *encoder) stop() { close(e.quit) }
 
 // smtpConn is one open connection.
 type smtpConn struct {

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync/atomic"
 	texttemplate "text/template"
+	"text/template/parse"
 	"time"
 	"unicode/utf8"
 
@@ -222,10 +223,29 @@ func Parse(s Source) (*Template, error) {
 	if t.html.Lookup("html") == nil {
 		return nil, &TemplateError{Kind: s.Kind, Part: "HTML", Problem: `it defines no "html"; write {{define "html"}}…{{end}}`}
 	}
+	if err := t.checkLoops(); err != nil {
+		return nil, err
+	}
 	if err := t.check(); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// checkLoops refuses loops that could repeat too often (checkLoops).
+func (t *Template) checkLoops() error {
+	text := map[string]*parse.Tree{}
+	for _, x := range t.text.Templates() {
+		text[x.Name()] = x.Tree
+	}
+	if err := checkLoops(t.Kind, "text", text); err != nil {
+		return err
+	}
+	html := map[string]*parse.Tree{}
+	for _, x := range t.html.Templates() {
+		html[x.Name()] = x.Tree
+	}
+	return checkLoops(t.Kind, "HTML", html)
 }
 
 // layoutName is the name the default layout is parsed under.

@@ -23,12 +23,15 @@ func TestSaveTemplate_Caps(t *testing.T) {
 		html       bool
 		want       string
 	}{
-		{"ErrHugeText", `{{define "subject"}}Hi{{end}}{{define "text"}}{{range 200000000}}x{{end}}{{end}}`, false, "plain text is larger than 256 KB"},
-		{"ErrHugeSubject", `{{define "subject"}}{{range 200000000}}Hi {{end}}{{end}}{{define "text"}}x{{end}}`, false, "subject is larger than 2 KB"},
-		{"ErrHugeHTML", `{{define "html"}}{{range 200000000}}<p>x</p>{{end}}{{end}}`, true, "HTML is larger than 256 KB"},
+		{"ErrHugeText", `{{define "subject"}}Hi{{end}}{{define "text"}}{{range 30000}}0123456789{{end}}{{end}}`, false, "plain text is larger than 256 KB"},
+		{"ErrHugeSubject", `{{define "subject"}}{{range 1000}}Hi {{end}}{{end}}{{define "text"}}x{{end}}`, false, "subject is larger than 2 KB"},
+		{"ErrHugeHTML", `{{define "html"}}{{range 40000}}<p>x</p>{{end}}{{end}}`, true, "HTML is larger than 256 KB"},
+		{"ErrHugeLoop", `{{define "subject"}}Hi{{end}}{{define "text"}}{{if eq .FirstName "Finley"}}{{range 200000000}}{{end}}{{end}}{{end}}`, false, "could repeat more than 100000 times"},
+		{"ErrNestedLoops", `{{define "subject"}}Hi{{end}}{{define "text"}}{{range 400}}{{range .Appointments}}{{template "x" .}}{{end}}{{end}}{{end}}{{define "x"}}{{range 5}}.{{end}}{{end}}`, false, "could repeat more than 100000 times"},
+		{"ErrRecursion", `{{define "subject"}}Hi{{end}}{{define "text"}}{{template "r" .}}{{end}}{{define "r"}}{{if eq .FirstName "Finley"}}{{range 3}}{{template "r" .}}{{end}}{{end}}{{end}}`, false, `block "r" calls itself`},
 		{"ErrLongSubject", `{{define "subject"}}{{range 30}}Your appointment {{end}}{{end}}{{define "text"}}x{{end}}`, false, "may hold at most 200"},
 		{"ErrHugeForFinley", `{{define "subject"}}Hi{{end}}{{define "text"}}Hello {{.FirstName}}` +
-			`{{if eq .FirstName "Finley"}}{{range 200000000}}x{{end}}{{end}}{{end}}`, false, "plain text is larger than 256 KB"},
+			`{{if eq .FirstName "Finley"}}{{range 30000}}0123456789{{end}}{{end}}{{end}}`, false, "plain text is larger than 256 KB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := reminder.SaveTemplate(ctx, c.svc, reminder.Reminder, tc.text, reminder.TemplateOptions{HTML: tc.html})
@@ -59,7 +62,7 @@ func TestDispatcher_CapFailsOneMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := `{{define "subject"}}Your appointments{{end}}{{define "text"}}Hello {{.FirstName}},
-{{if eq .FirstName "Robin"}}{{range 200000000}}x{{end}}{{end}}see you on {{.Date}}.{{end}}`
+{{if eq .FirstName "Robin"}}{{range 30000}}0123456789{{end}}{{end}}see you on {{.Date}}.{{end}}`
 	if err := reminder.SaveTemplate(ctx, f.svc, reminder.Confirmation, text, reminder.TemplateOptions{}); err != nil {
 		t.Fatalf("SaveTemplate=%v, want it saved: no sample is called Robin", err)
 	}

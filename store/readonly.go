@@ -74,6 +74,15 @@ func (e *readOnlyError) Is(target error) bool { return target == ErrReadOnly }
 // Update then returns ESTORE, saying why, without touching the file.
 func (db *DB) ReadOnly() bool { return db.ro != nil }
 
+// ReadOnlyError returns the error every Update of a read-only database
+// returns, saying why, or nil when the database may be written.
+func (db *DB) ReadOnlyError() error {
+	if db.ro == nil {
+		return nil
+	}
+	return db.ro.err()
+}
+
 // OpenReadOnly opens the existing kapbook database at path to read only:
 // to look at a backup or a colleague's copy without any chance of
 // changing it. Nothing is written: not the file, not its mode, no -wal or

@@ -80,6 +80,9 @@ func (b *Background) Start() {
 		b.report("", "Feeds: off")
 	}
 	b.feeds.Unlock()
+	if err := b.readOnly(); err != nil && b.OnDatabase != nil {
+		b.OnDatabase("Database: read-only here, so you can look but not change anything (" + strings.TrimSuffix(kit.Message(err), ".") + ")")
+	}
 	b.wg.Add(1)
 	go b.loop(ctx)
 	if w, ok := b.Env.Store.(watcher); ok {
@@ -91,6 +94,15 @@ func (b *Background) Start() {
 			})
 		}()
 	}
+}
+
+// readOnly returns why the database cannot be written here
+// (store.DB.ReadOnlyError), or nil.
+func (b *Background) readOnly() error {
+	if ro, ok := b.Env.Store.(interface{ ReadOnlyError() error }); ok {
+		return ro.ReadOnlyError()
+	}
+	return nil
 }
 
 // checkDatabase reads and checks the whole database (store.DB.FullCheck),
@@ -242,6 +254,11 @@ func (b *Background) guard(where, email string, fn func()) {
 // how many failed for good. Screens reload when anything changed.
 func (b *Background) Dispatch(ctx context.Context) (sent, failed int) {
 	env := b.Env
+	if b.readOnly() != nil {
+		// Sending records each message; nothing can be recorded here.
+		b.report("Email: not sent from here: the database is read-only on this computer", "")
+		return 0, 0
+	}
 	at := env.Time()
 	if c, err := env.Store.Clinic(ctx); err == nil {
 		at = at.In(c.Location())
@@ -303,6 +320,9 @@ func actorOf(env *kit.Env) string {
 // refreshBusy fetches the staff's subscribed calendars that are due;
 // each result, good or bad, is recorded with its subscription.
 func (b *Background) refreshBusy(ctx context.Context) {
+	if b.readOnly() != nil {
+		return
+	}
 	subs := &calendar.Subscriptions{Store: b.Env.Store, Now: b.Env.Time, Actor: "kapbook on " + actorOf(b.Env)}
 	subs.Refresh(ctx, false)
 }

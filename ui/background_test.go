@@ -367,3 +367,36 @@ func TestBackground_FindsDamage(t *testing.T) {
 		t.Fatal("the damage was not reported")
 	}
 }
+
+// TestBackground_ReadOnly: on a database this computer may only read, the
+// status line says so at start, and email is not sent (sending records
+// each message), without an error in the log (issue 13, item 11).
+func TestBackground_ReadOnly(t *testing.T) {
+	f := kittest.New(t, kittest.Options{Patients: 4})
+	ctx := context.Background()
+	ro, err := store.OpenReadOnly(f.Env.DBPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	f.Env.Store = ro
+	said := make(chan string, 4)
+	var log statusLog
+	bg := &ui.Background{Env: f.Env, Every: time.Hour, OnDatabase: func(s string) { said <- s }, OnStatus: log.add}
+	bg.Start()
+	defer bg.Stop()
+	select {
+	case s := <-said:
+		if !strings.Contains(s, "read-only") || !strings.Contains(s, "look but not change") {
+			t.Fatalf("the status line says %q", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the read-only database was not reported")
+	}
+	if sent, failed := bg.Dispatch(ctx); sent != 0 || failed != 0 {
+		t.Fatalf("dispatch sent %d, failed %d on a read-only database", sent, failed)
+	}
+	if email, _ := log.last(); !strings.Contains(email, "read-only") {
+		t.Fatalf("email status %q, want it to say the database is read-only", email)
+	}
+}

@@ -819,6 +819,15 @@ func TestService_SaveClinic(t *testing.T) {
 				t.Fatalf("stored name %q allowed %v, want the name kept and the choice kept", c.Name, c.TreatmentWordsAllowed)
 			}
 		}},
+		{name: "OKScreenKeepsCalendarHosts", prep: func(l *life) {
+			if _, err := l.svc.AllowCalendarHost(l.ctx, "calendar.clinic.lan"); err != nil {
+				l.t.Fatal(err)
+			}
+		}, run: edit(func(c *booking.Clinic) { c.CalendarHosts = nil }), check: func(t *testing.T, l *life) {
+			if got := l.clinic().CalendarHosts; len(got) != 1 || got[0] != "calendar.clinic.lan" {
+				t.Fatalf("calendar hosts %q after saving a form loaded before, want the allowed host kept", got)
+			}
+		}},
 		{name: "OKScreenCannotUndoAllowed", prep: allow, run: edit(func(c *booking.Clinic) { c.TreatmentWordsAllowed = false }), check: func(t *testing.T, l *life) {
 			if !l.clinic().TreatmentWordsAllowed {
 				t.Fatal("saving the clinic's form turned the clinic's choice about treatment words off")

@@ -45,7 +45,10 @@ func Backoff(attempts int) time.Duration {
 // most the one message in flight: the next RunOnce after StaleSending
 // returns what it had claimed and not recorded to pending. A dispatcher
 // that is still sending renews its claim every StaleSending/2, so a slow
-// server never makes another dispatcher take its messages over.
+// server never makes another dispatcher take its messages over. Over SMTP
+// the next message is composed while the server stores the one before, on
+// a second goroutine that only reads: Now, the Composer's and the Store
+// must be safe to use from two goroutines.
 type Dispatcher struct {
 	Store     booking.Store
 	Composer  *Composer
@@ -114,7 +117,8 @@ func (d *Dispatcher) Due(ctx context.Context) ([]*booking.OutboxMessage, error) 
 
 // RunOnce returns stale claims to pending, claims up to Batch due
 // messages, composes them and sends them in one go (over one SMTP
-// connection when the Transport is an EachSender), recording the outcome
+// connection when the Transport is SMTP or an EachSender; SMTP gets each
+// message as soon as it is composed), recording the outcome
 // of each as soon as its delivery ends: sent with its Message-ID; failed
 // with the reason for a permanent failure or after MaxAttempts (a message
 // that cannot be composed, such as one whose template goes over one of
@@ -137,48 +141,9 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 	// Outcomes are recorded even when ctx has ended.
 	rctx := context.WithoutCancel(ctx)
 
-	// Compose outside the transaction; settle what is not to be sent.
-	var (
-		mails   []*email.Email
-		which   []*booking.OutboxMessage
-		settled []*booking.OutboxMessage
-	)
-	clinic, err := d.Store.Clinic(ctx)
-	rd := newReads(d.Store)
-	for _, m := range claimed {
-		if err != nil {
-			d.outcome(m, err, now, &rep)
-			settled = append(settled, m)
-			continue
-		}
-		e, note, cerr := d.composeWith(ctx, rd, clinic, m, now)
-		switch {
-		case note != "":
-			m.State, m.Note, m.Updated = booking.OutboxSkipped, note, now
-			rep.Skipped++
-			settled = append(settled, m)
-		case cerr != nil:
-			d.outcome(m, cerr, now, &rep)
-			settled = append(settled, m)
-		default:
-			m.MessageID = e.Headers.Get("Message-Id")
-			mails, which = append(mails, e), append(which, m)
-		}
-	}
-	if len(settled) > 0 {
-		if _, err := d.record(rctx, settled...); err != nil {
-			return rep, err
-		}
-	}
-	if len(mails) == 0 {
-		return rep, nil
-	}
-
-	// Send, recording each outcome before the next message starts, and
-	// renewing the claim on the rest every StaleSending/2 so that no other
-	// dispatcher takes them over while this one is making progress. When
-	// the store fails, or another dispatcher took some over all the same,
-	// stop: the rest stays claimed until StaleSending.
+	// When the store fails, or another dispatcher took some messages over
+	// all the same, sending stops: the rest stays claimed until
+	// StaleSending.
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var (
@@ -186,14 +151,18 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 		lost    bool
 		renewed = now
 	)
-	done := func(i int, serr error) {
+	// finish records the outcome of m's delivery (serr nil: sent) before
+	// the next message starts, renewing the claim on rest, the messages
+	// still to settle, every StaleSending/2 so that no other dispatcher
+	// takes them over while this one is making progress.
+	finish := func(m *booking.OutboxMessage, serr error, rest []*booking.OutboxMessage) {
 		if rerr != nil || lost {
 			return
 		}
-		m, at := which[i], d.now()
+		at := d.now()
 		d.outcome(m, serr, at, &rep)
 		kept, err := d.record(rctx, m)
-		if rest := which[i+1:]; err == nil && kept && len(rest) > 0 && at.Sub(renewed) >= StaleSending/2 {
+		if err == nil && kept && len(rest) > 0 && at.Sub(renewed) >= StaleSending/2 {
 			renewed = at
 			kept, err = d.renew(rctx, rest, at)
 		}
@@ -202,6 +171,79 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 			stop()
 		}
 	}
+	// settle sets m's state when it is not to be sent: skipped with c's
+	// note, or failed or retried for c's error.
+	settle := func(c composed) {
+		if c.note != "" {
+			c.m.State, c.m.Note, c.m.Updated = booking.OutboxSkipped, c.note, now
+			rep.Skipped++
+		} else {
+			d.outcome(c.m, c.err, now, &rep)
+		}
+	}
+
+	quit := make(chan struct{})
+	es, stream := d.Transport.(envelopeSender)
+	ready := d.composeAhead(ctx, claimed, now, stream, quit)
+	defer func() {
+		close(quit)
+		for range ready { // wait for the composing goroutine to end
+		}
+	}()
+
+	if stream {
+		// Compose (and encode) each message while the server works on the
+		// one before; settle what is not to be sent as it comes, between
+		// two deliveries.
+		taken := 0 // claimed[:taken] came from ready
+		var cur *booking.OutboxMessage
+		next := func() (*envelope, error, bool) {
+			for rerr == nil && !lost {
+				c, ok := <-ready
+				if !ok {
+					return nil, nil, false
+				}
+				taken++
+				if c.note != "" || c.err != nil {
+					settle(c)
+					if _, err := d.record(rctx, c.m); err != nil {
+						rerr = err
+						stop()
+					}
+					continue
+				}
+				c.m.MessageID = c.e.Headers.Get("Message-Id")
+				cur = c.m
+				return c.env, nil, true
+			}
+			return nil, nil, false
+		}
+		es.sendEnvelopes(sctx, next, func(serr error) { finish(cur, serr, claimed[taken:]) })
+		return rep, rerr
+	}
+
+	// Any other Transport: compose them all, settle what is not to be
+	// sent, then send the rest in one go.
+	var (
+		mails   []*email.Email
+		which   []*booking.OutboxMessage
+		settled []*booking.OutboxMessage
+	)
+	for c := range ready {
+		if c.note != "" || c.err != nil {
+			settle(c)
+			settled = append(settled, c.m)
+			continue
+		}
+		c.m.MessageID = c.e.Headers.Get("Message-Id")
+		mails, which = append(mails, c.e), append(which, c.m)
+	}
+	if len(settled) > 0 {
+		if _, err := d.record(rctx, settled...); err != nil {
+			return rep, err
+		}
+	}
+	done := func(i int, serr error) { finish(which[i], serr, which[i+1:]) }
 	if es, ok := d.Transport.(EachSender); ok {
 		es.SendEach(sctx, mails, done)
 	} else {
@@ -213,6 +255,54 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 		}
 	}
 	return rep, rerr
+}
+
+// envelopeSender is a Transport that takes messages one at a time, already
+// encoded, as they are composed: SMTP. next returns the next message (an
+// error: a failure of that message; false: no more), and done its outcome,
+// before next is called again.
+type envelopeSender interface {
+	sendEnvelopes(ctx context.Context, next func() (*envelope, error, bool), done func(err error))
+}
+
+// composed is one claimed message after composing: an email to send, with
+// its envelope when the Transport is an envelopeSender, or a note or an
+// error that settles it without sending.
+type composed struct {
+	m    *booking.OutboxMessage
+	e    *email.Email
+	env  *envelope
+	note string
+	err  error
+}
+
+// composeAhead composes claimed in order on its own goroutine, a couple of
+// messages ahead of the receiver, so that composing the next message
+// overlaps the server's work on this one. It only reads the messages: the
+// receiver changes them. It stops early when quit is closed, and closes
+// the channel when it ends.
+func (d *Dispatcher) composeAhead(ctx context.Context, claimed []*booking.OutboxMessage, now time.Time, encode bool, quit <-chan struct{}) <-chan composed {
+	out := make(chan composed, 2)
+	go func() {
+		defer close(out)
+		clinic, err := d.Store.Clinic(ctx)
+		rd := newReads(d.Store)
+		for _, m := range claimed {
+			c := composed{m: m, err: err}
+			if err == nil {
+				c.e, c.note, c.err = d.composeWith(ctx, rd, clinic, m, now)
+				if c.note == "" && c.err == nil && encode {
+					c.env, c.err = envelopeOf(c.e)
+				}
+			}
+			select {
+			case out <- c:
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return out
 }
 
 // claim returns stale claims to pending and claims up to Batch due

@@ -158,10 +158,34 @@ func (s SMTP) Send(ctx context.Context, msgs []*email.Email) []error {
 // soon as the server has answered the end of its data (or it failed), on
 // the same connection the next message will use.
 func (s SMTP) SendEach(ctx context.Context, msgs []*email.Email, done func(i int, err error)) {
-	if err := s.Check(); err != nil {
-		for i := range msgs {
-			done(i, &connError{err})
+	envs := encodeAhead(msgs)
+	defer envs.stop()
+	i := 0
+	s.sendEnvelopes(ctx, func() (*envelope, error, bool) {
+		if i == len(msgs) {
+			return nil, nil, false
 		}
+		i++
+		env, err := envs.next()
+		return env, err, true
+	}, func(err error) { done(i-1, err) })
+}
+
+var _ envelopeSender = SMTP{}
+
+// sendEnvelopes is SendEach for messages handed over one at a time (the
+// Dispatcher's, as it composes them): next returns the next message (an
+// error: that message failed; false: no more), and done is called with its
+// outcome before next is called again.
+func (s SMTP) sendEnvelopes(ctx context.Context, next func() (*envelope, error, bool), done func(err error)) {
+	// failRest fails every message left with err.
+	failRest := func(err error) {
+		for _, _, ok := next(); ok; _, _, ok = next() {
+			done(err)
+		}
+	}
+	if err := s.Check(); err != nil {
+		failRest(&connError{err})
 		return
 	}
 	var conn *smtpConn
@@ -170,25 +194,25 @@ func (s SMTP) SendEach(ctx context.Context, msgs []*email.Email, done func(i int
 			conn.quit()
 		}
 	}()
-	envs := encodeAhead(msgs)
-	defer envs.stop()
-	for i := range msgs {
-		env, err := envs.next()
+	for {
+		env, err, ok := next()
+		if !ok {
+			return
+		}
 		if cerr := ctx.Err(); cerr != nil {
-			done(i, fmt.Errorf("reminder: %w", cerr))
+			done(fmt.Errorf("reminder: %w", cerr))
 			continue
 		}
 		if err != nil {
-			done(i, err)
+			done(err)
 			continue
 		}
 		for try := 0; ; try++ {
 			fresh := false
 			if conn == nil {
 				if conn, err = s.dial(ctx); err != nil {
-					for j := i; j < len(msgs); j++ {
-						done(j, err)
-					}
+					done(err)
+					failRest(err)
 					return
 				}
 				fresh = true
@@ -204,7 +228,7 @@ func (s SMTP) SendEach(ctx context.Context, msgs []*email.Email, done func(i int
 			}
 			break
 		}
-		done(i, err)
+		done(err)
 	}
 }
 

@@ -66,7 +66,8 @@ bench:
 	go test -run '^$$' -bench . -benchtime 20x ./store/
 	go test -run '^$$' -bench 'BenchmarkExport' -benchtime 5x ./calendar/
 	go test -run '^$$' -bench 'BenchmarkCompose$$' -benchtime 2000x ./reminder/
-	go test -run '^$$' -bench 'BenchmarkMailpit1000|BenchmarkMailpitCeiling' -benchtime 1x ./reminder/
+	go test -run '^$$' -bench 'BenchmarkDispatchCeiling' -benchtime 3x ./reminder/
+	go test -run '^$$' -bench 'BenchmarkMailpitCeiling' -benchtime 1x ./reminder/
 	go test -run '^$$' -bench 'BenchmarkShellSwitch' -benchtime 200x ./ui/
 	go test -run '^$$' -bench . -benchtime 20x ./ui/schedule/
 	go test -run '^$$' -bench 'PatientSearch50k|PatientIndexBuild50k|BenchmarkProposal' -benchtime 10x ./booking/

@@ -23,6 +23,10 @@ type ProposalRequest struct {
 	TimesOfDay   []string
 	AllowVideo   bool
 	SkipOptional bool
+	// SlackDays, when not nil, is how many days of earliness the planner
+	// may give up for the preferences in this proposal (0 to 14),
+	// instead of the clinic's slack.
+	SlackDays *int
 	// Reason is why the series is booked while the patient has another
 	// active one (Proposal.Active); required then, and recorded as an
 	// override.
@@ -109,6 +113,9 @@ func (req *ProposalRequest) validate() error {
 	if req.ProtocolID == "" {
 		return Errorf(EINVALID, "Choose a protocol first.")
 	}
+	if req.SlackDays != nil && (*req.SlackDays < 0 || *req.SlackDays > 14) {
+		return Errorf(EINVALID, "The slack for preferences must be between 0 and 14 days.")
+	}
 	pr := Preferences{Weekdays: req.Weekdays, TimesOfDay: req.TimesOfDay}
 	for _, w := range pr.Weekdays {
 		if _, err := ParseWeekday(w); err != nil {
@@ -186,7 +193,7 @@ func withPreferences(pat *Patient, req ProposalRequest) *Patient {
 // planRequest is the plan request of the proposal, with nothing kept.
 func (p *Proposal) planRequest(now time.Time) PlanRequest {
 	return PlanRequest{Patient: p.Patient, Protocol: p.Protocol, From: p.From, Now: now, TherapistID: p.Request.TherapistID,
-		AllowVideo: p.Request.AllowVideo, SkipOptional: p.Request.SkipOptional, Doses: p.doses}
+		AllowVideo: p.Request.AllowVideo, SkipOptional: p.Request.SkipOptional, SlackDays: p.Request.SlackDays, Doses: p.doses}
 }
 
 func (p *Proposal) setPlan(plan *Plan) {

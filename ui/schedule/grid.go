@@ -108,7 +108,10 @@ type grid struct {
 	m     *model
 	onTap func(id int64)
 	onDay func(d booking.Date)
-	dayAt []struct{ from, to float32 } // each day's columns, left to right
+	// onBuilt is called after the grid is laid out anew, at a new size or
+	// with a new model.
+	onBuilt func()
+	dayAt   []struct{ from, to float32 } // each day's columns, left to right
 
 	objs   []fyne.CanvasObject
 	labels []label // all text, as drawn by the text boxes
@@ -162,12 +165,20 @@ func (g *grid) Tapped(ev *fyne.PointEvent) {
 // blockAt returns the centre of the block of appointment id, for tests
 // and keyboard focus; ok is false when it is not drawn.
 func (g *grid) blockAt(id int64) (fyne.Position, bool) {
+	pos, size, ok := g.blockRect(id)
+	return pos.Add(fyne.NewPos(size.Width/2, size.Height/2)), ok
+}
+
+// blockRect returns where the block of appointment id is drawn, at the
+// grid's current size: the first block, left to right, of one drawn in
+// several columns (each of its staff). ok is false when it is not drawn.
+func (g *grid) blockRect(id int64) (pos fyne.Position, size fyne.Size, ok bool) {
 	for _, h := range g.hits {
 		if h.id == id {
-			return h.pos.Add(fyne.NewPos(h.size.Width/2, h.size.Height/2)), true
+			return h.pos, h.size, true
 		}
 	}
-	return fyne.Position{}, false
+	return fyne.Position{}, fyne.Size{}, false
 }
 
 // MinSize is the size at which every column and every hour shows.
@@ -200,6 +211,9 @@ func (r *gridRenderer) Layout(size fyne.Size) {
 	}
 	r.g.build(size)
 	r.g.built = size
+	if r.g.onBuilt != nil {
+		r.g.onBuilt()
+	}
 }
 
 // build turns the model into canvas objects for the given size. The

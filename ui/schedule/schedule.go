@@ -60,6 +60,11 @@ type View struct {
 	extraNames map[int64]string
 	selected   int64
 	loadSeq    int
+	// reveal asks for the selected block to be scrolled into view the
+	// next time it is drawn: set when the selection, the days shown or
+	// the view's layout change, cleared once the grid shows them.
+	reveal    bool
+	rendering bool // render is laying the grid out; it reveals itself
 
 	cacheMu sync.Mutex
 	cache   map[booking.Date]*week
@@ -83,6 +88,13 @@ type View struct {
 func New(env *kit.Env) *View {
 	v := &View{env: env, weekView: true, cache: map[booking.Date]*week{}, extraNames: map[int64]string{}}
 	v.grid = newGrid(v.selectAppt)
+	v.grid.onBuilt = func() {
+		// The grid got a size (the window opened or was resized) after
+		// a selection it could not show yet.
+		if v.reveal && !v.rendering {
+			v.revealSelected()
+		}
+	}
 	v.grid.onDay = func(d booking.Date) {
 		v.day = d
 		v.viewMode.SetSelected(viewDay)
@@ -108,6 +120,7 @@ func New(env *kit.Env) *View {
 		}
 		if (s == viewWeek) != v.weekView {
 			v.weekView = s == viewWeek
+			v.reveal = true
 			v.render()
 		}
 	})
@@ -121,6 +134,7 @@ func New(env *kit.Env) *View {
 		}
 		if (s == colsRooms) != v.byRoom {
 			v.byRoom = s == colsRooms
+			v.reveal = true
 			v.render()
 		}
 	})
@@ -220,6 +234,7 @@ func (v *View) ShowDay(day booking.Date) {
 	}
 	v.day = day
 	v.started = true
+	v.reveal = true
 	v.syncDate()
 	if v.cur != nil && v.cur.start == weekStart(day) {
 		v.render()
@@ -509,8 +524,56 @@ func (v *View) render() {
 	} else {
 		v.title.SetText(day.At(0, m.loc).Format("Monday 2 January 2006"))
 	}
+	v.rendering = true
 	v.grid.setModel(m)
 	v.scroll.Refresh()
+	v.rendering = false
+	if v.revealSelected() || v.scroll.Size().Width > 0 {
+		// Shown, or not among the days shown: the selection is not
+		// looked for again until it or the days change.
+		v.reveal = false
+	}
+}
+
+// revealMargin is the room kept between a revealed block and the edge of
+// the view.
+const revealMargin = 8
+
+// revealSelected scrolls the grid, when reveal asks for it, so that the
+// selected block shows whole (its top left, when it is larger than the
+// view), in both directions. It reports whether the block is drawn at a
+// size the view can show; reveal stays set when it is not.
+func (v *View) revealSelected() bool {
+	if !v.reveal || v.selected == 0 {
+		return false
+	}
+	view, content := v.scroll.Size(), v.grid.Size()
+	if view.Width <= 0 || view.Height <= 0 || content.Width <= 0 {
+		return false
+	}
+	pos, size, ok := v.grid.blockRect(v.selected)
+	if !ok {
+		return false
+	}
+	v.reveal = false
+	v.scroll.ScrollToOffset(fyne.NewPos(
+		revealAxis(v.scroll.Offset.X, pos.X, size.Width, view.Width, content.Width),
+		revealAxis(v.scroll.Offset.Y, pos.Y, size.Height, view.Height, content.Height)))
+	return true
+}
+
+// revealAxis returns the offset along one axis that shows the span from
+// start of length n in a view of length view over content of length
+// total, moving the current offset off as little as it can.
+func revealAxis(off, start, n, view, total float32) float32 {
+	lo, hi := start-revealMargin, start+n+revealMargin
+	if hi-off > view {
+		off = hi - view
+	}
+	if lo < off {
+		off = lo
+	}
+	return max(0, min(off, total-view))
 }
 
 // buildModel chooses the days, columns, hours and appointments to draw.
@@ -660,10 +723,12 @@ func (m *model) hours(c *booking.Clinic) (from, to booking.Clock) {
 // selectAppt selects an appointment and loads its details.
 func (v *View) selectAppt(id int64) {
 	v.selected = id
+	v.reveal = true
 	if v.grid.m != nil {
 		v.grid.m.selected = id
 		v.grid.Refresh()
 	}
+	v.revealSelected()
 	v.details.load(id)
 }
 

@@ -3,6 +3,7 @@ package schedule
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -311,16 +312,62 @@ func (d *details) resendConfirmation() {
 // and a time the front desk types, with a reason to override the rules.
 type rescheduleDialog struct {
 	dlg      dialog.Dialog
+	pane     *keyPane // takes Escape, Enter, ↑ and ↓
 	makeup   bool
 	choices  *widget.RadioGroup
 	shift    *widget.Check
-	date     *widget.Entry // another time: YYYY-MM-DD
-	clock    *widget.Entry // and HH:MM
-	override *widget.Entry // the reason to break the rules, if any
+	date     *keyEntry // another time: YYYY-MM-DD
+	clock    *keyEntry // and HH:MM
+	override *keyEntry // the reason to break the rules, if any
 	move     *widget.Button
 	close    *widget.Button
 	starts   map[string]time.Time
 	shifts   map[string]bool // choices that move the later appointments too
+	stepping bool            // ↑ or ↓ is changing the choice
+}
+
+// update enables Move when it can act: a time is chosen, or another time
+// typed as a date and a time of day.
+func (rs *rescheduleDialog) update() {
+	switch rs.choices.Selected {
+	case "":
+		rs.move.Disable()
+	case otherTime:
+		_, derr := booking.ParseDate(rs.date.Text)
+		_, cerr := booking.ParseClock(rs.clock.Text)
+		enable(rs.move, derr == nil && cerr == nil)
+	default:
+		rs.move.Enable()
+	}
+}
+
+// step chooses the time above (dir -1) or below the chosen one.
+func (rs *rescheduleDialog) step(dir int) {
+	opts := rs.choices.Options
+	i := slices.Index(opts, rs.choices.Selected)
+	switch {
+	case i < 0 && dir > 0:
+		i = 0
+	case i < 0:
+		i = len(opts) - 1
+	default:
+		i = min(max(i+dir, 0), len(opts)-1)
+	}
+	rs.stepping = true
+	rs.choices.SetSelected(opts[i])
+	rs.stepping = false
+}
+
+// refocus gives the keyboard back to the dialog after a choice: to the
+// date field when another time was tapped, to the pane otherwise.
+func (rs *rescheduleDialog) refocus(c fyne.Canvas) {
+	switch {
+	case rs.pane == nil:
+	case rs.choices.Selected == otherTime && !rs.stepping:
+		c.Focus(rs.date)
+	default:
+		rs.pane.Focus()
+	}
 }
 
 // otherTime is the choice that takes the typed date and time.
@@ -392,30 +439,34 @@ func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions
 		intro.SetText(fmt.Sprintf("No time for %s keeps the series' gaps within its window. Type another time below; with a reason, it can break the rules (recorded in the audit trail).", what))
 	}
 	intro.Wrapping = fyne.TextWrapWord
-	rs.date, rs.clock, rs.override = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	c := d.v.env.Window.Canvas()
+	hide := func() { rs.dlg.Hide() }
+	enter := func() { pressIfEnabled(rs.move) }
+	rs.date, rs.clock, rs.override = newKeyEntry(hide), newKeyEntry(hide), newKeyEntry(hide)
 	rs.date.SetPlaceHolder("YYYY-MM-DD")
 	rs.clock.SetPlaceHolder("HH:MM")
 	rs.override.SetPlaceHolder("Reason to override the rules (leave empty to keep them)")
+	rs.close = widget.NewButton("Close", hide)
+	rs.move = widget.NewButton(act, func() { d.chooseTime(a, rs) })
+	rs.move.Importance = widget.HighImportance
+	rs.move.Disable()
 	rs.choices = widget.NewRadioGroup(append(opts, otherTime), func(choice string) {
-		for _, e := range []*widget.Entry{rs.date, rs.clock, rs.override} {
+		for _, e := range []*keyEntry{rs.date, rs.clock, rs.override} {
 			if choice == otherTime {
 				e.Enable()
 			} else {
 				e.Disable()
 			}
 		}
-		if choice != "" {
-			rs.move.Enable()
-		}
+		rs.update()
+		rs.refocus(c)
 	})
-	rs.shift = widget.NewCheck("Also shift the later appointments with it", nil)
-	rs.close = widget.NewButton("Close", func() { rs.dlg.Hide() })
-	rs.move = widget.NewButton(act, func() { d.chooseTime(a, rs) })
-	rs.move.Importance = widget.HighImportance
-	rs.move.Disable()
-	for _, e := range []*widget.Entry{rs.date, rs.clock, rs.override} {
+	for _, e := range []*keyEntry{rs.date, rs.clock, rs.override} {
+		e.OnChanged = func(string) { rs.update() }
+		e.OnSubmitted = func(string) { enter() }
 		e.Disable()
 	}
+	rs.shift = widget.NewCheck("Also shift the later appointments with it", func(bool) { rs.refocus(c) })
 	if len(opts) == 0 {
 		rs.choices.SetSelected(otherTime)
 	}
@@ -423,9 +474,16 @@ func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions
 		container.NewGridWithColumns(2, rs.date, rs.clock), rs.override))
 	body := container.NewBorder(intro, container.NewVBox(other, rs.shift, container.NewHBox(layout.NewSpacer(), rs.close, rs.move)), nil, nil,
 		container.NewVScroll(rs.choices))
-	rs.dlg = dialog.NewCustomWithoutButtons(title, container.NewGridWrap(fyne.NewSize(720, 460), body), d.v.env.Window)
+	rs.pane = newKeyPane(container.NewGridWrap(fyne.NewSize(720, 460), body), c, hide, enter)
+	rs.pane.move = rs.step
+	rs.dlg = dialog.NewCustomWithoutButtons(title, rs.pane, d.v.env.Window)
 	d.rs = rs
 	rs.dlg.Show()
+	if len(opts) == 0 {
+		c.Focus(rs.date)
+	} else {
+		rs.pane.Focus()
+	}
 }
 
 // chooseTime moves (or makes up) a at the chosen or typed time.
@@ -500,7 +558,8 @@ func (d *details) move(a *booking.Appointment, c change) {
 // cancelDialog asks for the reason and what to cancel.
 type cancelDialog struct {
 	dlg    dialog.Dialog
-	reason *widget.Entry
+	pane   *keyPane // takes Escape and Enter
+	reason *keyEntry
 	scope  *widget.RadioGroup
 	ok     *widget.Button
 	keep   *widget.Button
@@ -531,15 +590,36 @@ func (d *details) openCancel() {
 		}
 	}
 	cd := &cancelDialog{}
-	cd.reason = widget.NewEntry()
+	c := d.v.env.Window.Canvas()
+	hide := func() { cd.dlg.Hide() }
+	enter := func() { pressIfEnabled(cd.ok) }
+	// After a choice the reason has the keyboard: it is what is left to
+	// fill, and Enter there cancels.
+	toReason := func() {
+		if cd.dlg != nil {
+			c.Focus(cd.reason)
+		}
+	}
+	cd.reason = newKeyEntry(hide)
 	cd.reason.SetPlaceHolder("Why (kept in the audit trail)")
+	cd.reason.OnSubmitted = func(string) { enter() }
 	opts := []string{cancelOne}
 	if upcoming > 1 {
 		opts = append(opts, fmt.Sprintf("%s (%d)", cancelRest, upcoming))
 	}
 	cd.scope = widget.NewRadioGroup(opts, nil)
-	cd.scope.Required = true
 	cd.scope.SetSelected(cancelOne)
+	scope := cancelOne
+	cd.scope.OnChanged = func(s string) {
+		if s == "" {
+			// A tap on the chosen one keeps it (and tells us, so the
+			// keyboard comes back).
+			cd.scope.SetSelected(scope)
+			return
+		}
+		scope = s
+		toReason()
+	}
 	// The warning keeps its line whoever asked, so nothing below it moves.
 	cd.late = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	cd.late.Wrapping = fyne.TextWrapWord
@@ -552,22 +632,22 @@ func (d *details) openCancel() {
 	cd.ok.Disable()
 	cd.by = widget.NewRadioGroup([]string{askedPatient, askedClinic}, func(string) {
 		cd.late.SetText("")
-		if cd.by.Selected != "" {
-			cd.ok.Enable()
-		}
+		enable(cd.ok, cd.by.Selected != "")
 		if d.clinic.IsLateCancel(a, cd.party(), now) {
 			cd.late.SetText(fmt.Sprintf("Less than %d hours' notice: this counts as the patient's late cancellation.", int(d.clinic.LateCancel().Hours())))
 		}
+		toReason()
 	})
 	cd.by.Horizontal = true
 	intro := widget.NewLabel(fmt.Sprintf("Cancel %s on %s? The patient is sent a cancellation.", a.Label(), a.Start.In(d.clinic.Location()).Format("Mon 2 Jan 15:04")))
 	intro.Wrapping = fyne.TextWrapWord
 	items := []fyne.CanvasObject{intro, cd.scope, widget.NewLabel("Who asked for it?"), cd.by, cd.late,
 		widget.NewLabel("Reason"), cd.reason, container.NewHBox(layout.NewSpacer(), cd.keep, cd.ok)}
-	cd.dlg = dialog.NewCustomWithoutButtons("Cancel appointment", container.NewGridWrap(fyne.NewSize(480, 380), container.NewVBox(items...)), d.v.env.Window)
+	cd.pane = newKeyPane(container.NewGridWrap(fyne.NewSize(480, 380), container.NewVBox(items...)), c, hide, enter)
+	cd.dlg = dialog.NewCustomWithoutButtons("Cancel appointment", cd.pane, d.v.env.Window)
 	d.cd = cd
 	cd.dlg.Show()
-	d.v.env.Window.Canvas().Focus(cd.reason)
+	c.Focus(cd.reason)
 }
 
 // party returns who the dialog says asked for the cancellation.
@@ -620,8 +700,9 @@ func (d *details) cancelAppts(a *booking.Appointment, rest bool, by booking.Part
 // escortDialog asks for the escort's name and phone.
 type escortDialog struct {
 	dlg   dialog.Dialog
-	name  *widget.Entry
-	phone *widget.Entry
+	pane  *keyPane // takes Escape and Enter
+	name  *keyEntry
+	phone *keyEntry
 	save  *widget.Button
 }
 
@@ -630,13 +711,16 @@ func (d *details) openEscort() {
 		return
 	}
 	a, env := d.appt, d.v.env
-	ed := &escortDialog{name: widget.NewEntry(), phone: widget.NewEntry()}
+	ed := &escortDialog{}
+	hide := func() { ed.dlg.Hide() }
+	enter := func() { pressIfEnabled(ed.save) }
+	ed.name, ed.phone = newKeyEntry(hide), newKeyEntry(hide)
 	if a.Escort != nil {
 		ed.name.SetText(a.Escort.Name)
 		ed.phone.SetText(a.Escort.Phone)
 	}
 	ed.phone.SetPlaceHolder("+1 617 555 0100")
-	cancel := widget.NewButton("Cancel", func() { ed.dlg.Hide() })
+	cancel := widget.NewButton("Cancel", hide)
 	ed.save = widget.NewButton("Save", func() {
 		e := booking.Escort{Name: strings.TrimSpace(ed.name.Text), Phone: strings.TrimSpace(ed.phone.Text)}
 		env.Run("Saving the escort", func(ctx context.Context) error {
@@ -650,11 +734,18 @@ func (d *details) openEscort() {
 		})
 	})
 	ed.save.Importance = widget.HighImportance
+	// Save needs a name; the phone is checked when saving.
+	ed.name.OnChanged = func(s string) { enable(ed.save, strings.TrimSpace(s) != "") }
+	ed.name.OnChanged(ed.name.Text)
+	for _, e := range []*keyEntry{ed.name, ed.phone} {
+		e.OnSubmitted = func(string) { enter() }
+	}
 	form := container.New(layout.NewFormLayout(), widget.NewLabel("Name"), ed.name, widget.NewLabel("Phone"), ed.phone)
 	intro := widget.NewLabel("The adult who takes the patient home after the visit.")
 	intro.Wrapping = fyne.TextWrapWord
-	ed.dlg = dialog.NewCustomWithoutButtons("Record escort",
-		container.NewGridWrap(fyne.NewSize(420, 200), container.NewVBox(intro, form, container.NewHBox(layout.NewSpacer(), cancel, ed.save))), env.Window)
+	ed.pane = newKeyPane(container.NewGridWrap(fyne.NewSize(420, 200), container.NewVBox(intro, form, container.NewHBox(layout.NewSpacer(), cancel, ed.save))),
+		env.Window.Canvas(), hide, enter)
+	ed.dlg = dialog.NewCustomWithoutButtons("Record escort", ed.pane, env.Window)
 	d.ed = ed
 	ed.dlg.Show()
 	env.Window.Canvas().Focus(ed.name)

@@ -914,12 +914,19 @@ func TestReschedule_TypedTimeNamesTheRule(t *testing.T) {
 		test.Tap(v.details.reschedule)
 		rs := v.details.rs
 		rs.choices.SetSelected(otherTime)
-		if rs.date.Disabled() || rs.move.Disabled() {
+		if rs.date.Disabled() || rs.clock.Disabled() {
 			t.Fatal("the typed time cannot be entered")
+		}
+		// Move waits for a date and a time of day.
+		if !rs.move.Disabled() {
+			t.Fatal("Move is on before a time is typed")
 		}
 		test.Type(rs.date, day.String())
 		test.Type(rs.clock, "15:30")
 		test.Type(rs.override, reason)
+		if rs.move.Disabled() {
+			t.Fatal("Move is off with a date and a time typed")
+		}
 		test.Tap(rs.move)
 	}
 	typed("")

@@ -32,6 +32,7 @@ type details struct {
 	result  *widget.Label
 
 	reschedule, makeup, cancel, arrived, completed, noShow, escort, resend, export *widget.Button
+	actions                                                                        []*widget.Button // all of them, in their places
 
 	// What is shown, on the UI goroutine only.
 	seq    int
@@ -80,10 +81,20 @@ func newDetails(v *View) *details {
 	d.escort = widget.NewButton("Record escort…", d.openEscort)
 	d.resend = widget.NewButton("Resend confirmation", d.resendConfirmation)
 	d.export = widget.NewButton("Export .ics…", d.openExport)
-	actions := container.NewGridWithColumns(2, d.reschedule, d.makeup, d.cancel, d.arrived, d.completed, d.noShow, d.escort, d.resend, d.export)
-	d.body = container.NewVBox(form, d.result, widget.NewSeparator(), actions)
+	d.actions = []*widget.Button{d.reschedule, d.makeup, d.cancel, d.arrived, d.completed, d.noShow, d.escort, d.resend, d.export}
+	actions := container.NewGridWithColumns(2)
+	for _, b := range d.actions {
+		b.Disable() // until an appointment is selected
+		actions.Add(b)
+	}
+	d.body = container.NewVBox(form)
 	d.body.Hide()
-	d.content = container.NewVScroll(container.NewVBox(d.hint, d.body))
+	// The actions keep their places whatever is selected: at the top,
+	// above the details (which scroll), each off rather than hidden when
+	// it cannot act. What an action did shows at the bottom, where it
+	// moves nothing.
+	d.content = container.NewBorder(container.NewVBox(actions, widget.NewSeparator()), d.result, nil, nil,
+		container.NewVScroll(container.NewVBox(d.hint, d.body)))
 	return d
 }
 
@@ -178,18 +189,45 @@ func (d *details) show(emails string) {
 	for f, l := range d.fields {
 		l.SetText(set[f])
 	}
-	booked := a.Status == booking.Booked
-	enable(d.reschedule, booked)
-	enable(d.makeup, d.missed())
-	enable(d.cancel, booked || a.Status == booking.Arrived)
-	enable(d.arrived, booked)
-	enable(d.completed, booked || a.Status == booking.Arrived)
-	enable(d.noShow, booked)
-	enable(d.escort, a.Status.Active())
-	enable(d.resend, a.SeriesID != 0)
-	enable(d.export, a.SeriesID != 0)
+	d.enableActions()
 	d.body.Show()
 	d.content.Refresh()
+}
+
+// enableActions turns on the actions that can act on the shown
+// appointment and off the others, as the booking service would refuse
+// them: attendance only once it has started (arrival from 12 hours
+// before, with its escort when it needs one), the escort only for a
+// visit that needs one, a confirmation only while the appointment stands
+// and its series has one still to come.
+func (d *details) enableActions() {
+	a, now := d.appt, d.v.env.Time()
+	booked, arrived := a.Status == booking.Booked, a.Status == booking.Arrived
+	started := !now.Before(a.Start)
+	escorted := !a.NeedsEscort() || a.Escort != nil
+	enable(d.reschedule, booked)
+	enable(d.makeup, d.missed())
+	enable(d.cancel, booked || arrived)
+	enable(d.arrived, booked && escorted && !now.Before(a.Start.Add(-12*time.Hour)))
+	enable(d.completed, (booked || arrived) && started)
+	enable(d.noShow, booked && started)
+	enable(d.escort, a.Status.Active() && a.NeedsEscort())
+	enable(d.resend, a.SeriesID != 0 && a.Status.Active() && d.upcoming(now) > 0)
+	enable(d.export, a.SeriesID != 0)
+}
+
+// upcoming returns how many of the shown series' appointments are booked
+// and still to come.
+func (d *details) upcoming(now time.Time) int {
+	n := 0
+	if d.series != nil {
+		for _, x := range d.series.Appts {
+			if x.Status == booking.Booked && x.Start.After(now) {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // missed reports whether the shown appointment is a no-show or cancelled
@@ -581,14 +619,7 @@ func (d *details) openCancel() {
 	}
 	a := d.appt
 	now := d.v.env.Time()
-	upcoming := 0
-	if d.series != nil {
-		for _, x := range d.series.Appts {
-			if x.Status == booking.Booked && x.Start.After(now) {
-				upcoming++
-			}
-		}
-	}
+	upcoming := d.upcoming(now)
 	cd := &cancelDialog{}
 	c := d.v.env.Window.Canvas()
 	hide := func() { cd.dlg.Hide() }

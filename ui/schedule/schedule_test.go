@@ -495,15 +495,15 @@ func TestArrived_NeedsEscort(t *testing.T) {
 	f.Env.Now = func() time.Time { return at }
 	f.Env.Service.Now = f.Env.Now
 	tapBlock(t, v, a.ID)
-	test.Tap(v.details.arrived)
-	if got := stored(t, f, a.ID).Status; got != booking.Booked {
-		t.Fatalf("status=%s after arrival without escort, want booked", got)
+	// Without its escort the visit cannot be checked in: Mark arrived is
+	// off, and the details say what is missing.
+	if !v.details.arrived.Disabled() || v.details.escort.Disabled() {
+		t.Fatalf("without an escort: Mark arrived off=%v, Record escort off=%v; want off and on",
+			v.details.arrived.Disabled(), v.details.escort.Disabled())
 	}
-	texts := dialogTexts(t, f.Env.Window)
-	if !slices.Contains(texts, "Record the escort who will take the patient home before checking in for this visit.") {
-		t.Fatalf("error dialog says %q", texts)
+	if got := v.details.fields["Escort"].Text; got != "Missing: record it before the patient checks in" {
+		t.Fatalf("escort shown=%q", got)
 	}
-	f.Env.Window.Canvas().Overlays().Top().Hide()
 
 	test.Tap(v.details.escort)
 	ed := v.details.ed

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -66,11 +67,18 @@ type View struct {
 // patientPicker is step 1 of the form: the search for a patient, its
 // matches, and the patient chosen.
 type patientPicker struct {
-	search    *entry
-	results   *widget.List
-	found     []*booking.Patient // the matches results lists, at most maxFound
-	searchSeq int                // the latest search; older answers are dropped
-	noMatch   *widget.Label
+	search *entry
+	// usualSeq counts the lookups of the usual protocol; usualPending is
+	// set while the latest one runs, and proposeWhenReady when Propose was
+	// pressed meanwhile (a fast Enter after choosing the patient).
+	usualSeq         int
+	usualPending     bool
+	proposeWhenReady bool
+	usual            string // the usual protocol's id, chosen once the protocols are loaded
+	results          *widget.List
+	found            []*booking.Patient // the matches results lists, at most maxFound
+	searchSeq        int                // the latest search; older answers are dropped
+	noMatch          *widget.Label
 
 	patient      *booking.Patient // nil until one is chosen
 	patientLabel *widget.Label
@@ -138,6 +146,20 @@ type proposalArea struct {
 	shown     []*booking.Appointment // the appointments rows describe
 	tabs      *container.AppTabs
 	schedule  *schedule.View
+	// misses are the proposed appointments that miss the patient's
+	// preferred weekdays or times, by place in the series; prefBox says
+	// so over the list, with the slack to widen.
+	misses    map[int]booking.PreferenceMiss
+	prefBox   *fyne.Container
+	prefNote  *widget.Label
+	slackDays *entry
+	widen     *widget.Button
+	// slack is the slack for preferences the desk chose for this
+	// booking; nil: the clinic's.
+	slack *int
+	// dirty is set when the form changed after the proposal on screen
+	// was made (or there is none): Enter proposes then, else it books.
+	dirty bool
 	// lastReq is the request last sent to the planner, proposed again
 	// after a booking is refused.
 	lastReq booking.ProposalRequest
@@ -201,6 +223,28 @@ func (e *entry) TypedKey(ev *fyne.KeyEvent) {
 	}
 	e.Entry.TypedKey(ev)
 }
+
+// unfocus takes the keyboard focus from every field, so that Enter
+// reaches TypedKey (through the window's key handler): it proposes, or
+// books the proposal on screen.
+func (v *View) unfocus() {
+	if v.env.Window != nil {
+		v.env.Window.Canvas().Unfocus()
+	}
+}
+
+// leaveSelect takes the focus from s after a choice in it (with the mouse,
+// or the arrow keys), so that Enter proposes rather than being swallowed
+// by the select; ← → keep changing the protocol (TypedKey).
+func (v *View) leaveSelect(s *widget.Select) {
+	if v.env.Window != nil && v.env.Window.Canvas().Focused() == s {
+		v.unfocus()
+	}
+}
+
+// changed notes that the form no longer says what the proposal on screen
+// was made from: Enter proposes again instead of booking.
+func (v *View) changed() { v.dirty = true }
 
 // New builds the screen; it loads its data when first shown.
 func New(env *kit.Env) *View {
@@ -290,7 +334,10 @@ func (v *View) buildNewPatient() {
 
 // buildProtocol makes the protocolChoice and returns step 2 of the form.
 func (v *View) buildProtocol() []fyne.CanvasObject {
-	v.protocol = widget.NewSelect(nil, func(string) { v.protocolChanged() })
+	v.protocol = widget.NewSelect(nil, func(string) {
+		v.protocolChanged()
+		v.leaveSelect(v.protocol)
+	})
 	v.protocol.PlaceHolder = "Choose a protocol"
 	v.protocolSummary = widget.NewLabel("")
 	v.protocolSummary.Wrapping = fyne.TextWrapWord
@@ -307,17 +354,20 @@ func (v *View) buildPreferences() []fyne.CanvasObject {
 	v.startWords = widget.NewLabel("")
 	v.pickDate = widget.NewButtonWithIcon("", theme.CalendarIcon(), v.showCalendar)
 	v.pickDate.Importance = widget.LowImportance
-	v.weekdays = widget.NewCheckGroup(nil, nil)
+	v.weekdays = widget.NewCheckGroup(nil, func([]string) { v.changed() })
 	for _, d := range booking.Week[:5] {
 		v.weekdays.Options = append(v.weekdays.Options, d.Short)
 	}
 	v.weekdays.Horizontal = true
-	v.times = widget.NewCheckGroup(timeWords, nil)
+	v.times = widget.NewCheckGroup(timeWords, func([]string) { v.changed() })
 	v.times.Horizontal = true
-	v.therapist = widget.NewSelect([]string{AnyTherapist}, nil)
+	v.therapist = widget.NewSelect([]string{AnyTherapist}, func(string) {
+		v.changed()
+		v.leaveSelect(v.therapist)
+	})
 	v.therapist.SetSelected(AnyTherapist)
-	v.skipOptional = widget.NewCheck("Skip optional steps", nil)
-	v.allowVideo = widget.NewCheck("Allow video when no room is free", nil)
+	v.skipOptional = widget.NewCheck("Skip optional steps", func(bool) { v.changed() })
+	v.allowVideo = widget.NewCheck("Allow video when no room is free", func(bool) { v.changed() })
 	return []fyne.CanvasObject{
 		heading("3. When and with whom"),
 		widget.NewLabel("Earliest start"), container.NewBorder(nil, nil, nil, container.NewHBox(v.pickDate, v.startWords), v.start),
@@ -358,6 +408,7 @@ func (v *View) buildProposal() {
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
 	v.status.Hide()
+	v.buildPreferenceNote()
 	v.list = widget.NewList(func() int { return len(v.rows) }, newProposalRow, v.updateProposalRow)
 	v.list.OnSelected = v.selectRow
 	v.schedule = schedule.New(v.env)
@@ -365,6 +416,44 @@ func (v *View) buildProposal() {
 		container.NewTabItem("Appointments", v.list),
 		container.NewTabItem("On the schedule", v.schedule.Content()),
 	)
+}
+
+// buildPreferenceNote makes prefBox, hidden until a proposal misses the
+// patient's preferences: what misses them and why, and the slack to widen
+// with Widen slack, which proposes again (as Enter in the days does).
+func (v *View) buildPreferenceNote() {
+	v.prefNote = widget.NewLabel("")
+	v.prefNote.Wrapping = fyne.TextWrapWord
+	v.prefNote.Importance = widget.WarningImportance
+	v.slackDays = newEntry("days", v.escape)
+	v.slackDays.OnSubmitted = func(string) { v.widenSlack() }
+	v.widen = widget.NewButton("Widen slack and propose again", v.widenSlack)
+	days := container.NewGridWrap(fyne.NewSize(70, v.slackDays.MinSize().Height), v.slackDays)
+	v.prefBox = container.NewVBox(v.prefNote,
+		container.NewHBox(widget.NewLabel("Slack for preferences, in days (0–14):"), days, v.widen))
+	v.prefBox.Hide()
+}
+
+// widenSlack proposes again with the slack typed beside Widen slack.
+func (v *View) widenSlack() {
+	n, err := strconv.Atoi(strings.TrimSpace(v.slackDays.Text))
+	if err != nil || n < 0 || n > 14 {
+		v.env.ShowError(booking.Errorf(booking.EINVALID, "Slack for preferences: type a number of days from 0 to 14."))
+		return
+	}
+	v.slack = &n
+	v.Propose()
+}
+
+// slackNow returns the slack the proposal on screen was made with.
+func (v *View) slackNow() int {
+	if v.lastReq.SlackDays != nil {
+		return *v.lastReq.SlackDays
+	}
+	if c := v.clinicInfo(); c != nil {
+		return c.Slack()
+	}
+	return 2
 }
 
 // newProposalRow returns an empty row of the proposal's list: a swatch of
@@ -379,11 +468,16 @@ func newProposalRow() fyne.CanvasObject {
 // newProposalRow.
 func (v *View) updateProposalRow(i widget.ListItemID, o fyne.CanvasObject) {
 	c := o.(*fyne.Container)
-	c.Objects[0].(*widget.Label).SetText(v.rows[i])
+	l := c.Objects[0].(*widget.Label)
 	var kind booking.Kind
+	l.Importance = widget.MediumImportance
 	if i < len(v.shown) {
 		kind = v.shown[i].Kind
+		if _, missed := v.misses[v.shown[i].Seq]; missed {
+			l.Importance = widget.WarningImportance
+		}
 	}
+	l.SetText(v.rows[i])
 	sw := c.Objects[1].(*fyne.Container).Objects[0].(*canvas.Rectangle)
 	sw.FillColor = kit.KindColor(kind)
 	sw.Refresh()
@@ -429,7 +523,7 @@ func (v *View) buildOutcome() {
 // Propose below it, on the left, a third of the width; on the right the
 // proposal's tabs between the parts above and below them.
 func (v *View) layOut(form fyne.CanvasObject) fyne.CanvasObject {
-	v.top = container.NewVBox(v.title, v.problem, v.relax, v.status)
+	v.top = container.NewVBox(v.title, v.problem, v.relax, v.status, v.prefBox)
 	v.bottom = container.NewVBox(v.altPanel, widget.NewSeparator(), v.resultBox, container.NewHBox(v.book))
 	v.right = container.NewBorder(v.top, v.bottom, nil, nil, v.tabs)
 	v.formScroll = container.NewVScroll(container.NewPadded(form))
@@ -468,10 +562,13 @@ func (v *View) Refresh() {
 		v.mu.Lock()
 		v.clinic = clinic
 		v.mu.Unlock()
+		// The choices made stay as they were: the proposal still stands.
+		dirty := v.dirty
 		v.setProtocols(protocols)
 		v.setTherapists(staff)
 		v.setWeekdays(clinic)
 		v.startChanged()
+		v.dirty = dirty
 	})
 	v.find()
 }
@@ -486,6 +583,8 @@ func (v *View) setProtocols(ps []*booking.Protocol) {
 	v.protocol.SetOptions(names)
 	if sel != "" && v.protocolByName(sel) != nil {
 		v.protocol.SetSelected(sel)
+	} else if v.patient != nil && v.usual != "" && v.ChooseProtocol(v.usual) {
+		// the usual protocol arrived before the protocols
 	} else if len(ps) == 1 {
 		v.protocol.SetSelected(names[0])
 	} else {
@@ -530,6 +629,8 @@ func (v *View) Start(patientID int64) {
 	v.proposal, v.booked = nil, nil
 	v.mu.Unlock()
 	v.patient = nil
+	v.usualSeq++
+	v.usual, v.usualPending, v.proposeWhenReady, v.slack = "", false, false, nil
 	v.patientLabel.SetText("No patient chosen yet.")
 	v.patientNote.Hide()
 	v.search.SetText("")
@@ -541,7 +642,7 @@ func (v *View) Start(patientID int64) {
 	v.allowVideo.SetChecked(false)
 	v.setStart(v.tomorrow())
 	v.protocol.ClearSelected()
-	v.showProposal(nil, "")
+	v.showProposal(nil, nil, "")
 	v.Refresh()
 	if patientID != 0 {
 		var p *booking.Patient
@@ -556,6 +657,7 @@ func (v *View) Start(patientID int64) {
 			}
 			v.choosePatient(p)
 		})
+		return // choosePatient puts the focus on the protocol
 	}
 	if v.env.Window != nil {
 		v.env.Window.Canvas().Focus(v.search)
@@ -563,14 +665,37 @@ func (v *View) Start(patientID int64) {
 }
 
 // TypedKey handles the screen's keys that no field took: Escape closes
-// the new-patient form or the alternatives, Enter proposes. It reports
-// whether it used the key.
+// the new-patient form or the alternatives; Enter books the proposal on
+// screen when the form is as it was made, and proposes otherwise (after
+// a booking it does nothing: Book another series starts anew); ← and →
+// choose the previous or next protocol. It reports whether it used the
+// key.
 func (v *View) TypedKey(ev *fyne.KeyEvent) bool {
 	switch ev.Name {
 	case fyne.KeyEscape:
 		return v.escape()
 	case fyne.KeyReturn, fyne.KeyEnter:
-		v.Propose()
+		switch {
+		case v.bookedSeries() != nil:
+			return false
+		case v.current() != nil && !v.dirty && v.book.Visible() && !v.book.Disabled():
+			v.Book()
+		default:
+			v.Propose()
+		}
+		return true
+	case fyne.KeyLeft, fyne.KeyRight:
+		n := len(v.protocol.Options)
+		if n == 0 {
+			return false
+		}
+		i := v.protocol.SelectedIndex()
+		if ev.Name == fyne.KeyRight {
+			i = (i + 1) % n
+		} else {
+			i = (max(i, 0) + n - 1) % n
+		}
+		v.protocol.SetSelectedIndex(i)
 		return true
 	}
 	return false
@@ -634,6 +759,7 @@ func (v *View) showCalendar() {
 }
 
 func (v *View) startChanged() {
+	v.changed()
 	d, err := booking.ParseDate(v.start.Text)
 	if err != nil {
 		v.startWords.SetText("not a date")
@@ -714,6 +840,10 @@ func (v *View) choosePatient(p *booking.Patient) {
 	v.formProblem.Hide()
 	v.patientNote.Hide()
 	v.relayout()
+	v.preselectProtocol(p)
+	v.changed()
+	// Enter proposes (TypedKey); ← → change the protocol first.
+	v.unfocus()
 	// Say so when the patient is booked already, so no series is booked twice.
 	var upcoming []*booking.Appointment
 	now := v.env.Time()
@@ -733,6 +863,42 @@ func (v *View) choosePatient(p *booking.Patient) {
 			kit.Plural(len(upcoming), "upcoming appointment", "upcoming appointments"), upcoming[0].Start.In(loc).Format("Mon 2 Jan 2006 15:04")))
 		v.patientNote.Show()
 		v.relayout()
+	})
+}
+
+// preselectProtocol chooses the patient's usual protocol (booking's
+// UsualProtocol) unless one is chosen already. A Propose pressed before it
+// arrives proposes when it does.
+func (v *View) preselectProtocol(p *booking.Patient) {
+	if v.protocol.Selected != "" {
+		return
+	}
+	v.usualSeq++
+	seq := v.usualSeq
+	v.usualPending, v.proposeWhenReady = true, false
+	var id string
+	v.env.Run("Choosing the usual protocol", func(ctx context.Context) error {
+		var err error
+		id, err = v.env.Service.UsualProtocol(ctx, p.ID)
+		return err
+	}, func(err error) {
+		if seq != v.usualSeq || v.patient != p {
+			return
+		}
+		v.usualPending = false
+		again := v.proposeWhenReady
+		v.proposeWhenReady = false
+		if err != nil {
+			v.env.ShowError(err)
+			return
+		}
+		if v.protocol.Selected == "" {
+			v.usual = id
+			v.ChooseProtocol(id)
+		}
+		if again {
+			v.Propose()
+		}
 	})
 }
 
@@ -798,6 +964,7 @@ func (v *View) therapistID(name string) int64 {
 }
 
 func (v *View) protocolChanged() {
+	v.changed()
 	p := v.protocolByName(v.protocol.Selected)
 	if p == nil {
 		v.protocolSummary.SetText("")
@@ -876,12 +1043,17 @@ func (v *View) request() (booking.ProposalRequest, error) {
 	req.TherapistID = v.therapistID(v.therapist.Selected)
 	req.SkipOptional = v.skipOptional.Checked
 	req.AllowVideo = v.allowVideo.Checked
+	req.SlackDays = v.slack
 	return req, nil
 }
 
 // Propose runs the planner on the form, off the UI goroutine, and shows
 // its proposal or, when there is none, its explanation and what to relax.
 func (v *View) Propose() {
+	if v.patient != nil && v.protocol.Selected == "" && v.usualPending {
+		v.proposeWhenReady = true // the usual protocol is on its way
+		return
+	}
 	req, err := v.request()
 	if err != nil {
 		v.formProblem.SetText(kit.Message(err))
@@ -905,14 +1077,21 @@ func (v *View) setForm(req booking.ProposalRequest) {
 	v.therapist.SetSelected(name)
 	v.allowVideo.SetChecked(req.AllowVideo)
 	v.skipOptional.SetChecked(req.SkipOptional)
+	v.slack = req.SlackDays
 }
 
 func (v *View) run(req booking.ProposalRequest) {
-	var p *booking.Proposal
+	var (
+		p      *booking.Proposal
+		misses []booking.PreferenceMiss
+	)
 	v.lastReq = req
 	v.env.Run("Planning the series", func(ctx context.Context) error {
 		var err error
-		p, err = v.env.Service.Propose(ctx, req)
+		if p, err = v.env.Service.Propose(ctx, req); err != nil {
+			return err
+		}
+		misses, err = v.env.Service.PreferenceMisses(ctx, p)
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -922,14 +1101,15 @@ func (v *View) run(req booking.ProposalRequest) {
 		v.mu.Lock()
 		v.booked = nil
 		v.mu.Unlock()
-		v.showProposal(p, "")
+		v.showProposal(p, misses, "")
+		v.unfocus() // Enter books
 	})
 }
 
 // noPlan shows why there is no plan and, for a planner's no, the changes
 // that would give one.
 func (v *View) noPlan(req booking.ProposalRequest, err error) {
-	v.showProposal(nil, "")
+	v.showProposal(nil, nil, "")
 	v.title.SetText("No proposal")
 	v.problem.SetText(kit.Message(err))
 	v.problem.Show()
@@ -1006,7 +1186,7 @@ func (v *View) bookedSeries() *booking.Series {
 }
 
 // showProposal shows p (nil: none) with a status line.
-func (v *View) showProposal(p *booking.Proposal, status string) {
+func (v *View) showProposal(p *booking.Proposal, misses []booking.PreferenceMiss, status string) {
 	v.mu.Lock()
 	v.proposal = p
 	v.mu.Unlock()
@@ -1018,6 +1198,7 @@ func (v *View) showProposal(p *booking.Proposal, status string) {
 	v.status.Hidden = status == ""
 	v.status.Refresh()
 	v.rows, v.shown = nil, nil
+	v.showMisses(p, misses)
 	v.resultBox.Hide()
 	v.book.Show()
 	if p == nil {
@@ -1029,7 +1210,11 @@ func (v *View) showProposal(p *booking.Proposal, status string) {
 		loc := p.Location()
 		v.shown = p.Appts
 		for _, a := range p.Appts {
-			v.rows = append(v.rows, Row(a, loc))
+			note := ""
+			if m, ok := v.misses[a.Seq]; ok {
+				note = m.String()
+			}
+			v.rows = append(v.rows, row(a, loc, note))
 		}
 		first, last := p.Appts[0].Start.In(loc), p.Appts[len(p.Appts)-1].Start.In(loc)
 		with := ""
@@ -1038,7 +1223,7 @@ func (v *View) showProposal(p *booking.Proposal, status string) {
 				with = " with " + s.Name
 			}
 		}
-		v.title.SetText(fmt.Sprintf("Proposal: %s for %s%s: %d appointments, %s to %s. Select one to change it.",
+		v.title.SetText(fmt.Sprintf("Proposal: %s for %s%s: %d appointments, %s to %s. Select one to change it; Book (or Enter) books them all.",
 			p.Protocol.Name, p.Patient.Name, with, len(p.Appts), first.Format("Mon 2 Jan"), last.Format("Mon 2 Jan 2006")))
 		v.book.SetText(fmt.Sprintf("Book %d appointments", len(p.Appts)))
 		v.book.Enable()
@@ -1049,10 +1234,48 @@ func (v *View) showProposal(p *booking.Proposal, status string) {
 	v.relayout()
 }
 
+// showMisses notes the appointments of p that miss the patient's
+// preferences (marked in the list too), with the slack to widen; it hides
+// the note when there are none.
+func (v *View) showMisses(p *booking.Proposal, misses []booking.PreferenceMiss) {
+	v.misses = map[int]booking.PreferenceMiss{}
+	v.dirty = p == nil
+	if p == nil || len(misses) == 0 {
+		v.prefBox.Hide()
+		return
+	}
+	noneFree := 0
+	for _, m := range misses {
+		v.misses[m.Seq] = m
+		if m.NoneFree {
+			noneFree++
+		}
+	}
+	slack := v.slackNow()
+	text := fmt.Sprintf("%s the preferred %s (marked below). Preferences give way to the earliest series beyond %s.",
+		kit.Plural(len(misses), "appointment misses", "appointments miss"), misses[0].Wanted, booking.SlackWords(slack))
+	if noneFree > 0 && slack < 14 {
+		text += " A wider slack may honour them, at the cost of later dates:"
+		v.slackDays.SetText(strconv.Itoa(min(slack+5, 14)))
+	} else {
+		v.slackDays.SetText(strconv.Itoa(slack))
+	}
+	v.prefNote.SetText(text)
+	v.prefBox.Show()
+}
+
 // Row describes one proposed appointment: date, time, kind and step,
 // staff and room, e.g. "Tue 2 Mar 2027  09:00–10:30  Consultation ·
 // Dr. Priya Nair, Dr. Ana Reyes · Consult A".
-func Row(a *booking.Appointment, loc *time.Location) string {
+func Row(a *booking.Appointment, loc *time.Location) string { return row(a, loc, "") }
+
+// row is Row with a note after the kind and step, when not "": a missed
+// preference, which the end of a long row would hide.
+func row(a *booking.Appointment, loc *time.Location, note string) string {
+	label := a.Label()
+	if note != "" {
+		label += " · " + note
+	}
 	var staff []string
 	for _, s := range a.Staff {
 		staff = append(staff, s.Name)
@@ -1062,7 +1285,7 @@ func Row(a *booking.Appointment, loc *time.Location) string {
 		room = "video"
 	}
 	return fmt.Sprintf("%s  %s–%s  %s · %s · %s", a.Start.In(loc).Format("Mon 2 Jan 2006"), a.Start.In(loc).Format("15:04"),
-		a.End.In(loc).Format("15:04"), a.Label(), strings.Join(staff, ", "), room)
+		a.End.In(loc).Format("15:04"), label, strings.Join(staff, ", "), room)
 }
 
 // selectRow opens the alternatives of the selected appointment.
@@ -1130,10 +1353,16 @@ func (v *View) closeAlternatives() {
 // change moves one appointment of p to alt and shows the re-checked
 // proposal.
 func (v *View) change(p *booking.Proposal, alt *booking.Appointment) {
-	var q *booking.Proposal
+	var (
+		q      *booking.Proposal
+		misses []booking.PreferenceMiss
+	)
 	v.env.Run("Re-checking the series", func(ctx context.Context) error {
 		var err error
-		q, err = v.env.Service.ChangeProposal(ctx, p, alt.Seq, alt)
+		if q, err = v.env.Service.ChangeProposal(ctx, p, alt.Seq, alt); err != nil {
+			return err
+		}
+		misses, err = v.env.Service.PreferenceMisses(ctx, q)
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -1147,7 +1376,8 @@ func (v *View) change(p *booking.Proposal, alt *booking.Appointment) {
 		if n := len(moved) - 1; n > 0 {
 			status += fmt.Sprintf(" %s re-planned to fit.", kit.Plural(n, "later appointment was", "later appointments were"))
 		}
-		v.showProposal(q, status)
+		v.showProposal(q, misses, status)
+		v.unfocus()
 	})
 }
 
@@ -1218,7 +1448,7 @@ func (v *View) bookNow(p *booking.Proposal) {
 			v.refused(err)
 			return
 		}
-		v.showProposal(nil, "")
+		v.showProposal(nil, nil, "")
 		v.mu.Lock()
 		v.booked = sr
 		v.mu.Unlock()
@@ -1244,7 +1474,7 @@ func (v *View) bookNow(p *booking.Proposal) {
 // refused shows why booking failed and offers a fresh proposal.
 func (v *View) refused(err error) {
 	req := v.lastReq
-	v.showProposal(nil, "")
+	v.showProposal(nil, nil, "")
 	v.title.SetText("Not booked")
 	v.problem.SetText(kit.Message(err))
 	v.problem.Show()

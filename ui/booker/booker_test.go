@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/ui/kit"
 	"github.com/kapbook/kapbook/ui/kit/kittest"
 )
 
@@ -44,6 +46,16 @@ func button(t *testing.T, objs []fyne.CanvasObject, text string) *widget.Button 
 }
 
 func enter(e *entry) { e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
+
+// protocolByIDName returns the name of the protocol with the given id.
+func (v *View) protocolByIDName(id string) string {
+	for _, p := range v.protocols {
+		if p.ID == id {
+			return p.Name
+		}
+	}
+	return ""
+}
 
 // stored returns the patient's stored appointments in order.
 func stored(t *testing.T, f *kittest.Fixture, patientID int64) []*booking.Appointment {
@@ -252,6 +264,12 @@ func TestProposeNeedsPatientAndProtocol(t *testing.T) {
 	if v.patient == nil || v.patient.Name != "Avery Quinn" {
 		t.Fatalf("patient=%v after Enter in the search", v.patient)
 	}
+	// The clinic's usual protocol is chosen (nothing is booked yet: the
+	// first listed); without one, Propose asks for it.
+	if first := v.protocols[0].Name; v.protocol.Selected != first {
+		t.Fatalf("protocol=%q after choosing the patient, want the first listed %q", v.protocol.Selected, first)
+	}
+	v.protocol.ClearSelected()
 	test.Tap(v.propose)
 	if !v.formProblem.Visible() || v.formProblem.Text != "Choose a protocol first." {
 		t.Fatalf("problem=%q visible=%v", v.formProblem.Text, v.formProblem.Visible())
@@ -582,5 +600,185 @@ func TestBookBesideActiveSeries(t *testing.T) {
 	}
 	if len(audit) == 0 || audit[0].Action != "override" || !strings.HasPrefix(audit[0].Note, "infusions after the course, as the psychiatrist planned (rule overridden: a second active series beside series ") {
 		t.Fatalf("last audit entry %+v, want the override with the reason", audit[0])
+	}
+}
+
+// pressKey sends a key as the desktop driver does: to the focused
+// widget, or to the window's handler when nothing has the focus.
+func pressKey(c fyne.Canvas, name fyne.KeyName) {
+	ev := &fyne.KeyEvent{Name: name}
+	if f := c.Focused(); f != nil {
+		f.TypedKey(ev)
+		return
+	}
+	if h := c.OnTypedKey(); h != nil {
+		h(ev)
+	}
+}
+
+// tappableWithText returns the innermost tappable object under o that
+// shows text, or nil.
+func tappableWithText(o fyne.CanvasObject, text string) fyne.Tappable {
+	var kids []fyne.CanvasObject
+	switch x := o.(type) {
+	case *fyne.Container:
+		kids = x.Objects
+	case fyne.Widget:
+		kids = test.WidgetRenderer(x).Objects()
+	case *canvas.Text:
+		return nil
+	}
+	for _, k := range kids {
+		if t := tappableWithText(k, text); t != nil {
+			return t
+		}
+	}
+	if t, ok := o.(fyne.Tappable); ok && showsText(o, text) {
+		return t
+	}
+	return nil
+}
+
+func showsText(o fyne.CanvasObject, text string) bool {
+	switch x := o.(type) {
+	case *canvas.Text:
+		return x.Text == text
+	case *fyne.Container:
+		for _, k := range x.Objects {
+			if showsText(k, text) {
+				return true
+			}
+		}
+	case fyne.Widget:
+		for _, k := range test.WidgetRenderer(x).Objects() {
+			if showsText(k, text) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Issue 14, item 3: a protocol chosen with the mouse, then Enter,
+// proposes (the select keeps the focus and passes Enter on).
+func TestEnterAfterChoosingProtocolWithMouse(t *testing.T) {
+	f, v := newView(t, kittest.Options{Patients: 1})
+	c := f.Env.Window.Canvas()
+	c.SetOnTypedKey(func(ev *fyne.KeyEvent) { v.TypedKey(ev) }) // as the shell does
+	test.Type(v.search, "avery")
+	enter(v.search)
+	test.Tap(v.protocol)
+	menu := c.Overlays().Top()
+	if menu == nil {
+		t.Fatal("tapping the protocol opened no list")
+	}
+	item := tappableWithText(menu, kapStandard)
+	if item == nil {
+		t.Fatalf("no %q in the list", kapStandard)
+	}
+	test.Tap(item)
+	if v.protocol.Selected != kapStandard || c.Overlays().Top() != nil {
+		t.Fatalf("protocol=%q, list open %v", v.protocol.Selected, c.Overlays().Top() != nil)
+	}
+	pressKey(c, fyne.KeyReturn)
+	if len(v.rows) != 15 || v.current() == nil || v.current().Protocol.ID != "kap-standard" {
+		t.Fatalf("Enter after choosing with the mouse: rows=%d problem %q", len(v.rows), v.formProblem.Text)
+	}
+	if c.Focused() != nil {
+		t.Fatalf("focus=%T after the proposal, want none: Enter books", c.Focused())
+	}
+	pressKey(c, fyne.KeyReturn)
+	if got := stored(t, f, f.Patients[0].ID); len(got) != 15 {
+		t.Fatalf("Enter on Book stored %d appointments, want 15", len(got))
+	}
+}
+
+// The protocol of the patient's last series is chosen with the patient,
+// and the focus goes to the protocol, where Enter proposes.
+func TestPatientsUsualProtocol(t *testing.T) {
+	f, v := newView(t, kittest.Options{Patients: 2, Booked: true})
+	test.Type(v.search, "blake")
+	enter(v.search)
+	if v.protocol.Selected != v.protocolByIDName("kap-iv") {
+		t.Fatalf("protocol=%q for Blake, whose series is kap-iv", v.protocol.Selected)
+	}
+	if f.Env.Window.Canvas().Focused() != nil {
+		t.Fatalf("focus=%T after choosing the patient, want none: Enter proposes", f.Env.Window.Canvas().Focused())
+	}
+	// ← → choose another protocol, in the list's order.
+	i := v.protocol.SelectedIndex()
+	v.TypedKey(&fyne.KeyEvent{Name: fyne.KeyRight})
+	if got := v.protocol.SelectedIndex(); got != (i+1)%len(v.protocols) {
+		t.Fatalf("→ chose protocol %d, want %d", got, (i+1)%len(v.protocols))
+	}
+	v.TypedKey(&fyne.KeyEvent{Name: fyne.KeyLeft})
+	if got := v.protocol.SelectedIndex(); got != i {
+		t.Fatalf("← chose protocol %d, want %d back", got, i)
+	}
+	// A protocol chosen first stays.
+	v.Start(0)
+	v.ChooseProtocol("kap-standard")
+	test.Type(v.search, "blake")
+	enter(v.search)
+	if v.protocol.Selected != kapStandard {
+		t.Fatalf("protocol=%q, want the one chosen before the patient", v.protocol.Selected)
+	}
+}
+
+// Issue 14, item 4: a patient who prefers Tue/Thu mornings gets two
+// integrations at noon; the proposal marks them with the reason, and
+// widening the slack right there honours the preferences.
+func TestPreferenceMissesMarkedAndSlackWidened(t *testing.T) {
+	f, v := newView(t, kittest.Options{Patients: 1})
+	ctx := context.Background()
+	p := f.Patients[0]
+	p.Preferences = booking.Preferences{Weekdays: []string{"tue", "thu"}, TimesOfDay: []string{booking.Morning}}
+	if err := f.DB.Update(ctx, func(tx booking.Tx) error { return tx.SavePatient(ctx, p) }); err != nil {
+		t.Fatal(err)
+	}
+	choose(t, v, "avery")
+	test.Tap(v.propose)
+	if len(v.rows) != 15 {
+		t.Fatalf("rows=%d, problem %q", len(v.rows), v.problem.Text)
+	}
+	const why = "not Tue/Thu morning: nothing free within 2 days' slack"
+	marked := 0
+	for i, r := range v.rows {
+		a := v.shown[i]
+		local := a.Start.In(kittest.Now.Location())
+		wd := local.Format("Mon")
+		honoured := (wd == "Tue" || wd == "Thu") && local.Hour() < 12
+		if strings.Contains(r, a.Label()+" · "+why+" · ") == honoured {
+			t.Errorf("row %q: marked %v", r, !honoured)
+		}
+		if !honoured {
+			marked++
+		}
+	}
+	if marked == 0 {
+		t.Fatal("no appointment misses the preferences; the test needs one")
+	}
+	if !v.prefBox.Visible() || !strings.HasPrefix(v.prefNote.Text, kit.Plural(marked, "appointment misses", "appointments miss")+" the preferred Tue/Thu morning") ||
+		v.slackDays.Text != "7" {
+		t.Fatalf("note %q (shown %v), slack %q", v.prefNote.Text, v.prefBox.Visible(), v.slackDays.Text)
+	}
+	test.AssertRendersToMarkup(t, "proposal-misses.xml", f.Env.Window.Canvas())
+	before := v.current()
+	test.Tap(v.widen)
+	after := v.current()
+	if after == nil || after == before || len(after.Moved(before)) == 0 {
+		t.Fatal("widening the slack did not change the proposal")
+	}
+	if v.prefBox.Visible() || len(v.misses) != 0 {
+		t.Fatalf("with 7 days' slack: %d misses, note %q", len(v.misses), v.prefNote.Text)
+	}
+	if after.Request.SlackDays == nil || *after.Request.SlackDays != 7 {
+		t.Fatalf("slack asked %v, want 7", after.Request.SlackDays)
+	}
+	// A slack out of range is refused in words, and nothing is proposed.
+	v.slackDays.SetText("30")
+	enter(v.slackDays)
+	if v.current() != after {
+		t.Fatal("a slack of 30 days proposed anew")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jordan-wright/email"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/internal/errlog"
 )
 
 // Dispatch limits.
@@ -290,7 +291,7 @@ func (d *Dispatcher) composeAhead(ctx context.Context, claimed []*booking.Outbox
 		for _, m := range claimed {
 			c := composed{m: m, err: err}
 			if err == nil {
-				c.e, c.note, c.err = d.composeWith(ctx, rd, clinic, m, now)
+				c.e, c.note, c.err = d.composeSafely(ctx, rd, clinic, m, now)
 				if c.note == "" && c.err == nil && encode {
 					c.env, c.err = envelopeOf(c.e)
 				}
@@ -521,6 +522,19 @@ func (d *Dispatcher) compose(ctx context.Context, clinic *booking.Clinic, m *boo
 }
 
 // composeWith is compose reading through rd.
+// composeSafely is composeWith with a panic turned into that message's
+// error (an *errlog.Panic, with its stack): it runs on composeAhead's own
+// goroutine, which no caller's recover reaches, and one message must not
+// stop the app.
+func (d *Dispatcher) composeSafely(ctx context.Context, rd *reads, clinic *booking.Clinic, m *booking.OutboxMessage, now time.Time) (e *email.Email, note string, err error) {
+	defer func() {
+		if p := errlog.Recovered(recover()); p != nil {
+			e, note, err = nil, "", p
+		}
+	}()
+	return d.composeWith(ctx, rd, clinic, m, now)
+}
+
 func (d *Dispatcher) composeWith(ctx context.Context, rd *reads, clinic *booking.Clinic, m *booking.OutboxMessage, now time.Time) (*email.Email, string, error) {
 	pat, err := rd.patient(ctx, m.PatientID)
 	if err != nil {

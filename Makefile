@@ -10,7 +10,7 @@ DEMO_DB := $(DATA_HOME)/kapbook/demo.db
 FUZZ_TARGETS ?= ./booking:FuzzLoadProtocol ./booking:FuzzLoadClinic ./booking:FuzzCheckEmail ./calendar:FuzzImportBusy ./reminder:FuzzTemplate
 FUZZTIME ?= 15s
 
-.PHONY: check build run test bench fuzz clean deps-build deps-test screenshots package coldstart soak
+.PHONY: check build run test ux bench fuzz clean deps-build deps-test screenshots package coldstart soak
 
 build: deps-build
 	go build -o bin/kapbook .
@@ -42,7 +42,8 @@ check:
 # second time against a throwaway PostgreSQL (internal/pgtest): one suite,
 # two stores. The packages whose state goroutines share run again under
 # the race detector. Then the real window (window-smoke.sh), and two apps
-# on one PostgreSQL that see another desk's booking (two-desks.sh).
+# on one PostgreSQL that see another desk's booking (two-desks.sh), and a
+# series booked from the keyboard in at most five actions (ux.sh).
 RACE_PKGS := ./booking ./store ./calendar ./reminder
 test: deps-test check
 	KAPBOOK_SIM_DAYS=365 go test -count=1 ./...
@@ -50,6 +51,12 @@ test: deps-test check
 	go test -race -count=1 $(RACE_PKGS)
 	bash scripts/window-smoke.sh
 	bash scripts/two-desks.sh
+	bash scripts/ux.sh
+
+# Book a series for an existing patient in the real window, by keyboard,
+# and count the actions (issue 14's goal: at most 5).
+ux: deps-test
+	bash scripts/ux.sh
 
 # Five years of a 40-staff clinic, checked after every simulated day, and
 # three more seeds of the demo clinic's year checked after every action;

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -179,7 +180,7 @@ type seriesCard struct {
 
 type apptRow struct {
 	id    int64
-	cells []*widget.Label // date, time, label, staff, room, status
+	cells []*kit.HoverLabel // date, time, label, staff, room, status
 	open  *widget.Button
 }
 
@@ -329,27 +330,41 @@ func (v *View) buildPage(d *pageData) fyne.CanvasObject {
 		box.Add(w.noUpcoming)
 	}
 	for _, a := range d.upcoming {
-		r := v.apptRow(d, a)
-		w.upcoming = append(w.upcoming, r)
-		box.Add(container.New(rowColumns, objects(r)...))
+		w.upcoming = append(w.upcoming, v.apptRow(d, a))
+	}
+	for _, a := range d.past {
+		w.past = append(w.past, v.apptRow(d, a))
+	}
+	cols := rowColumns(append(append([]*apptRow{}, w.upcoming...), w.past...))
+	for _, r := range w.upcoming {
+		box.Add(container.New(cols, objects(r)...))
 	}
 	box.Add(widget.NewSeparator())
 	box.Add(heading("Past and cancelled appointments"))
 	if len(d.past) == 0 {
 		box.Add(widget.NewLabel("None yet."))
 	}
-	for _, a := range d.past {
-		r := v.apptRow(d, a)
-		w.past = append(w.past, r)
-		box.Add(container.New(rowColumns, objects(r)...))
+	for _, r := range w.past {
+		box.Add(container.New(cols, objects(r)...))
 	}
 	v.w = w
 	return container.NewPadded(box)
 }
 
-// rowColumns are the widths of an appointment row: date, time, label,
-// staff (the rest), room, status, and the Open button.
-var rowColumns = kit.Columns(145, 100, 135, 0, 90, 105)
+// rowColumns returns the layout of the appointment rows (date, time,
+// label, staff, room, status, and the Open button): each column as wide
+// as its widest cell, so upcoming and past rows line up and names show
+// whole; on a narrow window the label, staff and room give way, and show
+// their whole text on hover.
+func rowColumns(rows []*apptRow) fyne.Layout {
+	want := make([]float32, 7)
+	for _, r := range rows {
+		for i, c := range r.cells {
+			want[i] = max(want[i], float32(math.Ceil(float64(kit.TextWidth(c.Text, c.TextStyle)))))
+		}
+	}
+	return kit.Fit(want, []bool{false, false, true, true, true, false, false})
+}
 
 func objects(r *apptRow) []fyne.CanvasObject {
 	var out []fyne.CanvasObject
@@ -407,7 +422,7 @@ func (v *View) apptRow(d *pageData, a *booking.Appointment) *apptRow {
 	r := &apptRow{id: a.ID}
 	for _, t := range []string{start.Format("Mon 2 Jan 2006"), start.Format("15:04") + "–" + end.Format("15:04"),
 		a.Label(), strings.Join(staff, ", "), room, a.Status.Words()} {
-		r.cells = append(r.cells, kit.Cell(t))
+		r.cells = append(r.cells, kit.NewHoverLabel(t))
 	}
 	id := a.ID
 	r.open = widget.NewButtonWithIcon("Open", theme.NavigateNextIcon(), func() { v.env.Nav.ShowAppointment(id) })

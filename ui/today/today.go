@@ -6,6 +6,7 @@ package today
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -48,6 +49,8 @@ type View struct {
 	// holds those of the lines on screen by the same keys (for tests).
 	offers  map[string]int
 	buttons map[string]*widget.Button
+	// buttonWidths caches the widths of buttons by their words.
+	buttonWidths map[string]float32
 	// The escort dialog's fields while it is open.
 	escortName, escortPhone *widget.Entry
 
@@ -73,12 +76,15 @@ type item struct {
 	sep  bool
 	// A row: the bar in the kind's colour (none when kind is empty), the
 	// cells, the button shown instead of the last cell (escort), the
-	// buttons after the cells, and the widths of the template's objects.
+	// buttons after the cells, and for each of the template's objects
+	// the width it wants (its content's, the widest in its section) and
+	// whether it may be cut short when the window is narrow (kit.Fit).
 	kind   booking.Kind
 	cells  []string
 	escort *action
 	acts   []*action
-	widths []float32
+	want   []float32
+	cut    []bool
 }
 
 type lineKind int
@@ -113,7 +119,7 @@ type line struct {
 	// The row: bar, cells, the escort button, then the buttons.
 	row     *fyne.Container
 	bar     *canvas.Rectangle
-	cells   [maxCells]*widget.Label
+	cells   [maxCells]*kit.HoverLabel
 	escort  *widget.Button
 	btns    [maxButtons]*widget.Button
 	content *fyne.Container
@@ -121,9 +127,13 @@ type line struct {
 	keys []string
 }
 
-// visitWidths are the visits' columns: bar, 7 cells, 2 buttons; the
-// escort cell can be a button instead.
-var visitWidths = []float32{6, 110, 160, 130, 0, 120, 90, 150, 130, 80}
+// templateWant and templateCut are the list template's columns (a visit
+// row: bar, 7 cells, the escort button, 2 buttons), whose minimum width
+// is the list's.
+var (
+	templateWant = []float32{6, 110, 160, 130, 180, 120, 90, 150, 0, 130, 80}
+	templateCut  = []bool{false, false, true, false, true, true, false, true, false, false, false}
+)
 
 func newLine() *line {
 	l := &line{sep: widget.NewSeparator(), heading: kit.Heading(""), empty: widget.NewLabel(""),
@@ -132,7 +142,7 @@ func newLine() *line {
 	l.empty.Importance = widget.LowImportance
 	objs := []fyne.CanvasObject{l.bar}
 	for i := range l.cells {
-		l.cells[i] = kit.Cell("")
+		l.cells[i] = kit.NewHoverLabel("")
 		objs = append(objs, l.cells[i])
 	}
 	objs = append(objs, l.escort)
@@ -142,7 +152,7 @@ func newLine() *line {
 	}
 	// The template is a visit row, whose height every row has.
 	l.escort.Hide()
-	l.row = container.New(kit.Columns(rowWidths(visitWidths, true, maxCells, false, maxButtons)...), objs...)
+	l.row = container.New(kit.Fit(templateWant, templateCut), objs...)
 	l.top = container.NewVBox(l.sep, l.heading)
 	l.top.Hide()
 	l.empty.Hide()
@@ -153,31 +163,6 @@ func newLine() *line {
 
 // CreateRenderer implements fyne.Widget.
 func (l *line) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(l.content) }
-
-// rowWidths returns the widths of a row template's objects (bar, cells,
-// escort button, buttons) for a row with bar (or not), n cells (the last
-// replaced by the escort button when escort is set) and b buttons, whose
-// visible objects have the widths w in order. Hidden objects get 0; the
-// columns layout skips them.
-func rowWidths(w []float32, bar bool, n int, escort bool, b int) []float32 {
-	out := make([]float32, 0, 1+maxCells+1+maxButtons)
-	next := func(show bool) {
-		if show && len(w) > 0 {
-			out, w = append(out, w[0]), w[1:]
-			return
-		}
-		out = append(out, 0)
-	}
-	next(bar)
-	for i := range maxCells {
-		next(i < n && !(escort && i == n-1))
-	}
-	next(escort)
-	for i := range maxButtons {
-		next(i < b)
-	}
-	return out
-}
 
 // bind shows it in l and files l's buttons under their keys in
 // v.buttons. It refreshes only what changed: the list rebinds every line
@@ -209,7 +194,7 @@ func (v *View) bind(l *line, it *item) {
 			shown := i < len(it.cells) && (it.escort == nil || i < len(it.cells)-1)
 			show(c, shown)
 			if shown {
-				setText(c, it.cells[i])
+				setText(&c.Label, it.cells[i])
 			}
 		}
 		show(l.escort, it.escort != nil)
@@ -222,7 +207,7 @@ func (v *View) bind(l *line, it *item) {
 				v.setButton(l, b, it.acts[i])
 			}
 		}
-		l.row.Layout = kit.Columns(it.widths...)
+		l.row.Layout = kit.Fit(it.want, it.cut)
 		l.row.Layout.Layout(l.row.Objects, l.row.Size())
 	}
 }
@@ -274,7 +259,7 @@ type data struct {
 
 // New builds the screen; it loads its data when first shown.
 func New(env *kit.Env) *View {
-	v := &View{env: env, offers: map[string]int{}, buttons: map[string]*widget.Button{}, heights: map[int]float32{}}
+	v := &View{env: env, offers: map[string]int{}, buttons: map[string]*widget.Button{}, heights: map[int]float32{}, buttonWidths: map[string]float32{}}
 	v.Status = widget.NewLabel("")
 	v.Status.Wrapping = fyne.TextWrapWord
 	v.Status.Hide()
@@ -456,17 +441,71 @@ func (r *rows) action(key, text string, disabled bool, do func()) *action {
 	return &action{key: key, text: text, disabled: disabled, do: do}
 }
 
-// add adds a row of cells and buttons in columns of the given widths,
-// after a bar in the kind's colour when kind is set (the kind is also in
-// words in the cells); escort, when set, is a button in place of the
-// last cell.
-func (r *rows) add(kind booking.Kind, widths []float32, cells []string, escort *action, acts ...*action) {
-	if kind != "" {
-		widths = append([]float32{6}, widths...)
-	}
-	r.items = append(r.items, &item{what: rowLine, kind: kind, cells: cells, escort: escort, acts: acts,
-		widths: rowWidths(widths, kind != "", len(cells), escort != nil, len(acts))})
+// add adds a row of cells and buttons, after a bar in the kind's colour
+// when kind is set (the kind is also in words in the cells); escort, when
+// set, is a button in place of the last cell. fill sizes the columns.
+func (r *rows) add(kind booking.Kind, cells []string, escort *action, acts ...*action) {
+	r.items = append(r.items, &item{what: rowLine, kind: kind, cells: cells, escort: escort, acts: acts})
 	r.lines = append(r.lines, strings.Join(cells, " | "))
+}
+
+// size gives the section's rows their columns: each as wide as its
+// widest content in the section, so the rows line up and nothing is cut
+// while the window has room; the cells in cut (by index) give way first
+// when it has not, and show their whole text on hover. An escort
+// column holding a button is never cut.
+func (r *rows) size(cut ...int) {
+	cells, buttons := make([]float32, maxCells), make([]float32, maxButtons)
+	escort := false
+	for _, it := range r.items {
+		for i, c := range it.cells {
+			if it.escort != nil && i == len(it.cells)-1 {
+				cells[i] = max(cells[i], r.v.buttonWidth(it.escort.text))
+				escort = true
+				continue
+			}
+			cells[i] = max(cells[i], textWidth(c))
+		}
+		for i, a := range it.acts {
+			buttons[i] = max(buttons[i], r.v.buttonWidth(a.text))
+		}
+	}
+	mayCut := make([]bool, maxCells)
+	for _, i := range cut {
+		mayCut[i] = true
+	}
+	for _, it := range r.items {
+		n := len(it.cells)
+		want := make([]float32, 0, 1+maxCells+1+maxButtons)
+		cuts := make([]bool, 0, cap(want))
+		want, cuts = append(want, 6), append(cuts, false)
+		for i := range maxCells {
+			want, cuts = append(want, cells[i]), append(cuts, mayCut[i] && !(escort && i == n-1))
+		}
+		want, cuts = append(want, cells[max(n-1, 0)]), append(cuts, false)
+		for i := range maxButtons {
+			want, cuts = append(want, buttons[i]), append(cuts, false)
+		}
+		it.want, it.cut = want, cuts
+	}
+}
+
+// textWidth is the width a cell needs to show text whole.
+func textWidth(text string) float32 {
+	if text == "" {
+		return 0
+	}
+	return float32(math.Ceil(float64(kit.TextWidth(text, fyne.TextStyle{}))))
+}
+
+// buttonWidth is the width of a button saying text.
+func (v *View) buttonWidth(text string) float32 {
+	if w, ok := v.buttonWidths[text]; ok {
+		return w
+	}
+	w := float32(math.Ceil(float64(widget.NewButton(text, nil).MinSize().Width)))
+	v.buttonWidths[text] = w
+	return w
 }
 
 // fill ends a section: its heading, then its rows or its empty text.
@@ -503,11 +542,12 @@ func (v *View) show(d *data) {
 		}
 		mark := r.action(fmt.Sprintf("arrived %d", a.ID), "Mark arrived", a.Status != booking.Booked, func() { v.markArrived(a) })
 		open := r.action(fmt.Sprintf("open %d", a.ID), "Open", false, func() { v.env.Nav.ShowAppointment(a.ID) })
-		r.add(a.Kind, visitWidths[1:], []string{
+		r.add(a.Kind, []string{
 			a.Start.In(loc).Format("15:04") + "–" + a.End.In(loc).Format("15:04"), d.name(a.PatientID), a.Label(),
 			staffNames(a), room(a), statusWords(a.Status), escortWords(a)}, escort, mark, open)
 	}
 	day := d.today.At(0, loc).Format("Monday 2 January")
+	r.size(1, 3, 4, 6)
 	r.fill(&v.visits, fmt.Sprintf("Coming today, %s (%s, %d checked in)", day, kit.Plural(len(d.visits), "visit", "visits"), arrived))
 
 	for _, a := range d.escorts {
@@ -517,10 +557,11 @@ func (v *View) show(d *data) {
 		if p := d.patients[a.PatientID]; p != nil {
 			phone = p.Phone
 		}
-		r.add(a.Kind, []float32{110, 170, 150, 130, 0, 130, 80}, []string{
+		r.add(a.Kind, []string{
 			a.Start.In(loc).Format("15:04") + "–" + a.End.In(loc).Format("15:04"), d.name(a.PatientID), phone, a.Label(), staffNames(a)}, nil, rec, open)
 	}
 	tomorrow := (d.today + 1).At(0, loc).Format("Monday 2 January")
+	r.size(1, 4)
 	r.fill(&v.escorts, fmt.Sprintf("Escorts missing for tomorrow, %s (%d of %s)", tomorrow, len(d.escorts), kit.Plural(d.needs, "visit that needs one", "visits that need one")))
 
 	for _, m := range d.failed {
@@ -533,7 +574,7 @@ func (v *View) show(d *data) {
 		}
 		retry := r.action(fmt.Sprintf("retry %d", m.ID), "Retry", m.State != booking.OutboxFailed, func() { v.retry(m) })
 		open := r.action(fmt.Sprintf("outbox %d", m.ID), "Open in outbox", false, func() { v.env.Nav.ShowOutbox(m.ID) })
-		r.add("", []float32{130, 170, 150, 190, 0, 80, 140}, []string{
+		r.add("", []string{
 			m.Due.In(loc).Format("Mon 2 Jan 15:04"), d.name(m.PatientID), kit.MessageKindName(m.Kind), state,
 			"Reason: " + reason(m.LastError)}, nil, retry, open)
 	}
@@ -541,6 +582,7 @@ func (v *View) show(d *data) {
 	if d.nFailed > len(d.failed) {
 		heading = fmt.Sprintf("Reminders that failed (%d; the newest %d here, all in the outbox)", d.nFailed, len(d.failed))
 	}
+	r.size(1, 4)
 	r.fill(&v.failed, heading)
 
 	overdue := 0
@@ -553,13 +595,14 @@ func (v *View) show(d *data) {
 		a := t.Appointment
 		done := r.action(fmt.Sprintf("form %d", a.ID), "Form done", false, func() { v.recordForm(t) })
 		open := r.action(fmt.Sprintf("open %d", a.ID), "Open", false, func() { v.env.Nav.ShowAppointment(a.ID) })
-		r.add(a.Kind, []float32{170, 170, 0, 200, 110, 80}, []string{
+		r.add(a.Kind, []string{
 			due, t.PatientName, a.Label() + ", " + a.Start.In(loc).Format("Mon 2 Jan 15:04"), t.Task}, nil, done, open)
 	}
 	heading = fmt.Sprintf("Monitoring forms due (%d)", len(d.tasks))
 	if overdue > 0 {
 		heading = fmt.Sprintf("Monitoring forms due (%d, %d overdue)", len(d.tasks), overdue)
 	}
+	r.size(1, 2, 3)
 	r.fill(&v.tasks, heading)
 
 	// Headings and empty texts are not as tall as rows. Each height set

@@ -1,0 +1,98 @@
+package kit
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+)
+
+// cutFloor is the narrowest a column that may be cut gets.
+const cutFloor = 56
+
+// Fit returns the layout of a work list's row whose columns fit their
+// content: column i is want[i] wide (0: the object's own minimum, as a
+// button's) while the row has room. When it has not, the columns marked
+// in cut give way, in proportion to what each could give, down to a
+// floor of 56 (a HoverLabel there shows its whole text on hover); the
+// row's minimum width counts them at that floor. Rows of one list given
+// the same want and cut line up. Hidden objects take no column.
+func Fit(want []float32, cut []bool) fyne.Layout { return &fit{want: want, cut: cut} }
+
+type fit struct {
+	want []float32
+	cut  []bool
+}
+
+func (f *fit) widths(objs []fyne.CanvasObject) (want, floor []float32) {
+	want, floor = make([]float32, len(objs)), make([]float32, len(objs))
+	for i, o := range objs {
+		if !o.Visible() {
+			continue
+		}
+		w := float32(0)
+		if i < len(f.want) {
+			w = f.want[i]
+		}
+		if w <= 0 {
+			w = o.MinSize().Width
+		}
+		want[i], floor[i] = w, w
+		if i < len(f.cut) && f.cut[i] {
+			floor[i] = min(w, cutFloor)
+		}
+	}
+	return want, floor
+}
+
+func visible(objs []fyne.CanvasObject) int {
+	n := 0
+	for _, o := range objs {
+		if o.Visible() {
+			n++
+		}
+	}
+	return n
+}
+
+// MinSize implements fyne.Layout.
+func (f *fit) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	_, floor := f.widths(objs)
+	var w, h float32
+	for i, o := range objs {
+		if o.Visible() {
+			w += floor[i]
+			h = max(h, o.MinSize().Height)
+		}
+	}
+	if n := visible(objs); n > 1 {
+		w += float32(n-1) * theme.Padding()
+	}
+	return fyne.NewSize(w, h)
+}
+
+// Layout implements fyne.Layout.
+func (f *fit) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	pad := theme.Padding()
+	want, floor := f.widths(objs)
+	var total, give float32
+	for i := range objs {
+		total += want[i]
+		give += want[i] - floor[i]
+	}
+	if n := visible(objs); n > 1 {
+		total += float32(n-1) * pad
+	}
+	short := max(total-size.Width, 0)
+	x := float32(0)
+	for i, o := range objs {
+		if !o.Visible() {
+			continue
+		}
+		w := want[i]
+		if short > 0 && give > 0 {
+			w -= min(short, give) * (want[i] - floor[i]) / give
+		}
+		o.Move(fyne.NewPos(x, 0))
+		o.Resize(fyne.NewSize(w, size.Height))
+		x += w + pad
+	}
+}

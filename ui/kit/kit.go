@@ -189,43 +189,6 @@ func Message(err error) string {
 	return "Internal error: something went wrong inside kapbook; nothing was changed. Please try again, and tell your administrator if it happens again."
 }
 
-// ShowError shows err in a dialog, in plain words.
-func (e *Env) ShowError(err error) {
-	if err == nil {
-		return
-	}
-	if e.Window == nil {
-		return
-	}
-	l := widget.NewLabel(Message(err))
-	l.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustom("Cannot do that", "OK", container.NewGridWrap(fyne.NewSize(420, 0), l), e.Window)
-	d.Show()
-}
-
-// Confirm asks before a destructive action; yes runs only on confirmation.
-func (e *Env) Confirm(title, message, action string, yes func()) {
-	if e.Window == nil {
-		return
-	}
-	l := widget.NewLabel(message)
-	l.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomConfirm(title, action, "Keep", container.NewGridWrap(fyne.NewSize(420, 0), l), func(ok bool) {
-		if ok {
-			yes()
-		}
-	}, e.Window)
-	d.Show()
-}
-
-// Notify says briefly what a change did, so every change shows its result.
-func (e *Env) Notify(title, message string) {
-	if e.Window == nil {
-		return
-	}
-	dialog.ShowInformation(title, message, e.Window)
-}
-
 // OnChange registers fn to be called (on the UI goroutine) after any
 // change: made here (Changed) or by another desk or process
 // (ChangedElsewhere).

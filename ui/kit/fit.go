@@ -10,7 +10,8 @@ const cutFloor = 56
 
 // Fit returns the layout of a work list's row whose columns fit their
 // content: column i is want[i] wide (0: the object's own minimum, as a
-// button's) while the row has room. When it has not, the columns marked
+// button's) while the row has room; a column whose want is negative
+// takes the room left over. When it has not, the columns marked
 // in cut give way, in proportion to what each could give, down to a
 // floor of 56 (a HoverLabel there shows its whole text on hover); the
 // row's minimum width counts them at that floor. Rows of one list given
@@ -33,7 +34,7 @@ func (f *fit) widths(objs []fyne.CanvasObject) (want, floor []float32) {
 			w = f.want[i]
 		}
 		if w <= 0 {
-			w = o.MinSize().Width
+			w = max(o.MinSize().Width, -w)
 		}
 		want[i], floor[i] = w, w
 		if i < len(f.cut) && f.cut[i] {
@@ -82,6 +83,12 @@ func (f *fit) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		total += float32(n-1) * pad
 	}
 	short := max(total-size.Width, 0)
+	rest := -1
+	for i, o := range objs {
+		if o.Visible() && i < len(f.want) && f.want[i] < 0 {
+			rest = i
+		}
+	}
 	x := float32(0)
 	for i, o := range objs {
 		if !o.Visible() {
@@ -90,6 +97,9 @@ func (f *fit) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		w := want[i]
 		if short > 0 && give > 0 {
 			w -= min(short, give) * (want[i] - floor[i]) / give
+		}
+		if i == rest {
+			w += max(size.Width-total, 0)
 		}
 		o.Move(fyne.NewPos(x, 0))
 		o.Resize(fyne.NewSize(w, size.Height))

@@ -155,13 +155,20 @@ func (v *View) Content() fyne.CanvasObject { return v.content }
 func newRow() fyne.CanvasObject {
 	cells := make([]fyne.CanvasObject, 6)
 	for i := range cells {
-		cells[i] = kit.Cell("")
+		cells[i] = kit.NewHoverLabel("")
 	}
-	return container.New(kit.Columns(rowWidths...), cells...)
+	return container.New(rowColumns(), cells...)
 }
 
 // rowWidths are the list's column widths; the last takes the rest.
-var rowWidths = []float32{140, 130, 130, 80, 50, 0}
+// Patient, message and note give way on a narrow window (and show their
+// whole text on hover).
+var (
+	rowWidths = []float32{140, 130, 130, 80, 50, -1}
+	rowCut    = []bool{false, true, true, false, false, true}
+)
+
+func rowColumns() fyne.Layout { return kit.Fit(rowWidths, rowCut) }
 
 // header names the list's columns.
 func header() fyne.CanvasObject {
@@ -171,7 +178,7 @@ func header() fyne.CanvasObject {
 		l.TextStyle.Bold = true
 		cells = append(cells, l)
 	}
-	return container.New(kit.Columns(rowWidths...), cells...)
+	return container.New(rowColumns(), cells...)
 }
 
 func (v *View) fillRow(i int, c *fyne.Container) {
@@ -179,7 +186,7 @@ func (v *View) fillRow(i int, c *fyne.Container) {
 		return
 	}
 	for j, s := range v.cells(v.msgs[i]) {
-		c.Objects[j].(*widget.Label).SetText(s)
+		c.Objects[j].(*kit.HoverLabel).SetText(s)
 	}
 }
 

@@ -95,7 +95,9 @@ func newClinicTab(v *View) *clinicTab {
 		t.closures,
 		container.NewGridWithColumns(3, t.closureFrom, t.closureTo, t.closureReason),
 		container.NewHBox(t.addClosure), t.closureNote)
-	t.content = container.NewVScroll(container.NewGridWithColumns(2, left, right))
+	// The closures go below the clinic's form rather than beside it, so
+	// the tab fits a laptop's window (1024 wide) with the sidebar.
+	t.content = container.NewVScroll(container.NewVBox(left, widget.NewSeparator(), right))
 	return t
 }
 

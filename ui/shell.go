@@ -100,6 +100,17 @@ var (
 	ShortcutToday       = &desktop.CustomShortcut{KeyName: fyne.KeyT, Modifier: fyne.KeyModifierShortcutDefault}
 )
 
+// ShortcutViews are Ctrl+1 to Ctrl+6: the views by their place in the
+// sidebar (Views), each shown as the sidebar shows it. The letters above
+// are actions: a new booking, the patient search, Today.
+var ShortcutViews = map[string]*desktop.CustomShortcut{}
+
+func init() {
+	for i, name := range Views {
+		ShortcutViews[name] = &desktop.CustomShortcut{KeyName: fyne.KeyName(fmt.Sprint(i + 1)), Modifier: fyne.KeyModifierShortcutDefault}
+	}
+}
+
 // screen is what every view package's View offers.
 type screen interface {
 	Content() fyne.CanvasObject
@@ -231,8 +242,7 @@ func (s *Shell) ready() {
 		s.Nav[name] = b
 		side.Add(b)
 	}
-	keys := widget.NewLabel(fmt.Sprintf("%s  new booking\n%s  find patient\n%s  today",
-		shortcutText(ShortcutNewBooking), shortcutText(ShortcutFindPatient), shortcutText(ShortcutToday)))
+	keys := widget.NewLabel(KeysHelp())
 	keys.Importance = widget.LowImportance
 	keys.SizeName = theme.SizeNameCaptionText
 	sidebar := container.NewBorder(side, keys, nil, nil)
@@ -251,6 +261,14 @@ func (s *Shell) ready() {
 		}
 	}
 	s.Show(view)
+}
+
+// KeysHelp returns the shortcuts as the sidebar lists them under the
+// views, one a line.
+func KeysHelp() string {
+	return fmt.Sprintf("%s…%s  the views above\n%s  new booking\n%s  find patient\n%s  today",
+		shortcutText(ShortcutViews[Views[0]]), string(ShortcutViews[Views[len(Views)-1]].KeyName),
+		shortcutText(ShortcutNewBooking), shortcutText(ShortcutFindPatient), shortcutText(ShortcutToday))
 }
 
 // shortcutText writes a shortcut as the menu does, e.g. "Ctrl+N".
@@ -397,15 +415,36 @@ func (s *Shell) FindPatient() {
 	s.Patients.Find()
 }
 
+// proposalHolder is a Book screen that says whether it shows a proposal
+// not booked yet, which starting a new booking would throw away.
+type proposalHolder interface {
+	HasUnbookedProposal() bool
+}
+
 // NewBooking starts the book-a-series flow, for the patient if patientID
-// is not 0.
+// is not 0. When the Book screen shows a proposal not booked yet, it
+// shows it and asks first: Enter starts the new booking, Escape keeps
+// the proposal.
 func (s *Shell) NewBooking(patientID int64) {
 	if !s.Ready() {
 		return
 	}
+	if h, ok := s.screens[ViewBook].(proposalHolder); ok && h.HasUnbookedProposal() && s.env.Window != nil {
+		s.Show(ViewBook)
+		s.env.Ask("Discard the proposal?",
+			"The proposal on the Book screen is not booked yet. Start a new booking and discard it?",
+			"Start a new booking", "Keep the proposal", func() { s.newBooking(patientID) }, nil)
+		return
+	}
+	s.newBooking(patientID)
+}
+
+func (s *Shell) newBooking(patientID int64) {
 	s.shown[ViewBook] = true // Start below begins the booking
 	s.Show(ViewBook)
-	s.Booker.Start(patientID)
+	if b, ok := s.screens[ViewBook].(interface{ Start(patientID int64) }); ok {
+		b.Start(patientID)
+	}
 }
 
 // ShowToday shows the front desk's morning view.
@@ -428,7 +467,7 @@ func (s *Shell) ShowOutbox(id int64) {
 var _ kit.Navigator = (*Shell)(nil)
 
 // install adds the menu, the shortcuts and the keyboard handling to w,
-// restores its size, and saves the size when it closes or the app stops
+// sets the app's theme (kit.Theme), restores its size, and saves the size when it closes or the app stops
 // (it sets the app's Lifecycle OnStopped).
 func (s *Shell) install(w fyne.Window) {
 	c := w.Canvas()
@@ -442,6 +481,14 @@ func (s *Shell) install(w fyne.Window) {
 	} {
 		fn := sc.fn
 		c.AddShortcut(sc.sc, func(fyne.Shortcut) { fn() })
+	}
+	views := fyne.NewMenu("View")
+	for _, name := range Views {
+		name := name
+		c.AddShortcut(ShortcutViews[name], func(fyne.Shortcut) { s.Show(name) })
+		it := fyne.NewMenuItem(viewTitles[name], func() { s.Show(name) })
+		it.Shortcut = ShortcutViews[name]
+		views.Items = append(views.Items, it)
 	}
 	// Keys not taken by a focused field move through the schedule.
 	c.SetOnTypedKey(s.typedKey)
@@ -460,7 +507,12 @@ func (s *Shell) install(w fyne.Window) {
 		item("Find a patient…", ShortcutFindPatient, s.FindPatient),
 		item("Outbox", nil, func() { s.ShowOutbox(0) }),
 		item("Settings", nil, func() { s.Show(ViewSettings) }),
-	)))
+	), views))
+	// The focus shows strongly (kit.Theme); light and dark still follow
+	// the system.
+	if a := s.env.App; a != nil {
+		a.Settings().SetTheme(kit.Theme(a.Settings().Theme()))
+	}
 
 	size := DefaultSize
 	if p := s.env.Preferences(); p != nil {

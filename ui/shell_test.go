@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"errors"
+	"image/color"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
@@ -460,5 +462,66 @@ func TestShell_Tour(t *testing.T) {
 		"patient.png=patients", "outbox.png=outbox", "settings.png=settings"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("tour %q, want %q", got, want)
+	}
+}
+
+// Every view has a shortcut, Ctrl+1 to Ctrl+6 in the sidebar's order,
+// listed in the View menu and under the sidebar.
+func TestShell_ViewShortcuts(t *testing.T) {
+	s, f := newShell(t, kittest.Options{Patients: 1})
+	w := f.Env.Window
+	sc := w.Canvas().(fyne.Shortcutable)
+	order := []string{ui.ViewSchedule, ui.ViewOutbox, ui.ViewSettings, ui.ViewPatients, ui.ViewBook, ui.ViewToday, ui.ViewSettings}
+	for i, name := range order {
+		t.Run(name, func(t *testing.T) {
+			short := ui.ShortcutViews[name]
+			if short == nil {
+				t.Fatalf("no shortcut for %q", name)
+			}
+			if want := string(rune('1' + slices.Index(ui.Views, name))); string(short.KeyName) != want || short.Modifier != fyne.KeyModifierShortcutDefault {
+				t.Fatalf("shortcut %s for %q, want Ctrl+%s", short.ShortcutName(), name, want)
+			}
+			from := order[(i+len(order)-1)%len(order)]
+			s.Show(from)
+			sc.TypedShortcut(short)
+			assertShowing(t, s, w, name)
+		})
+	}
+	t.Run("Menu", func(t *testing.T) {
+		var view *fyne.Menu
+		for _, m := range w.MainMenu().Items {
+			if m.Label == "View" {
+				view = m
+			}
+		}
+		if view == nil || len(view.Items) != len(ui.Views) {
+			t.Fatalf("View menu %v, want an item for each view", view)
+		}
+		for i, it := range view.Items {
+			name := ui.Views[i]
+			if it.Shortcut == nil || it.Shortcut.ShortcutName() != ui.ShortcutViews[name].ShortcutName() {
+				t.Fatalf("menu item %q has shortcut %v, want %s", it.Label, it.Shortcut, ui.ShortcutViews[name].ShortcutName())
+			}
+			it.Action()
+			assertShowing(t, s, w, name)
+		}
+	})
+	t.Run("Listed", func(t *testing.T) {
+		if !slices.Contains(texts(w), "Ctrl+1…6  the views above") {
+			t.Fatalf("the sidebar does not list the view keys; drawn %q", texts(w))
+		}
+	})
+}
+
+// The app's theme draws the keyboard focus strongly (Fyne's default is
+// a 16 % tint).
+func TestShell_StrongFocus(t *testing.T) {
+	_, f := newShell(t, kittest.Options{})
+	th := f.Env.App.Settings().Theme()
+	for _, v := range []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark} {
+		c := color.NRGBAModel.Convert(th.Color(theme.ColorNameFocus, v)).(color.NRGBA)
+		if c.A < 0x50 {
+			t.Fatalf("focus colour %v in variant %d, want alpha at least 0x50", c, v)
+		}
 	}
 }

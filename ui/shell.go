@@ -266,7 +266,7 @@ func (s *Shell) ready() {
 // KeysHelp returns the shortcuts as the sidebar lists them under the
 // views, one a line.
 func KeysHelp() string {
-	return fmt.Sprintf("%s…%s  the views above\n%s  new booking\n%s  find patient\n%s  today",
+	return fmt.Sprintf("%s…%s  views above\n%s  new booking\n%s  find patient\n%s  today",
 		shortcutText(ShortcutViews[Views[0]]), string(ShortcutViews[Views[len(Views)-1]].KeyName),
 		shortcutText(ShortcutNewBooking), shortcutText(ShortcutFindPatient), shortcutText(ShortcutToday))
 }

@@ -507,21 +507,22 @@ func TestShell_ViewShortcuts(t *testing.T) {
 		}
 	})
 	t.Run("Listed", func(t *testing.T) {
-		if !slices.Contains(texts(w), "Ctrl+1…6  the views above") {
+		if !slices.Contains(texts(w), "Ctrl+1…6  views above") {
 			t.Fatalf("the sidebar does not list the view keys; drawn %q", texts(w))
 		}
 	})
 }
 
-// The app's theme draws the keyboard focus strongly (Fyne's default is
-// a 16 % tint).
+// The app's theme is kapbook's (kit.Theme), whose focus shows strongly
+// (kit's TestTheme_StrongFocus; Fyne's default is a 16 % tint).
 func TestShell_StrongFocus(t *testing.T) {
 	_, f := newShell(t, kittest.Options{})
 	th := f.Env.App.Settings().Theme()
 	for _, v := range []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark} {
-		c := color.NRGBAModel.Convert(th.Color(theme.ColorNameFocus, v)).(color.NRGBA)
-		if c.A < 0x50 {
-			t.Fatalf("focus colour %v in variant %d, want alpha at least 0x50", c, v)
+		got := color.NRGBAModel.Convert(th.Color(theme.ColorNameFocus, v))
+		want := color.NRGBAModel.Convert(kit.Theme(nil).Color(theme.ColorNameFocus, v))
+		if got != want {
+			t.Fatalf("focus colour %v in variant %d, want kapbook's %v", got, v, want)
 		}
 	}
 }

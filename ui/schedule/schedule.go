@@ -150,14 +150,17 @@ func New(env *kit.Env) *View {
 	v.legend = legend()
 	v.details = newDetails(v)
 
-	bar := container.NewHBox(v.prev, v.today, v.next, container.NewGridWrap(fyne.NewSize(150, v.date.MinSize().Height), v.date),
-		v.title, layoutSpacer(), v.viewMode, widget.NewSeparator(), v.colMode, v.cancelled)
+	bar := container.New(&wrap{},
+		container.NewHBox(v.prev, v.today, v.next, container.NewGridWrap(fyne.NewSize(150, v.date.MinSize().Height), v.date)),
+		v.title, container.NewHBox(layoutSpacer(), v.viewMode), container.NewHBox(widget.NewSeparator(), v.colMode), v.cancelled)
 	split := container.NewHSplit(v.scroll, v.details.content)
 	split.Offset = 0.7
-	// The toolbar and the legend scroll sideways when the screen is narrow
-	// (or the schedule is embedded beside the booking form) rather than
-	// widening the window beyond the screen.
-	v.content = container.NewBorder(container.NewHScroll(bar), container.NewHScroll(v.legend), nil, nil, split)
+	// The toolbar and the legend wrap onto a second row when the screen
+	// is narrow (or the schedule is embedded beside the booking form),
+	// so all of them show without widening the window beyond the screen.
+	middle := container.NewStack(split)
+	b := &bands{top: bar, middle: middle, bottom: v.legend}
+	v.content = container.New(b, bar, middle, v.legend)
 	env.OnChange(v.Refresh)
 	return v
 }
@@ -171,7 +174,7 @@ func layoutSpacer() fyne.CanvasObject {
 
 // legend names every kind beside its colour, and the shadings.
 func legend() *fyne.Container {
-	row := container.NewHBox()
+	row := container.New(&wrap{keep: 2})
 	swatch := func(fill, edge color.Color, stroke bool) fyne.CanvasObject {
 		r := canvas.NewRectangle(fill)
 		if stroke {

@@ -53,6 +53,12 @@ type OutboxMessage struct {
 	Created       time.Time `json:"created"`
 	Updated       time.Time `json:"updated"`
 	Note          string    `json:"note,omitempty"` // why it was skipped or cancelled
+	// SentCopy is the message as it went out, gzip-compressed RFC 5322
+	// bytes, kept once it is sent so that the Outbox shows what the
+	// patient got rather than a message composed again from today's data.
+	// Read only with OutboxFilter.WithCopy; UpdateOutbox keeps the stored
+	// copy when it is empty.
+	SentCopy []byte `json:"-"`
 }
 
 // Validate checks the message's kind, state, patient and due time.
@@ -84,6 +90,7 @@ type OutboxFilter struct {
 	DueFrom       time.Time // only messages due at or after this
 	DueBefore     time.Time // only messages due strictly before this
 	Limit         int
+	WithCopy      bool // read each message's SentCopy too
 }
 
 // MessagePolicy decides when the messages about one appointment are due.

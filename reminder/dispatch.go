@@ -1,6 +1,8 @@
 package reminder
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -213,7 +215,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 					}
 					continue
 				}
-				c.m.MessageID = c.e.Headers.Get("Message-Id")
+				c.m.MessageID, c.m.SentCopy = c.e.Headers.Get("Message-Id"), c.sent
 				cur = c.m
 				return c.env, nil, true
 			}
@@ -236,7 +238,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 			settled = append(settled, c.m)
 			continue
 		}
-		c.m.MessageID = c.e.Headers.Get("Message-Id")
+		c.m.MessageID, c.m.SentCopy = c.e.Headers.Get("Message-Id"), c.sent
 		mails, which = append(mails, c.e), append(which, c.m)
 	}
 	if len(settled) > 0 {
@@ -275,6 +277,7 @@ type composed struct {
 	env  *envelope
 	note string
 	err  error
+	sent []byte // the message's bytes, gzip-compressed: its SentCopy once sent
 }
 
 // composeAhead composes claimed in order on its own goroutine, a couple of
@@ -294,6 +297,9 @@ func (d *Dispatcher) composeAhead(ctx context.Context, claimed []*booking.Outbox
 				c.e, c.note, c.err = d.composeSafely(ctx, rd, clinic, m, now)
 				if c.note == "" && c.err == nil && encode {
 					c.env, c.err = envelopeOf(c.e)
+				}
+				if c.note == "" && c.err == nil {
+					c.sent = sentCopy(c.e, c.env)
 				}
 			}
 			select {
@@ -365,11 +371,38 @@ func (d *Dispatcher) outcome(m *booking.OutboxMessage, err error, now time.Time,
 		rep.Sent++
 	case Permanent(err) || m.Attempts >= MaxAttempts:
 		m.State, m.LastError, m.MessageID, m.NextAttempt = booking.OutboxFailed, booking.Clip(err.Error(), 500), "", time.Time{}
+		m.SentCopy = nil
 		rep.Failed++
 	default:
 		m.State, m.LastError, m.NextAttempt, m.MessageID = booking.OutboxPending, booking.Clip(err.Error(), 500), now.Add(Backoff(m.Attempts)), ""
+		m.SentCopy = nil
 		rep.Retrying++
 	}
+}
+
+// sentCopy returns the bytes of e as they go out (env's, when the
+// Transport takes an envelope), gzip-compressed, for the outbox to keep
+// once e is sent; nil when they cannot be had (the preview then composes
+// the message again).
+func sentCopy(e *email.Email, env *envelope) []byte {
+	raw := []byte(nil)
+	if env != nil {
+		raw = env.data
+	} else if b, err := e.Bytes(); err == nil {
+		raw = b
+	}
+	if len(raw) == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		return nil
+	}
+	if _, err := zw.Write(raw); err != nil || zw.Close() != nil {
+		return nil
+	}
+	return buf.Bytes()
 }
 
 // renew marks msgs, claimed by this dispatcher, as claimed again at now,

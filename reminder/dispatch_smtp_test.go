@@ -146,6 +146,24 @@ func TestDispatcherSMTPErrors(t *testing.T) {
 	if conns, got := b.state(); conns != 2 || got != "a@example.org b@example.org c@example.org" {
 		t.Fatalf("connections=%d delivered=%q, want 2 (a new one after the drop) and a, b, c", conns, got)
 	}
+	// What was sent is kept as sent, for the Outbox's preview; nothing of
+	// what was not.
+	for addr, sent := range map[string]bool{"a@example.org": true, "c@example.org": true, "busy@example.org": false, "nobody@example.org": false, "drop@example.org": false} {
+		msgs, err := f.db.Outbox(context.Background(), booking.OutboxFilter{PatientID: f.ids[addr], WithCopy: true})
+		if err != nil || len(msgs) == 0 || msgs[0].Kind != booking.MessageConfirmation {
+			t.Fatalf("%s: %d messages, %v; want the confirmation first", addr, len(msgs), err)
+		}
+		if got := len(msgs[0].SentCopy) > 0; got != sent {
+			t.Fatalf("%s: a copy kept %v, want %v", addr, got, sent)
+		}
+		if !sent {
+			continue
+		}
+		e, err := reminder.SentMessage(context.Background(), f.db, msgs[0].ID)
+		if err != nil || e == nil || len(e.To) != 1 || !strings.Contains(e.To[0], addr) || e.Headers.Get("Message-Id") != msgs[0].MessageID {
+			t.Fatalf("%s: the copy as sent reads back as %+v, %v", addr, e, err)
+		}
+	}
 
 	// Not before the backoff; then the server is well again.
 	now = retry.Add(-time.Second)

@@ -3,7 +3,9 @@ package reminder
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"strings"
 	"time"
 
@@ -24,6 +26,11 @@ import (
 // address, a broken template) returns an EINVALID *booking.Error saying
 // why.
 func Preview(ctx context.Context, st booking.Store, c *Composer, m *booking.OutboxMessage, now time.Time) (*email.Email, string, error) {
+	if m.State == booking.OutboxSent {
+		if e, err := SentMessage(ctx, st, m.ID); err != nil || e != nil {
+			return e, "", err
+		}
+	}
 	at := m.Due
 	switch m.State {
 	case booking.OutboxPending, booking.OutboxSending:
@@ -50,6 +57,25 @@ func Preview(ctx context.Context, st booking.Store, c *Composer, m *booking.Outb
 		return nil, note, nil
 	}
 	return e, "", nil
+}
+
+// SentMessage returns outbox message id as it was sent, read back from
+// the copy the dispatcher kept (booking.OutboxMessage.SentCopy), or nil
+// when there is none (sent before kapbook kept copies).
+func SentMessage(ctx context.Context, st booking.Store, id int64) (*email.Email, error) {
+	msgs, err := st.Outbox(ctx, booking.OutboxFilter{ID: id, WithCopy: true})
+	if err != nil || len(msgs) != 1 || len(msgs[0].SentCopy) == 0 {
+		return nil, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(msgs[0].SentCopy))
+	if err != nil {
+		return nil, booking.Errorf(booking.ESTORE, "The copy of outbox message %d as sent is damaged; it cannot be shown.", id)
+	}
+	e, err := email.NewEmailFromReader(io.LimitReader(zr, 16<<20))
+	if err != nil {
+		return nil, booking.Errorf(booking.ESTORE, "The copy of outbox message %d as sent cannot be read; it cannot be shown.", id)
+	}
+	return e, nil
 }
 
 // AttachmentMethod returns the iTIP METHOD (REQUEST, CANCEL) of the

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/kapbook/kapbook/booking"
@@ -26,7 +27,7 @@ func (r *reader) Outbox(ctx context.Context, f booking.OutboxFilter) ([]*booking
 		var series, appt sql.NullInt64
 		var due, next, created, updated int64
 		if err := rows.Scan(&m.ID, &m.Kind, &m.PatientID, &series, &appt, &m.State, &due, &m.Attempts, &next,
-			&m.LastError, &m.MessageID, &created, &updated, &m.Note); err != nil {
+			&m.LastError, &m.MessageID, &created, &updated, &m.Note, &m.SentCopy); err != nil {
 			return nil, r.mapErr("outbox", err)
 		}
 		m.SeriesID, m.AppointmentID = series.Int64, appt.Int64
@@ -91,10 +92,14 @@ func (t *tx) UpdateOutbox(ctx context.Context, m *booking.OutboxMessage) error {
 	if m.Updated.IsZero() {
 		m.Updated = now()
 	}
+	var sentCopy []byte // NULL: keep the stored copy
+	if len(m.SentCopy) > 0 {
+		sentCopy = m.SentCopy
+	}
 	res, err := t.q.ExecContext(ctx, `UPDATE outbox SET state = ?, due = ?, attempts = ?, next_attempt = ?, last_error = ?,
-			message_id = ?, note = ?, updated = ?
+			message_id = ?, note = ?, updated = ?, sent_copy = COALESCE(?, sent_copy)
 		WHERE id = ?`,
-		m.State, m.Due.Unix(), m.Attempts, unixOrZero(m.NextAttempt), m.LastError, m.MessageID, m.Note, m.Updated.Unix(), m.ID)
+		m.State, m.Due.Unix(), m.Attempts, unixOrZero(m.NextAttempt), m.LastError, m.MessageID, m.Note, m.Updated.Unix(), sentCopy, m.ID)
 	if err != nil {
 		return t.mapErr("update outbox", err)
 	}
@@ -117,8 +122,11 @@ func unixOrZero(t time.Time) int64 {
 // outboxQuery returns the query that reads the messages f selects, and its
 // arguments.
 func outboxQuery(f booking.OutboxFilter) (string, []any) {
-	q := `SELECT id, kind, patient_id, series_id, appointment_id, state, due, attempts, next_attempt, last_error, message_id, created, updated, note
+	q := `SELECT id, kind, patient_id, series_id, appointment_id, state, due, attempts, next_attempt, last_error, message_id, created, updated, note, NULL
 		FROM outbox WHERE 1 = 1`
+	if f.WithCopy {
+		q = strings.Replace(q, "note, NULL", "note, sent_copy", 1)
+	}
 	var args []any
 	if f.ID != 0 {
 		q += " AND id = ?"

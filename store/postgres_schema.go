@@ -212,4 +212,6 @@ CREATE INDEX outbox_patient ON outbox (patient_id, due);
 	// as this workstation read it and the operating-system account.
 	`ALTER TABLE audit ADD COLUMN recorded BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE audit ADD COLUMN os_user TEXT NOT NULL DEFAULT '';`,
+	// 3: SQLite's migration 6: a sent message's copy as it went out.
+	`ALTER TABLE outbox ADD COLUMN sent_copy BYTEA;`,
 }

@@ -234,6 +234,9 @@ UPDATE appointments SET escort_needed = 1 WHERE kind IN ('dosing', 'infusion');
 	// (docs/security.md, "The audit trail"); older entries have 0 and ''.
 	`ALTER TABLE audit ADD COLUMN recorded INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE audit ADD COLUMN os_user TEXT NOT NULL DEFAULT '';`,
+	// 6: a sent message's copy as it went out (gzip), for the Outbox's
+	// preview (booking.OutboxMessage.SentCopy).
+	`ALTER TABLE outbox ADD COLUMN sent_copy BLOB;`,
 }
 
 // markEscortSteps returns the statements of migration 4 that set

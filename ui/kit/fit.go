@@ -12,8 +12,9 @@ const cutFloor = 56
 // content: column i is want[i] wide (0: the object's own minimum, as a
 // button's) while the row has room; a column whose want is negative
 // takes the room left over. When it has not, the columns marked
-// in cut give way, in proportion to what each could give, down to a
-// floor of 56 (a HoverLabel there shows its whole text on hover); the
+// in cut give way, the widest first (each is cut to at most the same
+// width, so short names stay whole and the longest text is cut), down to
+// a floor of 56 (a HoverLabel there shows its whole text on hover); the
 // row's minimum width counts them at that floor. Rows of one list given
 // the same want and cut line up. Hidden objects take no column.
 func Fit(want []float32, cut []bool) fyne.Layout { return &fit{want: want, cut: cut} }
@@ -74,15 +75,40 @@ func (f *fit) MinSize(objs []fyne.CanvasObject) fyne.Size {
 func (f *fit) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	pad := theme.Padding()
 	want, floor := f.widths(objs)
-	var total, give float32
+	var total float32
 	for i := range objs {
 		total += want[i]
-		give += want[i] - floor[i]
 	}
 	if n := visible(objs); n > 1 {
 		total += float32(n-1) * pad
 	}
-	short := max(total-size.Width, 0)
+	// The widest cut column a row that is too narrow allows: the largest
+	// cap at which the row fits.
+	capped := func(c float32) float32 {
+		t := total
+		for i := range objs {
+			if floor[i] < want[i] {
+				t -= want[i] - max(floor[i], min(want[i], c))
+			}
+		}
+		return t
+	}
+	limit := float32(-1) // no cap
+	if total > size.Width {
+		lo, hi := float32(0), float32(0)
+		for i := range objs {
+			hi = max(hi, want[i])
+		}
+		for range 24 {
+			mid := (lo + hi) / 2
+			if capped(mid) <= size.Width {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		limit = lo
+	}
 	rest := -1
 	for i, o := range objs {
 		if o.Visible() && i < len(f.want) && f.want[i] < 0 {
@@ -95,8 +121,8 @@ func (f *fit) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 			continue
 		}
 		w := want[i]
-		if short > 0 && give > 0 {
-			w -= min(short, give) * (want[i] - floor[i]) / give
+		if limit >= 0 && floor[i] < want[i] {
+			w = max(floor[i], min(want[i], limit))
 		}
 		if i == rest {
 			w += max(size.Width-total, 0)

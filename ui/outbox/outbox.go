@@ -160,11 +160,11 @@ func newRow() fyne.CanvasObject {
 	return container.New(rowColumns(), cells...)
 }
 
-// rowWidths are the list's column widths; the last takes the rest.
-// Patient, message and note give way on a narrow window (and show their
-// whole text on hover).
+// rowWidths are the list's column widths; the last takes the rest (at
+// least 60). Patient, message and note give way on a narrow window (and
+// show their whole text on hover).
 var (
-	rowWidths = []float32{140, 130, 130, 80, 50, -1}
+	rowWidths = []float32{140, 130, 130, 80, 50, -60}
 	rowCut    = []bool{false, true, true, false, false, true}
 )
 

@@ -306,7 +306,7 @@ func (v *View) buildPage(d *pageData) fyne.CanvasObject {
 			row.button = widget.NewButton("Record as given today", func() { v.setConsent(k.kind, k.name, &today) })
 		}
 		w.consents[k.kind] = row
-		help := kit.Cell(k.help)
+		help := kit.NewHoverLabel(k.help)
 		help.Importance = widget.LowImportance
 		box.Add(container.New(kit.Columns(150, 150, 0, 0), widget.NewLabelWithStyle(k.name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 			row.state, help, row.button))

@@ -202,6 +202,14 @@ type shared struct {
 	booked   *booking.Series   // the series just booked, nil: none
 }
 
+// HasUnbookedProposal reports whether the screen shows a proposal that was
+// not booked, which starting anew would throw away: the shell asks first.
+func (v *View) HasUnbookedProposal() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.proposal != nil && v.booked == nil
+}
+
 // entry is a text entry on which Escape closes what the screen has open
 // (the new-patient form, the alternatives) instead of being ignored.
 type entry struct {

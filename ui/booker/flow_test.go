@@ -88,3 +88,38 @@ func TestBookInFiveActions(t *testing.T) {
 		t.Fatalf("%d actions booked %d appointments, want 5 and 15", actions, len(appts))
 	}
 }
+
+// Ctrl+N on a proposal not yet booked asks before throwing it away;
+// Escape keeps it (issue 14, item 11).
+func TestNewBookingAsksBeforeDiscarding(t *testing.T) {
+	f := kittest.New(t, kittest.Options{Patients: 3})
+	if _, err := f.Env.Service.BookSeries(context.Background(), booking.BookRequest{PatientID: f.Patients[2].ID, ProtocolID: "kap-standard",
+		From: booking.DateOf(kittest.Now) + 1}); err != nil {
+		t.Fatal(err)
+	}
+	s := ui.New(f.Env)
+	w := f.Env.Window
+	w.SetContent(s.Content())
+	c := w.Canvas()
+	ctrlN := func() { c.(fyne.Shortcutable).TypedShortcut(ui.ShortcutNewBooking) }
+	ctrlN()
+	typeKeys(c, "aver")
+	press(c, fyne.KeyReturn) // the patient
+	press(c, fyne.KeyReturn) // propose
+	if c.Overlays().Top() != nil {
+		t.Fatal("a dialog is open before Ctrl+N")
+	}
+	ctrlN()
+	if c.Overlays().Top() == nil {
+		t.Fatal("Ctrl+N threw an unbooked proposal away without asking")
+	}
+	press(c, fyne.KeyEscape)
+	if c.Overlays().Top() != nil {
+		t.Fatal("Escape did not close the question")
+	}
+	press(c, fyne.KeyReturn) // the proposal is still there: Enter books it
+	series, err := f.DB.SeriesList(context.Background(), booking.SeriesFilter{PatientID: f.Patients[0].ID})
+	if err != nil || len(series) != 1 {
+		t.Fatalf("after Escape and Enter: %d series, %v; want the kept proposal booked", len(series), err)
+	}
+}

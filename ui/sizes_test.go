@@ -140,4 +140,49 @@ func TestSizes_CutTextShowsWholeOnHover(t *testing.T) {
 	if top := w.Canvas().Overlays().Top(); top != nil {
 		t.Fatalf("after the pointer left, %T still shows", top)
 	}
+
+	// On a patient's page, rows show their cut texts (a consent's help)
+	// whole where the pointer rests.
+	s.ShowPatient(f.Patients[0].ID)
+	var row *kit.HoverRow
+	var label *widget.Label
+	var find func(o fyne.CanvasObject)
+	find = func(o fyne.CanvasObject) {
+		if o == nil || !o.Visible() || label != nil {
+			return
+		}
+		switch o := o.(type) {
+		case *kit.HoverRow:
+			for _, c := range o.Row.Objects {
+				if l, ok := c.(*widget.Label); ok && kit.Cut(l) {
+					row, label = o, l
+					return
+				}
+			}
+		case *fyne.Container:
+			for _, c := range o.Objects {
+				find(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(o).Objects() {
+				find(c)
+			}
+		}
+	}
+	find(w.Content())
+	if label == nil {
+		t.Fatal("no text is cut on a patient's page at 1024 × 700; the test shows nothing")
+	}
+	row.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: label.Position().Add(fyne.NewPos(2, 2))}})
+	pop, ok = w.Canvas().Overlays().Top().(*widget.PopUp)
+	if !ok {
+		t.Fatalf("hovering %q shows %T, want a pop-up", label.Text, w.Canvas().Overlays().Top())
+	}
+	if got, ok := pop.Content.(*widget.Label); !ok || got.Text != label.Text {
+		t.Fatalf("the pop-up shows %v, want the whole text %q", pop.Content, label.Text)
+	}
+	row.MouseOut()
+	if top := w.Canvas().Overlays().Top(); top != nil {
+		t.Fatalf("after the pointer left the row, %T still shows", top)
+	}
 }

@@ -180,7 +180,7 @@ type seriesCard struct {
 
 type apptRow struct {
 	id    int64
-	cells []*kit.HoverLabel // date, time, label, staff, room, status
+	cells []*widget.Label // date, time, label, staff, room, status
 	open  *widget.Button
 }
 
@@ -306,10 +306,10 @@ func (v *View) buildPage(d *pageData) fyne.CanvasObject {
 			row.button = widget.NewButton("Record as given today", func() { v.setConsent(k.kind, k.name, &today) })
 		}
 		w.consents[k.kind] = row
-		help := kit.NewHoverLabel(k.help)
+		help := kit.Cell(k.help)
 		help.Importance = widget.LowImportance
-		box.Add(container.New(kit.Columns(150, 150, 0, 0), widget.NewLabelWithStyle(k.name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-			row.state, help, row.button))
+		box.Add(kit.NewHoverRow(container.New(kit.Columns(150, 150, 0, 0), widget.NewLabelWithStyle(k.name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+			row.state, help, row.button)))
 	}
 
 	box.Add(widget.NewSeparator())
@@ -337,7 +337,7 @@ func (v *View) buildPage(d *pageData) fyne.CanvasObject {
 	}
 	cols := rowColumns(append(append([]*apptRow{}, w.upcoming...), w.past...))
 	for _, r := range w.upcoming {
-		box.Add(container.New(cols, objects(r)...))
+		box.Add(kit.NewHoverRow(container.New(cols, objects(r)...)))
 	}
 	box.Add(widget.NewSeparator())
 	box.Add(heading("Past and cancelled appointments"))
@@ -345,7 +345,7 @@ func (v *View) buildPage(d *pageData) fyne.CanvasObject {
 		box.Add(widget.NewLabel("None yet."))
 	}
 	for _, r := range w.past {
-		box.Add(container.New(cols, objects(r)...))
+		box.Add(kit.NewHoverRow(container.New(cols, objects(r)...)))
 	}
 	v.w = w
 	return container.NewPadded(box)
@@ -422,7 +422,7 @@ func (v *View) apptRow(d *pageData, a *booking.Appointment) *apptRow {
 	r := &apptRow{id: a.ID}
 	for _, t := range []string{start.Format("Mon 2 Jan 2006"), start.Format("15:04") + "–" + end.Format("15:04"),
 		a.Label(), strings.Join(staff, ", "), room, a.Status.Words()} {
-		r.cells = append(r.cells, kit.NewHoverLabel(t))
+		r.cells = append(r.cells, kit.Cell(t))
 	}
 	id := a.ID
 	r.open = widget.NewButtonWithIcon("Open", theme.NavigateNextIcon(), func() { v.env.Nav.ShowAppointment(id) })

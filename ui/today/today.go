@@ -657,7 +657,8 @@ func (v *View) markArrived(a *booking.Appointment) {
 		return err
 	}, func(err error) {
 		if err != nil {
-			v.env.ShowError(err)
+			// A missing escort offers its fix: record it, then check in.
+			v.env.ShowError(err, kit.Fix{When: kit.MissingEscort, Label: "Record escort…", Do: func() { v.askEscort(a) }})
 			return
 		}
 		v.say(fmt.Sprintf("%s checked in for %s at %s.", name, a.Label(), v.when(a.Start)))

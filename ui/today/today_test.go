@@ -222,13 +222,16 @@ func TestToday_MarkArrived(t *testing.T) {
 	if !contains(overlayTexts(f.Env.Window), "Record the escort") {
 		t.Fatalf("dialog texts=%q, want the refusal in words", overlayTexts(f.Env.Window))
 	}
-	tapOverlay(t, f.Env.Window, "OK")
 	if a, _ := f.DB.Appointment(ctx, dose.ID); a.Status != booking.Booked {
 		t.Fatalf("status=%s after a refused check-in, want booked", a.Status)
 	}
 
-	// The row offers to record the escort; then check-in works.
-	tap(t, v, fmt.Sprintf("escort %d", dose.ID))
+	// The refusal offers its fix (issue 14, item 9): Record escort opens
+	// the escort's form; then check-in works.
+	tapOverlay(t, f.Env.Window, "Record escort…")
+	if v.escortName == nil || !contains(overlayTexts(f.Env.Window), "Who takes") {
+		t.Fatalf("dialog texts=%q after the fix, want the escort's form", overlayTexts(f.Env.Window))
+	}
 	test.Type(v.escortName, "Sam Quinn")
 	test.Type(v.escortPhone, "+1 617 555 0199")
 	tapOverlay(t, f.Env.Window, "Record")

@@ -561,6 +561,25 @@ func BenchmarkProposal(b *testing.B) {
 		}
 		ms(b, start)
 	})
+	// What the Book screen adds to a proposal: which appointments miss the
+	// patient's preferences (Tue/Thu here), and why.
+	b.Run("PreferenceMisses", func(b *testing.B) {
+		n := 0
+		start := time.Now()
+		for i := 0; i < b.N; i++ {
+			q, err := f.svc.Propose(f.ctx, req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			misses, err := f.svc.PreferenceMisses(f.ctx, q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(misses)
+		}
+		ms(b, start)
+		b.ReportMetric(float64(n)/float64(b.N), "misses/op")
+	})
 	b.Run("Alternatives", func(b *testing.B) {
 		n := 0
 		start := time.Now()

@@ -362,6 +362,14 @@ type rescheduleDialog struct {
 	starts   map[string]time.Time
 	shifts   map[string]bool // choices that move the later appointments too
 	stepping bool            // ↑ or ↓ is changing the choice
+
+	d       *details
+	appt    *booking.Appointment
+	verdict *widget.Label  // what the typed time would break, checked as it is typed
+	more    *widget.Button // More times…: asks the planner for a longer list
+	limit   int            // how many times of each kind were asked for
+	gen     int            // the latest check of the typed time
+	timer   *time.Timer    // the check waiting for typing to rest
 }
 
 // update enables Move when it can act: a time is chosen, or another time
@@ -421,11 +429,7 @@ func (d *details) openReschedule(makeup bool) {
 	var sg *booking.Suggestions
 	env.Run("Finding times", func(ctx context.Context) error {
 		var err error
-		if makeup {
-			sg, err = env.Service.SuggestMakeup(ctx, a.ID, 8)
-		} else {
-			sg, err = env.Service.Suggest(ctx, a.ID, 8)
-		}
+		sg, err = suggest(ctx, env.Service, a.ID, makeup, firstTimes)
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -436,9 +440,27 @@ func (d *details) openReschedule(makeup bool) {
 	})
 }
 
-func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions, makeup bool) {
-	loc := d.clinic.Location()
-	rs := &rescheduleDialog{makeup: makeup, starts: map[string]time.Time{}, shifts: map[string]bool{}}
+// firstTimes is how many times of each kind the dialog asks for first;
+// each More times… asks for as many more.
+const firstTimes = 8
+
+// suggest asks the booking service for up to limit times of each kind.
+func suggest(ctx context.Context, svc *booking.Service, id int64, makeup bool, limit int) (*booking.Suggestions, error) {
+	if makeup {
+		return svc.SuggestMakeup(ctx, id, limit)
+	}
+	return svc.Suggest(ctx, id, limit)
+}
+
+// laterSuffix marks a time at which the appointments after this one move
+// too, keeping their gaps.
+const laterSuffix = " · the appointments after it move too"
+
+// options returns the dialog's choices for sg, in the order shown, and
+// records what each one starts at and whether it moves the later
+// appointments too.
+func (rs *rescheduleDialog) options(sg *booking.Suggestions) []string {
+	loc := rs.d.clinic.Location()
 	var opts []string
 	option := func(alt *booking.Appointment, suffix string) string {
 		var staff []string
@@ -457,22 +479,73 @@ func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions
 	for _, alt := range sg.Alternatives {
 		option(alt, "")
 	}
-	// Times at which it fits when the later appointments move along.
+	// Times at which it fits when the later appointments move too.
 	for _, alt := range sg.Later {
-		rs.shifts[option(alt, " · later ones move along")] = true
+		rs.shifts[option(alt, laterSuffix)] = true
 	}
 	for _, s := range sg.Shift {
-		if s.Seq == a.Seq {
+		if s.Seq == rs.appt.Seq {
 			o := fmt.Sprintf("Move this and the later appointments (%d in all), this one to %s", len(sg.Shift), s.Start.In(loc).Format("Mon 2 Jan 15:04"))
 			opts = append(opts, o)
 			rs.starts[o], rs.shifts[o] = s.Start, true
 		}
 	}
+	return opts
+}
+
+// moreTimes asks the planner for a longer list and adds the times not
+// shown yet above "Another time", in time order with the others.
+func (rs *rescheduleDialog) moreTimes() {
+	env, id, limit := rs.d.v.env, rs.appt.ID, rs.limit+firstTimes
+	var sg *booking.Suggestions
+	rs.more.Disable()
+	env.Run("Finding more times", func(ctx context.Context) error {
+		var err error
+		sg, err = suggest(ctx, env.Service, id, rs.makeup, limit)
+		return err
+	}, func(err error) {
+		if err != nil {
+			rs.more.Enable()
+			env.ShowError(err)
+			return
+		}
+		rs.limit = limit
+		shown := rs.choices.Options[:len(rs.choices.Options)-1] // all but Another time
+		added := 0
+		var opts []string
+		for _, o := range rs.options(sg) {
+			if !slices.Contains(shown, o) {
+				added++
+			}
+			opts = append(opts, o)
+		}
+		// Keep any shown time the longer list left out (the planner may
+		// have found it with a shorter search), so nothing disappears.
+		for _, o := range shown {
+			if !slices.Contains(opts, o) {
+				opts = append(opts, o)
+			}
+		}
+		slices.SortStableFunc(opts, func(a, b string) int { return rs.starts[a].Compare(rs.starts[b]) })
+		rs.choices.Options = append(opts, otherTime)
+		rs.choices.Refresh()
+		if added == 0 {
+			rs.more.SetText("No more times")
+			return
+		}
+		rs.more.SetText(fmt.Sprintf("More times… (%d added)", added))
+		rs.more.Enable()
+	})
+}
+
+func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions, makeup bool) {
+	rs := &rescheduleDialog{makeup: makeup, starts: map[string]time.Time{}, shifts: map[string]bool{}, d: d, appt: a, limit: firstTimes}
+	opts := rs.options(sg)
 	what, title, act := a.Label(), "Reschedule", "Move"
 	if makeup {
 		what, title, act = "a make-up of "+a.Label(), "Make up", "Book make-up"
 	}
-	intro := widget.NewLabel(fmt.Sprintf("Times for %s that keep the series' gaps (\"later ones move along\": the appointments after it are planned again to keep them):", what))
+	intro := widget.NewLabel(fmt.Sprintf("Times for %s that keep the series' gaps. At a time marked \"the appointments after it move too\", the later appointments of the series move with it, keeping their gaps:", what))
 	if len(opts) == 0 {
 		intro.SetText(fmt.Sprintf("No time for %s keeps the series' gaps within its window. Type another time below; with a reason, it can break the rules (recorded in the audit trail).", what))
 	}
@@ -497,24 +570,34 @@ func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions
 			}
 		}
 		rs.update()
+		rs.checkSoon()
 		rs.refocus(c)
 	})
 	for _, e := range []*keyEntry{rs.date, rs.clock, rs.override} {
-		e.OnChanged = func(string) { rs.update() }
+		e.OnChanged = func(string) { rs.update(); rs.checkSoon() }
 		e.OnSubmitted = func(string) { enter() }
 		e.Disable()
 	}
-	rs.shift = widget.NewCheck("Also shift the later appointments with it", func(bool) { rs.refocus(c) })
+	rs.shift = widget.NewCheck("Also move the appointments after it, keeping their gaps", func(bool) { rs.checkSoon(); rs.refocus(c) })
+	rs.verdict = widget.NewLabel("")
+	rs.verdict.Wrapping = fyne.TextWrapWord
+	rs.more = widget.NewButton("More times…", rs.moreTimes)
 	if len(opts) == 0 {
 		rs.choices.SetSelected(otherTime)
 	}
 	other := container.NewBorder(nil, nil, nil, nil, container.NewVBox(
 		container.NewGridWithColumns(2, rs.date, rs.clock), rs.override))
-	body := container.NewBorder(intro, container.NewVBox(other, rs.shift, container.NewHBox(layout.NewSpacer(), rs.close, rs.move)), nil, nil,
+	body := container.NewBorder(intro, container.NewVBox(other, rs.verdict, rs.shift, container.NewHBox(rs.more, layout.NewSpacer(), rs.close, rs.move)), nil, nil,
 		container.NewVScroll(rs.choices))
 	rs.pane = newKeyPane(container.NewGridWrap(fyne.NewSize(720, 460), body), c, hide, enter)
 	rs.pane.move = rs.step
 	rs.dlg = dialog.NewCustomWithoutButtons(title, rs.pane, d.v.env.Window)
+	rs.dlg.SetOnClosed(func() {
+		rs.gen++ // no check answers a closed dialog
+		if rs.timer != nil {
+			rs.timer.Stop()
+		}
+	})
 	d.rs = rs
 	rs.dlg.Show()
 	if len(opts) == 0 {

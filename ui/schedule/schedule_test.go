@@ -833,7 +833,7 @@ func TestReschedule_LaterWeek(t *testing.T) {
 	if choice == "" {
 		t.Fatalf("no choice in a later week among %q", rs.choices.Options)
 	}
-	if !strings.HasSuffix(choice, "later ones move along") {
+	if !strings.HasSuffix(choice, "the appointments after it move too") {
 		t.Fatalf("choice %q does not say the later appointments move", choice)
 	}
 	rs.choices.SetSelected(choice)

@@ -29,12 +29,16 @@ const (
 	lineHeight   = 13  // one line of block text
 )
 
-// Shading colours: translucent greys that read in light and dark themes.
+// Shading colours, translucent so the theme's background and text show
+// through in light and dark: a grey for the clinic closed, brick red for a
+// person's time off, violet for busy in their own calendar, and a faint
+// blue-grey for outside their hours. Each differs from the others in hue
+// or lightness over both backgrounds (TestShades_Distinct).
 var (
-	shadeClosed  = color.NRGBA{0x80, 0x80, 0x80, 0x48}
-	shadeOffDuty = color.NRGBA{0x80, 0x80, 0x80, 0x30}
-	shadeTimeOff = color.NRGBA{0x80, 0x80, 0x80, 0x60}
-	shadeBusy    = color.NRGBA{0x60, 0x60, 0x90, 0x50}
+	shadeClosed  = color.NRGBA{0x80, 0x80, 0x80, 0x5c}
+	shadeOffDuty = color.NRGBA{0x70, 0x88, 0xa8, 0x2c}
+	shadeTimeOff = color.NRGBA{0xd0, 0x48, 0x48, 0x50}
+	shadeBusy    = color.NRGBA{0x80, 0x50, 0xe8, 0x50}
 	cancelFill   = color.NRGBA{0x99, 0x99, 0x99, 0x30}
 )
 
@@ -530,15 +534,14 @@ func (g *grid) block(m *model, it item, c column, px, py, w, h, size float32) {
 }
 
 // blockLines returns the text of a block, most important first: time and
-// patient, the step ("Dosing 3/6") and its status, then who or where.
+// patient, the step ("Dosing 3/6") and its status, then who or where. An
+// appointment that does not take place (cancelled, no-show) says so on
+// its first line, which even a short block shows whole.
 func blockLines(m *model, it item, c column) []string {
 	a := it.a
 	first := a.Start.In(m.loc).Format("15:04") + " " + m.names[a.PatientID]
 	second := a.Label()
-	switch {
-	case a.Status == booking.LateCancelled:
-		second += " · late-cancelled"
-	case a.Status != booking.Booked:
+	if a.Status == booking.Arrived || a.Status == booking.Completed {
 		second += " · " + string(a.Status)
 	}
 	if it.proposed {
@@ -556,7 +559,24 @@ func blockLines(m *model, it item, c column) []string {
 	} else {
 		third = a.RoomName
 	}
+	if w := statusWord(a.Status); w != "" {
+		return []string{w, first, second, third}
+	}
 	return []string{first, second, third}
+}
+
+// statusWord is the first line of a block whose appointment does not
+// take place; "" for one that does.
+func statusWord(s booking.Status) string {
+	switch s {
+	case booking.Cancelled:
+		return "Cancelled"
+	case booking.LateCancelled:
+		return "Cancelled late"
+	case booking.NoShow:
+		return "No-show"
+	}
+	return ""
 }
 
 // assignLanes puts overlapping items side by side: it returns each item's

@@ -450,7 +450,8 @@ func TestCancel(t *testing.T) {
 			t.Fatal("no cancellation with its reason in the audit trail")
 		}
 		// The cancelled block now shows, marked, since cancelled ones are shown.
-		if got := v.grid.texts[a.ID]; len(got) < 2 || got[1] != "Consultation · late-cancelled" {
+		// The status comes first, where even a short block shows it whole.
+		if got := v.grid.texts[a.ID]; len(got) < 3 || got[0] != "Cancelled late" || got[2] != "Consultation" {
 			t.Fatalf("cancelled block text=%q", got)
 		}
 		v.cancelled.SetChecked(false)

@@ -38,6 +38,7 @@ type clinicTab struct {
 	hours                            *hoursEditor
 	save                             *widget.Button
 	note                             *widget.Label
+	loading                          *widget.Label // shown, and the form off, until the clinic is loaded
 
 	closures               *fyne.Container // one row per closure
 	closureFrom, closureTo *widget.Entry
@@ -87,7 +88,9 @@ func newClinicTab(v *View) *clinicTab {
 	t.addClosure = widget.NewButton("Add closure", t.doAddClosure)
 	t.closureReason.OnSubmitted = func(string) { t.doAddClosure() }
 	t.closureNote = newNote()
-	left := container.NewVBox(heading("The clinic"), form,
+	t.loading = widget.NewLabelWithStyle("Loading the clinic settings…", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	t.setLoaded(false)
+	left := container.NewVBox(heading("The clinic"), t.loading, form,
 		heading("Opening hours"), explain("Periods of each day, such as 08:00-18:00 or 08:00-12:00, 13:00-18:00; leave a day empty when the clinic is closed."),
 		t.hours.form, container.NewHBox(t.save), t.note)
 	right := container.NewVBox(heading("Closures"),
@@ -107,6 +110,7 @@ func newClinicTab(v *View) *clinicTab {
 func (t *clinicTab) show(d data) {
 	c := d.clinic
 	t.loaded = c
+	defer t.setLoaded(c != nil)
 	t.showClosures(c)
 	k := clinicKey(c)
 	if k == t.shown {
@@ -125,6 +129,29 @@ func (t *clinicTab) show(d data) {
 	}
 	t.rems.SetChecked(c.REMSCertified)
 	t.hours.set(c.Hours)
+}
+
+// setLoaded turns the form on once the stored clinic fills it: until
+// then it says it is loading, and nothing can be typed or saved that the
+// load would overwrite.
+func (t *clinicTab) setLoaded(on bool) {
+	fields := []fyne.Disableable{t.name, t.zone, t.address, t.phone, t.lateCancel, t.slack, t.choice, t.rems,
+		t.save, t.closureFrom, t.closureTo, t.closureReason, t.addClosure}
+	for _, e := range t.hours.entries {
+		fields = append(fields, e)
+	}
+	for _, f := range fields {
+		if on {
+			f.Enable()
+		} else {
+			f.Disable()
+		}
+	}
+	if on {
+		t.loading.Hide()
+	} else {
+		t.loading.Show()
+	}
 }
 
 // clinicKey is what the clinic form shows of c.

@@ -956,3 +956,40 @@ func TestSettings_KeepsTypingThroughOtherDesks(t *testing.T) {
 		t.Fatalf("a change made here did not reload Settings: phone %q", got)
 	}
 }
+
+// gatedClinic is a store whose clinic read waits until the gate opens.
+type gatedClinic struct {
+	booking.Store
+	gate chan struct{}
+}
+
+func (g gatedClinic) Clinic(ctx context.Context) (*booking.Clinic, error) {
+	<-g.gate
+	return g.Store.Clinic(ctx)
+}
+
+// TestClinic_SaveWaitsForLoad: until the stored clinic fills the form, the
+// tab says it is loading and nothing can be typed or saved; then it can.
+func TestClinic_SaveWaitsForLoad(t *testing.T) {
+	f := kittest.New(t, kittest.Options{})
+	g := gatedClinic{Store: f.DB, gate: make(chan struct{})}
+	f.Env.Store, f.Env.Inline, f.Env.Delay = g, false, time.Hour
+	v := New(f.Env)
+	f.Env.Window.SetContent(v.Content())
+	ct := v.clinic
+	if !ct.save.Disabled() || !ct.name.Disabled() || !ct.addClosure.Disabled() {
+		t.Fatalf("while loading: save disabled=%v, name disabled=%v, add closure disabled=%v; want all off",
+			ct.save.Disabled(), ct.name.Disabled(), ct.addClosure.Disabled())
+	}
+	if !ct.loading.Visible() || !strings.Contains(ct.loading.Text, "Loading") {
+		t.Fatalf("while loading: loading note visible=%v %q", ct.loading.Visible(), ct.loading.Text)
+	}
+	close(g.gate)
+	f.Env.Wait()
+	if ct.save.Disabled() || ct.name.Disabled() || ct.loading.Visible() {
+		t.Fatalf("after loading: save disabled=%v, name disabled=%v, loading shown=%v", ct.save.Disabled(), ct.name.Disabled(), ct.loading.Visible())
+	}
+	if ct.name.Text == "" {
+		t.Fatal("after loading: the clinic's name is not shown")
+	}
+}

@@ -320,7 +320,7 @@ func (v *View) buildPage(d *pageData) fyne.CanvasObject {
 	for _, s := range d.series {
 		card := v.seriesCard(d, s)
 		w.series = append(w.series, card)
-		box.Add(container.NewVBox(card.title, card.bar, card.steps, card.next))
+		box.Add(container.NewVBox(card.title, meter(card.bar), card.steps, card.next))
 	}
 
 	box.Add(widget.NewSeparator())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
@@ -108,6 +109,52 @@ func TestReschedule_NoMoreTimes(t *testing.T) {
 	if len(rs.choices.Options) != n || !rs.more.Disabled() || rs.more.Text != "No more times" {
 		t.Fatalf("choices %d (was %d), button %q disabled=%v; want the same list and No more times, off",
 			len(rs.choices.Options), n, rs.more.Text, rs.more.Disabled())
+	}
+}
+
+// TestReschedule_CheckWaitsForTyping: off the test's inline mode, the
+// check waits until typing rests and runs off the UI goroutine; only the
+// last time typed is answered.
+func TestReschedule_CheckWaitsForTyping(t *testing.T) {
+	f, v := open(t)
+	a := find(t, f, 0, "Dosing 3/6")
+	day := booking.DateOf(a.Start.In(loc(t, f)))
+	v.ShowDay(day)
+	tapBlock(t, v, a.ID)
+	test.Tap(v.details.reschedule)
+	rs := v.details.rs
+	f.Env.Inline = false
+	rs.choices.SetSelected(otherTime)
+	test.Type(rs.date, day.String())
+	rs.clock.SetText("15:00")
+	if got := rs.verdict.Text; got != "Checking…" {
+		t.Fatalf("verdict=%q while typing, want Checking…", got)
+	}
+	rs.clock.SetText("15:30")
+	// The check starts once typing rests (checkDelay); Wait then waits for
+	// it to answer. The label is read only after Wait, as the answer is
+	// written on the check's goroutine in the test driver.
+	time.Sleep(3 * checkDelay)
+	f.Env.Wait()
+	if got := rs.verdict.Text; !strings.Contains(got, "15:30 breaks a rule") {
+		t.Fatalf("verdict=%q once typing rested, want 15:30 checked", got)
+	}
+}
+
+// TestBlock_NoShowSaysSoFirst: a no-show's block says so on its first line.
+func TestBlock_NoShowSaysSoFirst(t *testing.T) {
+	f, v := open(t)
+	a := find(t, f, 0, "Dosing 2/6")
+	at := a.Start.Add(30 * time.Minute)
+	f.Env.Now = func() time.Time { return at }
+	f.Env.Service.Now = f.Env.Now
+	if _, err := f.Env.Service.SetStatus(context.Background(), a.ID, booking.NoShow); err != nil {
+		t.Fatal(err)
+	}
+	v.Refresh()
+	v.ShowDay(booking.DateOf(a.Start.In(loc(t, f))))
+	if got := v.grid.texts[a.ID]; len(got) < 3 || got[0] != "No-show" || got[2] != "Dosing 2/6" {
+		t.Fatalf("no-show block text=%q, want No-show first", got)
 	}
 }
 

@@ -115,11 +115,11 @@ func (rs *rescheduleDialog) check(gen int, req checkRequest) {
 		case booking.ErrorCode(plain) != booking.ENOPLAN:
 			rs.verdict.SetText(fmt.Sprintf("%s is not possible: %s", when, booking.ErrorMessage(plain)))
 		case req.override == "":
-			rs.verdict.SetText(fmt.Sprintf("%s breaks a rule: %s Type a reason below to book it anyway.", when, booking.ErrorMessage(plain)))
+			rs.verdict.SetText(booking.ErrorMessage(plain) + " Type a reason below to book it anyway.")
 		case forced != nil:
-			rs.verdict.SetText(fmt.Sprintf("%s breaks a rule: %s Even with a reason it cannot be booked: %s", when, booking.ErrorMessage(plain), booking.ErrorMessage(forced)))
+			rs.verdict.SetText(booking.ErrorMessage(plain) + " Even with a reason it cannot be booked: " + booking.ErrorMessage(forced))
 		default:
-			rs.verdict.SetText(fmt.Sprintf("%s breaks a rule: %s With your reason it is booked anyway (recorded in the audit trail).", when, booking.ErrorMessage(plain)))
+			rs.verdict.SetText(booking.ErrorMessage(plain) + " With your reason it is booked anyway, and the rule it breaks recorded in the audit trail.")
 		}
 	})
 }

@@ -587,7 +587,11 @@ func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions
 	}
 	other := container.NewBorder(nil, nil, nil, nil, container.NewVBox(
 		container.NewGridWithColumns(2, rs.date, rs.clock), rs.override))
-	body := container.NewBorder(intro, container.NewVBox(other, rs.verdict, rs.shift, container.NewHBox(rs.more, layout.NewSpacer(), rs.close, rs.move)), nil, nil,
+	// The answer keeps a fixed height (three lines, scrolling if longer),
+	// so the buttons below it never move as it changes.
+	verdict := container.NewVScroll(rs.verdict)
+	verdict.SetMinSize(fyne.NewSize(0, widget.NewLabel("1\n2\n3").MinSize().Height))
+	body := container.NewBorder(intro, container.NewVBox(other, verdict, rs.shift, container.NewHBox(rs.more, layout.NewSpacer(), rs.close, rs.move)), nil, nil,
 		container.NewVScroll(rs.choices))
 	rs.pane = newKeyPane(container.NewGridWrap(fyne.NewSize(720, 460), body), c, hide, enter)
 	rs.pane.move = rs.step

@@ -28,7 +28,7 @@ func TestReschedule_CheckedAsTyped(t *testing.T) {
 		t.Fatalf("verdict=%q before a time is typed, want the format asked for", got)
 	}
 	test.Type(rs.clock, "15:30")
-	if got := rs.verdict.Text; !strings.Contains(got, "breaks a rule") || !strings.Contains(got, "ends 18:30, after the latest end 18:00") ||
+	if got := rs.verdict.Text; !strings.Contains(got, "cannot be at") || !strings.Contains(got, "ends 18:30, after the latest end 18:00") ||
 		!strings.Contains(got, "Type a reason") {
 		t.Fatalf("verdict=%q while typing, want the latest end named and a reason asked for", got)
 	}
@@ -136,7 +136,7 @@ func TestReschedule_CheckWaitsForTyping(t *testing.T) {
 	// written on the check's goroutine in the test driver.
 	time.Sleep(3 * checkDelay)
 	f.Env.Wait()
-	if got := rs.verdict.Text; !strings.Contains(got, "15:30 breaks a rule") {
+	if got := rs.verdict.Text; !strings.Contains(got, "cannot be at Mon 15 Mar 2027 15:30") {
 		t.Fatalf("verdict=%q once typing rested, want 15:30 checked", got)
 	}
 }

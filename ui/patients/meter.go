@@ -15,7 +15,9 @@ import (
 // primary colour is the text colour, faint, so the track is a pale
 // outline of the field and the done part a clearly darker (or, in the
 // dark theme, lighter) band, with the words in the text colour.
-type meterTheme struct{ base fyne.Theme }
+type meterTheme struct {
+	base fyne.Theme // nil: the app's theme at the time of asking
+}
 
 var _ fyne.Theme = meterTheme{}
 
@@ -24,7 +26,7 @@ const meterAlpha = 0x40
 
 // Color implements fyne.Theme.
 func (m meterTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
-	base := m.base
+	base := m.theme()
 	switch n {
 	case theme.ColorNamePrimary:
 		fg := color.NRGBAModel.Convert(base.Color(theme.ColorNameForeground, v)).(color.NRGBA)
@@ -37,17 +39,30 @@ func (m meterTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Colo
 }
 
 // Font implements fyne.Theme.
-func (m meterTheme) Font(s fyne.TextStyle) fyne.Resource { return m.base.Font(s) }
+func (m meterTheme) Font(s fyne.TextStyle) fyne.Resource { return m.theme().Font(s) }
 
 // Icon implements fyne.Theme.
-func (m meterTheme) Icon(n fyne.ThemeIconName) fyne.Resource { return m.base.Icon(n) }
+func (m meterTheme) Icon(n fyne.ThemeIconName) fyne.Resource { return m.theme().Icon(n) }
 
 // Size implements fyne.Theme.
-func (m meterTheme) Size(n fyne.ThemeSizeName) float32 { return m.base.Size(n) }
+func (m meterTheme) Size(n fyne.ThemeSizeName) float32 { return m.theme().Size(n) }
 
-// meter returns bar drawn with meterTheme over the app's theme (taken
-// now: the page is built anew on every reload, and light or dark comes
-// in as the variant).
+// theme returns the theme meterTheme changes: the app's own, asked of the
+// app's settings each time (theme.Current would answer with the theme
+// being rendered, which is this one), so a change of theme shows at once.
+func (m meterTheme) theme() fyne.Theme {
+	if m.base != nil {
+		return m.base
+	}
+	if a := fyne.CurrentApp(); a != nil {
+		if th := a.Settings().Theme(); th != nil {
+			return th
+		}
+	}
+	return theme.DefaultTheme()
+}
+
+// meter returns bar drawn with meterTheme over the app's theme.
 func meter(bar *widget.ProgressBar) fyne.CanvasObject {
-	return container.NewThemeOverride(bar, meterTheme{base: theme.Current()})
+	return container.NewThemeOverride(bar, meterTheme{})
 }

@@ -76,7 +76,7 @@ type View struct {
 	prev      *widget.Button
 	next      *widget.Button
 	today     *widget.Button
-	date      *widget.DateEntry
+	date      *datePicker
 	viewMode  *widget.RadioGroup
 	colMode   *widget.RadioGroup
 	cancelled *widget.Check
@@ -105,7 +105,7 @@ func New(env *kit.Env) *View {
 	v.prev = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { v.step(-1) })
 	v.next = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { v.step(1) })
 	v.today = widget.NewButton("Today", func() { v.ShowDay(0) })
-	v.date = widget.NewDateEntry()
+	v.date = newDatePicker(v.todayDate)
 	v.date.OnChanged = func(t *time.Time) {
 		if t != nil {
 			if d := booking.DateOf(*t); d != v.day {

@@ -159,6 +159,10 @@ type Tx interface {
 	// next attempt, last error, Message-ID, note and updated time. Returns
 	// ENOTFOUND if it does not exist.
 	UpdateOutbox(ctx context.Context, m *OutboxMessage) error
+	// KeepSentCopy stores the copy as sent (OutboxMessage.SentCopy) of
+	// message id, when it is still the sent message with Message-ID
+	// messageID; otherwise it changes nothing.
+	KeepSentCopy(ctx context.Context, id int64, messageID string, copy []byte) error
 }
 
 // Feed is a live calendar subscription to one staff member's or room's

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jordan-wright/email"
@@ -194,6 +195,10 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 		}
 	}()
 
+	// The copies of the messages as they go out are stored once sending
+	// ends, in one transaction: they are for the Outbox's preview, and
+	// writing each with its outcome would slow every delivery.
+	copies := map[*booking.OutboxMessage][]byte{}
 	if stream {
 		// Compose (and encode) each message while the server works on the
 		// one before; settle what is not to be sent as it comes, between
@@ -215,13 +220,15 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 					}
 					continue
 				}
-				c.m.MessageID, c.m.SentCopy = c.e.Headers.Get("Message-Id"), c.sent
+				c.m.MessageID = c.e.Headers.Get("Message-Id")
+				copies[c.m] = c.sent
 				cur = c.m
 				return c.env, nil, true
 			}
 			return nil, nil, false
 		}
 		es.sendEnvelopes(sctx, next, func(serr error) { finish(cur, serr, claimed[taken:]) })
+		d.keepCopies(rctx, copies)
 		return rep, rerr
 	}
 
@@ -238,7 +245,8 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 			settled = append(settled, c.m)
 			continue
 		}
-		c.m.MessageID, c.m.SentCopy = c.e.Headers.Get("Message-Id"), c.sent
+		c.m.MessageID = c.e.Headers.Get("Message-Id")
+		copies[c.m] = c.sent
 		mails, which = append(mails, c.e), append(which, c.m)
 	}
 	if len(settled) > 0 {
@@ -257,7 +265,34 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 			done(i, d.Transport.Send(sctx, []*email.Email{e})[0])
 		}
 	}
+	d.keepCopies(rctx, copies)
 	return rep, rerr
+}
+
+// keepCopies stores, in one transaction, the copy as it went out of each
+// message of copies that was recorded sent (booking.OutboxMessage.
+// SentCopy). A message whose copy is lost (a crash before this, or a
+// store error) previews as composed again. A message another dispatcher
+// took over and sent again keeps that one's state; only its copy is
+// written, and only while it is still the message sent here.
+func (d *Dispatcher) keepCopies(ctx context.Context, copies map[*booking.OutboxMessage][]byte) {
+	var sent []*booking.OutboxMessage
+	for m, c := range copies {
+		if m.State == booking.OutboxSent && len(c) > 0 {
+			sent = append(sent, m)
+		}
+	}
+	if len(sent) == 0 {
+		return
+	}
+	d.Store.Update(ctx, func(tx booking.Tx) error {
+		for _, m := range sent {
+			if err := tx.KeepSentCopy(ctx, m.ID, m.MessageID, copies[m]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // envelopeSender is a Transport that takes messages one at a time, already
@@ -395,15 +430,25 @@ func sentCopy(e *email.Email, env *envelope) []byte {
 		return nil
 	}
 	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	if err != nil {
-		return nil
+	zw, _ := gzipWriters.Get().(*gzip.Writer)
+	if zw == nil {
+		var err error
+		if zw, err = gzip.NewWriterLevel(&buf, gzip.BestSpeed); err != nil {
+			return nil
+		}
+	} else {
+		zw.Reset(&buf)
 	}
+	defer gzipWriters.Put(zw)
 	if _, err := zw.Write(raw); err != nil || zw.Close() != nil {
 		return nil
 	}
 	return buf.Bytes()
 }
+
+// gzipWriters keeps gzip writers for sentCopy: each holds about a
+// megabyte of tables, too much to make for every message.
+var gzipWriters sync.Pool
 
 // renew marks msgs, claimed by this dispatcher, as claimed again at now,
 // in one transaction. It reports false when another dispatcher took any

@@ -111,6 +111,15 @@ func (t *tx) UpdateOutbox(ctx context.Context, m *booking.OutboxMessage) error {
 	return nil
 }
 
+// KeepSentCopy implements booking.Tx.
+func (t *tx) KeepSentCopy(ctx context.Context, id int64, messageID string, copy []byte) error {
+	stmt, err := t.prepared(ctx, `UPDATE outbox SET sent_copy = ? WHERE id = ? AND state = 'sent' AND message_id = ?`)
+	if err == nil {
+		_, err = stmt.ExecContext(ctx, copy, id, messageID)
+	}
+	return t.mapErr("keep sent copy", err)
+}
+
 // unixOrZero stores the zero time as 0.
 func unixOrZero(t time.Time) int64 {
 	if t.IsZero() {

@@ -1330,7 +1330,7 @@ func (v *View) showAlternatives(p *booking.Proposal, a *booking.Appointment, alt
 	if len(alts) == 0 {
 		v.altTitle.SetText(fmt.Sprintf("No other time for %s (%s) keeps the gaps with the appointments before it. Change one of those first.", a.Label(), when))
 	} else {
-		v.altTitle.SetText(fmt.Sprintf("Other times for %s (now %s) that keep the series' gaps. Those marked \"moves later ones\" re-plan the appointments after it:", a.Label(), when))
+		v.altTitle.SetText(fmt.Sprintf("Other times for %s (now %s) that keep the series' gaps. At a time marked \"the appointments after it move too\", the later appointments of the series move with it, keeping their gaps:", a.Label(), when))
 	}
 	for _, alt := range alts {
 		alt := alt
@@ -1340,7 +1340,7 @@ func (v *View) showAlternatives(p *booking.Proposal, a *booking.Appointment, alt
 		}
 		text := fmt.Sprintf("%s–%s · %s", alt.Start.In(loc).Format("Mon 2 Jan 15:04"), alt.End.In(loc).Format("15:04"), room)
 		if !alt.KeepsRest {
-			text += " · moves later ones"
+			text += " · the appointments after it move too"
 		}
 		b := widget.NewButton(text, func() { v.change(p, alt.Appointment) })
 		v.altBox.Add(b)

@@ -309,7 +309,7 @@ func TestChangeOneAppointment(t *testing.T) {
 	v.list.Select(k)
 	last := v.altBox.Objects[len(v.altBox.Objects)-1].(*widget.Button)
 	chosen := v.alts[len(v.alts)-1]
-	if strings.HasSuffix(last.Text, " · moves later ones") == chosen.KeepsRest {
+	if strings.HasSuffix(last.Text, " · the appointments after it move too") == chosen.KeepsRest {
 		t.Fatalf("button %q for an alternative that keeps the rest=%v", last.Text, chosen.KeepsRest)
 	}
 	test.Tap(last)

@@ -39,8 +39,10 @@ type View struct {
 	rowHeight, headHeight, sepHeadHeight, emptyHeight float32
 	heights                                           map[int]float32
 
-	// Status says what the last action did.
-	Status *widget.Label
+	// Status says what the last action did, on the title's line: it
+	// never moves the rows under the pointer (issue 14, item 6), and a
+	// message too long for the line is cut and shows whole on hover.
+	Status *kit.HoverLabel
 	// The sections: a heading with the count, and the rows.
 	visits, escorts, failed, tasks section
 
@@ -260,9 +262,7 @@ type data struct {
 // New builds the screen; it loads its data when first shown.
 func New(env *kit.Env) *View {
 	v := &View{env: env, offers: map[string]int{}, buttons: map[string]*widget.Button{}, heights: map[int]float32{}, buttonWidths: map[string]float32{}}
-	v.Status = widget.NewLabel("")
-	v.Status.Wrapping = fyne.TextWrapWord
-	v.Status.Hide()
+	v.Status = kit.NewHoverLabel("")
 	v.visits = section{Empty: "Nobody is booked for today."}
 	v.escorts = section{Empty: "Every visit tomorrow that needs an escort has one recorded."}
 	v.failed = section{Empty: "No reminder has failed."}
@@ -285,7 +285,9 @@ func New(env *kit.Env) *View {
 	v.list.HideSeparators = true
 	// Rows are not chosen, only their buttons tapped.
 	v.list.OnSelected = func(id widget.ListItemID) { v.list.Unselect(id) }
-	v.content = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, nil, refresh, title), v.Status), nil, nil, nil, v.list)
+	// The message sits between the title and Reload, on a line as tall
+	// as Reload with or without one: rows stay where they are.
+	v.content = container.NewBorder(container.NewBorder(nil, nil, title, refresh, v.Status), nil, nil, nil, v.list)
 	env.OnChange(v.Refresh)
 	if !env.Inline {
 		// Reload now and then, so the day rolls over at midnight and what
@@ -543,10 +545,10 @@ func (v *View) show(d *data) {
 		mark := r.action(fmt.Sprintf("arrived %d", a.ID), "Mark arrived", a.Status != booking.Booked, func() { v.markArrived(a) })
 		open := r.action(fmt.Sprintf("open %d", a.ID), "Open", false, func() { v.env.Nav.ShowAppointment(a.ID) })
 		r.add(a.Kind, []string{
-			a.Start.In(loc).Format("15:04") + "–" + a.End.In(loc).Format("15:04"), d.name(a.PatientID), a.Label(),
+			kit.Clock(a.Start.In(loc)) + "–" + kit.Clock(a.End.In(loc)), d.name(a.PatientID), a.Label(),
 			staffNames(a), room(a), statusWords(a.Status), escortWords(a)}, escort, mark, open)
 	}
-	day := d.today.At(0, loc).Format("Monday 2 January")
+	day := kit.Day(d.today)
 	r.size(1, 3, 4, 6)
 	r.fill(&v.visits, fmt.Sprintf("Coming today, %s (%s, %d checked in)", day, kit.Plural(len(d.visits), "visit", "visits"), arrived))
 
@@ -558,9 +560,9 @@ func (v *View) show(d *data) {
 			phone = p.Phone
 		}
 		r.add(a.Kind, []string{
-			a.Start.In(loc).Format("15:04") + "–" + a.End.In(loc).Format("15:04"), d.name(a.PatientID), phone, a.Label(), staffNames(a)}, nil, rec, open)
+			kit.Clock(a.Start.In(loc)) + "–" + kit.Clock(a.End.In(loc)), d.name(a.PatientID), phone, a.Label(), staffNames(a)}, nil, rec, open)
 	}
-	tomorrow := (d.today + 1).At(0, loc).Format("Monday 2 January")
+	tomorrow := kit.Day(d.today + 1)
 	r.size(1, 4)
 	r.fill(&v.escorts, fmt.Sprintf("Escorts missing for tomorrow, %s (%d of %s)", tomorrow, len(d.escorts), kit.Plural(d.needs, "visit that needs one", "visits that need one")))
 
@@ -575,7 +577,7 @@ func (v *View) show(d *data) {
 		retry := r.action(fmt.Sprintf("retry %d", m.ID), "Retry", m.State != booking.OutboxFailed, func() { v.retry(m) })
 		open := r.action(fmt.Sprintf("outbox %d", m.ID), "Open in outbox", false, func() { v.env.Nav.ShowOutbox(m.ID) })
 		r.add("", []string{
-			m.Due.In(loc).Format("Mon 2 Jan 15:04"), d.name(m.PatientID), kit.MessageKindName(m.Kind), state,
+			kit.DateTime(m.Due.In(loc)), d.name(m.PatientID), kit.MessageKindName(m.Kind), state,
 			"Reason: " + reason(m.LastError)}, nil, retry, open)
 	}
 	heading := fmt.Sprintf("Reminders that failed (%d)", d.nFailed)
@@ -587,16 +589,16 @@ func (v *View) show(d *data) {
 
 	overdue := 0
 	for _, t := range d.tasks {
-		due := "Due by " + t.Due.At(0, loc).Format("Mon 2 Jan")
+		due := "Due by " + kit.Day(t.Due)
 		if t.Overdue {
 			overdue++
-			due = "Overdue since " + (t.Due+1).At(0, loc).Format("Mon 2 Jan")
+			due = "Overdue since " + kit.Day(t.Due + 1)
 		}
 		a := t.Appointment
 		done := r.action(fmt.Sprintf("form %d", a.ID), "Form done", false, func() { v.recordForm(t) })
 		open := r.action(fmt.Sprintf("open %d", a.ID), "Open", false, func() { v.env.Nav.ShowAppointment(a.ID) })
 		r.add(a.Kind, []string{
-			due, t.PatientName, a.Label() + ", " + a.Start.In(loc).Format("Mon 2 Jan 15:04"), t.Task}, nil, done, open)
+			due, t.PatientName, a.Label() + ", " + kit.DateTime(a.Start.In(loc)), t.Task}, nil, done, open)
 	}
 	heading = fmt.Sprintf("Monitoring forms due (%d)", len(d.tasks))
 	if overdue > 0 {
@@ -637,7 +639,6 @@ func reason(s string) string {
 // say shows what an action did.
 func (v *View) say(msg string) {
 	v.Status.SetText(msg)
-	v.Status.Show()
 }
 
 func (v *View) when(t time.Time) string {
@@ -645,7 +646,7 @@ func (v *View) when(t time.Time) string {
 	if v.data != nil {
 		loc = v.data.loc
 	}
-	return t.In(loc).Format("Mon 2 Jan 15:04")
+	return kit.DateTime(t.In(loc))
 }
 
 // markArrived checks the patient in; the service refuses a dosing or

@@ -392,3 +392,36 @@ func BenchmarkLoad(b *testing.B) {
 	b.ReportMetric(float64(len(d.visits)+len(d.escorts)), "rows/op")
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
 }
+
+// Issue 14, item 6: a message after Record escort appears where it does
+// not move the rows: the next Mark arrived is where it was.
+func TestToday_MessageDoesNotMoveRows(t *testing.T) {
+	f := kittest.New(t, kittest.Options{Patients: 2, Booked: true})
+	dose := firstEscortVisit(t, f)
+	at(f, dose.Start.Add(-10*time.Minute))
+	v := open(f)
+	w := f.Env.Window
+	w.Resize(fyne.NewSize(1280, 800))
+	key := fmt.Sprintf("arrived %d", dose.ID)
+	pos := func() fyne.Position {
+		t.Helper()
+		// The window lays itself out again, as the next frame would.
+		w.Content().Refresh()
+		return fyne.CurrentApp().Driver().AbsolutePositionForObject(button(t, v, key))
+	}
+	before := pos()
+	if v.Status.Text != "" {
+		t.Fatalf("status=%q before any action, want none", v.Status.Text)
+	}
+	tap(t, v, fmt.Sprintf("escort %d", dose.ID))
+	test.Type(v.escortName, "Sam Quinn")
+	test.Type(v.escortPhone, "+1 617 555 0199")
+	tapOverlay(t, w, "Record")
+	if !strings.Contains(v.Status.Text, "Sam Quinn") || !v.Status.Visible() {
+		t.Fatalf("status=%q, want the escort recorded in words", v.Status.Text)
+	}
+	// Only the height: the escort's column widens for the name recorded.
+	if after := pos(); after.Y != before.Y {
+		t.Fatalf("Mark arrived at y=%.0f after the message, was at y=%.0f: the rows moved", after.Y, before.Y)
+	}
+}

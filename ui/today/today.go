@@ -592,7 +592,7 @@ func (v *View) show(d *data) {
 		due := "Due by " + kit.Day(t.Due)
 		if t.Overdue {
 			overdue++
-			due = "Overdue since " + kit.Day(t.Due + 1)
+			due = "Overdue since " + kit.Day(t.Due+1)
 		}
 		a := t.Appointment
 		done := r.action(fmt.Sprintf("form %d", a.ID), "Form done", false, func() { v.recordForm(t) })

@@ -9,6 +9,7 @@ package booker
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -144,8 +145,14 @@ type proposalArea struct {
 	list      *widget.List
 	rows      []string               // list's rows in words
 	shown     []*booking.Appointment // the appointments rows describe
-	tabs      *container.AppTabs
-	schedule  *schedule.View
+	// cells are the rows' columns (see rowCells); colWant and colCut
+	// the columns' widths, fitting their widest content, and which give
+	// way, their text whole on hover, when the list is narrower.
+	cells    [][]string
+	colWant  []float32
+	colCut   []bool
+	tabs     *container.AppTabs
+	schedule *schedule.View
 	// misses are the proposed appointments that miss the patient's
 	// preferred weekdays or times, by place in the series; prefBox says
 	// so over the list, with the slack to widen.
@@ -464,31 +471,102 @@ func (v *View) slackNow() int {
 	return 2
 }
 
+// The columns of the proposal's list after the kind's swatch: date,
+// time, kind and step, the missed preference, staff, room.
+const (
+	colDate = iota
+	colTime
+	colLabel
+	colNote
+	colStaff
+	colRoom
+	nCols
+)
+
+// The list template's columns (swatch, then nCols cells), whose minimum
+// width is the list's: the note, staff and room are shown only in rows.
+var (
+	templateWant = []float32{10, 110, 100, 100, 0, 0, 0}
+	templateCut  = []bool{false, true, true, true, true, true, true}
+)
+
 // newProposalRow returns an empty row of the proposal's list: a swatch of
-// the appointment's kind beside its description.
+// the appointment's kind beside its cells, whose texts show whole on
+// hover when cut.
 func newProposalRow() fyne.CanvasObject {
 	sw := canvas.NewRectangle(kit.KindColor(""))
 	sw.SetMinSize(fyne.NewSize(10, 10))
-	return container.NewBorder(nil, nil, container.NewCenter(sw), nil, widget.NewLabel("Wed 10 Mar 2027  09:00–12:00  Dosing 3/6"))
+	objs := []fyne.CanvasObject{container.NewCenter(sw)}
+	for i := range nCols {
+		l := widget.NewLabel("")
+		l.Truncation = fyne.TextTruncateEllipsis
+		if i >= colNote {
+			l.Hide()
+		}
+		objs = append(objs, l)
+	}
+	return kit.NewHoverRow(container.New(kit.Fit(templateWant, templateCut), objs...))
 }
 
 // updateProposalRow shows row i of the proposal's list in o, a
 // newProposalRow.
 func (v *View) updateProposalRow(i widget.ListItemID, o fyne.CanvasObject) {
-	c := o.(*fyne.Container)
-	l := c.Objects[0].(*widget.Label)
+	row := o.(*kit.HoverRow).Row
+	if len(v.colWant) == 0 {
+		return
+	}
 	var kind booking.Kind
-	l.Importance = widget.MediumImportance
+	imp := widget.MediumImportance
 	if i < len(v.shown) {
 		kind = v.shown[i].Kind
 		if _, missed := v.misses[v.shown[i].Seq]; missed {
-			l.Importance = widget.WarningImportance
+			imp = widget.WarningImportance
 		}
 	}
-	l.SetText(v.rows[i])
-	sw := c.Objects[1].(*fyne.Container).Objects[0].(*canvas.Rectangle)
+	for c := range nCols {
+		l := row.Objects[1+c].(*widget.Label)
+		text := ""
+		if i < len(v.cells) {
+			text = v.cells[i][c]
+		}
+		if v.colWant[1+c] == 0 {
+			l.Hide()
+			continue
+		}
+		l.Show()
+		l.Importance = imp
+		l.Text = text
+		l.Refresh()
+	}
+	sw := row.Objects[0].(*fyne.Container).Objects[0].(*canvas.Rectangle)
 	sw.FillColor = kit.KindColor(kind)
 	sw.Refresh()
+	row.Layout = kit.Fit(v.colWant, v.colCut)
+	row.Layout.Layout(row.Objects, row.Size())
+}
+
+// setRows fills the list's rows with appts, each with its missed
+// preference from v.misses, and fits the columns to their content.
+func (v *View) setRows(appts []*booking.Appointment, loc *time.Location) {
+	v.shown, v.rows, v.cells = appts, nil, nil
+	v.colWant = make([]float32, 1+nCols)
+	v.colWant[0] = 10
+	for _, a := range appts {
+		note := ""
+		if m, ok := v.misses[a.Seq]; ok {
+			note = m.String()
+		}
+		cells := rowCells(a, loc, note)
+		v.cells = append(v.cells, cells)
+		v.rows = append(v.rows, row(a, loc, note))
+		for c, text := range cells {
+			if text != "" {
+				v.colWant[1+c] = max(v.colWant[1+c], float32(math.Ceil(float64(kit.TextWidth(text, fyne.TextStyle{})))))
+			}
+		}
+	}
+	// Date, time and kind stay whole; the reason, staff and room give way.
+	v.colCut = []bool{false, false, false, false, true, true, true}
 }
 
 // buildAlternatives makes the alternatives panel, hidden until a row is
@@ -773,8 +851,7 @@ func (v *View) startChanged() {
 		v.startWords.SetText("not a date")
 		return
 	}
-	y, m, dd := d.Civil()
-	v.startWords.SetText(time.Date(y, m, dd, 0, 0, 0, 0, time.UTC).Format("Mon 2 Jan"))
+	v.startWords.SetText(kit.Day(d))
 }
 
 // --- the patient ---
@@ -868,7 +945,7 @@ func (v *View) choosePatient(p *booking.Patient) {
 			loc = c.Location()
 		}
 		v.patientNote.SetText(fmt.Sprintf("%s already has %s, the next on %s.", p.Name,
-			kit.Plural(len(upcoming), "upcoming appointment", "upcoming appointments"), upcoming[0].Start.In(loc).Format("Mon 2 Jan 2006 15:04")))
+			kit.Plural(len(upcoming), "upcoming appointment", "upcoming appointments"), kit.DateTime(upcoming[0].Start.In(loc))))
 		v.patientNote.Show()
 		v.relayout()
 	})
@@ -1205,7 +1282,7 @@ func (v *View) showProposal(p *booking.Proposal, misses []booking.PreferenceMiss
 	v.status.SetText(status)
 	v.status.Hidden = status == ""
 	v.status.Refresh()
-	v.rows, v.shown = nil, nil
+	v.rows, v.shown, v.cells = nil, nil, nil
 	v.showMisses(p, misses)
 	v.resultBox.Hide()
 	v.book.Show()
@@ -1216,14 +1293,7 @@ func (v *View) showProposal(p *booking.Proposal, misses []booking.PreferenceMiss
 		v.schedule.Preview(nil)
 	} else {
 		loc := p.Location()
-		v.shown = p.Appts
-		for _, a := range p.Appts {
-			note := ""
-			if m, ok := v.misses[a.Seq]; ok {
-				note = m.String()
-			}
-			v.rows = append(v.rows, row(a, loc, note))
-		}
+		v.setRows(p.Appts, loc)
 		first, last := p.Appts[0].Start.In(loc), p.Appts[len(p.Appts)-1].Start.In(loc)
 		with := ""
 		for _, s := range p.Appts[0].Staff {
@@ -1232,7 +1302,7 @@ func (v *View) showProposal(p *booking.Proposal, misses []booking.PreferenceMiss
 			}
 		}
 		v.title.SetText(fmt.Sprintf("Proposal: %s for %s%s: %d appointments, %s to %s. Select one to change it; Book (or Enter) books them all.",
-			p.Protocol.Name, p.Patient.Name, with, len(p.Appts), first.Format("Mon 2 Jan"), last.Format("Mon 2 Jan 2006")))
+			p.Protocol.Name, p.Patient.Name, with, len(p.Appts), kit.Date(first), kit.Date(last)))
 		v.book.SetText(fmt.Sprintf("Book %d appointments", len(p.Appts)))
 		v.book.Enable()
 		v.schedule.Preview(p.Appts)
@@ -1280,10 +1350,16 @@ func Row(a *booking.Appointment, loc *time.Location) string { return row(a, loc,
 // row is Row with a note after the kind and step, when not "": a missed
 // preference, which the end of a long row would hide.
 func row(a *booking.Appointment, loc *time.Location, note string) string {
-	label := a.Label()
+	c := rowCells(a, loc, note)
+	label := c[colLabel]
 	if note != "" {
 		label += " · " + note
 	}
+	return fmt.Sprintf("%s  %s  %s · %s · %s", c[colDate], c[colTime], label, c[colStaff], c[colRoom])
+}
+
+// rowCells returns the columns of a's row in the list, note in its own.
+func rowCells(a *booking.Appointment, loc *time.Location, note string) []string {
 	var staff []string
 	for _, s := range a.Staff {
 		staff = append(staff, s.Name)
@@ -1292,8 +1368,12 @@ func row(a *booking.Appointment, loc *time.Location, note string) string {
 	if a.Video() {
 		room = "video"
 	}
-	return fmt.Sprintf("%s  %s–%s  %s · %s · %s", a.Start.In(loc).Format("Mon 2 Jan 2006"), a.Start.In(loc).Format("15:04"),
-		a.End.In(loc).Format("15:04"), label, strings.Join(staff, ", "), room)
+	c := make([]string, nCols)
+	c[colDate] = kit.Date(a.Start.In(loc))
+	c[colTime] = kit.Clock(a.Start.In(loc)) + "–" + kit.Clock(a.End.In(loc))
+	c[colLabel], c[colNote] = a.Label(), note
+	c[colStaff], c[colRoom] = strings.Join(staff, ", "), room
+	return c
 }
 
 // selectRow opens the alternatives of the selected appointment.
@@ -1326,7 +1406,7 @@ func (v *View) showAlternatives(p *booking.Proposal, a *booking.Appointment, alt
 	loc := p.Location()
 	v.altSeq, v.alts = a.Seq, alts
 	v.altBox.RemoveAll()
-	when := a.Start.In(loc).Format("Mon 2 Jan 15:04")
+	when := kit.DateTime(a.Start.In(loc))
 	if len(alts) == 0 {
 		v.altTitle.SetText(fmt.Sprintf("No other time for %s (%s) keeps the gaps with the appointments before it. Change one of those first.", a.Label(), when))
 	} else {
@@ -1338,7 +1418,7 @@ func (v *View) showAlternatives(p *booking.Proposal, a *booking.Appointment, alt
 		if alt.Video() {
 			room = "video"
 		}
-		text := fmt.Sprintf("%s–%s · %s", alt.Start.In(loc).Format("Mon 2 Jan 15:04"), alt.End.In(loc).Format("15:04"), room)
+		text := fmt.Sprintf("%s–%s · %s", kit.DateTime(alt.Start.In(loc)), kit.Clock(alt.End.In(loc)), room)
 		if !alt.KeepsRest {
 			text += " · the appointments after it move too"
 		}
@@ -1380,7 +1460,7 @@ func (v *View) change(p *booking.Proposal, alt *booking.Appointment) {
 		loc := q.Location()
 		moved := p.Moved(q)
 		a := q.Place(alt.Seq)
-		status := fmt.Sprintf("%s moved to %s.", a.Label(), a.Start.In(loc).Format("Mon 2 Jan 15:04"))
+		status := fmt.Sprintf("%s moved to %s.", a.Label(), kit.DateTime(a.Start.In(loc)))
 		if n := len(moved) - 1; n > 0 {
 			status += fmt.Sprintf(" %s re-planned to fit.", kit.Plural(n, "later appointment was", "later appointments were"))
 		}
@@ -1423,7 +1503,7 @@ func (v *View) askBeside(p *booking.Proposal) {
 	bd.ok.Importance = widget.HighImportance
 	back := widget.NewButton("Back", func() { bd.dlg.Hide() })
 	body := container.NewVBox(intro, bd.reason, container.NewHBox(layout.NewSpacer(), back, bd.ok))
-	bd.dlg = dialog.NewCustomWithoutButtons("Another active series", container.NewGridWrap(fyne.NewSize(520, 220), body), v.env.Window)
+	bd.dlg = dialog.NewCustomWithoutButtons("Another active series", kit.Wrapped(520, body), v.env.Window)
 	v.beside = bd
 	bd.dlg.Show()
 	v.env.Window.Canvas().Focus(bd.reason)
@@ -1468,11 +1548,7 @@ func (v *View) bookNow(p *booking.Proposal) {
 		v.result.SetText(msg)
 		v.resultBox.Show()
 		v.book.Hide()
-		loc := p.Location()
-		v.shown = sr.Appts
-		for _, a := range sr.Appts {
-			v.rows = append(v.rows, Row(a, loc))
-		}
+		v.setRows(sr.Appts, p.Location())
 		v.list.Refresh()
 		v.relayout()
 		v.env.Changed()

@@ -2,6 +2,7 @@ package booker
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -136,7 +138,7 @@ func TestBookNewPatientFullSeries(t *testing.T) {
 	if !strings.Contains(v.protocolSummary.Text, "6 × Dosing 180 min, each followed by Integration 60 min") {
 		t.Fatalf("summary=%q", v.protocolSummary.Text)
 	}
-	if v.start.Text != "2027-03-02" || v.startWords.Text != "Tue 2 Mar" {
+	if v.start.Text != "2027-03-02" || v.startWords.Text != "Tue 2 Mar 2027" {
 		t.Fatalf("start=%q (%q), want tomorrow 2027-03-02", v.start.Text, v.startWords.Text)
 	}
 	test.Tap(v.pickDate)
@@ -317,7 +319,7 @@ func TestChangeOneAppointment(t *testing.T) {
 	if !after.Start.Equal(chosen.Start) || after.Start.Equal(before.Start) {
 		t.Fatalf("Dosing 3/6 at %s, want the chosen %s", after.Start, chosen.Start)
 	}
-	if !strings.HasPrefix(v.status.Text, "Dosing 3/6 moved to "+chosen.Start.In(kittest.Now.Location()).Format("Mon 2 Jan 15:04")) {
+	if !strings.HasPrefix(v.status.Text, "Dosing 3/6 moved to "+kit.DateTime(chosen.Start.In(kittest.Now.Location()))) {
 		t.Fatalf("status=%q", v.status.Text)
 	}
 	if v.rows[k] != Row(after, kittest.Now.Location()) || v.altPanel.Visible() {
@@ -467,7 +469,7 @@ func TestStartWithPatient(t *testing.T) {
 	t.Run("BookedAlready", func(t *testing.T) {
 		f, v := newView(t, kittest.Options{Patients: 1, Booked: true})
 		v.Start(f.Patients[0].ID)
-		first := f.Series[0].Appts[0].Start.In(kittest.Now.Location()).Format("Mon 2 Jan 2006 15:04")
+		first := kit.DateTime(f.Series[0].Appts[0].Start.In(kittest.Now.Location()))
 		want := "Avery Quinn already has 15 upcoming appointments, the next on " + first + "."
 		if !v.patientNote.Visible() || v.patientNote.Text != want {
 			t.Fatalf("note=%q visible=%v, want %q", v.patientNote.Text, v.patientNote.Visible(), want)
@@ -780,5 +782,74 @@ func TestPreferenceMissesMarkedAndSlackWidened(t *testing.T) {
 	enter(v.slackDays)
 	if v.current() != after {
 		t.Fatal("a slack of 30 days proposed anew")
+	}
+}
+
+// Issue 14, item 5: the proposal's rows are columns that fit their
+// content; the reason for a missed preference and the staff are cells
+// of their own, and a cut one shows its whole text on hover.
+func TestProposalColumnsShowWholeOnHover(t *testing.T) {
+	f, v := newView(t, kittest.Options{Patients: 1})
+	ctx := context.Background()
+	p := f.Patients[0]
+	p.Preferences = booking.Preferences{Weekdays: []string{"tue", "thu"}, TimesOfDay: []string{booking.Morning}}
+	if err := f.DB.Update(ctx, func(tx booking.Tx) error { return tx.SavePatient(ctx, p) }); err != nil {
+		t.Fatal(err)
+	}
+	choose(t, v, "avery")
+	test.Tap(v.propose)
+	if len(v.rows) != 15 || len(v.misses) == 0 {
+		t.Fatalf("rows=%d misses=%d, want 15 rows and a miss; problem %q", len(v.rows), len(v.misses), v.problem.Text)
+	}
+	w := f.Env.Window
+	// Narrow enough that the reason is cut.
+	w.Resize(fyne.NewSize(1024, 700))
+	w.Content().Refresh()
+	const why = "not Tue/Thu morning: nothing free within 2 days' slack"
+	var (
+		cut *widget.Label
+		row *kit.HoverRow
+	)
+	staff := map[string]bool{}
+	for _, a := range v.shown {
+		staff[rowCells(a, kittest.Now.Location(), "")[colStaff]] = true
+	}
+	shownStaff := 0
+	for _, o := range test.LaidOutObjects(v.list) {
+		r, ok := o.(*kit.HoverRow)
+		if !ok || !r.Visible() {
+			continue
+		}
+		for _, x := range r.Row.Objects {
+			l, ok := x.(*widget.Label)
+			if !ok || !l.Visible() {
+				continue
+			}
+			if staff[l.Text] {
+				shownStaff++
+			}
+			if l.Text == why && kit.Cut(l) && cut == nil {
+				cut, row = l, r
+			}
+		}
+	}
+	if shownStaff == 0 {
+		t.Fatal("no row has the staff names in a cell of their own")
+	}
+	if cut == nil {
+		t.Fatalf("no row shows %q cut short in a cell of its own at 1024 px", why)
+	}
+	// The pointer comes to rest on the cut reason.
+	row.MouseIn(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: cut.Position().Add(fyne.NewPos(10, 10))}})
+	var shown []string
+	for _, o := range w.Canvas().Overlays().List() {
+		for _, x := range test.LaidOutObjects(o) {
+			if l, ok := x.(*widget.Label); ok && l.Visible() {
+				shown = append(shown, l.Text)
+			}
+		}
+	}
+	if !slices.Contains(shown, why) {
+		t.Fatalf("hover shows %q, want the whole reason %q", shown, why)
 	}
 }

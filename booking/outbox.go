@@ -59,6 +59,9 @@ type OutboxMessage struct {
 	// Read only with OutboxFilter.WithCopy; UpdateOutbox keeps the stored
 	// copy when it is empty.
 	SentCopy []byte `json:"-"`
+	// Changed, for an update about a whole series, are the appointments
+	// that moved or were added, which the message marks among the rest.
+	Changed []int64 `json:"changed,omitempty"`
 }
 
 // Validate checks the message's kind, state, patient and due time.
@@ -365,9 +368,17 @@ func (s *Service) queueChanged(ctx context.Context, tx Tx, pat *Patient, seriesI
 	case len(created) == 0 && len(moved) == 1:
 		m.AppointmentID = moved[0].ID
 	default:
-		if err := cancelSeriesUpdates(ctx, tx, seriesID, "replaced by a newer update", now); err != nil {
+		// The message marks what changed, including what the pending update
+		// it replaces was to tell.
+		earlier, err := cancelSeriesUpdates(ctx, tx, seriesID, "replaced by a newer update", now)
+		if err != nil {
 			return err
 		}
+		for _, a := range append(slices.Clip(created), moved...) {
+			earlier = append(earlier, a.ID)
+		}
+		slices.Sort(earlier)
+		m.Changed = slices.Compact(earlier)
 	}
 	return queue(ctx, tx, pat, m)
 }
@@ -394,7 +405,7 @@ func (s *Service) queueCancelled(ctx context.Context, tx Tx, cancelled []*Appoin
 		State: OutboxPending, Due: now, Created: now, Updated: now}
 	if seriesID != 0 {
 		m.SeriesID, m.AppointmentID = seriesID, 0
-		if err := cancelSeriesUpdates(ctx, tx, seriesID, "series cancelled", now); err != nil {
+		if _, err := cancelSeriesUpdates(ctx, tx, seriesID, "series cancelled", now); err != nil {
 			return err
 		}
 	}
@@ -422,20 +433,22 @@ func cancelPending(ctx context.Context, tx Tx, apptID int64, why string, now tim
 }
 
 // cancelSeriesUpdates cancels the pending updates about a whole series,
-// noting why.
-func cancelSeriesUpdates(ctx context.Context, tx Tx, seriesID int64, why string, now time.Time) error {
+// noting why, and returns the appointments they were to mark as changed.
+func cancelSeriesUpdates(ctx context.Context, tx Tx, seriesID int64, why string, now time.Time) ([]int64, error) {
 	msgs, err := tx.Outbox(ctx, OutboxFilter{State: OutboxPending, SeriesID: seriesID})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var changed []int64
 	for _, m := range msgs {
 		if m.Kind != MessageUpdate || m.AppointmentID != 0 {
 			continue
 		}
+		changed = append(changed, m.Changed...)
 		m.State, m.Note, m.Updated = OutboxCancelled, why, now
 		if err := tx.UpdateOutbox(ctx, m); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return changed, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -76,6 +77,9 @@ type Message struct {
 	// order: the attachment holds one event for each, and with more than
 	// one the templates list them all (Data.Appointments).
 	Appointments []*booking.Appointment
+	// Changed, in an update about a series, are the appointments that
+	// moved or were added (booking.OutboxMessage.Changed).
+	Changed []int64
 	// Staff gives video calls the link of their therapist's video room
 	// (booking.VideoLink); nil: the message says the clinic sends it.
 	Staff []*booking.Staff
@@ -235,6 +239,7 @@ func (c *Composer) data(m Message) (Data, error) {
 		d.Appointments = make([]Slot, len(m.Appointments))
 		for i, x := range m.Appointments {
 			d.Appointments[i] = newSlot(x.Start.In(loc), x.End.In(loc), x.Video(), safe[2])
+			d.Appointments[i].Changed = m.Kind == Update && slices.Contains(m.Changed, x.ID)
 			if x.Video() && m.Kind != Cancellation {
 				d.Appointments[i].VideoLink = videoLink(x, m.Staff, cl.TreatmentWordsAllowed)
 			}

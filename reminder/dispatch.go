@@ -652,7 +652,7 @@ func (d *Dispatcher) composeWith(ctx context.Context, rd *reads, clinic *booking
 	if err != nil {
 		return nil, "", err
 	}
-	e, err := d.Composer.Compose(Message{Kind: Kind(m.Kind), Clinic: clinic, Patient: pat, Appointment: a, Appointments: list, Staff: staff})
+	e, err := d.Composer.Compose(Message{Kind: Kind(m.Kind), Clinic: clinic, Patient: pat, Appointment: a, Appointments: list, Changed: m.Changed, Staff: staff})
 	if errors.Is(err, ErrNoEmail) {
 		return nil, booking.NoEmailNote, nil
 	} else if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,7 +47,7 @@ func (f *outboxFixture) sentSeriesMessage(t *testing.T, kind string) *parsed {
 // that its attachment holds one event per appointment of want, with its
 // UID and SEQUENCE, and the method; and that nothing reveals the
 // treatment.
-func (f *outboxFixture) checkSeriesMessage(t *testing.T, m *parsed, method string, want []*booking.Appointment) {
+func (f *outboxFixture) checkSeriesMessage(t *testing.T, m *parsed, method string, want []*booking.Appointment, changed ...*booking.Appointment) {
 	t.Helper()
 	ctx := context.Background()
 	clinic, err := f.db.Clinic(ctx)
@@ -91,12 +92,18 @@ func (f *outboxFixture) checkSeriesMessage(t *testing.T, m *parsed, method strin
 		} else {
 			line += ", " + clinic.Address
 		}
+		if slices.ContainsFunc(changed, func(c *booking.Appointment) bool { return c.ID == a.ID }) {
+			line += " (changed)"
+		}
 		if lines[i] != line {
 			t.Fatalf("text lists appointment %d as %q, want %q", i+1, lines[i], line)
 		}
 	}
 	if n := strings.Count(m.html, "<li>"); n != len(want) {
 		t.Fatalf("HTML lists %d appointments, want %d:\n%s", n, len(want), m.html)
+	}
+	if n := strings.Count(m.html, "<em>(changed)</em></li>"); n != len(changed) {
+		t.Fatalf("HTML marks %d appointments changed, want %d:\n%s", n, len(changed), m.html)
 	}
 	if !strings.Contains(m.icsType, "method="+method) {
 		t.Fatalf("attachment type %q, want method=%s", m.icsType, method)
@@ -171,7 +178,9 @@ func TestDispatcherSeries(t *testing.T) {
 	if appts, err = f.db.Appointments(ctx, booking.AppointmentFilter{PatientID: f.patient.ID}); err != nil {
 		t.Fatal(err)
 	}
-	f.checkSeriesMessage(t, f.sentSeriesMessage(t, booking.MessageUpdate), "REQUEST", appts)
+	// The update marks the appointments that moved, not only the new list
+	// (issue 14, item 7).
+	f.checkSeriesMessage(t, f.sentSeriesMessage(t, booking.MessageUpdate), "REQUEST", appts, moved...)
 
 	// Cancel one appointment, then, later, the rest of the series: the
 	// series' cancellation covers the 14 the second action cancelled.

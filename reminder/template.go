@@ -131,6 +131,9 @@ type Slot struct {
 	// Place is "a video call", the clinic's address, or "" when the
 	// address reveals the treatment.
 	Place string
+	// Changed is true, in an update about a series, for an appointment
+	// that moved or was added (the list marks it).
+	Changed bool
 }
 
 // newSlot returns the slot from start to end (in the clinic's zone) at
@@ -371,6 +374,7 @@ func SampleData(k Kind) []Data {
 		series.Appointments = append(series.Appointments, newSlot(s, s.Add(time.Hour), i == 1, plain.ClinicAddress))
 	}
 	series.Appointments[1].VideoLink = "https://video.example.org/ana-reyes"
+	series.Appointments[2].Changed = k == Update
 	detailedSeries := series
 	detailedSeries.Detailed, detailedSeries.FirstName = true, "Jane"
 	detailedSeries.Instructions, detailedSeries.InstructionsDate = d.Instructions, series.Appointments[1].Date

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,9 +27,13 @@ func (r *reader) Outbox(ctx context.Context, f booking.OutboxFilter) ([]*booking
 		var m booking.OutboxMessage
 		var series, appt sql.NullInt64
 		var due, next, created, updated int64
+		var changed string
 		if err := rows.Scan(&m.ID, &m.Kind, &m.PatientID, &series, &appt, &m.State, &due, &m.Attempts, &next,
-			&m.LastError, &m.MessageID, &created, &updated, &m.Note, &m.SentCopy); err != nil {
+			&m.LastError, &m.MessageID, &created, &updated, &m.Note, &changed, &m.SentCopy); err != nil {
 			return nil, r.mapErr("outbox", err)
+		}
+		if m.Changed, err = parseIDs(changed); err != nil {
+			return nil, booking.Errorf(booking.ESTORE, "Outbox message %d is damaged in the database (its changed appointments); restore a backup.", m.ID)
 		}
 		m.SeriesID, m.AppointmentID = series.Int64, appt.Int64
 		m.Due, m.Created, m.Updated = time.Unix(due, 0).In(loc), time.Unix(created, 0).In(loc), time.Unix(updated, 0).In(loc)
@@ -68,15 +73,15 @@ func (t *tx) AddOutbox(ctx context.Context, m *booking.OutboxMessage) error {
 		m.Updated = m.Created
 	}
 	stmt, err := t.prepared(ctx, `INSERT INTO outbox (kind, patient_id, series_id, appointment_id, state, due, attempts, next_attempt,
-			last_error, message_id, created, updated, note)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+			last_error, message_id, created, updated, note, changed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
 	if err != nil {
 		return t.mapErr("add outbox", err)
 	}
 	var id int64
 	err = stmt.QueryRowContext(ctx,
 		m.Kind, m.PatientID, nullID(m.SeriesID), nullID(m.AppointmentID), m.State, m.Due.Unix(), m.Attempts, unixOrZero(m.NextAttempt),
-		m.LastError, m.MessageID, m.Created.Unix(), m.Updated.Unix(), m.Note).Scan(&id)
+		m.LastError, m.MessageID, m.Created.Unix(), m.Updated.Unix(), m.Note, formatIDs(m.Changed)).Scan(&id)
 	if err != nil {
 		return t.mapErr("add outbox", err)
 	}
@@ -120,6 +125,34 @@ func (t *tx) KeepSentCopy(ctx context.Context, id int64, messageID string, copy 
 	return t.mapErr("keep sent copy", err)
 }
 
+// formatIDs stores ids as "3,4,9".
+func formatIDs(ids []int64) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	return b.String()
+}
+
+// parseIDs reads what formatIDs stored.
+func parseIDs(s string) ([]int64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var ids []int64
+	for _, f := range strings.Split(s, ",") {
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
 // unixOrZero stores the zero time as 0.
 func unixOrZero(t time.Time) int64 {
 	if t.IsZero() {
@@ -131,10 +164,10 @@ func unixOrZero(t time.Time) int64 {
 // outboxQuery returns the query that reads the messages f selects, and its
 // arguments.
 func outboxQuery(f booking.OutboxFilter) (string, []any) {
-	q := `SELECT id, kind, patient_id, series_id, appointment_id, state, due, attempts, next_attempt, last_error, message_id, created, updated, note, NULL
+	q := `SELECT id, kind, patient_id, series_id, appointment_id, state, due, attempts, next_attempt, last_error, message_id, created, updated, note, changed, NULL
 		FROM outbox WHERE 1 = 1`
 	if f.WithCopy {
-		q = strings.Replace(q, "note, NULL", "note, sent_copy", 1)
+		q = strings.Replace(q, "changed, NULL", "changed, sent_copy", 1)
 	}
 	var args []any
 	if f.ID != 0 {

@@ -214,4 +214,6 @@ CREATE INDEX outbox_patient ON outbox (patient_id, due);
 ALTER TABLE audit ADD COLUMN os_user TEXT NOT NULL DEFAULT '';`,
 	// 3: SQLite's migration 6: a sent message's copy as it went out.
 	`ALTER TABLE outbox ADD COLUMN sent_copy BYTEA;`,
+	// 4: SQLite's migration 7: the appointments a series update marks.
+	`ALTER TABLE outbox ADD COLUMN changed TEXT NOT NULL DEFAULT '';`,
 }

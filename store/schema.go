@@ -237,6 +237,9 @@ ALTER TABLE audit ADD COLUMN os_user TEXT NOT NULL DEFAULT '';`,
 	// 6: a sent message's copy as it went out (gzip), for the Outbox's
 	// preview (booking.OutboxMessage.SentCopy).
 	`ALTER TABLE outbox ADD COLUMN sent_copy BLOB;`,
+	// 7: the appointments a series update marks as changed
+	// (booking.OutboxMessage.Changed), ids separated by commas.
+	`ALTER TABLE outbox ADD COLUMN changed TEXT NOT NULL DEFAULT '';`,
 }
 
 // markEscortSteps returns the statements of migration 4 that set

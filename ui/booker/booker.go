@@ -565,8 +565,9 @@ func (v *View) setRows(appts []*booking.Appointment, loc *time.Location) {
 			}
 		}
 	}
-	// Date, time and kind stay whole; the reason, staff and room give way.
-	v.colCut = []bool{false, false, false, false, true, true, true}
+	// Date and time stay whole; the kind, the reason, staff and room
+	// give way, widest first.
+	v.colCut = []bool{false, false, false, true, true, true, true}
 }
 
 // buildAlternatives makes the alternatives panel, hidden until a row is

@@ -401,7 +401,7 @@ func (v *View) showPage(p *page, state string) {
 func countWords(n int, state string, older bool, since time.Time) string {
 	if older {
 		kind := strings.TrimSpace(state + " message")
-		return kit.Plural(n, kind, kind+"s") + " due from " + since.Format("Mon 2 Jan 2006") + " on"
+		return kit.Plural(n, kind, kind+"s") + " due from " + kit.Date(since) + " on"
 	}
 	return fmt.Sprintf("%s %s", kit.Plural(n, "message", "messages"), map[bool]string{true: "in all", false: state}[state == ""])
 }
@@ -479,7 +479,7 @@ func (v *View) show(id int64) {
 	}
 	v.selected = id
 	v.Title.SetText(fmt.Sprintf("%s to %s", kit.MessageKindName(m.Kind), v.name(m.PatientID)))
-	when := func(t time.Time) string { return t.In(v.loc).Format("Mon 2 Jan 2006 15:04") }
+	when := func(t time.Time) string { return kit.DateTime(t.In(v.loc)) }
 	info := []string{fmt.Sprintf("State: %s after %s.", strings.ToLower(stateWords(m.State)), kit.Plural(m.Attempts, "attempt", "attempts")),
 		"Due: " + when(m.Due) + "."}
 	if m.State == booking.OutboxPending && !m.NextAttempt.IsZero() {
@@ -542,7 +542,7 @@ func (v *View) preview(m *booking.OutboxMessage) {
 			if err != nil {
 				return err
 			}
-			about = fmt.Sprintf("About: %s on %s (%s).", a.Label(), a.Start.In(loc).Format("Mon 2 Jan 2006 15:04"), a.Status)
+			about = fmt.Sprintf("About: %s on %s (%s).", a.Label(), kit.DateTime(a.Start.In(loc)), a.Status)
 		}
 		mail, n, err := reminder.Preview(ctx, v.env.Store, comp, m, v.env.Time())
 		if err != nil {

@@ -246,7 +246,7 @@ func (v *View) setPage(o fyne.CanvasObject) {
 
 // dateText is a date as the page shows it, e.g. "Mon 1 Mar 2027".
 func dateText(d booking.Date) string {
-	return d.At(0, time.UTC).Format("Mon 2 Jan 2006")
+	return kit.Day(d)
 }
 
 // buildPage builds the page of d.
@@ -271,7 +271,7 @@ func (v *View) buildPage(d *pageData) fyne.CanvasObject {
 	phoneRow := container.New(kit.Columns(70, 0), widget.NewLabel("Phone"), w.phone)
 	w.prefs = widget.NewLabel(prefsText(p.Preferences))
 	prefsRow := container.New(kit.Columns(70, 0), widget.NewLabel("Prefers"), w.prefs)
-	since := widget.NewLabel(fmt.Sprintf("Patient %d, added %s", p.ID, p.Created.In(d.loc).Format("Mon 2 Jan 2006")))
+	since := widget.NewLabel(fmt.Sprintf("Patient %d, added %s", p.ID, kit.Date(p.Created.In(d.loc))))
 	since.Importance = widget.LowImportance
 	box := container.NewVBox(container.NewBorder(nil, nil, nil, since, w.name), contact, phoneRow, prefsRow)
 	if p.Consents.NoEmail != nil {
@@ -401,7 +401,7 @@ func (v *View) seriesCard(d *pageData, s seriesProgress) *seriesCard {
 	c.steps = widget.NewLabel(strings.Join(s.steps, " · "))
 	c.steps.Wrapping = fyne.TextWrapWord
 	if s.next != nil {
-		c.next = widget.NewLabel("Next: " + s.next.Label() + ", " + s.next.Start.In(d.loc).Format("Mon 2 Jan 2006 15:04"))
+		c.next = widget.NewLabel("Next: " + s.next.Label() + ", " + kit.DateTime(s.next.Start.In(d.loc)))
 	} else {
 		c.next = widget.NewLabel("No appointment to come.")
 	}
@@ -420,7 +420,7 @@ func (v *View) apptRow(d *pageData, a *booking.Appointment) *apptRow {
 	}
 	start, end := a.Start.In(d.loc), a.End.In(d.loc)
 	r := &apptRow{id: a.ID}
-	for _, t := range []string{start.Format("Mon 2 Jan 2006"), start.Format("15:04") + "–" + end.Format("15:04"),
+	for _, t := range []string{kit.Date(start), kit.Clock(start) + "–" + kit.Clock(end),
 		a.Label(), strings.Join(staff, ", "), room, a.Status.Words()} {
 		r.cells = append(r.cells, kit.Cell(t))
 	}
@@ -463,7 +463,7 @@ func (v *View) withdrawREMS(p *booking.Patient, name string) {
 		}
 		var when []string
 		for _, a := range left {
-			when = append(when, a.Start.In(loc).Format("Mon 2 Jan 15:04"))
+			when = append(when, kit.DateTime(a.Start.In(loc)))
 		}
 		rd := &remsDialog{}
 		msg := widget.NewLabel(fmt.Sprintf("%s has %d sessions booked that need REMS enrolment: %s. Without it they cannot be checked in.",
@@ -480,7 +480,7 @@ func (v *View) withdrawREMS(p *booking.Patient, name string) {
 		rd.keep = widget.NewButton("Withdraw, keep them booked", change(booking.DosesKeep))
 		back := widget.NewButton("Back", func() { rd.dlg.Hide() })
 		body := container.NewVBox(msg, container.NewHBox(layout.NewSpacer(), back, rd.keep, rd.cancel))
-		rd.dlg = dialog.NewCustomWithoutButtons("Withdraw REMS enrolment?", container.NewGridWrap(fyne.NewSize(620, 200), body), v.env.Window)
+		rd.dlg = dialog.NewCustomWithoutButtons("Withdraw REMS enrolment?", kit.Wrapped(620, body), v.env.Window)
 		v.rems = rd
 		rd.dlg.Show()
 	})

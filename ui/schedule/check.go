@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/ui/kit"
 )
 
 // checkDelay is how long the typed time must rest before it is checked:
@@ -108,7 +109,7 @@ func (rs *rescheduleDialog) check(gen int, req checkRequest) {
 		if gen != rs.gen {
 			return // typing went on: a newer check is coming
 		}
-		when := req.to.In(rs.d.clinic.Location()).Format("Mon 2 Jan 15:04")
+		when := kit.DateTime(req.to.In(rs.d.clinic.Location()))
 		switch {
 		case plain == nil:
 			rs.verdict.SetText(fmt.Sprintf("%s keeps every rule.", when))

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/ui/kit"
 )
 
 // datePicker is the schedule's date field: type a date as YYYY-MM-DD, or
@@ -170,7 +171,7 @@ func (p *datePicker) monthView() fyne.CanvasObject {
 	p.prev = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), step(-1))
 	p.next = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), step(1))
 	header := container.NewBorder(nil, nil, p.prev, p.next, p.monthLabel)
-	p.todayBtn = widget.NewButton("Today, "+today.At(12*60, time.UTC).Format("Mon 2 Jan"), func() {
+	p.todayBtn = widget.NewButton("Today, "+kit.Day(today), func() {
 		p.popUp.Hide()
 		p.pick(today, true)
 	})

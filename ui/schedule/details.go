@@ -179,7 +179,7 @@ func (d *details) show(emails string) {
 	set := map[string]string{
 		"Kind":   kit.KindName(a.Kind),
 		"Step":   a.Label(),
-		"Time":   a.Start.In(loc).Format("Mon 2 Jan 2006, 15:04") + "–" + a.End.In(loc).Format("15:04"),
+		"Time":   kit.Date(a.Start.In(loc)) + ", " + kit.Clock(a.Start.In(loc)) + "–" + kit.Clock(a.End.In(loc)),
 		"Staff":  strings.Join(staff, "\n"),
 		"Room":   room,
 		"Status": status,
@@ -287,9 +287,9 @@ func emailState(ctx context.Context, r booking.Reader, a *booking.Appointment, p
 		var st string
 		switch m.State {
 		case booking.OutboxPending, booking.OutboxSending:
-			st = "due " + m.Due.In(loc).Format("Mon 2 Jan 15:04")
+			st = "due " + kit.DateTime(m.Due.In(loc))
 		case booking.OutboxSent:
-			st = "sent " + m.Updated.In(loc).Format("Mon 2 Jan 15:04")
+			st = "sent " + kit.DateTime(m.Updated.In(loc))
 		case booking.OutboxFailed:
 			st = "failed; see the Outbox"
 		case booking.OutboxSkipped:
@@ -471,7 +471,7 @@ func (rs *rescheduleDialog) options(sg *booking.Suggestions) []string {
 		if alt.Video() {
 			room = "Video"
 		}
-		o := fmt.Sprintf("%s–%s · %s · %s%s", alt.Start.In(loc).Format("Mon 2 Jan 15:04"), alt.End.In(loc).Format("15:04"), strings.Join(staff, ", "), room, suffix)
+		o := fmt.Sprintf("%s–%s · %s · %s%s", alt.Start.In(loc).Format("Mon 2 Jan 15:04"), kit.Clock(alt.End.In(loc)), strings.Join(staff, ", "), room, suffix)
 		opts = append(opts, o)
 		rs.starts[o] = alt.Start
 		return o
@@ -485,7 +485,7 @@ func (rs *rescheduleDialog) options(sg *booking.Suggestions) []string {
 	}
 	for _, s := range sg.Shift {
 		if s.Seq == rs.appt.Seq {
-			o := fmt.Sprintf("Move this and the later appointments (%d in all), this one to %s", len(sg.Shift), s.Start.In(loc).Format("Mon 2 Jan 15:04"))
+			o := fmt.Sprintf("Move this and the later appointments (%d in all), this one to %s", len(sg.Shift), kit.DateTime(s.Start.In(loc)))
 			opts = append(opts, o)
 			rs.starts[o], rs.shifts[o] = s.Start, true
 		}

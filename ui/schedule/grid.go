@@ -420,7 +420,7 @@ func (g *grid) drawLines(f *frame) {
 func (g *grid) drawHeaders(f *frame, today booking.Date) {
 	m := f.m
 	for di, d := range m.days {
-		name := d.At(0, m.loc).Format("Mon 2 Jan")
+		name := kit.Day(d)
 		if d == today {
 			g.todayMark = g.addRect(fade(theme.Color(theme.ColorNamePrimary), 0.3), f.x(di, 0), 0, f.dayW(di), headerHeight/2)
 		}
@@ -539,7 +539,7 @@ func (g *grid) block(m *model, it item, c column, px, py, w, h, size float32) {
 // its first line, which even a short block shows whole.
 func blockLines(m *model, it item, c column) []string {
 	a := it.a
-	first := a.Start.In(m.loc).Format("15:04") + " " + m.names[a.PatientID]
+	first := kit.Clock(a.Start.In(m.loc)) + " " + m.names[a.PatientID]
 	second := a.Label()
 	if a.Status == booking.Arrived || a.Status == booking.Completed {
 		second += " · " + string(a.Status)

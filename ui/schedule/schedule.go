@@ -523,9 +523,9 @@ func (v *View) render() {
 	m.selected = v.selected
 	if v.weekView {
 		ws := weekStart(day)
-		v.title.SetText(fmt.Sprintf("Week of %s", ws.At(0, m.loc).Format("Mon 2 Jan 2006")))
+		v.title.SetText(fmt.Sprintf("Week of %s", kit.Day(ws)))
 	} else {
-		v.title.SetText(day.At(0, m.loc).Format("Monday 2 January 2006"))
+		v.title.SetText(kit.Day(day))
 	}
 	v.rendering = true
 	v.grid.setModel(m)

@@ -257,14 +257,14 @@ func TestNavigation(t *testing.T) {
 	d := time.Date(2027, 5, 31, 0, 0, 0, 0, time.UTC)
 	v.date.SetDate(&d)
 	v.viewMode.SetSelected(viewDay)
-	if got := v.title.Text; got != "Monday 31 May 2027" {
+	if got := v.title.Text; got != "Mon 31 May 2027" {
 		t.Fatalf("after picking a date: title=%q", got)
 	}
 	if !slices.Contains(gridTexts(v), "Closed: Memorial Day") {
 		t.Fatalf("closure not shown on Memorial Day: %q", gridTexts(v))
 	}
 	test.Tap(v.next)
-	if got := v.title.Text; got != "Tuesday 1 June 2027" {
+	if got := v.title.Text; got != "Tue 1 Jun 2027" {
 		t.Fatalf("day view next: title=%q", got)
 	}
 	if len(v.grid.m.days) != 1 {
@@ -779,7 +779,7 @@ func TestTapDayName_OpensDay(t *testing.T) {
 		t.Fatal("Wednesday not shown")
 	}
 	test.TapAt(v.grid, fyne.NewPos(v.grid.dayAt[wed].from+5, 5))
-	if got := v.title.Text; got != "Wednesday 10 March 2027" || v.viewMode.Selected != viewDay || len(v.grid.m.days) != 1 {
+	if got := v.title.Text; got != "Wed 10 Mar 2027" || v.viewMode.Selected != viewDay || len(v.grid.m.days) != 1 {
 		t.Fatalf("title=%q view=%s days=%d, want Wednesday's day view", got, v.viewMode.Selected, len(v.grid.m.days))
 	}
 }

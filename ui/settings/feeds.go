@@ -122,7 +122,7 @@ func (p *feedPanel) set(res booking.Resource, name string, live []*booking.Feed)
 	}
 	f := live[0]
 	p.info.SetText(fmt.Sprintf("%s has a live calendar feed, made %s, showing patients as %s. Its address cannot be shown again: rotate it for a new one (the old one stops working) or revoke it.",
-		name, f.Created.In(p.v.loc()).Format("Mon 2 Jan 2006"), calendar.PrivacyWords(calendar.Privacy(f.Privacy))))
+		name, kit.Date(f.Created.In(p.v.loc())), calendar.PrivacyWords(calendar.Privacy(f.Privacy))))
 	p.privacy.SetSelected(privacyName(calendar.Privacy(f.Privacy)))
 	p.create.Hide()
 	p.rotate.Show()

@@ -802,7 +802,7 @@ func TestStaff_TimeOffClash(t *testing.T) {
 	v.staff.offFrom.SetText(day)
 	test.Tap(v.staff.addTimeOff)
 	test.Tap(v.staff.save)
-	want := "Warning: 1 booked appointment(s) of " + a.Staff[0].Name + " fall in this time off or outside the changed working hours (" + a.Start.In(loc).Format("Mon 2 Jan 15:04") + ")"
+	want := "Warning: 1 booked appointment(s) of " + a.Staff[0].Name + " fall in this time off or outside the changed working hours (" + kit.DateTime(a.Start.In(loc)) + ")"
 	if !strings.Contains(v.staff.note.Text, want) {
 		t.Fatalf("note=%q, want %q", v.staff.note.Text, want)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
+	"github.com/kapbook/kapbook/ui/kit"
 )
 
 var roleNames = []struct {
@@ -251,7 +252,7 @@ func (t *staffTab) showTimeOff() {
 	loc := t.loc()
 	for i, iv := range t.timeOff {
 		i := i
-		text := iv.Start.In(loc).Format("Mon 2 Jan 2006 15:04") + " to " + iv.End.In(loc).Format("Mon 2 Jan 2006 15:04")
+		text := kit.DateTime(iv.Start.In(loc)) + " to " + kit.DateTime(iv.End.In(loc))
 		if iv.Reason != "" {
 			text += ": " + iv.Reason
 		}
@@ -389,7 +390,7 @@ func whenList(appts []*booking.Appointment, loc *time.Location) string {
 			when = append(when, fmt.Sprintf("and %d more", len(appts)-3))
 			break
 		}
-		when = append(when, a.Start.In(loc).Format("Mon 2 Jan 15:04"))
+		when = append(when, kit.DateTime(a.Start.In(loc)))
 	}
 	return strings.Join(when, ", ")
 }
@@ -401,7 +402,7 @@ func (t *staffTab) showBusy(s *booking.Staff) {
 	if sub := t.d.subs[s.ID]; sub != nil {
 		text += " Subscribed to " + calendar.RedactURL(sub.URL)
 		if !sub.Fetched.IsZero() {
-			text += ", last fetched " + sub.Fetched.In(loc).Format("Mon 2 Jan 15:04")
+			text += ", last fetched " + kit.DateTime(sub.Fetched.In(loc))
 		}
 		if sub.Error != "" {
 			text += "; the last fetch failed (" + sub.Error + "), so the last good copy is kept"

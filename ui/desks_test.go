@@ -15,7 +15,6 @@ import (
 	"github.com/kapbook/kapbook/internal/pgtest"
 	"github.com/kapbook/kapbook/resources"
 	"github.com/kapbook/kapbook/store"
-	"github.com/kapbook/kapbook/ui"
 	"github.com/kapbook/kapbook/ui/booker"
 	"github.com/kapbook/kapbook/ui/kit"
 	"github.com/kapbook/kapbook/ui/kit/kittest"
@@ -49,9 +48,6 @@ func desk(t *testing.T, url, who string) *kit.Env {
 	env := &kit.Env{Store: db, Service: &booking.Service{Store: db, Now: now, Actor: who}, DBPath: url, Now: now,
 		App: fyne.CurrentApp(), Window: test.NewTempWindow(t, nil), Inline: true}
 	env.Window.Resize(fyne.NewSize(1280, 800))
-	b := &ui.Background{Env: env, Every: time.Hour, WatchEvery: 100 * time.Millisecond}
-	b.Start()
-	t.Cleanup(b.Stop)
 	return env
 }
 
@@ -84,6 +80,23 @@ func TestTwoDesks_BookingShowsOnTheOther(t *testing.T) {
 	db.Close()
 
 	env1, env2 := desk(t, url, "Desk 1"), desk(t, url, "Desk 2")
+	// Desk 2 watches its database as the app's background does
+	// (store.DB.Watch), and its screens reload when it hears a change
+	// (Env.ChangedElsewhere). The reload runs here, on the test's
+	// goroutine: the test driver runs fyne.Do on the calling goroutine, so
+	// a redraw from the watcher's goroutine would race this one's drawing
+	// of desk 1 (a race of the test; the app draws on one goroutine).
+	heard := make(chan struct{}, 1)
+	wctx, stopWatch := context.WithCancel(ctx)
+	t.Cleanup(stopWatch)
+	go env2.Store.(interface {
+		Watch(ctx context.Context, poll time.Duration, changed func(), health func(error))
+	}).Watch(wctx, 100*time.Millisecond, func() {
+		select {
+		case heard <- struct{}{}:
+		default:
+		}
+	}, func(error) {})
 	page := patients.New(env2)
 	env2.Window.SetContent(page.Content())
 	page.Refresh()
@@ -106,6 +119,11 @@ func TestTwoDesks_BookingShowsOnTheOther(t *testing.T) {
 
 	deadline := time.Now().Add(3 * time.Second)
 	for {
+		select {
+		case <-heard:
+			env2.ChangedElsewhere()
+		default:
+		}
 		if strings.Contains(shownTexts(env2.Window), label) {
 			t.Logf("desk 2 shows desk 1's booking %v after it was saved", time.Since(saved).Round(time.Millisecond))
 			return

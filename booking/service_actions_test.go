@@ -1118,3 +1118,23 @@ func TestService_RelaxRefuses(t *testing.T) {
 		}, code: booking.ENOTFOUND},
 	})
 }
+
+// CheckMove answers as the move would, and changes nothing: not the
+// appointment, the outbox or the audit trail.
+func TestService_CheckMove(t *testing.T) {
+	l := demoTuesday(t)
+	d1 := l.one("Dosing 1/6")
+	before := l.snapshot()
+	if err := l.svc.CheckMove(l.ctx, booking.MoveCheck{AppointmentID: d1.ID, To: d1.Start.Add(time.Hour)}); err != nil {
+		t.Fatalf("checking a move an hour later: %v, want it possible", err)
+	}
+	late := time.Date(d1.Start.Year(), d1.Start.Month(), d1.Start.Day(), 17, 30, 0, 0, d1.Start.Location())
+	err := l.svc.CheckMove(l.ctx, booking.MoveCheck{AppointmentID: d1.ID, To: late})
+	wantCode(t, err, booking.ENOPLAN, "")
+	if err := l.svc.CheckMove(l.ctx, booking.MoveCheck{AppointmentID: d1.ID, To: late, Override: "the prescriber agreed"}); err != nil {
+		t.Fatalf("checking the late move with a reason: %v, want it possible", err)
+	}
+	if changed := changedParts(before, l.snapshot()); changed != nil {
+		t.Fatalf("checking moves changed the store's %v", changed)
+	}
+}

@@ -2,7 +2,6 @@ package schedule
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -16,30 +15,6 @@ import (
 // checkDelay is how long the typed time must rest before it is checked:
 // a check per keystroke would hold the store's write lock for nothing.
 const checkDelay = 400 * time.Millisecond
-
-// errDryRun rolls back a check's transaction.
-var errDryRun = errors.New("schedule: dry run")
-
-// dryRunStore runs the booking service's own Update and rolls it back:
-// the service checks a move exactly as it would make it (Reschedule,
-// Override and MakeUp decide every rule inside their transaction), and
-// nothing is stored, queued or audited.
-type dryRunStore struct{ booking.Store }
-
-// Update runs fn in a write transaction that is always rolled back; it
-// returns fn's error, or nil when fn succeeded.
-func (s dryRunStore) Update(ctx context.Context, fn func(tx booking.Tx) error) error {
-	err := s.Store.Update(ctx, func(tx booking.Tx) error {
-		if err := fn(tx); err != nil {
-			return err
-		}
-		return errDryRun
-	})
-	if errors.Is(err, errDryRun) {
-		return nil
-	}
-	return err
-}
 
 // checkRequest is what the typed time asks for.
 type checkRequest struct {
@@ -95,14 +70,14 @@ func (rs *rescheduleDialog) checkSoon() {
 // check asks the booking service, off the UI goroutine, whether the move
 // (or make-up) to req would be made, and says which rule it breaks.
 func (rs *rescheduleDialog) check(gen int, req checkRequest) {
-	env, id := rs.d.v.env, rs.appt.ID
-	dry := *env.Service
-	dry.Store = dryRunStore{env.Service.Store}
+	env := rs.d.v.env
+	c := booking.MoveCheck{AppointmentID: rs.appt.ID, To: req.to, ShiftLater: req.shiftLater, MakeUp: rs.makeup}
 	var plain, forced error
 	env.RunQuietly(func(ctx context.Context) error {
-		plain = rs.try(ctx, &dry, id, req.to, req.shiftLater, "")
+		plain = env.Service.CheckMove(ctx, c)
 		if plain != nil && req.override != "" && booking.ErrorCode(plain) == booking.ENOPLAN {
-			forced = rs.try(ctx, &dry, id, req.to, req.shiftLater, req.override)
+			c.Override = req.override
+			forced = env.Service.CheckMove(ctx, c)
 		}
 		return nil
 	}, func(error) {
@@ -123,18 +98,4 @@ func (rs *rescheduleDialog) check(gen int, req checkRequest) {
 			rs.verdict.SetText(booking.ErrorMessage(plain) + " With your reason it is booked anyway, and the rule it breaks recorded in the audit trail.")
 		}
 	})
-}
-
-// try makes the move (or make-up) on svc, as Move would.
-func (rs *rescheduleDialog) try(ctx context.Context, svc *booking.Service, id int64, to time.Time, shiftLater bool, override string) error {
-	var err error
-	switch {
-	case rs.makeup:
-		_, err = svc.MakeUp(ctx, booking.MakeupRequest{AppointmentID: id, To: to, ShiftLater: shiftLater, Override: override})
-	case override != "":
-		_, err = svc.Override(ctx, id, to, override)
-	default:
-		_, err = svc.Reschedule(ctx, id, to, shiftLater)
-	}
-	return err
 }

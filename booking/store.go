@@ -159,6 +159,12 @@ type Tx interface {
 	// next attempt, last error, Message-ID, note and updated time. Returns
 	// ENOTFOUND if it does not exist.
 	UpdateOutbox(ctx context.Context, m *OutboxMessage) error
+	// UpdateClaimedOutbox is UpdateOutbox for a message a dispatcher
+	// claimed: it changes the stored message only while it is still
+	// sending with m.Attempts attempts (no other dispatcher took it over
+	// since), and reports whether it did. One statement: a dispatcher
+	// records each delivery's outcome with it before the next starts.
+	UpdateClaimedOutbox(ctx context.Context, m *OutboxMessage) (bool, error)
 	// KeepSentCopy stores the copy as sent (OutboxMessage.SentCopy) of
 	// message id, when it is still the sent message with Message-ID
 	// messageID; otherwise it changes nothing.

@@ -2,11 +2,10 @@ package reminder
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"github.com/klauspost/compress/gzip"
 	"time"
 
 	"github.com/jordan-wright/email"
@@ -326,6 +325,7 @@ func (d *Dispatcher) composeAhead(ctx context.Context, claimed []*booking.Outbox
 		defer close(out)
 		clinic, err := d.Store.Clinic(ctx)
 		rd := newReads(d.Store)
+		zw, _ := gzip.NewWriterLevel(nil, gzip.StatelessCompression)
 		for _, m := range claimed {
 			c := composed{m: m, err: err}
 			if err == nil {
@@ -334,7 +334,7 @@ func (d *Dispatcher) composeAhead(ctx context.Context, claimed []*booking.Outbox
 					c.env, c.err = envelopeOf(c.e)
 				}
 				if c.note == "" && c.err == nil {
-					c.sent = sentCopy(c.e, c.env)
+					c.sent = sentCopy(c.e, c.env, zw)
 				}
 			}
 			select {
@@ -416,10 +416,13 @@ func (d *Dispatcher) outcome(m *booking.OutboxMessage, err error, now time.Time,
 }
 
 // sentCopy returns the bytes of e as they go out (env's, when the
-// Transport takes an envelope), gzip-compressed, for the outbox to keep
-// once e is sent; nil when they cannot be had (the preview then composes
-// the message again).
-func sentCopy(e *email.Email, env *envelope) []byte {
+// Transport takes an envelope), gzip-compressed with zw (nil: a new
+// writer), for the outbox to keep once e is sent; nil when they cannot be
+// had (the preview then composes the message again). A gzip writer holds
+// about a megabyte of tables: composeAhead keeps one for all its
+// messages, and making one for each message cost a sixth of the
+// dispatcher's time (docs/benchmarks.md, Email).
+func sentCopy(e *email.Email, env *envelope, zw *gzip.Writer) []byte {
 	raw := []byte(nil)
 	if env != nil {
 		raw = env.data
@@ -430,69 +433,21 @@ func sentCopy(e *email.Email, env *envelope) []byte {
 		return nil
 	}
 	var buf bytes.Buffer
-	zw, _ := gzipWriters.Get().(*gzip.Writer)
 	if zw == nil {
-		var err error
-		if zw, err = gzip.NewWriterLevel(&buf, gzip.BestSpeed); err != nil {
-			return nil
-		}
-	} else {
-		zw.Reset(&buf)
+		zw, _ = gzip.NewWriterLevel(nil, gzip.StatelessCompression)
 	}
-	defer gzipWriters.Put(zw)
+	zw.Reset(&buf)
 	if _, err := zw.Write(raw); err != nil || zw.Close() != nil {
 		return nil
 	}
 	return buf.Bytes()
 }
 
-// gzipWriters keeps gzip writers for sentCopy: each holds about a
-// megabyte of tables, too much to make for every message.
-var gzipWriters sync.Pool
-
 // renew marks msgs, claimed by this dispatcher, as claimed again at now,
 // in one transaction. It reports false when another dispatcher took any
 // of them over.
 func (d *Dispatcher) renew(ctx context.Context, msgs []*booking.OutboxMessage, now time.Time) (kept bool, err error) {
 	return d.saveMine(ctx, msgs, func(m *booking.OutboxMessage) { m.Updated = now })
-}
-
-// claimedBy reports which of msgs are still claimed by this dispatcher:
-// still sending, with the attempt it claimed. Another dispatcher that
-// took one over as stale claimed it with another attempt. One message (the
-// outcome recorded after each delivery) is read by its id; several, by
-// patient, since one patient's messages are usually claimed together.
-func claimedBy(ctx context.Context, tx booking.Tx, msgs []*booking.OutboxMessage) (map[int64]bool, error) {
-	attempts := map[int64]int{}
-	read := map[int64]bool{} // patients whose claimed messages were read
-	for _, m := range msgs {
-		if read[m.PatientID] {
-			continue
-		}
-		read[m.PatientID] = true
-		f := booking.OutboxFilter{State: booking.OutboxSending, PatientID: m.PatientID}
-		if len(msgs) == 1 {
-			// A patient may have dozens of messages claimed at once;
-			// reading them all to check one made recording each outcome,
-			// which the next message waits for, slower
-			// (docs/benchmarks.md, Email).
-			f = booking.OutboxFilter{State: booking.OutboxSending, ID: m.ID}
-		}
-		still, err := tx.Outbox(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range still {
-			attempts[s.ID] = s.Attempts
-		}
-	}
-	mine := map[int64]bool{}
-	for _, m := range msgs {
-		if n, ok := attempts[m.ID]; ok && n == m.Attempts {
-			mine[m.ID] = true
-		}
-	}
-	return mine, nil
 }
 
 // record stores the outcome of msgs in one transaction. A message is
@@ -504,27 +459,24 @@ func (d *Dispatcher) record(ctx context.Context, msgs ...*booking.OutboxMessage)
 	return d.saveMine(ctx, msgs, nil)
 }
 
-// saveMine stores those of msgs this dispatcher still holds (claimedBy),
-// each after change when it is not nil, in one transaction. It reports
-// false when any of msgs was taken over.
+// saveMine stores those of msgs this dispatcher still holds, each after
+// change when it is not nil, in one transaction. A message is still this
+// dispatcher's while it is sending with the attempt this dispatcher
+// claimed (booking.Tx.UpdateClaimedOutbox: one statement, which matters
+// because the next delivery waits for each outcome; docs/benchmarks.md,
+// Email). It reports false when any of msgs was taken over.
 func (d *Dispatcher) saveMine(ctx context.Context, msgs []*booking.OutboxMessage, change func(*booking.OutboxMessage)) (kept bool, err error) {
 	err = d.Store.Update(ctx, func(tx booking.Tx) error {
 		kept = true
-		mine, err := claimedBy(ctx, tx, msgs)
-		if err != nil {
-			return err
-		}
 		for _, m := range msgs {
-			if !mine[m.ID] {
-				kept = false
-				continue
-			}
 			if change != nil {
 				change(m)
 			}
-			if err := tx.UpdateOutbox(ctx, m); err != nil {
+			mine, err := tx.UpdateClaimedOutbox(ctx, m)
+			if err != nil {
 				return err
 			}
+			kept = kept && mine
 		}
 		return nil
 	})

@@ -97,23 +97,46 @@ func (t *tx) UpdateOutbox(ctx context.Context, m *booking.OutboxMessage) error {
 	if m.Updated.IsZero() {
 		m.Updated = now()
 	}
-	var sentCopy []byte // NULL: keep the stored copy
-	if len(m.SentCopy) > 0 {
-		sentCopy = m.SentCopy
-	}
-	res, err := t.q.ExecContext(ctx, `UPDATE outbox SET state = ?, due = ?, attempts = ?, next_attempt = ?, last_error = ?,
-			message_id = ?, note = ?, updated = ?, sent_copy = COALESCE(?, sent_copy)
-		WHERE id = ?`,
-		m.State, m.Due.Unix(), m.Attempts, unixOrZero(m.NextAttempt), m.LastError, m.MessageID, m.Note, m.Updated.Unix(), sentCopy, m.ID)
+	n, err := t.updateOutbox(ctx, m, "")
 	if err != nil {
-		return t.mapErr("update outbox", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
 		return t.mapErr("update outbox", err)
 	} else if n == 0 {
 		return booking.Errorf(booking.ENOTFOUND, "There is no outbox message with id %d.", m.ID)
 	}
 	return nil
+}
+
+// UpdateClaimedOutbox implements booking.Tx.
+func (t *tx) UpdateClaimedOutbox(ctx context.Context, m *booking.OutboxMessage) (bool, error) {
+	if err := m.Validate(); err != nil {
+		return false, err
+	}
+	if m.Updated.IsZero() {
+		m.Updated = now()
+	}
+	n, err := t.updateOutbox(ctx, m, " AND state = 'sending' AND attempts = ?", m.Attempts)
+	if err != nil {
+		return false, t.mapErr("update outbox", err)
+	}
+	return n == 1, nil
+}
+
+// updateOutbox stores m's changing fields where the row is m and cond
+// (" AND …", with its arguments) holds, and returns the rows changed.
+func (t *tx) updateOutbox(ctx context.Context, m *booking.OutboxMessage, cond string, condArgs ...any) (int64, error) {
+	var sentCopy []byte // NULL: keep the stored copy
+	if len(m.SentCopy) > 0 {
+		sentCopy = m.SentCopy
+	}
+	args := append([]any{m.State, m.Due.Unix(), m.Attempts, unixOrZero(m.NextAttempt), m.LastError, m.MessageID, m.Note,
+		m.Updated.Unix(), sentCopy, m.ID}, condArgs...)
+	res, err := t.q.ExecContext(ctx, `UPDATE outbox SET state = ?, due = ?, attempts = ?, next_attempt = ?, last_error = ?,
+			message_id = ?, note = ?, updated = ?, sent_copy = COALESCE(?, sent_copy)
+		WHERE id = ?`+cond, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // KeepSentCopy implements booking.Tx.

@@ -53,6 +53,7 @@ type DB struct {
 	pg    bool            // a PostgreSQL database (postgres.go)
 	pgcfg *pgx.ConnConfig // PostgreSQL: how to connect, password included
 	ro    *readOnly       // why the database may only be read (readonly.go), or nil
+	w     *writer         // SQLite: the connection writes run on (writer.go); nil otherwise
 }
 
 // DefaultPath returns where kapbook keeps its database unless told otherwise:
@@ -233,7 +234,7 @@ func open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db := &DB{reader: reader{q: sdb, path: path}, sql: sdb}
+	db := &DB{reader: reader{q: sdb, path: path}, sql: sdb, w: newWriter()}
 	if err := db.migrate(context.Background()); err != nil {
 		sdb.Close()
 		return nil, err
@@ -294,6 +295,7 @@ func (db *DB) Path() string { return db.path }
 // Close closes the database. Transactions in progress are rolled back.
 func (db *DB) Close() error {
 	db.ver.close()
+	db.w.close()
 	if err := db.sql.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
@@ -318,11 +320,19 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 	if db.ro != nil {
 		return db.ro.err()
 	}
-	conn, err := db.sql.Conn(ctx)
+	conn, stmts, held, err := db.w.take(ctx, db.sql)
+	if err == nil && !held {
+		conn, err = db.sql.Conn(ctx)
+	}
 	if err != nil {
 		return db.mapErr("begin", err)
 	}
-	defer conn.Close()
+	broken := false // the connection is not to be used again
+	if held {
+		defer func() { db.w.put(broken) }()
+	} else {
+		defer conn.Close()
+	}
 	begin := "BEGIN IMMEDIATE"
 	if db.pg {
 		begin = "BEGIN"
@@ -339,9 +349,13 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 		// connection out of the pool rather than return it mid-transaction.
 		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); err != nil {
 			conn.Raw(func(any) error { return driver.ErrBadConn })
+			broken = true
 		}
 	}()
 	t := &tx{reader: reader{q: conn, path: db.path, zone: new(string)}, conn: conn}
+	if held {
+		t.q, t.cache = stmtConn{conn, stmts}, stmtConn{conn, stmts}
+	}
 	if db.pg {
 		t.q, t.pg = pgQuerier{conn}, true
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", pgWriteLock); err != nil {
@@ -361,6 +375,7 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 		}
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		broken = badConn(err)
 		return db.mapErr("commit", err)
 	}
 	committed = true

@@ -22,6 +22,9 @@ type tx struct {
 	// touched holds the appointments whose blocks this transaction wrote.
 	touched map[int64]bool
 	stmts   map[string]*sql.Stmt // statements prepared in this transaction
+	// cache, when the transaction runs on the DB's writer (writer.go),
+	// keeps statements across transactions; its conn is nil otherwise.
+	cache stmtConn
 }
 
 // prepare prepares q on the transaction's connection, its parameters
@@ -37,6 +40,11 @@ func (t *tx) prepare(ctx context.Context, q string) (*sql.Stmt, error) {
 func (t *tx) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st := t.stmts[q]; st != nil {
 		return st, nil
+	}
+	if t.cache.conn != nil {
+		if st, err := t.cache.stmt(ctx, q); st != nil || err != nil {
+			return st, err // the writer's: closed with it, not with t
+		}
 	}
 	st, err := t.prepare(ctx, q)
 	if err != nil {

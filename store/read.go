@@ -50,7 +50,9 @@ func (r *reader) Clinic(ctx context.Context) (*booking.Clinic, error) {
 // locations caches time zones by name; time.LoadLocation reads a file.
 var locations sync.Map // string -> *time.Location
 
-// location returns the clinic's time zone, or UTC before the clinic is set up.
+// location returns the clinic's time zone, or UTC before the clinic is set
+// up. Returns ESTORE if this computer does not know the clinic's zone:
+// never UTC in its place, which would show every time hours off.
 func (r *reader) location(ctx context.Context) (*time.Location, error) {
 	var tz string
 	if r.zone != nil && *r.zone != "" {
@@ -71,10 +73,18 @@ func (r *reader) location(ctx context.Context) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
-		return time.UTC, nil // SaveClinic validated it; this system lacks it
+		// SaveClinic validated it, so this computer lacks it. Showing
+		// every time in UTC instead would book patients at wrong hours.
+		return nil, unknownZone(tz)
 	}
 	locations.Store(tz, loc)
 	return loc, nil
+}
+
+// unknownZone returns the ESTORE error for a clinic time zone that this
+// computer's zone data lacks.
+func unknownZone(tz string) error {
+	return booking.Errorf(booking.ESTORE, "This computer does not know the clinic's time zone %q, so kapbook cannot show or book times. Update kapbook (it carries its own zone data), or, if the clinic moved, set its time zone on a computer that knows it.", tz)
 }
 
 // StaffList implements booking.Reader.

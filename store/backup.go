@@ -45,7 +45,7 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	} else if err != nil {
 		return booking.Errorf(booking.ESTORE, "The backup %s cannot be created: %s.", path, describe(err))
 	}
-	err = f.Chmod(0o600) // whatever the umask
+	err = tighten(abs, 0o600) // whatever the umask
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -64,7 +64,7 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 		}
 		return db.mapErr("backup", err)
 	}
-	if err := os.Chmod(abs, 0o600); err != nil {
+	if err := tighten(abs, 0o600); err != nil {
 		return fmt.Errorf("store: backup %s: %w", path, err)
 	}
 	return nil

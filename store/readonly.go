@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	"github.com/kapbook/kapbook/booking"
 )
@@ -219,7 +218,7 @@ func openRO(path string, immutable bool) (*sql.DB, header, error) {
 // (An empty -wal takes the database's mode each time SQLite opens it.)
 func ownShm(path string) {
 	name := path + "-shm"
-	if runtime.GOOS == "windows" {
+	if !modes {
 		return
 	}
 	if fi, err := os.Stat(name); err == nil && ownerOf(name) == "" && fi.Mode().Perm() != 0o600 {

@@ -59,9 +59,14 @@ type DB struct {
 // DefaultPath returns where kapbook keeps its database unless told otherwise:
 // $XDG_DATA_HOME/kapbook/kapbook.db, or ~/.local/share/kapbook/kapbook.db
 // when XDG_DATA_HOME is unset or not absolute (as the XDG Base Directory
-// Specification requires). If the home directory is unknown too, it returns
-// kapbook.db in the working directory.
+// Specification requires). On Windows it is %LOCALAPPDATA%\kapbook\kapbook.db,
+// else under %APPDATA%, else under the home folder (windowsPath). If the
+// home folder is unknown too, it returns kapbook.db in the working
+// directory.
 func DefaultPath() string {
+	if runtime.GOOS == "windows" {
+		return windowsPath(os.Getenv, os.UserHomeDir)
+	}
 	if d := os.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
 		return filepath.Join(d, "kapbook", "kapbook.db")
 	}
@@ -70,6 +75,23 @@ func DefaultPath() string {
 		return "kapbook.db"
 	}
 	return filepath.Join(home, ".local", "share", "kapbook", "kapbook.db")
+}
+
+// windowsPath returns DefaultPath on Windows, where a program's data
+// belongs in the user's local application data folder (%LOCALAPPDATA%,
+// which stays on this PC), else in the roaming one (%APPDATA%), else in
+// the home folder, given the environment and the home folder.
+func windowsPath(getenv func(string) string, home func() (string, error)) string {
+	for _, k := range []string{"LOCALAPPDATA", "APPDATA"} {
+		if d := getenv(k); d != "" && filepath.IsAbs(d) {
+			return filepath.Join(d, "kapbook", "kapbook.db")
+		}
+	}
+	h, err := home()
+	if err != nil || h == "" {
+		return "kapbook.db"
+	}
+	return filepath.Join(h, "kapbook", "kapbook.db")
 }
 
 // Open opens the existing kapbook database at path and brings its schema up
@@ -122,7 +144,7 @@ func Open(path string) (*DB, error) {
 // (a database never checkpointed) is not empty. On Windows, where the
 // mode means nothing, an empty file is kapbook's to set up as before.
 func refuseEmpty(path string, fi fs.FileInfo) error {
-	if runtime.GOOS == "windows" || fi.Size() > 0 || fi.Mode().Perm()&0o077 == 0 {
+	if !modes || fi.Size() > 0 || fi.Mode().Perm()&0o077 == 0 {
 		return nil
 	}
 	if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() > 0 {
@@ -137,7 +159,7 @@ func refuseEmpty(path string, fi fs.FileInfo) error {
 // ESTORE naming the chmod to run if it cannot (the files are someone
 // else's). Does nothing on Windows, where the folder's access list decides.
 func makePrivate(path string) error {
-	if runtime.GOOS == "windows" {
+	if !modes {
 		return nil
 	}
 	var stuck []string
@@ -179,7 +201,8 @@ func shellQuote(s string) string {
 
 // Create creates a new, empty kapbook database at path, and the folders
 // leading to it. The file is readable by its owner only (mode 0600), and so
-// are the folders Create makes (0700). Returns EINVALID if a file exists at
+// are the folders Create makes (0700); on Windows, where the folder's
+// place and access list decide, modes are left alone. Returns EINVALID if a file exists at
 // path already: Create never overwrites.
 func Create(path string) (*DB, error) {
 	if IsURL(path) {
@@ -195,7 +218,7 @@ func Create(path string) (*DB, error) {
 	} else if err != nil {
 		return nil, booking.Errorf(booking.ESTORE, "The database %s cannot be created: %s.", path, describe(err))
 	}
-	err = f.Chmod(0o600) // whatever the umask
+	err = tighten(path, 0o600) // whatever the umask
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -217,9 +240,10 @@ func Create(path string) (*DB, error) {
 		return nil, err
 	}
 	// SQLite gives the log and shared-memory files the database's mode; make
-	// sure of it.
+	// sure of it (not on Windows, where SQLite holds them open and a chmod
+	// fails with a sharing violation).
 	for _, suffix := range []string{"-wal", "-shm"} {
-		if err := os.Chmod(path+suffix, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := tighten(path+suffix, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			db.Close()
 			removeDB(path)
 			return nil, fmt.Errorf("store: create %s: %w", path, err)
@@ -275,7 +299,7 @@ func mkdirPrivate(dir string) error {
 		return err
 	}
 	for _, d := range missing {
-		if err := os.Chmod(d, 0o700); err != nil {
+		if err := tighten(d, 0o700); err != nil {
 			return err
 		}
 	}

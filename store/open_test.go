@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -72,6 +73,9 @@ func TestCreate(t *testing.T) {
 }
 
 func TestDefaultPath(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows: TestWindowsPath")
+	}
 	t.Setenv("XDG_DATA_HOME", "/data")
 	if got, want := DefaultPath(), filepath.Join("/data", "kapbook", "kapbook.db"); got != want {
 		t.Fatalf("DefaultPath()=%q, want %q", got, want)

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -22,3 +23,14 @@ var osUser = sync.OnceValue(func() string {
 	}
 	return "uid " + strconv.Itoa(os.Getuid())
 })
+
+// UserName returns the user name in the operating-system account name
+// account, for people to read: on Windows, "name" of DOMAIN\name (the
+// audit trail keeps the whole account, osUser). Other names are returned
+// as they are.
+func UserName(account string) string {
+	if i := strings.LastIndexByte(account, '\\'); i >= 0 && i < len(account)-1 {
+		return account[i+1:]
+	}
+	return account
+}

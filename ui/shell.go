@@ -23,6 +23,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/store"
 	"github.com/kapbook/kapbook/ui/booker"
 	"github.com/kapbook/kapbook/ui/kit"
 	"github.com/kapbook/kapbook/ui/outbox"
@@ -198,7 +199,8 @@ func New(env *kit.Env) *Shell {
 }
 
 // Actor returns who uses this workstation: the kit.PrefActor preference,
-// else the computer's user name, else "Front desk".
+// else the computer's user name (without its Windows domain), else
+// "Front desk".
 func Actor(p fyne.Preferences) string {
 	if p != nil {
 		if a := strings.TrimSpace(p.String(kit.PrefActor)); a != "" {
@@ -210,7 +212,7 @@ func Actor(p fyne.Preferences) string {
 			return n
 		}
 		if u.Username != "" {
-			return u.Username
+			return store.UserName(u.Username) // not DOMAIN\name on Windows
 		}
 	}
 	if n := os.Getenv("USER"); n != "" {

@@ -282,9 +282,12 @@ func plainName(s string) bool {
 	return utf8.ValidString(s) && utf8.RuneCountInString(s) <= 100 && strings.IndexFunc(s, unsafeRune) < 0
 }
 
+// osUser returns who acts when --as is not given: this computer's user
+// name, without its Windows domain (the audit trail keeps the whole
+// account beside it).
 func osUser() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
+		return store.UserName(u.Username)
 	}
 	if u := os.Getenv("USER"); u != "" {
 		return u

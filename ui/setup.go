@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/calendar"
 	"github.com/kapbook/kapbook/resources"
 	"github.com/kapbook/kapbook/store"
 	"github.com/kapbook/kapbook/ui/kit"
@@ -386,28 +387,49 @@ func DemoPath(path string) string {
 }
 
 // LocalZone returns this computer's IANA time zone if it can be found
-// (TZ, /etc/timezone or /etc/localtime), else America/New_York.
+// (TZ, then on Windows the registry's Windows zone name mapped with CLDR's
+// table, elsewhere /etc/timezone or /etc/localtime), else America/New_York.
 func LocalZone() string {
-	valid := func(z string) bool {
-		z = strings.TrimSpace(strings.TrimPrefix(z, ":"))
-		if z == "" || z == "Local" || !strings.Contains(z, "/") {
-			return false
-		}
-		_, err := time.LoadLocation(z)
-		return err == nil
-	}
-	if z := os.Getenv("TZ"); valid(z) {
+	if z := os.Getenv("TZ"); validZone(z) {
 		return strings.TrimPrefix(z, ":")
 	}
-	if b, err := os.ReadFile("/etc/timezone"); err == nil && valid(string(b)) {
+	if z, ok := ianaZone(windowsZoneName()); ok {
+		return z
+	}
+	if b, err := os.ReadFile("/etc/timezone"); err == nil && validZone(string(b)) {
 		return strings.TrimSpace(string(b))
 	}
 	if l, err := os.Readlink("/etc/localtime"); err == nil {
-		if i := strings.Index(l, "zoneinfo/"); i >= 0 && valid(l[i+len("zoneinfo/"):]) {
+		if i := strings.Index(l, "zoneinfo/"); i >= 0 && validZone(l[i+len("zoneinfo/"):]) {
 			return l[i+len("zoneinfo/"):]
 		}
 	}
 	return "America/New_York"
+}
+
+// validZone reports whether z names an IANA time zone of a place
+// (Area/Location) that kapbook knows.
+func validZone(z string) bool {
+	z = strings.TrimSpace(strings.TrimPrefix(z, ":"))
+	if z == "" || z == "Local" || !strings.Contains(z, "/") {
+		return false
+	}
+	_, err := time.LoadLocation(z)
+	return err == nil
+}
+
+// ianaZone returns the IANA name of the Windows time zone windows (such as
+// "Eastern Standard Time", America/New_York) from CLDR's table, if the
+// table has it and kapbook knows the zone.
+func ianaZone(windows string) (string, bool) {
+	if windows == "" {
+		return "", false
+	}
+	z, ok := calendar.WindowsZone(windows)
+	if !ok || !validZone(z) {
+		return "", false
+	}
+	return z, true
 }
 
 // commonZones are offered in the setup's time-zone field; any IANA name

@@ -9,12 +9,12 @@ import (
 	"net/mail"
 	"net/textproto"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jordan-wright/email"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/internal/netx"
 )
 
 // TestSent says where a test message went.
@@ -84,7 +84,7 @@ func SendFailure(err error) string {
 		return fmt.Sprintf("the mail server answered %d: %s", te.Code, booking.Clip(booking.OneLine(te.Msg), 200))
 	case errors.As(err, &dns):
 		return "the mail server's name is not known; check the server name"
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case netx.ConnRefused(err):
 		return "nothing answers at that server and port; check them"
 	case errors.As(err, &cert):
 		return "the mail server's certificate is not trusted"

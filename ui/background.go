@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -16,6 +15,7 @@ import (
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
 	"github.com/kapbook/kapbook/internal/errlog"
+	"github.com/kapbook/kapbook/internal/netx"
 	"github.com/kapbook/kapbook/reminder"
 	"github.com/kapbook/kapbook/resources"
 	"github.com/kapbook/kapbook/ui/kit"
@@ -341,7 +341,7 @@ func (b *Background) serveFeeds() {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
+		if netx.AddrInUse(err) {
 			b.report("", "Feeds: off: "+addr+" is in use by another program")
 		} else {
 			b.report("", "Feeds: off: cannot serve on "+addr)

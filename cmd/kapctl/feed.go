@@ -18,6 +18,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
+	"github.com/kapbook/kapbook/internal/netx"
 )
 
 // defaultFeedBase is where kapctl serve listens unless told otherwise.
@@ -186,7 +187,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	defer stop()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
+		if netx.AddrInUse(err) {
 			return booking.Errorf(booking.ECONFLICT, "%s is already in use by another program; choose another port with --addr.", booking.Clip(*addr, 40))
 		}
 		msg := err.Error()

@@ -15,6 +15,10 @@ import (
 	"runtime"
 	"time"
 
+	// Zone data inside the binary: Windows has none of its own, and a
+	// clinic's times must never fall back to UTC (issue 15).
+	_ "time/tzdata"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 

@@ -19,8 +19,13 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	// Zone data inside the binary: Windows has none of its own, and a
+	// clinic's times must never fall back to UTC (issue 15).
+	_ "time/tzdata"
+
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/internal/errlog"
+	"github.com/kapbook/kapbook/internal/netx"
 	"github.com/kapbook/kapbook/store"
 )
 
@@ -107,7 +112,8 @@ Commands:
                                       safe while others use it (PostgreSQL: pg_dump)
 
 Global flags:
-  --db FILE|URL   the database (default: $KAPBOOK_DB, else ` + "$XDG_DATA_HOME/kapbook/kapbook.db" + `):
+  --db FILE|URL   the database (default: $KAPBOOK_DB, else ` + "$XDG_DATA_HOME/kapbook/kapbook.db" + `,
+                  on Windows %LOCALAPPDATA%\kapbook\kapbook.db):
                   a SQLite file, or the clinic's PostgreSQL database, postgres://USER@HOST/DB
                   (password from PGPASSFILE, ~/.pgpass or PGPASSWORD)
   --read-only     open the database file to read only (a backup, a copy): nothing in it can change;
@@ -129,6 +135,10 @@ const (
 	exitNotFound = 3
 	exitConflict = 4
 	exitStore    = 5
+	// exitBrokenPipe: the reader of the output has gone (kapctl agenda |
+	// head); the status a shell gives a Unix command that SIGPIPE stopped,
+	// 128+13, on every system.
+	exitBrokenPipe = 141
 )
 
 // app is one invocation's state.
@@ -211,6 +221,10 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	}
 	if a.db != nil {
 		a.db.Close()
+	}
+	if netx.BrokenPipe(err) {
+		// Nobody reads on: stop quietly, as a Unix command does.
+		return exitBrokenPipe
 	}
 	if err != nil {
 		msg := message(err)

@@ -20,7 +20,8 @@ func ConnRefused(err error) bool { return is(err, syscall.ECONNREFUSED, connRefu
 
 // BrokenPipe reports whether err says that the reader of a pipe written
 // to has gone, as when kapctl's output goes into head (EPIPE;
-// ERROR_NO_DATA or ERROR_BROKEN_PIPE on Windows).
+// ERROR_NO_DATA, ERROR_BROKEN_PIPE or, under Wine, ERROR_PIPE_NOT_CONNECTED
+// on Windows).
 func BrokenPipe(err error) bool { return is(err, syscall.EPIPE, brokenPipe) }
 
 // is reports whether err is the portable error or one of this system's

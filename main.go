@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"time"
 
@@ -21,6 +20,9 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/internal/errlog"
@@ -34,7 +36,8 @@ var iconPNG []byte
 
 const usage = `Usage: kapbook [--db FILE|URL]
 
-  --db FILE   clinic database (default: $XDG_DATA_HOME/kapbook/kapbook.db);
+  --db FILE   clinic database (default: $XDG_DATA_HOME/kapbook/kapbook.db, on
+              Windows %LOCALAPPDATA%\kapbook\kapbook.db);
               a new file opens the first-run setup
   --db URL    the clinic's shared PostgreSQL database, postgres://USER@HOST/DB
               (the password from PGPASSFILE, ~/.pgpass or PGPASSWORD; see
@@ -47,8 +50,33 @@ var started = time.Now()
 func main() {
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "kapbook:", err)
+		if hasDisplay() {
+			showStartError(err)
+		}
 		os.Exit(2)
 	}
+}
+
+// showStartError shows err, which stopped kapbook before its window
+// opened, in a small window of its own: kapbook started from the Windows
+// Start menu or a shortcut has no console, and stderr goes nowhere. If no
+// window can be made, stderr, already written, is all there is.
+func showStartError(err error) {
+	defer func() { recover() }() // a driver that cannot draw: stderr told
+	a := app.NewWithID("app.kapbook.desktop")
+	a.SetIcon(fyne.NewStaticResource("Icon.png", iconPNG))
+	w := a.NewWindow("kapbook")
+	w.SetContent(startError(err, a.Quit))
+	w.CenterOnScreen()
+	w.ShowAndRun()
+}
+
+// startError is the start error window's content: err in words, and a
+// button that quits.
+func startError(err error, quit func()) fyne.CanvasObject {
+	msg := widget.NewLabel("kapbook could not start: " + err.Error() + ".")
+	msg.Wrapping = fyne.TextWrapWord
+	return container.NewBorder(nil, container.NewHBox(layout.NewSpacer(), widget.NewButton("Quit", quit)), nil, nil, kit.Wrapped(480, msg))
 }
 
 func run(args []string) error {
@@ -74,10 +102,15 @@ func run(args []string) error {
 	if *quitAfter < 0 {
 		return fmt.Errorf("--quit-after must not be negative")
 	}
-	if needsX11() && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+	if !hasDisplay() {
 		return fmt.Errorf("no display (DISPLAY and WAYLAND_DISPLAY are unset); try: xvfb-run -a kapbook")
 	}
+	now, err := fixedNow()
+	if err != nil {
+		return err
+	}
 
+	// From here on, errors show in the window (build, ui.Problem).
 	a := app.NewWithID("app.kapbook.desktop")
 	// The database: --db, else KAPBOOK_DB, else the clinic server this
 	// workstation was set up with (Setup), else this computer's file.
@@ -88,26 +121,14 @@ func run(args []string) error {
 		*db = a.Preferences().String(kit.PrefDatabase)
 	}
 	if *db == "" {
-		dir, err := dataDir()
-		if err != nil {
-			return err
-		}
-		*db = filepath.Join(dir, "kapbook", "kapbook.db")
+		*db = store.DefaultPath()
 	}
 	a.SetIcon(fyne.NewStaticResource("Icon.png", iconPNG))
 	w := a.NewWindow("kapbook")
 	w.SetMaster()
 	env := &kit.Env{DBPath: *db, App: a, Window: w, ErrorLog: errlog.New(store.LocalBase(*db))}
 	defer env.ErrorLog.Close()
-	if v := os.Getenv("KAPBOOK_NOW"); v != "" {
-		// As for kapctl: the clock starts at this time and runs on (for
-		// screenshots of a known day).
-		at, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return fmt.Errorf("KAPBOOK_NOW=%q is not a time such as 2027-03-01T09:00:00-05:00", v)
-		}
-		env.Now = func() time.Time { return at.Add(time.Since(started)) }
-	}
+	env.Now = now
 	shell, err := build(env)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kapbook:", booking.ErrorMessage(err))
@@ -182,16 +203,25 @@ func guard(log *errlog.Log, fn func()) {
 	fn()
 }
 
-// dataDir returns $XDG_DATA_HOME, or ~/.local/share when it is unset.
-func dataDir() (string, error) {
-	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
-		return d, nil
+// fixedNow returns the clock KAPBOOK_NOW sets, or nil for the real one.
+// As for kapctl, the clock starts at that time and runs on (for
+// screenshots of a known day).
+func fixedNow() (func() time.Time, error) {
+	v := os.Getenv("KAPBOOK_NOW")
+	if v == "" {
+		return nil, nil
 	}
-	home, err := os.UserHomeDir()
+	at, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return "", fmt.Errorf("cannot find the data folder: %v; use --db FILE", err)
+		return nil, fmt.Errorf("KAPBOOK_NOW=%q is not a time such as 2027-03-01T09:00:00-05:00", v)
 	}
-	return filepath.Join(home, ".local", "share"), nil
+	return func() time.Time { return at.Add(time.Since(started)) }, nil
+}
+
+// hasDisplay reports whether windows can be shown: always, but on a
+// system whose windows need an X11 or Wayland display, only with one.
+func hasDisplay() bool {
+	return !needsX11() || os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
 }
 
 // needsX11 reports whether windows on this OS need an X11 or Wayland display.

@@ -3,6 +3,7 @@ package store
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -60,5 +61,16 @@ func TestTighten(t *testing.T) {
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("mode=%v (%v), want 600", fi.Mode().Perm(), err)
+	}
+}
+
+// TestWindowsReadOnlyWords: on Windows a read-only database's refusal
+// names the file's Read-only box, not chmod.
+func TestWindowsReadOnlyWords(t *testing.T) {
+	defer func(m bool) { modes = m }(modes)
+	modes = false
+	got := (&readOnly{path: `C:\kb\clinic.db`, why: roFile}).message()
+	if strings.Contains(got, "chmod") || !strings.Contains(got, "clear Read-only in the file's Properties") {
+		t.Fatalf("message=%q, want the Read-only box and no chmod", got)
 	}
 }

@@ -43,6 +43,9 @@ func (ro *readOnly) message() string {
 		if ro.owner != "" {
 			return fmt.Sprintf("The database %s is read-only for you (user %s may read it but not change it; it belongs to %s), so nothing was changed. Ask whoever manages this computer to give you write access, or open a copy.", ro.path, who, ro.owner)
 		}
+		if !modes { // Windows: the read-only attribute or the access list
+			return fmt.Sprintf("The database %s is read-only for you (user %s may read it but not change it), so nothing was changed. To allow changes, clear Read-only in the file's Properties or ask whoever manages this computer for write access, or open a copy.", ro.path, who)
+		}
 		return fmt.Sprintf("The database %s is read-only for you (user %s may read it but not change it), so nothing was changed. To allow changes, run chmod u+w %s, or open a copy.", ro.path, who, shellQuote(ro.path))
 	case roFolder:
 		if ro.owner != "" {

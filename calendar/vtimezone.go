@@ -24,7 +24,7 @@ func vtimezone(loc *time.Location, from, to time.Time) *ical.Component {
 	}
 	t := from.In(loc)
 	for {
-		start, end := t.ZoneBounds()
+		start, end := observance(t, to)
 		name, offset := t.Zone()
 		kind := ical.CompTimezoneStandard
 		if t.IsDST() {
@@ -50,6 +50,58 @@ func vtimezone(loc *time.Location, from, to time.Time) *ical.Component {
 		}
 		t = end.In(loc)
 	}
+}
+
+// observance returns when the observance in force at t (its offset,
+// name and daylight saving) began and ends, zero when it has no start or
+// end, looking for the end up to after to. It is t.ZoneBounds without the
+// bounds where nothing changes: Go's embedded zone data (time/tzdata, all
+// a Windows PC has) keeps the rules after a zone's last listed transition
+// as a rule, and ZoneBounds then ends each period at a new year.
+func observance(t time.Time, to time.Time) (start, end time.Time) {
+	loc := t.Location()
+	start, _ = t.ZoneBounds()
+	end = zoneEnd(t)
+	same := func(u time.Time) bool {
+		u = u.In(loc)
+		n, o := u.Zone()
+		tn, to := t.Zone()
+		return n == tn && o == to && u.IsDST() == t.IsDST()
+	}
+	for !start.IsZero() && same(start.Add(-time.Second)) {
+		s, _ := start.Add(-time.Second).ZoneBounds()
+		if !s.Before(start) {
+			break
+		}
+		start = s
+	}
+	for !end.IsZero() && !end.After(to) && same(end) {
+		end = zoneEnd(end.In(loc))
+	}
+	return start, end
+}
+
+// zoneEnd returns when the zone period holding u ends, after u, or zero
+// when it does not end. It is ZoneBounds' end, except that ZoneBounds, for
+// a zone whose later rules are kept as a rule, can answer u itself (at the
+// end of a leap year: "2028-12-30 19:00 EST" for New York); then a moment
+// later is asked, taking any transition between.
+func zoneEnd(u time.Time) time.Time {
+	_, e := u.ZoneBounds()
+	for _, d := range []time.Duration{time.Second, time.Minute, time.Hour, 24 * time.Hour} {
+		if e.IsZero() || e.After(u) {
+			return e
+		}
+		s, pe := u.Add(d).ZoneBounds()
+		if s.After(u) {
+			return s // a transition after u, before the moment asked
+		}
+		e = pe
+	}
+	if e.After(u) {
+		return e
+	}
+	return time.Time{}
 }
 
 // formatUTCOffset formats an offset east of UTC in seconds as an iCalendar

@@ -10,7 +10,7 @@ DEMO_DB := $(DATA_HOME)/kapbook/demo.db
 FUZZ_TARGETS ?= ./booking:FuzzLoadProtocol ./booking:FuzzLoadClinic ./booking:FuzzCheckEmail ./calendar:FuzzImportBusy ./reminder:FuzzTemplate
 FUZZTIME ?= 15s
 
-.PHONY: check build run test ux bench fuzz clean deps-build deps-test screenshots package coldstart soak
+.PHONY: check build run test ux wine windows darwin-cli bench fuzz clean deps-build deps-test screenshots package coldstart soak
 
 build: deps-build
 	go build -o bin/kapbook .
@@ -43,7 +43,9 @@ check:
 # two stores. The packages whose state goroutines share run again under
 # the race detector. Then the real window (window-smoke.sh), and two apps
 # on one PostgreSQL that see another desk's booking (two-desks.sh), and a
-# series booked from the keyboard in at most five actions (ux.sh).
+# series booked from the keyboard in at most five actions (ux.sh). Last,
+# the Windows build under Wine (wine-test.sh): kapctl.exe's walkthrough
+# against Linux's, kapbook.exe in a window booking a series.
 RACE_PKGS := ./booking ./store ./calendar ./reminder
 test: deps-test check
 	KAPBOOK_SIM_DAYS=365 go test -count=1 ./...
@@ -52,6 +54,7 @@ test: deps-test check
 	bash scripts/window-smoke.sh
 	bash scripts/two-desks.sh
 	bash scripts/ux.sh
+	bash scripts/wine-test.sh
 
 # Book a series for an existing patient in the real window, by keyboard,
 # and count the actions (issue 14's goal: at most 5).
@@ -101,6 +104,23 @@ package: deps-build
 	go run fyne.io/tools/cmd/fyne@v1.7.4 package -os linux -release; rc=$$?; mv -f bin/FyneApp.toml.keep FyneApp.toml; exit $$rc
 	mkdir -p dist && mv -f kapbook.tar.xz dist/
 	@echo "make package: dist/kapbook.tar.xz"
+
+# dist/kapbook-windows-amd64.zip: kapbook.exe and kapctl.exe for a clinic's
+# Windows PCs, cross-built with MinGW-w64 (README, "Windows").
+windows:
+	bash scripts/windows.sh
+
+# The Windows build, run under Wine and checked against Linux (part of test).
+wine: deps-test
+	bash scripts/wine-test.sh
+
+# kapctl for Macs (Intel and Apple silicon); the desktop app needs the macOS
+# SDK and is built on a Mac (docs/operations.md, "Macs").
+darwin-cli:
+	mkdir -p dist
+	GOOS=darwin GOARCH=amd64 CGO_ENABLED=0 go build -trimpath -o dist/kapctl-darwin-amd64 ./cmd/kapctl
+	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -o dist/kapctl-darwin-arm64 ./cmd/kapctl
+	@echo "make darwin-cli: dist/kapctl-darwin-amd64, dist/kapctl-darwin-arm64"
 
 # Cold start to a drawn window with 100,000 appointments, median of 5 runs.
 coldstart: deps-test

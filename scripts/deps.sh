@@ -3,6 +3,8 @@
 #
 #   scripts/deps.sh build   Go, a C compiler and the headers Fyne's GL driver needs
 #   scripts/deps.sh test    build, plus the real peers the tests drive (README, "The two commands")
+#   scripts/deps.sh windows the Windows cross-build (MinGW-w64, the fyne tool) and Wine to run it;
+#                           test includes it, since CI runs both .exe files under Wine
 #
 # Says nothing when everything is present. To add a peer, add one line below.
 set -euo pipefail
@@ -20,6 +22,13 @@ TEST_DEBS=(
   gnome-keyring dbus-daemon   # a real OS keyring (Secret Service) for the SMTP password
   postgresql                  # PostgreSQL 15 with btree_gist (in postgresql-15) for internal/pgtest
 )
+# The Windows build and Wine (scripts/windows.sh, scripts/wine-test.sh),
+# installed without Debian's "recommended" extras: Wine's are hundreds of
+# megabytes that nothing here uses.
+WINDOWS_DEBS=(gcc-mingw-w64-x86-64 wine wine64 zip)
+WINDOWS_GO_TOOLS=(
+  "fyne fyne.io/tools/cmd/fyne@v1.7.4"  # packages kapbook.exe (run as a Linux program: go run would build it for Windows)
+)
 # Go programs for tests, as "binary module@version", e.g. "mailpit github.com/axllent/mailpit@v1.33.1".
 TEST_GO_TOOLS=(
   "mailpit github.com/axllent/mailpit@v1.33.1"  # a real SMTP server with an HTTP API
@@ -34,9 +43,11 @@ TEST_NPM=(
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 case ${1:-} in
-  build) debs=("${BUILD_DEBS[@]}"); go_tools=(); npm_pkgs=() ;;
-  test) debs=("${BUILD_DEBS[@]}" "${TEST_DEBS[@]}"); go_tools=("${TEST_GO_TOOLS[@]}"); npm_pkgs=("${TEST_NPM[@]}") ;;
-  *) echo "usage: scripts/deps.sh build|test" >&2; exit 2 ;;
+  build) debs=("${BUILD_DEBS[@]}"); lean=(); go_tools=(); npm_pkgs=() ;;
+  windows) debs=("${BUILD_DEBS[@]}"); lean=("${WINDOWS_DEBS[@]}"); go_tools=("${WINDOWS_GO_TOOLS[@]}"); npm_pkgs=() ;;
+  test) debs=("${BUILD_DEBS[@]}" "${TEST_DEBS[@]}"); lean=("${WINDOWS_DEBS[@]}")
+    go_tools=("${TEST_GO_TOOLS[@]}" "${WINDOWS_GO_TOOLS[@]}"); npm_pkgs=("${TEST_NPM[@]}") ;;
+  *) echo "usage: scripts/deps.sh build|test|windows" >&2; exit 2 ;;
 esac
 # npm comes with nodejs where nodejs is NodeSource's build, and Debian's npm
 # package conflicts with that one: install Debian's only when there is no npm.
@@ -53,30 +64,41 @@ if ! command -v go >/dev/null; then
   fi
 fi
 
-missing=()
+missing=() missing_lean=()
 for p in "${debs[@]}"; do
   dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then
+for p in "${lean[@]}"; do
+  dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing_lean+=("$p")
+done
+if [ $((${#missing[@]} + ${#missing_lean[@]})) -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     sudo=()
   elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
     sudo=(sudo -n)
   else
-    echo "deps: missing Debian packages: ${missing[*]}" >&2
-    echo "deps: install them with: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    echo "deps: missing Debian packages: ${missing[*]} ${missing_lean[*]}" >&2
+    echo -n "deps: install them with: sudo apt-get update" >&2
+    [ ${#missing[@]} -eq 0 ] || echo -n " && sudo apt-get install -y ${missing[*]}" >&2
+    [ ${#missing_lean[@]} -eq 0 ] || echo -n " && sudo apt-get install -y --no-install-recommends ${missing_lean[*]}" >&2
+    echo >&2
     exit 1
   fi
-  echo "deps: installing ${missing[*]}"
+  echo "deps: installing ${missing[*]} ${missing_lean[*]}"
   apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=600)
   "${apt[@]}" update
-  "${apt[@]}" install -y "${missing[@]}" >/dev/null
+  [ ${#missing[@]} -eq 0 ] || "${apt[@]}" install -y "${missing[@]}" >/dev/null
+  [ ${#missing_lean[@]} -eq 0 ] || "${apt[@]}" install -y --no-install-recommends "${missing_lean[@]}" >/dev/null
 fi
 
 for t in "${go_tools[@]}"; do
   read -r bin mod <<<"$t"
   gobin=$(go env GOBIN); gobin=${gobin:-$(go env GOPATH)/bin}
-  if ! go version -m "$gobin/$bin" 2>/dev/null | grep -q "[[:space:]]${mod%@*}[[:space:]]*${mod#*@}"; then
+  # Installed when the binary was built from that package (its "path" line)
+  # at that version (its main module's "mod" line).
+  info=$(go version -m "$gobin/$bin" 2>/dev/null || true)
+  if ! grep -qE "^[[:space:]]path[[:space:]]+${mod%@*}\$" <<<"$info" ||
+     ! grep -qE "^[[:space:]]mod[[:space:]]+[^[:space:]]+[[:space:]]+${mod#*@}([[:space:]]|\$)" <<<"$info"; then
     echo "deps: go install $mod"
     go install "$mod"
   fi

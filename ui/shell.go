@@ -208,7 +208,9 @@ func Actor(p fyne.Preferences) string {
 		}
 	}
 	if u, err := user.Current(); err == nil {
-		if n := strings.TrimSpace(u.Name); n != "" && !strings.ContainsAny(n, ",\n") {
+		// Windows gives DOMAIN\name as the full name of an account that
+		// has none.
+		if n := store.UserName(strings.TrimSpace(u.Name)); n != "" && !strings.ContainsAny(n, ",\n") {
 			return n
 		}
 		if u.Username != "" {

@@ -25,7 +25,7 @@ TEST_DEBS=(
 # The Windows build and Wine (scripts/windows.sh, scripts/wine-test.sh),
 # installed without Debian's "recommended" extras: Wine's are hundreds of
 # megabytes that nothing here uses.
-WINDOWS_DEBS=(gcc-mingw-w64-x86-64 wine wine64 zip)
+WINDOWS_DEBS=(gcc-mingw-w64-x86-64 wine wine64 zip unzip curl)
 WINDOWS_GO_TOOLS=(
   "fyne fyne.io/tools/cmd/fyne@v1.7.4"  # packages kapbook.exe (run as a Linux program: go run would build it for Windows)
 )

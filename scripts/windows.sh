@@ -16,7 +16,7 @@ out=bin/windows
 mkdir -p "$out" dist
 
 echo "windows: kapctl.exe"
-GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -trimpath -o "$out/kapctl.exe" ./cmd/kapctl
+GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/kapctl.exe" ./cmd/kapctl
 
 echo "windows: kapbook.exe (fyne package -os windows -release)"
 version=$(sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml)

@@ -362,6 +362,7 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 		begin = "BEGIN"
 	}
 	if _, err := conn.ExecContext(ctx, begin); err != nil {
+		broken = badConn(err)
 		return db.mapErr("begin", err)
 	}
 	committed := false

@@ -727,10 +727,11 @@ func TestPatientsUsualProtocol(t *testing.T) {
 	}
 }
 
-// Issue 14, item 4: a patient who prefers Tue/Thu mornings gets two
-// integrations at noon; the proposal marks them with the reason, and
-// widening the slack right there honours the preferences.
-func TestPreferenceMissesMarkedAndSlackWidened(t *testing.T) {
+// proposeForTueThuMornings opens the Book screen on the demo clinic with
+// one patient who prefers Tuesday and Thursday mornings, and proposes the
+// standard series for them: some appointments miss the preference.
+func proposeForTueThuMornings(t *testing.T) (*kittest.Fixture, *View) {
+	t.Helper()
 	f, v := newView(t, kittest.Options{Patients: 1})
 	ctx := context.Background()
 	p := f.Patients[0]
@@ -740,6 +741,14 @@ func TestPreferenceMissesMarkedAndSlackWidened(t *testing.T) {
 	}
 	choose(t, v, "avery")
 	test.Tap(v.propose)
+	return f, v
+}
+
+// Issue 14, item 4: a patient who prefers Tue/Thu mornings gets two
+// integrations at noon; the proposal marks them with the reason, and
+// widening the slack right there honours the preferences.
+func TestPreferenceMissesMarkedAndSlackWidened(t *testing.T) {
+	f, v := proposeForTueThuMornings(t)
 	if len(v.rows) != 15 {
 		t.Fatalf("rows=%d, problem %q", len(v.rows), v.problem.Text)
 	}
@@ -789,15 +798,7 @@ func TestPreferenceMissesMarkedAndSlackWidened(t *testing.T) {
 // content; the reason for a missed preference and the staff are cells
 // of their own, and a cut one shows its whole text on hover.
 func TestProposalColumnsShowWholeOnHover(t *testing.T) {
-	f, v := newView(t, kittest.Options{Patients: 1})
-	ctx := context.Background()
-	p := f.Patients[0]
-	p.Preferences = booking.Preferences{Weekdays: []string{"tue", "thu"}, TimesOfDay: []string{booking.Morning}}
-	if err := f.DB.Update(ctx, func(tx booking.Tx) error { return tx.SavePatient(ctx, p) }); err != nil {
-		t.Fatal(err)
-	}
-	choose(t, v, "avery")
-	test.Tap(v.propose)
+	f, v := proposeForTueThuMornings(t)
 	if len(v.rows) != 15 || len(v.misses) == 0 {
 		t.Fatalf("rows=%d misses=%d, want 15 rows and a miss; problem %q", len(v.rows), len(v.misses), v.problem.Text)
 	}

@@ -2,7 +2,6 @@ package patients
 
 import (
 	"image/color"
-	"math"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -12,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/ui/kit"
+	"github.com/kapbook/kapbook/ui/kit/kittest"
 )
 
 // TestMeter_EmptyReadsEmpty: a series' progress bar at "0 of 15 done"
@@ -37,45 +37,20 @@ func TestMeter_EmptyReadsEmpty(t *testing.T) {
 		fill := color.NRGBAModel.Convert(o.Theme.Color(theme.ColorNamePrimary, v.v)).(color.NRGBA)
 		track := fill
 		track.A /= 2 // as Fyne draws a progress bar's track
-		over := func(c color.NRGBA) color.NRGBA { return composite(c, bg) }
+		over := func(c color.NRGBA) color.NRGBA { return kittest.Composite(c, bg) }
 		// Fyne's own track, in the app's primary colour, measures 1.9 to
 		// 2.0 (a full bar, to the eye); an empty entry field 1.1.
-		if c := contrast(over(track), bg); c > 1.45 {
+		if c := kittest.Contrast(over(track), bg); c > 1.45 {
 			t.Errorf("%s: the empty track stands out from the background (contrast %.2f), reading as full", v.name, c)
 		}
-		if c := contrast(over(fill), over(track)); c < 1.2 {
+		if c := kittest.Contrast(over(fill), over(track)); c < 1.2 {
 			t.Errorf("%s: the done part hardly differs from the track (contrast %.2f)", v.name, c)
 		}
 		text := o.Theme.Color(theme.ColorNameForegroundOnPrimary, v.v)
 		for what, under := range map[string]color.NRGBA{"track": over(track), "done part": over(fill)} {
-			if c := contrast(text, under); c < 4.5 {
+			if c := kittest.Contrast(text, under); c < 4.5 {
 				t.Errorf("%s: the words over the %s have contrast %.1f, want 4.5", v.name, what, c)
 			}
 		}
 	}
-}
-
-// composite returns c drawn over the opaque bg.
-func composite(c color.NRGBA, bg color.Color) color.NRGBA {
-	b := color.NRGBAModel.Convert(bg).(color.NRGBA)
-	a := float64(c.A) / 255
-	mix := func(x, y uint8) uint8 { return uint8(math.Round(float64(x)*a + float64(y)*(1-a))) }
-	return color.NRGBA{mix(c.R, b.R), mix(c.G, b.G), mix(c.B, b.B), 0xff}
-}
-
-// contrast is the WCAG contrast ratio of two colours.
-func contrast(a, b color.Color) float64 {
-	lum := func(c color.Color) float64 {
-		n := color.NRGBAModel.Convert(c).(color.NRGBA)
-		ch := func(v uint8) float64 {
-			x := float64(v) / 255
-			if x <= 0.03928 {
-				return x / 12.92
-			}
-			return math.Pow((x+0.055)/1.055, 2.4)
-		}
-		return 0.2126*ch(n.R) + 0.7152*ch(n.G) + 0.0722*ch(n.B)
-	}
-	la, lb := lum(a)+0.05, lum(b)+0.05
-	return math.Max(la, lb) / math.Min(la, lb)
 }

@@ -96,6 +96,15 @@ type Reader interface {
 	// BusySubscriptions returns every staff member's calendar subscription,
 	// ordered by staff id.
 	BusySubscriptions(ctx context.Context) ([]*BusySubscription, error)
+	// CalDAVAccounts returns every staff member's calendar connection,
+	// ordered by staff id.
+	CalDAVAccounts(ctx context.Context) ([]*CalDAVAccount, error)
+	// CalDAVItems returns what kapbook put on a staff member's server,
+	// ordered by appointment id.
+	CalDAVItems(ctx context.Context, staffID int64) ([]*CalDAVItem, error)
+	// CalDAVLog returns a staff member's sync log, newest first, at most
+	// limit entries (0: all kept).
+	CalDAVLog(ctx context.Context, staffID int64, limit int) ([]*CalDAVLogEntry, error)
 	// Outbox returns the matching outbox messages ordered by due time,
 	// then id.
 	Outbox(ctx context.Context, f OutboxFilter) ([]*OutboxMessage, error)
@@ -151,6 +160,20 @@ type Tx interface {
 	// subscription, its last good copy included, and reports whether
 	// there was one.
 	DeleteBusySubscription(ctx context.Context, staffID int64) (bool, error)
+	// SaveCalDAVAccount creates or replaces a staff member's calendar
+	// connection. Returns ENOTFOUND for an unknown staff member.
+	SaveCalDAVAccount(ctx context.Context, a *CalDAVAccount) error
+	// DeleteCalDAVAccount removes a staff member's calendar connection
+	// with its items and log, and reports whether there was one.
+	DeleteCalDAVAccount(ctx context.Context, staffID int64) (bool, error)
+	// SaveCalDAVItem creates or replaces what kapbook put on a server for
+	// one appointment.
+	SaveCalDAVItem(ctx context.Context, it *CalDAVItem) error
+	// DeleteCalDAVItem forgets one appointment's item.
+	DeleteCalDAVItem(ctx context.Context, staffID, appointmentID int64) error
+	// AddCalDAVLog appends to a staff member's sync log, setting the
+	// entry's id, and drops entries beyond the newest CalDAVLogKeep.
+	AddCalDAVLog(ctx context.Context, e *CalDAVLogEntry) error
 	// AddOutbox queues a patient email, setting its id. Returns EINVALID
 	// for a message that fails validation or is stored already, and
 	// ENOTFOUND for an unknown patient, series or appointment.

@@ -388,9 +388,10 @@ func TestVTimezone(t *testing.T) {
 	}{
 		{"America/New_York", "2027-03-01", "2027-03-31", 2},
 		{"America/New_York", "2027-01-01", "2027-12-31", 3},
-		{"America/New_York", "2027-05-01", "2027-05-02", 1},
+		{"America/New_York", "2027-05-01", "2027-05-02", 2}, // daylight saving time alone starts with the standard time before
+
 		{"Europe/Berlin", "2026-01-01", "2028-12-31", 7},
-		{"Australia/Sydney", "2027-01-01", "2027-12-31", 3},
+		{"Australia/Sydney", "2027-01-01", "2027-12-31", 4},
 		{"Asia/Tokyo", "2027-01-01", "2029-12-31", 1},
 		{"Asia/Kolkata", "2027-01-01", "2027-12-31", 1},
 		{"UTC", "2027-01-01", "2027-12-31", 1},

@@ -522,3 +522,11 @@ func Explain(what string, err error) error {
 	}
 	return err
 }
+
+// RequestReason words a request to u that brought no answer, as a fetch
+// does: refused by the guard of NewFetchClient, stopped at a redirect,
+// timed out, a name that cannot be found, a server that cannot be
+// reached. It never holds u beyond its host.
+func RequestReason(err error, u *url.URL) string {
+	return requestError(err, "the server "+u.Host, u.Hostname()).Reason
+}

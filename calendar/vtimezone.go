@@ -23,6 +23,15 @@ func vtimezone(loc *time.Location, from, to time.Time) *ical.Component {
 		to = from
 	}
 	t := from.In(loc)
+	// A range within daylight saving time alone begins with the standard
+	// time before it, so that every VTIMEZONE of a zone with daylight
+	// saving has a STANDARD observance: python3-icalendar 4 (Debian 12's)
+	// cannot read one without, as a one-event calendar in summer had.
+	if t.IsDST() {
+		if start, _ := observance(t, to); !start.IsZero() {
+			t = start.Add(-time.Second).In(loc)
+		}
+	}
 	for {
 		start, end := observance(t, to)
 		name, offset := t.Zone()

@@ -31,6 +31,9 @@ var copyTables = []struct{ name, order string }{
 	{"feeds", "token_hash"},
 	{"busy_subscriptions", "staff_id"},
 	{"outbox", "id"},
+	{"caldav_accounts", "staff_id"},
+	{"caldav_items", "staff_id, appointment_id"},
+	{"caldav_log", "id"},
 }
 
 // boolColumns are stored as 0 and 1 by SQLite and as booleans by
@@ -237,7 +240,7 @@ func (r *rowHash) sum() string { return hex.EncodeToString(r.h.Sum(nil)) }
 // resetIdentities sets each PostgreSQL identity to follow the largest id
 // copied, so the next row gets a new one.
 func resetIdentities(ctx context.Context, t *tx) error {
-	for _, table := range []string{"staff", "rooms", "patients", "series", "appointments", "audit", "outbox"} {
+	for _, table := range []string{"staff", "rooms", "patients", "series", "appointments", "audit", "outbox", "caldav_log"} {
 		q := fmt.Sprintf("SELECT setval(pg_get_serial_sequence('%[1]s', 'id'), coalesce(max(id), 0) + 1, false) FROM %[1]s", table)
 		if _, err := t.conn.ExecContext(ctx, q); err != nil {
 			return t.mapErr("copy", err)

@@ -240,7 +240,43 @@ ALTER TABLE audit ADD COLUMN os_user TEXT NOT NULL DEFAULT '';`,
 	// 7: the appointments a series update marks as changed
 	// (booking.OutboxMessage.Changed), ids separated by commas.
 	`ALTER TABLE outbox ADD COLUMN changed TEXT NOT NULL DEFAULT '';`,
+	// 8: staff members' own calendars on CalDAV servers
+	// (booking.CalDAVAccount): the connection, what kapbook put there,
+	// and the sync log the front desk reads.
+	caldavSchema,
 }
+
+// caldavSchema is SQLite's migration 8 and PostgreSQL's 5; the types
+// they differ in are written as SQLite's and rewritten for PostgreSQL
+// (pgSchema).
+const caldavSchema = `CREATE TABLE caldav_accounts (
+	staff_id      INTEGER PRIMARY KEY REFERENCES staff (id),
+	server        TEXT NOT NULL,
+	calendar      TEXT NOT NULL,
+	calendar_name TEXT NOT NULL,
+	made          INTEGER NOT NULL, -- 1: kapbook made the calendar
+	user_name     TEXT NOT NULL,
+	privacy       TEXT NOT NULL,
+	created       INTEGER NOT NULL,
+	pulled        INTEGER NOT NULL, -- 0: never
+	error         TEXT NOT NULL
+);
+CREATE TABLE caldav_items (
+	staff_id       INTEGER NOT NULL REFERENCES staff (id),
+	appointment_id INTEGER NOT NULL REFERENCES appointments (id),
+	href           TEXT NOT NULL,
+	etag           TEXT NOT NULL,
+	hash           TEXT NOT NULL,
+	PRIMARY KEY (staff_id, appointment_id)
+);
+CREATE TABLE caldav_log (
+	id       INTEGER PRIMARY KEY,
+	staff_id INTEGER NOT NULL REFERENCES staff (id),
+	at       INTEGER NOT NULL,
+	kind     TEXT NOT NULL,
+	message  TEXT NOT NULL
+);
+CREATE INDEX caldav_log_staff ON caldav_log (staff_id, id);`
 
 // markEscortSteps returns the statements of migration 4 that set
 // "escort": true on every dosing or infusion step of the protocols stored

@@ -22,6 +22,10 @@ type CalDAVAccount struct {
 	Made bool `json:"made"`
 	// User is the user name on the server.
 	User string `json:"user"`
+	// Password reports that a password is kept for User in the OS
+	// keyring of the computer that connected; false for a server that
+	// asks for none.
+	Password bool `json:"password"`
 	// Privacy says how events show the patient: full, initials or id,
 	// as the staff member's feeds do.
 	Privacy string    `json:"privacy"`

@@ -18,7 +18,7 @@ TEST_DEBS=(
   xvfb xauth libgl1-mesa-dri  # a real window without a screen
   xdotool                     # a real mouse and keyboard on that window (scripts/two-desks.sh)
   imagemagick                 # screenshots: /usr/bin/import, /usr/bin/convert
-  python3-icalendar radicale  # iCalendar peers: a parser and a CalDAV server
+  python3-icalendar radicale xandikos  # iCalendar peers: a parser and two CalDAV servers
   gnome-keyring dbus-daemon   # a real OS keyring (Secret Service) for the SMTP password
   postgresql                  # PostgreSQL 15 with btree_gist (in postgresql-15) for internal/pgtest
 )

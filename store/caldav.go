@@ -10,7 +10,7 @@ import (
 
 // CalDAVAccounts implements booking.Reader.
 func (r *reader) CalDAVAccounts(ctx context.Context) ([]*booking.CalDAVAccount, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT staff_id, server, calendar, calendar_name, made, user_name, privacy, created, pulled, error
+	rows, err := r.q.QueryContext(ctx, `SELECT staff_id, server, calendar, calendar_name, made, user_name, password, privacy, created, pulled, error
 		FROM caldav_accounts ORDER BY staff_id`)
 	if err != nil {
 		return nil, r.mapErr("calendar connections", err)
@@ -19,11 +19,11 @@ func (r *reader) CalDAVAccounts(ctx context.Context) ([]*booking.CalDAVAccount, 
 	out := []*booking.CalDAVAccount{}
 	for rows.Next() {
 		var a booking.CalDAVAccount
-		var made, created, pulled int64
-		if err := rows.Scan(&a.StaffID, &a.Server, &a.Calendar, &a.CalendarName, &made, &a.User, &a.Privacy, &created, &pulled, &a.Error); err != nil {
+		var made, password, created, pulled int64
+		if err := rows.Scan(&a.StaffID, &a.Server, &a.Calendar, &a.CalendarName, &made, &a.User, &password, &a.Privacy, &created, &pulled, &a.Error); err != nil {
 			return nil, r.mapErr("calendar connections", err)
 		}
-		a.Made = made != 0
+		a.Made, a.Password = made != 0, password != 0
 		a.Created = time.Unix(created, 0)
 		if pulled != 0 {
 			a.Pulled = time.Unix(pulled, 0)
@@ -91,16 +91,12 @@ func (t *tx) SaveCalDAVAccount(ctx context.Context, a *booking.CalDAVAccount) er
 	if !a.Pulled.IsZero() {
 		pulled = a.Pulled.Unix()
 	}
-	made := 0
-	if a.Made {
-		made = 1
-	}
-	_, err := t.q.ExecContext(ctx, `INSERT INTO caldav_accounts (staff_id, server, calendar, calendar_name, made, user_name, privacy, created, pulled, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := t.q.ExecContext(ctx, `INSERT INTO caldav_accounts (staff_id, server, calendar, calendar_name, made, user_name, password, privacy, created, pulled, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (staff_id) DO UPDATE SET server = excluded.server, calendar = excluded.calendar,
-			calendar_name = excluded.calendar_name, made = excluded.made, user_name = excluded.user_name,
+			calendar_name = excluded.calendar_name, made = excluded.made, user_name = excluded.user_name, password = excluded.password,
 			privacy = excluded.privacy, created = excluded.created, pulled = excluded.pulled, error = excluded.error`,
-		a.StaffID, a.Server, a.Calendar, a.CalendarName, made, a.User, a.Privacy, a.Created.Unix(), pulled, a.Error)
+		a.StaffID, a.Server, a.Calendar, a.CalendarName, bit(a.Made), a.User, bit(a.Password), a.Privacy, a.Created.Unix(), pulled, a.Error)
 	return t.mapErr("save calendar connection", err)
 }
 
@@ -152,4 +148,12 @@ func (t *tx) AddCalDAVLog(ctx context.Context, e *booking.CalDAVLogEntry) error 
 	_, err = t.q.ExecContext(ctx, `DELETE FROM caldav_log WHERE staff_id = ? AND id < (
 		SELECT id FROM caldav_log WHERE staff_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`, e.StaffID, e.StaffID, booking.CalDAVLogKeep-1)
 	return t.mapErr("add to calendar sync log", err)
+}
+
+// bit stores a boolean as 0 or 1.
+func bit(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -256,6 +256,7 @@ const caldavSchema = `CREATE TABLE caldav_accounts (
 	calendar_name TEXT NOT NULL,
 	made          INTEGER NOT NULL, -- 1: kapbook made the calendar
 	user_name     TEXT NOT NULL,
+	password      INTEGER NOT NULL, -- 1: a password is kept in the OS keyring
 	privacy       TEXT NOT NULL,
 	created       INTEGER NOT NULL,
 	pulled        INTEGER NOT NULL, -- 0: never

@@ -25,18 +25,18 @@ func keyringAccount(user, calendarURL string) string {
 }
 
 // Password returns the password of a connection from the OS keyring: ""
-// when the connection has no user (a server that asks for none). An
-// *Error says when the keyring cannot be reached or holds none.
+// when none is kept (a server that asks for none). An *Error says when
+// the keyring cannot be reached or has lost it.
 func Password(a *booking.CalDAVAccount) (string, error) {
-	if a.User == "" {
+	if !a.Password || a.User == "" {
 		return "", nil
 	}
 	pw, err := secret.Get(keyringAccount(a.User, a.Calendar))
 	switch {
 	case errors.Is(err, secret.ErrNotFound):
-		return "", nil // the server asked for none when connecting
+		return "", &Error{Reason: "this computer's keyring holds no password for the calendar (it was connected on another computer, or the keyring was reset); connect the calendar again here", Err: err}
 	case err != nil:
-		return "", &Error{Reason: "the password of this calendar cannot be read from this computer's keyring (" + err.Error() + "); connect the calendar again on this computer", Err: err}
+		return "", &Error{Reason: "the password of this calendar cannot be read from this computer's keyring (" + err.Error() + "); connect the calendar again on a computer with a keyring", Err: err}
 	}
 	return pw, nil
 }
@@ -131,7 +131,8 @@ func (s *Syncer) Connect(ctx context.Context, req ConnectRequest) (*booking.CalD
 	}
 	user := strings.TrimSpace(req.User)
 	c := NewClient(clinic.CalendarHosts, user, req.Password)
-	acct := &booking.CalDAVAccount{StaffID: req.StaffID, Server: strings.TrimSpace(req.Server), User: user, Privacy: privacy, Created: s.now()}
+	acct := &booking.CalDAVAccount{StaffID: req.StaffID, Server: strings.TrimSpace(req.Server), User: user, Password: user != "" && req.Password != "",
+		Privacy: privacy, Created: s.now()}
 	if req.Calendar != "" {
 		u, err := parseURL(req.Calendar)
 		if err != nil {
@@ -262,7 +263,7 @@ func (s *Syncer) Disconnect(ctx context.Context, staffID int64, remove bool) (Di
 	if err != nil {
 		return out, err
 	}
-	if a.User != "" {
+	if a.Password {
 		secret.Delete(keyringAccount(a.User, a.Calendar)) // best effort: the connection is gone either way
 	}
 	s.mu.Lock()

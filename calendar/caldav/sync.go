@@ -169,8 +169,12 @@ func (s *Syncer) record(ctx context.Context, a *booking.CalDAVAccount, st *staff
 		st.retry = now.Add(min(wait, lastRetry))
 		msg := errorWords(res.Err)
 		if msg != a.Error {
-			logs = append(logs, booking.CalDAVLogEntry{Kind: "error", Message: fmt.Sprintf("%s. kapbook tries again from %s; until then booking uses the busy time read %s.",
-				upperFirst(msg), st.retry.In(time.Local).Format("15:04"), pulledWords(a.Pulled))})
+			loc := time.Local
+			if c, err := s.Store.Clinic(ctx); err == nil {
+				loc = c.Location()
+			}
+			logs = append(logs, booking.CalDAVLogEntry{Kind: "error", Message: fmt.Sprintf("%s. kapbook tries again from %s; %s.",
+				upperFirst(msg), st.retry.In(loc).Format("15:04"), pulledWords(a.Pulled, loc))})
 		}
 		a.Error = msg
 	} else {
@@ -232,12 +236,12 @@ func pushWords(r *Result) string {
 	return fmt.Sprintf("Sent %d %s to the calendar: %s.", n, noun, strings.Join(parts, ", "))
 }
 
-// pulledWords says when busy time was last read.
-func pulledWords(t time.Time) string {
+// pulledWords says what busy time booking goes on with.
+func pulledWords(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
-		return "before the calendar was connected (none)"
+		return "until then no busy time from this calendar blocks booking"
 	}
-	return "at " + t.In(time.Local).Format("Mon 2 Jan 15:04")
+	return "until then booking goes on with the busy time read " + t.In(loc).Format("Mon 2 Jan 15:04")
 }
 
 func upperFirst(s string) string {

@@ -83,6 +83,8 @@ func (a *app) dispatch(ctx context.Context, cmd string, args []string) error {
 		return a.busy(ctx, args)
 	case "feed":
 		return a.feed(ctx, args)
+	case "caldav":
+		return a.caldav(ctx, args)
 	case "serve":
 		return a.serve(ctx, args)
 	case "email":

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
+	"github.com/kapbook/kapbook/calendar/caldav"
 	"github.com/kapbook/kapbook/internal/netx"
 )
 
@@ -222,6 +223,13 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	// when it is due; a failure keeps the last good copy and is recorded.
 	subs := &calendar.Subscriptions{Store: a.db, Now: h.Now, Actor: a.actor}
 	go refreshLoop(ctx, subs, refreshTick)
+	// Connected CalDAV calendars are kept in step: a change is pushed
+	// within a second of being saved, busy time pulled every 5 minutes
+	// (docs/caldav.md). Outcomes are in each staff member's sync log.
+	syncer := &caldav.Syncer{Store: a.db, Now: h.Now, Actor: a.actor}
+	synced := make(chan struct{})
+	go func() { syncer.Run(ctx, nil); close(synced) }()
+	defer func() { <-synced }()
 	select {
 	case err := <-errc:
 		return booking.Errorf(booking.EINTERNAL, "The feed server stopped: %s.", oneLine(err.Error()))

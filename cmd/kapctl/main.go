@@ -74,8 +74,9 @@ Commands:
   feed url (--staff ID | --room ID) [--privacy full|initials|id] [--rotate | --revoke] [--base URL]
                                       a therapist's or room's calendar feed address, shown only when made
   serve [--addr 127.0.0.1:8080] [--public] [--log]
-                                      serve the calendar feeds until Ctrl-C or SIGTERM, and
-                                      refresh subscribed staff calendars when they are due
+                                      serve the calendar feeds until Ctrl-C or SIGTERM, refresh
+                                      subscribed staff calendars when they are due, and keep
+                                      connected CalDAV calendars in step
   busy import --staff ID FILE.ics     block a staff member's own calendar (replaces the last import)
   busy subscribe --staff ID [--from-file FILE]
                                       the same from a private calendar address (https:// or webcal://),
@@ -87,6 +88,16 @@ Commands:
   busy hosts | busy allow-host HOST | busy disallow-host HOST
                                       the hosts on this computer or the clinic's network that
                                       subscribed calendars may be fetched from (none by default)
+  caldav connect --staff ID (--user NAME | --no-password) [--calendar URL | --new NAME] [--privacy P] SERVER
+                                      put a staff member's appointments into their own CalDAV calendar
+                                      and block booking with its busy time; the password (read from
+                                      standard input) goes to the OS keyring. Without --calendar or
+                                      --new it lists the calendars found at SERVER
+  caldav list | caldav log --staff ID [--limit N] | caldav sync [--staff ID]
+                                      connections, their sync log, push and pull now (serve and the
+                                      app do it in the background)
+  caldav disconnect --staff ID [--keep-events] [--yes]
+                                      stop; removes what kapbook put in the calendar unless --keep-events
   email set --transport smtp|eml-dir [--host H] [--port P] [--security starttls|tls|none] [--user U]
             [--from ADDR] [--from-name NAME] [--dir DIR] [--allow-plain-remote]
                                       how patient email goes out; the SMTP password is never

@@ -79,7 +79,7 @@ func newFixture(tb testing.TB, series int) *fixture {
 		if err := f.svc.AddPatient(ctx, p); err != nil {
 			tb.Fatal(err)
 		}
-		from := booking.DateOf(f.now) + 1 + booking.Date(i%20)
+		from := booking.DateOf(f.now) + 1 + booking.Date((i*9)%300)
 		if _, err := f.svc.BookSeries(ctx, booking.BookRequest{PatientID: p.ID, ProtocolID: "kap-standard", From: from, TherapistID: f.therapist}); err != nil {
 			tb.Fatalf("series %d: %v", i, err)
 		}

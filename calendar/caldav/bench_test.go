@@ -160,4 +160,3 @@ func BenchmarkPullYear(b *testing.B) {
 	}
 	b.ReportMetric(float64(busy), "busy-times")
 }
-

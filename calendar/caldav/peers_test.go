@@ -79,7 +79,11 @@ func newFixture(tb testing.TB, series int) *fixture {
 		if err := f.svc.AddPatient(ctx, p); err != nil {
 			tb.Fatal(err)
 		}
-		from := booking.DateOf(f.now) + 1 + booking.Date((i*9)%300)
+		off := i % 20 // a few weeks, densely
+		if series > 20 {
+			off = (i * 9) % 300 // as many as the therapist's year holds
+		}
+		from := booking.DateOf(f.now) + 1 + booking.Date(off)
 		if _, err := f.svc.BookSeries(ctx, booking.BookRequest{PatientID: p.ID, ProtocolID: "kap-standard", From: from, TherapistID: f.therapist}); err != nil {
 			tb.Fatalf("series %d: %v", i, err)
 		}

@@ -93,6 +93,22 @@ func ClearBusy(ctx context.Context, st booking.Store, staffID int64, now time.Ti
 	return c, err
 }
 
+// notConnected refuses busy time from a file or a subscription for a
+// staff member whose busy time comes from their connected CalDAV calendar
+// (calendar/caldav): the next pull would replace it.
+func notConnected(ctx context.Context, r booking.Reader, staffID int64) error {
+	accts, err := r.CalDAVAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range accts {
+		if a.StaffID == staffID {
+			return booking.Errorf(booking.ECONFLICT, "Staff member %d's busy time comes from their connected CalDAV calendar; disconnect it first (kapctl caldav disconnect, or Settings → Staff).", staffID)
+		}
+	}
+	return nil
+}
+
 // staffByID returns one staff member. Returns ENOTFOUND if there is none.
 func staffByID(ctx context.Context, r booking.Reader, id int64) (*booking.Staff, error) {
 	staff, err := r.StaffList(ctx)
@@ -128,6 +144,9 @@ type BusyImport struct {
 // import and Settings → Staff both come here. A file that cannot be read
 // is refused in words (Explain) and changes nothing.
 func ImportBusyFile(ctx context.Context, st booking.Store, staffID int64, r io.Reader, fileName string, now time.Time, actor string) (*BusyImport, error) {
+	if err := notConnected(ctx, st, staffID); err != nil {
+		return nil, err
+	}
 	c, err := st.Clinic(ctx)
 	if err != nil {
 		return nil, err

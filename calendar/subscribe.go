@@ -382,6 +382,9 @@ func (s *Subscriptions) Subscribe(ctx context.Context, staffID int64, rawURL str
 	if _, err := staffByID(ctx, s.Store, staffID); err != nil {
 		return RefreshResult{}, err
 	}
+	if err := notConnected(ctx, s.Store, staffID); err != nil {
+		return RefreshResult{}, err
+	}
 	opts, hosts, err := s.options(ctx)
 	if err != nil {
 		return RefreshResult{}, err

@@ -192,3 +192,29 @@ func TestPeers_RunPushesChanges(t *testing.T) {
 	}
 	waitFor("the cancellation", func(m map[string][]peerEvent) bool { return len(m[uid]) == 0 })
 }
+
+// TestPeers_OneSourceOfBusyTime: while a staff member's CalDAV calendar is
+// connected, a busy import or a subscription for them is refused (the
+// next pull would replace it); connecting replaces a subscription.
+func TestPeers_OneSourceOfBusyTime(t *testing.T) {
+	srv := davtest.Radicale(t, "tara", "")
+	f := newFixture(t, 0)
+	err := f.db.Update(context.Background(), func(tx booking.Tx) error {
+		return tx.SaveBusySubscription(context.Background(), &booking.BusySubscription{StaffID: f.therapist, URL: "https://calendar.example.org/old.ics"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.connect(t, srv, "kapbook")
+	if subs, _ := f.db.BusySubscriptions(context.Background()); len(subs) != 0 {
+		t.Errorf("connecting kept the calendar subscription: %+v", subs)
+	}
+	_, err = calendar.ImportBusyFile(context.Background(), f.db, f.therapist, strings.NewReader(ownCalendar), "own.ics", f.now, "test")
+	if booking.ErrorCode(err) != booking.ECONFLICT || !strings.Contains(err.Error(), "disconnect it first") {
+		t.Errorf("busy import while connected: %v", err)
+	}
+	subs := &calendar.Subscriptions{Store: f.db, Now: func() time.Time { return f.now }}
+	if _, err := subs.Subscribe(context.Background(), f.therapist, "https://calendar.example.org/own.ics"); booking.ErrorCode(err) != booking.ECONFLICT {
+		t.Errorf("subscribe while connected: %v", err)
+	}
+}

@@ -51,6 +51,7 @@ test: deps-test check
 	KAPBOOK_SIM_DAYS=365 go test -count=1 ./...
 	KAPBOOK_TEST_STORE=postgres go test -count=1 ./store
 	go test -race -count=1 $(RACE_PKGS)
+	go test -race -short -count=1 ./calendar/caldav
 	bash scripts/window-smoke.sh
 	bash scripts/two-desks.sh
 	bash scripts/ux.sh
@@ -75,6 +76,7 @@ bench:
 	go test -run '^$$' -bench 'BenchmarkPlanSeriesReference' -benchtime 3x ./booking/
 	go test -run '^$$' -bench . -benchtime 20x ./store/
 	go test -run '^$$' -bench 'BenchmarkExport' -benchtime 5x ./calendar/
+	go test -run '^$$' -bench . -benchtime 3x ./calendar/caldav/
 	go test -run '^$$' -bench 'BenchmarkCompose$$' -benchtime 2000x ./reminder/
 	go test -run '^$$' -bench 'BenchmarkDispatchCeiling' -benchtime 3x ./reminder/
 	go test -run '^$$' -bench 'BenchmarkMailpitCeiling' -benchtime 1x ./reminder/

@@ -248,11 +248,11 @@ func (a *app) printHosts(hosts []string, note string) error {
 			w.line("%s", note)
 		}
 		if len(hosts) == 0 {
-			w.line("No calendar host is allowed on this computer or the clinic's network: subscribed calendars are fetched from the internet only.")
+			w.line("No calendar host is allowed on this computer or the clinic's network: subscribed calendars and CalDAV servers are reached on the internet only.")
 			w.line("Allow the clinic's own calendar server with: kapctl busy allow-host HOST")
 			return
 		}
-		w.line("Subscribed calendars may be fetched from these hosts although they are on this computer or the clinic's network:")
+		w.line("Subscribed calendars and CalDAV servers may be reached on these hosts although they are on this computer or the clinic's network:")
 		for _, h := range hosts {
 			w.line("  %s", h)
 		}

@@ -335,6 +335,11 @@ func pushPull(t *testing.T, srv *davtest.Server) {
 		t.Fatalf("first push: %+v, want %d new", res, len(f.wanted(t)))
 	}
 	f.checkServer(t, srv, acct.Calendar)
+	for _, o := range raw(t, srv, acct.Calendar) {
+		if bytes.Contains(o.Data, []byte("Patient 0")) || bytes.Contains(o.Data, []byte("@example.org")) {
+			t.Fatalf("%s: an event names a patient in full (privacy initials):\n%s", srv.Name, o.Data)
+		}
+	}
 	if again := f.syncNow(t); again.Pushed() != 0 {
 		t.Errorf("a second sync with nothing changed did %+v", again)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
+	"github.com/kapbook/kapbook/calendar/caldav"
 	"github.com/kapbook/kapbook/internal/errlog"
 	"github.com/kapbook/kapbook/internal/netx"
 	"github.com/kapbook/kapbook/reminder"
@@ -23,7 +24,8 @@ import (
 
 // Background is the work the app does while it runs: it sends the
 // patient email that is due (as kapctl remind --watch does), refreshes
-// the staff's subscribed busy calendars, and, when FeedsAddr is set,
+// the staff's subscribed busy calendars, keeps their connected CalDAV
+// calendars in step (Env.CalDAV), and, when FeedsAddr is set,
 // serves the staff's calendar feeds (as kapctl serve does). Its news goes
 // to OnStatus; its failures never stop the app.
 type Background struct {
@@ -59,6 +61,9 @@ type Background struct {
 	feeds   sync.Mutex // guards srv, stopped, FeedsAddr and FeedsURL once started
 	srv     *http.Server
 	stopped bool
+	// calendarFailed is which staff members' last calendar sync failed
+	// (calendarSynced's, on its goroutine only).
+	calendarFailed map[int64]bool
 	// FeedsURL is the address the feeds are served at, once serving.
 	FeedsURL string
 }
@@ -85,6 +90,10 @@ func (b *Background) Start() {
 	}
 	b.wg.Add(1)
 	go b.loop(ctx)
+	if b.readOnly() == nil {
+		b.wg.Add(1)
+		go b.syncCalendars(ctx)
+	}
 	if w, ok := b.Env.Store.(watcher); ok {
 		b.wg.Add(1)
 		go func() {
@@ -325,6 +334,58 @@ func (b *Background) refreshBusy(ctx context.Context) {
 	}
 	subs := &calendar.Subscriptions{Store: b.Env.Store, Now: b.Env.Time, Actor: "kapbook on " + actorOf(b.Env)}
 	subs.Refresh(ctx, false)
+}
+
+// calDAVRestart is how long the calendar sync waits before starting
+// again after an internal error stopped it.
+const calDAVRestart = time.Minute
+
+// syncCalendars runs the staff's calendar sync (caldav.Syncer.Run) until
+// ctx ends: appointments go out within a second of being saved, busy time
+// comes in every 5 minutes. Its failures are kept with each connection
+// and shown on Settings → Staff, never in a dialog; a panic is recorded
+// in the error log and the sync starts again after calDAVRestart. Like
+// the email, it waits FirstAfter first.
+func (b *Background) syncCalendars(ctx context.Context) {
+	defer b.wg.Done()
+	if b.FirstAfter > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(b.FirstAfter):
+		}
+	}
+	for {
+		b.guard("Syncing staff calendars", "", func() { b.Env.CalDAV().Run(ctx, b.calendarSynced) })
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(calDAVRestart):
+		}
+	}
+}
+
+// calendarSynced has the screens reload after a sync that did something.
+// Settings, which reloads only for changes made here, reloads when a sync
+// sent appointments, failed, or worked again after failing, so it shows
+// the count and the error as they stand; a pull alone reloads the other
+// screens (the busy time). A failure to read the connections (StaffID 0)
+// is the database's, which the watch reports. It runs on Run's goroutine.
+func (b *Background) calendarSynced(r caldav.Result) {
+	if r.StaffID == 0 {
+		return
+	}
+	if b.calendarFailed == nil {
+		b.calendarFailed = map[int64]bool{}
+	}
+	failed := r.Err != nil
+	switch {
+	case failed || b.calendarFailed[r.StaffID] || r.Pushed() > 0:
+		fyne.Do(b.Env.Changed)
+	case r.Pulled:
+		fyne.Do(b.Env.ChangedElsewhere)
+	}
+	b.calendarFailed[r.StaffID] = failed
 }
 
 // serveFeeds starts the feed server on FeedsAddr. b.feeds must be held.

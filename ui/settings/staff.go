@@ -24,7 +24,8 @@ var roleNames = []struct {
 }{{booking.RoleTherapist, "Therapist"}, {booking.RolePrescriber, "Prescriber"}, {booking.RoleNurse, "Nurse"}}
 
 // staffTab lists the staff and edits one member: details, hours, time
-// off, their busy calendar and their calendar feed.
+// off, their busy calendar, their own calendar kept in step both ways
+// (CalDAV) and their calendar feed.
 type staffTab struct {
 	v       *View
 	content fyne.CanvasObject
@@ -57,6 +58,7 @@ type staffTab struct {
 	subscribe      *widget.Button
 	clearBusy      *widget.Button // shown when there is something to clear
 	busyNote       *widget.Label
+	cal            *calendarPanel
 	feed           *feedPanel
 }
 
@@ -113,6 +115,7 @@ func newStaffTab(v *View) *staffTab {
 	t.clearBusy = widget.NewButton("Stop using own calendar…", t.askClearBusy)
 	t.clearBusy.Hide()
 	t.busyNote = newNote()
+	t.cal = newCalendarPanel(v)
 	t.feed = newFeedPanel(v, "this person's")
 
 	details := widget.NewForm(
@@ -130,6 +133,8 @@ func newStaffTab(v *View) *staffTab {
 		container.NewBorder(nil, nil, nil, t.subscribe, t.subscribeURL),
 		t.busyNote,
 		widget.NewSeparator(),
+		t.cal.content,
+		widget.NewSeparator(),
 		t.feed.content,
 	)
 	form := container.NewVBox(t.title, details,
@@ -141,7 +146,12 @@ func newStaffTab(v *View) *staffTab {
 	t.right = container.NewVBox(t.stored)
 	form = container.NewGridWithColumns(2, form, t.right)
 	left := container.NewBorder(heading("Staff"), t.add, nil, nil, t.list)
-	split := container.NewHSplit(left, container.NewVScroll(form))
+	scroll := container.NewVScroll(form)
+	t.cal.relayout = func() {
+		scroll.Refresh() // the form may have grown or shrunk
+		t.right.Refresh()
+	}
+	split := container.NewHSplit(left, scroll)
 	split.Offset = 0.28
 	t.content = split
 	t.edit(nil)
@@ -171,6 +181,7 @@ func (t *staffTab) show(d data) {
 			t.reloading = false
 			if t.shown == staffKey(s) {
 				t.showBusy(s)
+				t.cal.set(s)
 				t.showFeed(s)
 				return
 			}
@@ -232,6 +243,7 @@ func (t *staffTab) edit(s *booking.Staff) {
 	t.stored.Hidden = s.ID == 0
 	if s.ID != 0 {
 		t.showBusy(s)
+		t.cal.set(s)
 		t.showFeed(s)
 	}
 	t.right.Refresh() // lays out t.stored, shown or hidden

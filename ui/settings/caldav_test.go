@@ -2,6 +2,7 @@ package settings
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -359,40 +360,46 @@ func TestCalDAV_SyncFails(t *testing.T) {
 
 func upper(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
-// The connect dialog with calendars found, and the panel with a calendar
-// connected, as the front desk sees them in the smallest window
-// (1024 × 700), which neither may outgrow.
+// The connect dialog with calendars found, the panel with a calendar
+// connected, and after a sync failed, as the front desk sees them in the
+// smallest window (1024 × 700), which none may outgrow, and a large one.
 func TestCalDAV_Render(t *testing.T) {
-	c := openCalDAV(t)
-	w := c.f.Env.Window
-	w.Resize(fyne.NewSize(1024, 700))
-	fits := func(what string) {
-		t.Helper()
-		if m := w.Content().MinSize(); m.Width > 1024 || m.Height > 700 {
-			t.Errorf("%s needs %.0f × %.0f, more than 1024 × 700", what, m.Width, m.Height)
-		}
-		if top := w.Canvas().Overlays().Top(); top != nil {
-			if m := top.MinSize(); m.Width > 1024 || m.Height > 700 {
-				t.Errorf("the dialog over %s needs %.0f × %.0f, more than 1024 × 700", what, m.Width, m.Height)
+	for _, size := range []fyne.Size{fyne.NewSize(1024, 700), fyne.NewSize(1600, 1000)} {
+		t.Run(fmt.Sprintf("%.0fx%.0f", size.Width, size.Height), func(t *testing.T) {
+			c := openCalDAV(t)
+			w := c.f.Env.Window
+			w.Resize(size)
+			// The server's port changes from run to run: the goldens
+			// show a fixed one.
+			const fixed = "127.0.0.1:5232"
+			check := func(state string) {
+				t.Helper()
+				for _, l := range []*widget.Label{c.p.info, c.p.problem, c.p.note, c.p.log} {
+					l.SetText(strings.ReplaceAll(l.Text, c.srv.Host, fixed))
+				}
+				w.Canvas().Capture() // lays out what changed
+				if m := w.Content().MinSize(); m.Width > size.Width || m.Height > size.Height {
+					t.Errorf("%s needs %.0f × %.0f, more than the window's %.0f × %.0f", state, m.Width, m.Height, size.Width, size.Height)
+				}
+				if top := w.Canvas().Overlays().Top(); top != nil {
+					if m := top.MinSize(); m.Width > size.Width || m.Height > size.Height {
+						t.Errorf("the dialog of %s needs %.0f × %.0f, more than the window's", state, m.Width, m.Height)
+					}
+				}
+				test.AssertRendersToMarkup(t, fmt.Sprintf("caldav-%s-%.0fx%.0f.xml", state, size.Width, size.Height), w.Canvas())
 			}
-		}
+			d := c.signIn(t, "pw")
+			test.Tap(d.find)
+			d.server.Text = "http://" + fixed + "/"
+			d.server.Refresh()
+			check("connect")
+			d.server.Text = c.srv.URL
+			test.Tap(d.connect)
+			check("connected")
+			c.srv.Stop()
+			test.Tap(c.p.syncNow)
+			closeDialogs(w)
+			check("failed")
+		})
 	}
-	// The server's port changes from run to run: the goldens show a
-	// fixed one.
-	const fixed = "127.0.0.1:5232"
-	d := c.signIn(t, "pw")
-	test.Tap(d.find)
-	fits("the connect dialog")
-	d.server.Text = "http://" + fixed + "/"
-	d.server.Refresh()
-	w.Canvas().Capture()
-	test.AssertRendersToMarkup(t, "caldav-connect.xml", w.Canvas())
-	d.server.Text = c.srv.URL
-	test.Tap(d.connect)
-	for _, l := range []*widget.Label{c.p.info, c.p.note, c.p.log} {
-		l.SetText(strings.ReplaceAll(l.Text, c.srv.Host, fixed))
-	}
-	w.Canvas().Capture()
-	fits("the staff tab with a calendar connected")
-	test.AssertRendersToMarkup(t, "caldav-connected.xml", w.Canvas())
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
+	"github.com/kapbook/kapbook/calendar/caldav"
 	"github.com/kapbook/kapbook/internal/davtest"
 )
 
@@ -216,5 +217,29 @@ func TestPeers_OneSourceOfBusyTime(t *testing.T) {
 	subs := &calendar.Subscriptions{Store: f.db, Now: func() time.Time { return f.now }}
 	if _, err := subs.Subscribe(context.Background(), f.therapist, "https://calendar.example.org/own.ics"); booking.ErrorCode(err) != booking.ECONFLICT {
 		t.Errorf("subscribe while connected: %v", err)
+	}
+}
+
+// TestPeers_RunIdle: with nothing to do, the background sync writes
+// nothing (a write would wake every desk's sync, each of whose writes
+// would wake it again).
+func TestPeers_RunIdle(t *testing.T) {
+	srv := davtest.Radicale(t, "tara", "")
+	f := newFixture(t, 1)
+	f.connect(t, srv, "kapbook")
+	f.syncNow(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.sync.Run(ctx, nil); close(done) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(1500 * time.Millisecond) // Run's first round pulls: one write
+	before, err := f.db.Version(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * caldav.WatchEvery)
+	after, _ := f.db.Version(ctx)
+	if after != before {
+		t.Errorf("the store changed %d times in %s of an idle sync; log:\n%s", after-before, 3*caldav.WatchEvery, f.logText(t))
 	}
 }

@@ -162,6 +162,7 @@ func isSyncError(err error) bool {
 // record keeps the outcome of a sync.
 func (s *Syncer) record(ctx context.Context, a *booking.CalDAVAccount, st *staffState, res *Result) error {
 	now := s.now()
+	prevError := a.Error
 	var logs []booking.CalDAVLogEntry
 	if res.Err != nil {
 		st.failures++
@@ -186,17 +187,24 @@ func (s *Syncer) record(ctx context.Context, a *booking.CalDAVAccount, st *staff
 			logs = append(logs, booking.CalDAVLogEntry{Kind: "push", Message: pushWords(res)})
 		}
 	}
+	if a.Error == prevError && !res.Pulled && len(logs) == 0 {
+		return nil
+	}
 	return s.Store.Update(ctx, func(tx booking.Tx) error {
 		cur, err := accountOf(ctx, tx, a.StaffID)
 		if err != nil || cur == nil || cur.Calendar != a.Calendar {
 			return err // disconnected or reconnected meanwhile
 		}
-		cur.Error = a.Error
-		if res.Pulled {
-			cur.Pulled = now
-		}
-		if err := tx.SaveCalDAVAccount(ctx, cur); err != nil {
-			return err
+		if cur.Error != a.Error || res.Pulled {
+			// Written only when it changed: every write wakes Run in
+			// each process that watches the store.
+			cur.Error = a.Error
+			if res.Pulled {
+				cur.Pulled = now
+			}
+			if err := tx.SaveCalDAVAccount(ctx, cur); err != nil {
+				return err
+			}
 		}
 		for i := range logs {
 			logs[i].StaffID, logs[i].At = a.StaffID, now

@@ -18,6 +18,7 @@ import (
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
 	"github.com/kapbook/kapbook/ui"
+	"github.com/kapbook/kapbook/ui/kit"
 	"github.com/kapbook/kapbook/ui/kit/kittest"
 )
 
@@ -36,7 +37,7 @@ func TestJourney_NewPatientFullSeries(t *testing.T) {
 	w.SetContent(s.Content())
 	j := &journey{t: t, s: s, w: w}
 	loc := kittest.Now.Location()
-	when := func(a *booking.Appointment) string { return a.Start.In(loc).Format("Mon 2 Jan 15:04") }
+	when := func(a *booking.Appointment) string { return kit.DateTime(a.Start.In(loc)) }
 
 	// 1. Book a series: add Robin Vale as a new patient, choose the KAP
 	// standard protocol, propose from tomorrow and book all of it.
@@ -168,7 +169,7 @@ func TestJourney_NewPatientFullSeries(t *testing.T) {
 		booking.MessagePreparation: "Preparation", booking.MessageUpdate: "Change notice", booking.MessageCancellation: "Cancellation notice"}
 	row := map[string]int{} // list index of the message kind's row
 	for i, m := range all {
-		want := strings.Join([]string{m.Due.In(loc).Format("Mon 2 Jan 15:04"), "Robin Vale", kindWords[m.Kind],
+		want := strings.Join([]string{kit.DateTime(m.Due.In(loc)), "Robin Vale", kindWords[m.Kind],
 			strings.ToUpper(m.State[:1]) + m.State[1:], "0", m.Note}, " | ")
 		if rows[i] != want {
 			t.Fatalf("row %d %q, want %q for stored message %d", i, rows[i], want, m.ID)

@@ -164,7 +164,7 @@ func newRow() fyne.CanvasObject {
 // least 60). Patient, message and note give way on a narrow window (and
 // show their whole text on hover).
 var (
-	rowWidths = []float32{140, 130, 130, 80, 50, -60}
+	rowWidths = []float32{170, 130, 130, 80, 50, -60}
 	rowCut    = []bool{false, true, true, false, false, true}
 )
 
@@ -200,7 +200,7 @@ func (v *View) cells(m *booking.OutboxMessage) []string {
 	if m.State == booking.OutboxSkipped && why != "" {
 		why = "Not sent: " + why
 	}
-	return []string{m.Due.In(v.loc).Format("Mon 2 Jan 15:04"), v.name(m.PatientID), kit.MessageKindName(m.Kind),
+	return []string{kit.DateTime(m.Due.In(v.loc)), v.name(m.PatientID), kit.MessageKindName(m.Kind),
 		stateWords(m.State), fmt.Sprint(m.Attempts), why}
 }
 

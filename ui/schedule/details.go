@@ -471,7 +471,7 @@ func (rs *rescheduleDialog) options(sg *booking.Suggestions) []string {
 		if alt.Video() {
 			room = "Video"
 		}
-		o := fmt.Sprintf("%s–%s · %s · %s%s", alt.Start.In(loc).Format("Mon 2 Jan 15:04"), kit.Clock(alt.End.In(loc)), strings.Join(staff, ", "), room, suffix)
+		o := fmt.Sprintf("%s–%s · %s · %s%s", kit.DateTime(alt.Start.In(loc)), kit.Clock(alt.End.In(loc)), strings.Join(staff, ", "), room, suffix)
 		opts = append(opts, o)
 		rs.starts[o] = alt.Start
 		return o
@@ -662,7 +662,7 @@ func (d *details) move(a *booking.Appointment, c change) {
 		return err
 	}, func(err error) {
 		loc := d.clinic.Location()
-		when := c.to.In(loc).Format("Mon 2 Jan 15:04")
+		when := kit.DateTime(c.to.In(loc))
 		msg := fmt.Sprintf("Moved %s to %s.", a.Label(), when)
 		if c.makeup {
 			msg = fmt.Sprintf("Booked a make-up of %s on %s.", a.Label(), when)
@@ -757,7 +757,7 @@ func (d *details) openCancel() {
 		toReason()
 	})
 	cd.by.Horizontal = true
-	intro := widget.NewLabel(fmt.Sprintf("Cancel %s on %s? The patient is sent a cancellation.", a.Label(), a.Start.In(d.clinic.Location()).Format("Mon 2 Jan 15:04")))
+	intro := widget.NewLabel(fmt.Sprintf("Cancel %s on %s? The patient is sent a cancellation.", a.Label(), kit.DateTime(a.Start.In(d.clinic.Location()))))
 	intro.Wrapping = fyne.TextWrapWord
 	items := []fyne.CanvasObject{intro, cd.scope, widget.NewLabel("Who asked for it?"), cd.by, cd.late,
 		widget.NewLabel("Reason"), cd.reason, container.NewHBox(layout.NewSpacer(), cd.keep, cd.ok)}

@@ -360,7 +360,7 @@ func TestReschedule(t *testing.T) {
 	if !got.Start.Equal(to) || got.Start.Equal(a.Start) {
 		t.Fatalf("stored start %v, want the chosen %v (was %v)", got.Start, to, a.Start)
 	}
-	if r := v.details.result.Text; !strings.HasPrefix(r, "Moved Dosing 1/6 to "+to.In(got.Start.Location()).Format("Mon 2 Jan 15:04")) {
+	if r := v.details.result.Text; !strings.HasPrefix(r, "Moved Dosing 1/6 to "+kit.DateTime(to.In(got.Start.Location()))) {
 		t.Fatalf("result=%q", r)
 	}
 	if v.details.fields["Time"].Text[:len("Mon 2 Jan 2006")] != to.Format("Mon 2 Jan 2006")[:len("Mon 2 Jan 2006")] && !strings.HasPrefix(v.details.fields["Time"].Text, to.In(got.Start.Location()).Format("Mon 2 Jan 2006")) {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/emersion/go-webdav"
 	gocaldav "github.com/emersion/go-webdav/caldav"
+	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
 )
 
@@ -50,6 +51,17 @@ func (e *Error) Error() string { return "calendar server: " + e.Reason }
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
+
+// Explain words err for the front desk after what, as kapctl and the app
+// show it: a server's refusal (*Error) becomes an EINVALID error, "what;
+// the reason."; other errors are returned as they are.
+func Explain(what string, err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return booking.Errorf(booking.EINVALID, "%s; %s.", what, e.Reason)
+	}
+	return err
+}
 
 // errPrecondition is a 412 Precondition Failed: the event is not as the
 // request's If-Match or If-None-Match said.

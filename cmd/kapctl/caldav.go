@@ -50,16 +50,6 @@ func (a *app) syncer() *caldav.Syncer {
 	return &caldav.Syncer{Store: a.db, Now: func() time.Time { return a.now }, Actor: a.actor}
 }
 
-// explainCalDAV words a server's refusal for the shell, as
-// calendar.Explain does for subscriptions.
-func explainCalDAV(what string, err error) error {
-	var e *caldav.Error
-	if errors.As(err, &e) {
-		return booking.Errorf(booking.EINVALID, "%s; %s.", what, e.Reason)
-	}
-	return err
-}
-
 func (a *app) caldavConnect(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("caldav connect", flag.ContinueOnError)
 	staff := fs.String("staff", "", "")
@@ -97,7 +87,7 @@ func (a *app) caldavConnect(ctx context.Context, args []string) error {
 	what := fmt.Sprintf("%s's calendar was not connected", s.Name)
 	home, cals, err := caldav.Discover(ctx, a.db, pos[0], *user, pw)
 	if err != nil && (*cal == "" || *newName != "") {
-		return explainCalDAV(what, err)
+		return caldav.Explain(what, err)
 	}
 	if *cal == "" && *newName == "" {
 		return a.printCalendars(s, cals)
@@ -105,7 +95,7 @@ func (a *app) caldavConnect(ctx context.Context, args []string) error {
 	acct, err := a.syncer().Connect(ctx, caldav.ConnectRequest{StaffID: s.ID, Server: pos[0], User: *user, Password: pw,
 		Calendar: *cal, NewName: *newName, Home: home, Privacy: *privacy})
 	if err != nil {
-		return explainCalDAV(what, err)
+		return caldav.Explain(what, err)
 	}
 	res, err := a.syncer().Sync(ctx, s.ID, true)
 	if err != nil {

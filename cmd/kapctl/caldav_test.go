@@ -14,6 +14,7 @@ import (
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
 	"github.com/kapbook/kapbook/internal/davtest"
+	"github.com/kapbook/kapbook/internal/secret"
 	"github.com/kapbook/kapbook/reminder"
 	"github.com/kapbook/kapbook/store"
 )
@@ -202,7 +203,9 @@ func TestCalDAVCrash(t *testing.T) {
 // plain words, change nothing they should not, and the sync log says
 // when the server is back.
 func TestCalDAVFailures(t *testing.T) {
+	was := secret.Mocked()
 	reminder.MockKeyring()
+	t.Cleanup(func() { secret.SetMocked(was) })
 	srv := davtest.Radicale(t, "tara", "right horse battery")
 	c := mustDemo(t)
 	caldavClinic(t, c, 2)

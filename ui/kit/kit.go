@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/calendar/caldav"
 	"github.com/kapbook/kapbook/internal/errlog"
 	"github.com/kapbook/kapbook/store"
 )
@@ -67,6 +68,7 @@ type Env struct {
 	ErrorLog *errlog.Log
 
 	mu        sync.Mutex
+	calDAV    *caldav.Syncer // see CalDAV
 	listeners []func()
 	local     []func() // see OnLocalChange
 	pending   sync.WaitGroup

@@ -204,17 +204,6 @@ func hostOf(addr string) string {
 	return addr
 }
 
-// explainCalDAV puts a calendar server's refusal (*caldav.Error) into
-// the words of an error dialog: what was not done, and why. Work run by
-// env.Run returns it so, since Run takes any other error for a bug.
-func explainCalDAV(what string, err error) error {
-	var e *caldav.Error
-	if errors.As(err, &e) {
-		return booking.Errorf(booking.EINVALID, "%s; %s.", what, e.Reason)
-	}
-	return err
-}
-
 // syncWords says what a sync did: what it sent, and the busy time it
 // read.
 func syncWords(r caldav.Result, name string, loc *time.Location) string {
@@ -254,7 +243,7 @@ func (p *calendarPanel) doSync() {
 		return err
 	}, func(err error) {
 		if err == nil && len(res) == 1 && res[0].Err != nil {
-			err = explainCalDAV("The calendar of "+s.Name+" was not synced", res[0].Err)
+			err = caldav.Explain("The calendar of "+s.Name+" was not synced", res[0].Err)
 		}
 		if err != nil {
 			env.ShowError(err)
@@ -480,7 +469,7 @@ func (c *connectDialog) doFind() {
 	var cals []caldav.Calendar
 	env.Run("Finding the calendars", func(ctx context.Context) (err error) {
 		home, cals, err = caldav.Discover(ctx, env.Store, server, user, pw)
-		return explainCalDAV("No calendars were found", err)
+		return caldav.Explain("No calendars were found", err)
 	}, func(err error) {
 		if err != nil {
 			c.found.SetText("No calendars found.")
@@ -529,7 +518,7 @@ func (c *connectDialog) doConnect() {
 	var syncErr error
 	p.run("Connecting the calendar", func(ctx context.Context) (err error) {
 		if acct, err = env.CalDAV().Connect(ctx, req); err != nil {
-			return explainCalDAV(s.Name+"'s calendar was not connected", err)
+			return caldav.Explain(s.Name+"'s calendar was not connected", err)
 		}
 		res, syncErr = env.CalDAV().Sync(ctx, s.ID, true)
 		return nil

@@ -34,12 +34,18 @@ func Password(a *booking.CalDAVAccount) (string, error) {
 	pw, err := secret.Get(keyringAccount(a.User, a.Calendar))
 	switch {
 	case errors.Is(err, secret.ErrNotFound):
-		return "", &Error{Reason: "this computer's keyring holds no password for the calendar (it was connected on another computer, or the keyring was reset); connect the calendar again here", Err: err}
+		return "", &Error{Reason: "this computer's keyring holds no password for the calendar (it was connected on another computer, or the keyring was reset); connect the calendar again here", Err: errNoPasswordHere}
 	case err != nil:
-		return "", &Error{Reason: "the password of this calendar cannot be read from this computer's keyring (" + err.Error() + "); connect the calendar again on a computer with a keyring", Err: err}
+		return "", &Error{Reason: "the password of this calendar cannot be read from this computer's keyring (" + err.Error() + "); connect the calendar again on a computer with a keyring", Err: errNoPasswordHere}
 	}
 	return pw, nil
 }
+
+// errNoPasswordHere is why this computer cannot sync a calendar whose
+// password is kept in another computer's keyring. It concerns this
+// computer alone, so it is not written to the connection's shared state
+// or log: another desk may be syncing the calendar well.
+var errNoPasswordHere = errors.New("caldav: the password is not on this computer")
 
 // savePassword keeps a connection's password in the OS keyring.
 func savePassword(user, calendarURL, password string) error {

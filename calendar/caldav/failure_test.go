@@ -10,6 +10,7 @@ import (
 
 	"github.com/kapbook/kapbook/calendar/caldav"
 	"github.com/kapbook/kapbook/internal/davtest"
+	"github.com/kapbook/kapbook/internal/secret"
 )
 
 // TestPeers_Discovery finds the account's calendars from the server's
@@ -86,5 +87,32 @@ func TestSync_FullQuota(t *testing.T) {
 	accts, _ := f.db.CalDAVAccounts(ctx)
 	if len(accts) != 1 || !strings.Contains(accts[0].Error, "no room left") {
 		t.Errorf("the connection's state: %+v", accts)
+	}
+}
+
+// TestSync_PasswordOnAnotherDesk: a desk whose keyring lacks the
+// calendar's password leaves the shared state and log alone (another
+// desk may be syncing it well) and says why to its own caller only.
+func TestSync_PasswordOnAnotherDesk(t *testing.T) {
+	srv := davtest.Radicale(t, "tara", "pw")
+	f := newFixture(t, 1)
+	f.connect(t, srv, "kapbook")
+	f.syncNow(t)
+	logBefore := f.logText(t)
+	other := &caldav.Syncer{Store: f.db, Now: f.sync.Now} // another desk: nothing cached
+	secret.Delete("caldav:tara@" + srv.Host)
+	res, err := other.Sync(context.Background(), f.therapist, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "keyring holds no password") {
+		t.Fatalf("sync without the password here: %+v", res)
+	}
+	if got := f.logText(t); got != logBefore {
+		t.Errorf("the shared log changed:\n%s", got)
+	}
+	accts, _ := f.db.CalDAVAccounts(context.Background())
+	if len(accts) != 1 || accts[0].Error != "" {
+		t.Errorf("the shared state changed: %+v", accts)
 	}
 }

@@ -138,6 +138,15 @@ func (s *Syncer) syncOne(ctx context.Context, a *booking.CalDAVAccount, pull boo
 	st := s.stateOf(a.StaffID)
 	res := Result{StaffID: a.StaffID}
 	c, err := s.client(ctx, a, st)
+	if errors.Is(err, errNoPasswordHere) {
+		// Another desk may hold the password: say so to this desk's
+		// caller only, and look again much later.
+		s.mu.Lock()
+		st.retry = s.now().Add(lastRetry)
+		s.mu.Unlock()
+		res.Err = err
+		return res, nil
+	}
 	if err == nil {
 		err = s.push(ctx, c, a, &res)
 	}

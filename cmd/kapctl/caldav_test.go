@@ -264,3 +264,39 @@ func TestCalDAVFailures(t *testing.T) {
 		t.Errorf("%d events left on the server after disconnecting", n)
 	}
 }
+
+// TestServeSyncsCalDAV: while `kapctl serve` runs, a series booked by
+// another kapctl reaches the therapist's CalDAV calendar by itself.
+func TestServeSyncsCalDAV(t *testing.T) {
+	srv := davtest.Radicale(t, "tara", "")
+	bin := mustBuild(t)
+	c := mustDemo(t)
+	c.ok("busy", "allow-host", "127.0.0.1")
+	c.ok("caldav", "connect", "--staff", "1", "--user", "tara", "--no-password", "--new", "kapbook", srv.URL)
+	before := len(storedEvents(t, srv))
+	serve := exec.Command(bin, "--db", c.path, "--now", c.now, "serve", "--addr", "127.0.0.1:0")
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		serve.Process.Signal(syscall.SIGTERM)
+		serve.Wait()
+	}()
+	p := c.addPatient("Served Patient", "served@example.org")
+	booked := c.book(p, "--therapist", "1")
+	mine := 0
+	for _, a := range booked.Appointments {
+		for _, s := range a.Staff {
+			if s.ID == 1 {
+				mine++
+			}
+		}
+	}
+	deadline := time.Now().Add(time.Minute)
+	for len(storedEvents(t, srv)) < before+mine {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events on the server a minute after booking, want %d", len(storedEvents(t, srv)), before+mine)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

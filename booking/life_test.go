@@ -770,3 +770,42 @@ func TestEscortComesFromTheStep(t *testing.T) {
 		t.Fatalf("a dosing visit of a step without escort: %v", err)
 	}
 }
+
+// TestLife_SuggestFillsFewDays: when the rules allow fewer days than
+// asked for, Suggest fills the list with the next nearest times of those
+// days, each one a time the move is then made to; with days to spare it
+// offers one time a day, nearest the current time of day.
+func TestLife_SuggestFillsFewDays(t *testing.T) {
+	l, s := demoOne(t)
+	in := l.appt(s, "Integration 1/6")
+	few, err := l.svc.Suggest(l.ctx, in.ID, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	many, err := l.svc.Suggest(l.ctx, in.ID, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perDay := map[booking.Date]int{}
+	seen := map[int64]bool{}
+	for i, a := range many.Alternatives {
+		if seen[a.Start.Unix()] || i > 0 && !many.Alternatives[i-1].Start.Before(a.Start) {
+			t.Fatalf("alternatives not distinct and in time order at %d: %v", i, a.Start)
+		}
+		seen[a.Start.Unix()] = true
+		perDay[booking.DateOf(a.Start.In(l.loc))]++
+	}
+	if len(perDay) >= 60 || len(many.Alternatives) <= len(perDay) {
+		t.Fatalf("%d alternatives on %d days; want more times than days when the rules allow fewer than 60 days", len(many.Alternatives), len(perDay))
+	}
+	for _, a := range few.Alternatives {
+		if !seen[a.Start.Unix()] {
+			t.Errorf("the short list's %v is not in the long one", a.Start)
+		}
+	}
+	// The longest list's last time is one the move is made to.
+	last := many.Alternatives[len(many.Alternatives)-1].Start
+	if _, err := l.svc.Reschedule(l.ctx, in.ID, last, false); err != nil {
+		t.Fatalf("moving to the offered %s: %v", last, err)
+	}
+}

@@ -31,14 +31,25 @@ func Alternatives(w World, req PlanRequest, k int, limit int) ([]*Appointment, e
 		}
 	}
 	// One alternative a day, nearest the current time of day, so the list
-	// spans the days the rules allow rather than fifteen-minute steps.
-	best := map[Date]*Appointment{}
+	// spans the days the rules allow rather than fifteen-minute steps;
+	// when the rules allow fewer days than limit, the next nearest times
+	// of those days fill the list ("More times…" then finds more). Each
+	// day keeps its limit nearest feasible times.
+	perDay := map[Date][]*Appointment{}
 	dist := func(a *Appointment) int {
 		if cur == nil {
 			return int(ClockOf(a.Start.In(p.loc)))
 		}
 		d := int(ClockOf(a.Start.In(p.loc)) - ClockOf(cur.Start.In(p.loc)))
 		return max(d, -d)
+	}
+	// worse orders a day's times: farther from the current time of day,
+	// then later.
+	worse := func(a, b *Appointment) bool {
+		if da, db := dist(a), dist(b); da != db {
+			return da > db
+		}
+		return a.Start.After(b.Start)
 	}
 	it := p.candidates(k, p.window(k))
 	for {
@@ -53,10 +64,11 @@ func Alternatives(w World, req PlanRequest, k int, limit int) ([]*Appointment, e
 			continue
 		}
 		day := DateOf(c.Start.In(p.loc))
-		if len(best) >= limit && day > it.rankedTo && day > slices.Max(slices.Collect(maps.Keys(best))) {
+		if len(perDay) >= limit && day > it.rankedTo && day > slices.Max(slices.Collect(maps.Keys(perDay))) {
 			break // past the ranked days candidates come in day order: the rest are later than enough
 		}
-		if b := best[day]; b != nil && dist(b) <= dist(c) {
+		kept := perDay[day]
+		if len(kept) >= limit && !worse(kept[len(kept)-1], c) {
 			continue
 		}
 		p.placed[k] = c
@@ -64,17 +76,35 @@ func Alternatives(w World, req PlanRequest, k int, limit int) ([]*Appointment, e
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			best[day] = c
+		if !ok {
+			continue
+		}
+		kept = append(kept, c)
+		sort.SliceStable(kept, func(i, j int) bool { return worse(kept[j], kept[i]) })
+		if len(kept) > limit {
+			kept = kept[:limit]
+		}
+		perDay[day] = kept
+	}
+	// The nearest time of each day first, then the second nearest of each
+	// day, and so on, until there are limit.
+	days := slices.Sorted(maps.Keys(perDay))
+	var out []*Appointment
+	for round := 0; len(out) < limit; round++ {
+		added := false
+		for _, d := range days {
+			if round < len(perDay[d]) {
+				out = append(out, perDay[d][round])
+				added = true
+			}
+		}
+		if !added {
+			break
 		}
 	}
-	var out []*Appointment
-	for _, a := range best {
-		out = append(out, a)
+	if len(out) > limit {
+		out = out[:limit] // the earliest days' nearest times come first
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
-	if len(out) > limit {
-		out = out[:limit]
-	}
 	return out, nil
 }

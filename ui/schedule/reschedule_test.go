@@ -98,17 +98,41 @@ func TestReschedule_MoreTimes(t *testing.T) {
 	}
 }
 
+// TestReschedule_NoMoreTimes: More times… keeps adding the nearest
+// times of the days the rules allow, more than one a day, until the
+// window holds no more; then it says so, turns off and changes nothing.
 func TestReschedule_NoMoreTimes(t *testing.T) {
 	f, v := open(t)
 	a := find(t, f, 2, "Dosing 2/6")
 	tapBlock(t, v, a.ID)
 	test.Tap(v.details.reschedule)
 	rs := v.details.rs
-	n := len(rs.choices.Options)
-	test.Tap(rs.more)
-	if len(rs.choices.Options) != n || !rs.more.Disabled() || rs.more.Text != "No more times" {
-		t.Fatalf("choices %d (was %d), button %q disabled=%v; want the same list and No more times, off",
-			len(rs.choices.Options), n, rs.more.Text, rs.more.Disabled())
+	first := len(rs.choices.Options)
+	days := map[booking.Date]int{}
+	for taps := 1; rs.more.Text != "No more times"; taps++ {
+		if taps > 40 {
+			t.Fatalf("More times… still adds after %d taps (%d choices)", taps, len(rs.choices.Options))
+		}
+		n := len(rs.choices.Options)
+		test.Tap(rs.more)
+		if rs.more.Text == "No more times" && len(rs.choices.Options) != n {
+			t.Fatalf("the tap that found no more times changed the list from %d to %d", n, len(rs.choices.Options))
+		}
+	}
+	if !rs.more.Disabled() || len(rs.choices.Options) <= first {
+		t.Fatalf("after the last time: button disabled=%v, %d choices (first %d)", rs.more.Disabled(), len(rs.choices.Options), first)
+	}
+	for _, o := range rs.choices.Options {
+		if s, ok := rs.starts[o]; ok {
+			days[booking.DateOf(s.In(loc(t, f)))]++
+		}
+	}
+	most := 0
+	for _, n := range days {
+		most = max(most, n)
+	}
+	if most < 2 {
+		t.Fatalf("every day offers one time only (%d days); want the nearest few of each", len(days))
 	}
 }
 

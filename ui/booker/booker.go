@@ -435,21 +435,21 @@ func (v *View) buildProposal() {
 
 // buildPreferenceNote makes prefBox, hidden until a proposal misses the
 // patient's preferences: what misses them and why, and the slack to widen
-// with Widen slack, which proposes again (as Enter in the days does).
+// with Widen and propose again (as Enter in the days does).
 func (v *View) buildPreferenceNote() {
 	v.prefNote = widget.NewLabel("")
 	v.prefNote.Wrapping = fyne.TextWrapWord
 	v.prefNote.Importance = widget.WarningImportance
 	v.slackDays = newEntry("days", v.escape)
 	v.slackDays.OnSubmitted = func(string) { v.widenSlack() }
-	v.widen = widget.NewButton("Widen slack and propose again", v.widenSlack)
+	v.widen = widget.NewButton("Widen and propose again", v.widenSlack)
 	days := container.NewGridWrap(fyne.NewSize(70, v.slackDays.MinSize().Height), v.slackDays)
 	v.prefBox = container.NewVBox(v.prefNote,
-		container.NewHBox(widget.NewLabel("Slack for preferences, in days (0–14):"), days, v.widen))
+		container.NewHBox(widget.NewLabel("Slack in days (0–14):"), days, v.widen))
 	v.prefBox.Hide()
 }
 
-// widenSlack proposes again with the slack typed beside Widen slack.
+// widenSlack proposes again with the slack typed beside Widen.
 func (v *View) widenSlack() {
 	n, err := strconv.Atoi(strings.TrimSpace(v.slackDays.Text))
 	if err != nil || n < 0 || n > 14 {

@@ -774,6 +774,11 @@ func TestPreferenceMissesMarkedAndSlackWidened(t *testing.T) {
 		t.Fatalf("note %q (shown %v), slack %q", v.prefNote.Text, v.prefBox.Visible(), v.slackDays.Text)
 	}
 	test.AssertRendersToMarkup(t, "proposal-misses.xml", f.Env.Window.Canvas())
+	// At 1024 × 700 the screen has 884 px beside the navigation: the
+	// form and the proposal with its slack row fit side by side.
+	if w := v.Content().MinSize().Width; w > 1024-140 {
+		t.Errorf("with misses the screen needs %.0f px, more than the %d at 1024 px", w, 1024-140)
+	}
 	before := v.current()
 	test.Tap(v.widen)
 	after := v.current()

@@ -116,3 +116,40 @@ func TestSync_PasswordOnAnotherDesk(t *testing.T) {
 		t.Errorf("the shared state changed: %+v", accts)
 	}
 }
+
+// TestPeers_PrivacyModes: each privacy mode puts on the therapist's
+// server what docs/privacy.md says: the full name, initials, or
+// "Patient #N"; never the patient's email.
+func TestPeers_PrivacyModes(t *testing.T) {
+	srv := davtest.Radicale(t, "tara", "")
+	for _, tc := range []struct{ privacy, want, not string }{
+		{"full", "Patient 000 Test", "P.0.T."},
+		{"initials", "P.0.T.", "Patient 000 Test"},
+		{"id", "Patient #", "P.0.T."},
+	} {
+		t.Run(tc.privacy, func(t *testing.T) {
+			f := newFixture(t, 1)
+			ctx := context.Background()
+			home, _, err := caldav.Discover(ctx, f.db, srv.URL, srv.User, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			acct, err := f.sync.Connect(ctx, caldav.ConnectRequest{StaffID: f.therapist, Server: srv.URL, User: srv.User, Home: home,
+				NewName: "privacy " + tc.privacy, Privacy: tc.privacy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.syncNow(t)
+			objs := raw(t, srv, acct.Calendar)
+			if len(objs) == 0 {
+				t.Fatal("nothing on the server")
+			}
+			for _, o := range objs {
+				d := string(o.Data)
+				if !strings.Contains(d, tc.want) || strings.Contains(d, tc.not) || strings.Contains(d, "@example.org") {
+					t.Fatalf("privacy %s: want %q, not %q, no email, in:\n%s", tc.privacy, tc.want, tc.not, d)
+				}
+			}
+		})
+	}
+}

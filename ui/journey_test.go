@@ -344,7 +344,7 @@ func (j *journey) tap(root fyne.CanvasObject, text string) {
 	j.t.Helper()
 	var labels []string
 	for _, o := range j.objects(root) {
-		if b, ok := o.(*widget.Button); ok {
+		if b, ok := kit.AsButton(o); ok {
 			if b.Text == text {
 				if b.Disabled() {
 					j.t.Fatalf("button %q is disabled", text)
@@ -507,7 +507,7 @@ func (j *journey) row(root fyne.CanvasObject, text string) fyne.CanvasObject {
 			switch x := x.(type) {
 			case *widget.Label:
 				label = label || x.Text == text
-			case *widget.Button:
+			case *widget.Button, *kit.Button:
 				button = true
 			}
 		}

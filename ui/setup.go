@@ -40,11 +40,11 @@ type Setup struct {
 	TherapistHours   *widget.Entry
 	Room             *widget.Entry
 	RoomKind         *widget.Select
-	Create, Demo     *widget.Button
+	Create, Demo     *kit.Button
 	// Server is the address of a clinic database on a PostgreSQL server,
 	// Connect uses it (docs/operations.md, "Several workstations").
 	Server             *widget.Entry
-	Connect            *widget.Button
+	Connect            *kit.Button
 	where              *widget.Label
 	Problem            *widget.Label // why the clinic could not be created
 	content            fyne.CanvasObject
@@ -92,13 +92,13 @@ func NewSetup(env *kit.Env, done func(own bool)) *Setup {
 	s.Problem.Wrapping = fyne.TextWrapWord
 	s.Problem.Importance = widget.DangerImportance
 	s.Problem.Hide()
-	s.Create = widget.NewButton("Create the clinic", s.create)
+	s.Create = kit.NewButton("Create the clinic", s.create)
 	s.Create.Importance = widget.HighImportance
-	s.Demo = widget.NewButton("Open the demo clinic", s.openDemo)
+	s.Demo = kit.NewButton("Open the demo clinic", s.openDemo)
 	s.Server = widget.NewEntry()
 	s.Server.SetPlaceHolder("postgres://kapbook@db.clinic.example/kapbook?sslmode=verify-full")
 	s.Server.OnSubmitted = func(string) { s.connect() }
-	s.Connect = widget.NewButton("Use this server", s.connect)
+	s.Connect = kit.NewButton("Use this server", s.connect)
 
 	form := widget.NewForm(
 		widget.NewFormItem("Clinic name", s.Name),

@@ -136,7 +136,7 @@ type Shell struct {
 	// Setup is the first-run setup while it shows, else nil.
 	Setup *Setup
 	// Nav holds the sidebar's buttons by view name.
-	Nav map[string]*widget.Button
+	Nav map[string]*kit.Button
 	// Status is the status line at the bottom of the window.
 	Status *widget.Label
 
@@ -160,7 +160,7 @@ type statusParts struct{ clinic, actor, email, feeds, database string }
 // window in env, New also installs the menu, the shortcuts and the
 // keyboard handling, and restores the window's size.
 func New(env *kit.Env) *Shell {
-	s := &Shell{env: env, Nav: map[string]*widget.Button{}, shown: map[string]bool{}}
+	s := &Shell{env: env, Nav: map[string]*kit.Button{}, shown: map[string]bool{}}
 	env.Nav = s
 	if env.Service == nil {
 		env.Service = &booking.Service{Store: env.Store}
@@ -240,7 +240,7 @@ func (s *Shell) ready() {
 	side := container.NewVBox()
 	for _, name := range Views {
 		name := name
-		b := widget.NewButtonWithIcon(viewTitles[name], viewIcon(name), func() { s.Show(name) })
+		b := kit.NewButtonWithIcon(viewTitles[name], viewIcon(name), func() { s.Show(name) })
 		b.Alignment = widget.ButtonAlignLeading
 		b.Importance = widget.LowImportance
 		s.Nav[name] = b
@@ -543,7 +543,10 @@ type keyTaker interface {
 
 // typedKey handles a key that no field took. While a dialog shows,
 // Escape presses its dismiss button and Enter its confirm button (Fyne's
-// dialogs leave keys alone). Otherwise the key goes to the view showing,
+// dialogs leave keys alone). A key reaches it only when nothing has the
+// focus: Fyne gives a key to the focused widget alone, so Enter on a
+// focused button (a kit.Button) presses that button and never this
+// default as well. Otherwise the key goes to the view showing,
 // if it takes keys: the schedule moves by days and weeks.
 func (s *Shell) typedKey(ev *fyne.KeyEvent) {
 	if s.env.Window != nil {
@@ -578,12 +581,13 @@ func dialogKey(overlay fyne.CanvasObject, ev *fyne.KeyEvent) bool {
 	var buttons []*widget.Button
 	var collect func(o fyne.CanvasObject)
 	collect = func(o fyne.CanvasObject) {
-		switch o := o.(type) {
-		case *widget.Button:
-			if o.Visible() && !o.Disabled() {
-				buttons = append(buttons, o)
+		if b, ok := kit.AsButton(o); ok {
+			if b.Visible() && !b.Disabled() {
+				buttons = append(buttons, b)
 			}
-		case *fyne.Container:
+			return
+		}
+		if o, ok := o.(*fyne.Container); ok {
 			for _, child := range o.Objects {
 				collect(child)
 			}

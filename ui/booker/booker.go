@@ -90,13 +90,13 @@ type patientPicker struct {
 // newPatientForm adds a patient who is not in the clinic's records yet,
 // below the picker; newBox holds it, hidden until New patient is pressed.
 type newPatientForm struct {
-	newPatient *widget.Button
+	newPatient *kit.Button
 	newBox     *fyne.Container
 	newName    *entry
 	newEmail   *entry
 	newPhone   *entry
-	addPatient *widget.Button
-	cancelNew  *widget.Button
+	addPatient *kit.Button
+	cancelNew  *kit.Button
 	newProblem *widget.Label
 }
 
@@ -114,7 +114,7 @@ type protocolChoice struct {
 type preferences struct {
 	start        *entry
 	startWords   *widget.Label // start's day in words, or "not a date"
-	pickDate     *widget.Button
+	pickDate     *kit.Button
 	datePopup    *widget.PopUp // the calendar pickDate opens
 	weekdays     *widget.CheckGroup
 	times        *widget.CheckGroup
@@ -128,7 +128,7 @@ type preferences struct {
 // stays in view with what stops the form from proposing.
 type formFrame struct {
 	formScroll  *container.Scroll
-	propose     *widget.Button
+	propose     *kit.Button
 	formProblem *widget.Label
 }
 
@@ -160,7 +160,7 @@ type proposalArea struct {
 	prefBox   *fyne.Container
 	prefNote  *widget.Label
 	slackDays *entry
-	widen     *widget.Button
+	widen     *kit.Button
 	// slack is the slack for preferences the desk chose for this
 	// booking; nil: the clinic's.
 	slack *int
@@ -178,7 +178,7 @@ type alternatives struct {
 	altTitle *widget.Label
 	altBox   *fyne.Container // a button for each alternative
 	altPanel *fyne.Container
-	altKeep  *widget.Button
+	altKeep  *kit.Button
 	altSeq   int                   // the place in the series of the appointment offered; -1: none
 	alts     []booking.Alternative // the times altBox offers
 }
@@ -186,11 +186,11 @@ type alternatives struct {
 // outcome is booking the proposal and what came of it: the Book button,
 // then the result with the ways on from it.
 type outcome struct {
-	book      *widget.Button
+	book      *kit.Button
 	result    *widget.Label
 	resultBox *fyne.Container
-	toSched   *widget.Button
-	toPatient *widget.Button
+	toSched   *kit.Button
+	toPatient *kit.Button
 }
 
 // panes are the containers around the proposal that relayout lays out
@@ -328,16 +328,16 @@ func (v *View) buildPatient() []fyne.CanvasObject {
 // buildNewPatient makes the newPatientForm, hidden behind its button;
 // Enter in any of its fields adds the patient, as the button does.
 func (v *View) buildNewPatient() {
-	v.newPatient = widget.NewButton("New patient…", v.showNewPatient)
+	v.newPatient = kit.NewButton("New patient…", v.showNewPatient)
 	v.newName = newEntry("Full name", v.escape)
 	v.newEmail = newEntry("Email", v.escape)
 	v.newPhone = newEntry("Phone (optional)", v.escape)
 	for _, e := range []*entry{v.newName, v.newEmail, v.newPhone} {
 		e.OnSubmitted = func(string) { v.doAddPatient() }
 	}
-	v.addPatient = widget.NewButton("Add patient", v.doAddPatient)
+	v.addPatient = kit.NewButton("Add patient", v.doAddPatient)
 	v.addPatient.Importance = widget.HighImportance
-	v.cancelNew = widget.NewButton("Cancel", v.hideNewPatient)
+	v.cancelNew = kit.NewButton("Cancel", v.hideNewPatient)
 	v.newProblem = widget.NewLabel("")
 	v.newProblem.Wrapping = fyne.TextWrapWord
 	v.newProblem.Importance = widget.DangerImportance
@@ -367,7 +367,7 @@ func (v *View) buildPreferences() []fyne.CanvasObject {
 	v.start.OnChanged = func(string) { v.startChanged() }
 	v.start.OnSubmitted = func(string) { v.Propose() }
 	v.startWords = widget.NewLabel("")
-	v.pickDate = widget.NewButtonWithIcon("", theme.CalendarIcon(), v.showCalendar)
+	v.pickDate = kit.NewButtonWithIcon("", theme.CalendarIcon(), v.showCalendar)
 	v.pickDate.Importance = widget.LowImportance
 	v.weekdays = widget.NewCheckGroup(nil, func([]string) { v.changed() })
 	for _, d := range booking.Week[:5] {
@@ -396,7 +396,7 @@ func (v *View) buildPreferences() []fyne.CanvasObject {
 // buildPropose makes Propose and the label for what stops it; layOut
 // places them below the scrolling form.
 func (v *View) buildPropose() {
-	v.propose = widget.NewButton("Propose", v.Propose)
+	v.propose = kit.NewButton("Propose", v.Propose)
 	v.propose.Importance = widget.HighImportance
 	v.formProblem = widget.NewLabel("")
 	v.formProblem.Wrapping = fyne.TextWrapWord
@@ -442,7 +442,7 @@ func (v *View) buildPreferenceNote() {
 	v.prefNote.Importance = widget.WarningImportance
 	v.slackDays = newEntry("days", v.escape)
 	v.slackDays.OnSubmitted = func(string) { v.widenSlack() }
-	v.widen = widget.NewButton("Widen and propose again", v.widenSlack)
+	v.widen = kit.NewButton("Widen and propose again", v.widenSlack)
 	days := container.NewGridWrap(fyne.NewSize(70, v.slackDays.MinSize().Height), v.slackDays)
 	v.prefBox = container.NewVBox(v.prefNote,
 		container.NewHBox(widget.NewLabel("Slack in days (0–14):"), days, v.widen))
@@ -576,7 +576,7 @@ func (v *View) buildAlternatives() {
 	v.altTitle = widget.NewLabel("")
 	v.altTitle.Wrapping = fyne.TextWrapWord
 	v.altBox = container.NewGridWithColumns(3)
-	v.altKeep = widget.NewButton("Keep as proposed", v.closeAlternatives)
+	v.altKeep = kit.NewButton("Keep as proposed", v.closeAlternatives)
 	v.altPanel = container.NewVBox(widget.NewSeparator(), v.altTitle, v.altBox, container.NewHBox(v.altKeep))
 	v.altPanel.Hide()
 }
@@ -586,22 +586,22 @@ func (v *View) buildAlternatives() {
 // ways on: the series on the schedule, the patient's page, or another
 // booking.
 func (v *View) buildOutcome() {
-	v.book = widget.NewButton("Book", v.Book)
+	v.book = kit.NewButton("Book", v.Book)
 	v.book.Importance = widget.HighImportance
 	v.book.Disable()
 	v.result = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.result.Wrapping = fyne.TextWrapWord
-	v.toSched = widget.NewButton("View on schedule", func() {
+	v.toSched = kit.NewButton("View on schedule", func() {
 		if sr := v.bookedSeries(); sr != nil && len(sr.Appts) > 0 {
 			v.env.Nav.ShowAppointment(sr.Appts[0].ID)
 		}
 	})
-	v.toPatient = widget.NewButton("Patient page", func() {
+	v.toPatient = kit.NewButton("Patient page", func() {
 		if sr := v.bookedSeries(); sr != nil {
 			v.env.Nav.ShowPatient(sr.PatientID)
 		}
 	})
-	another := widget.NewButton("Book another series", func() { v.Start(0) })
+	another := kit.NewButton("Book another series", func() { v.Start(0) })
 	v.resultBox = container.NewVBox(v.result, container.NewHBox(v.toSched, v.toPatient, another))
 	v.resultBox.Hide()
 }
@@ -1224,7 +1224,7 @@ func (v *View) noPlan(req booking.ProposalRequest, err error) {
 		}
 		for _, r := range rs {
 			r := r
-			v.relaxBtns.Add(widget.NewButton(r.Label, func() {
+			v.relaxBtns.Add(kit.NewButton(r.Label, func() {
 				v.setForm(r.Request)
 				v.run(r.Request)
 			}))
@@ -1423,7 +1423,7 @@ func (v *View) showAlternatives(p *booking.Proposal, a *booking.Appointment, alt
 		if !alt.KeepsRest {
 			text += " · the appointments after it move too"
 		}
-		b := widget.NewButton(text, func() { v.change(p, alt.Appointment) })
+		b := kit.NewButton(text, func() { v.change(p, alt.Appointment) })
 		v.altBox.Add(b)
 	}
 	v.altKeep.SetText("Keep " + when)
@@ -1475,7 +1475,7 @@ func (v *View) change(p *booking.Proposal, alt *booking.Appointment) {
 type besideDialog struct {
 	dlg    dialog.Dialog
 	reason *widget.Entry
-	ok     *widget.Button
+	ok     *kit.Button
 }
 
 // askBeside asks why p is booked beside the patient's active series, and
@@ -1490,7 +1490,7 @@ func (v *View) askBeside(p *booking.Proposal) {
 	intro := widget.NewLabel(fmt.Sprintf("%s already has an active series: %s. A missed session is booked again with Make up… on the schedule. To book this series beside it, give the reason; doses of the two are kept apart.",
 		p.Patient.Name, strings.Join(which, ", ")))
 	intro.Wrapping = fyne.TextWrapWord
-	bd.ok = widget.NewButton("Book beside it", func() {
+	bd.ok = kit.NewButton("Book beside it", func() {
 		reason := strings.TrimSpace(bd.reason.Text)
 		if reason == "" {
 			v.env.ShowError(booking.Errorf(booking.EINVALID, "Give the reason to book a second series."))
@@ -1502,7 +1502,7 @@ func (v *View) askBeside(p *booking.Proposal) {
 		v.bookNow(&q)
 	})
 	bd.ok.Importance = widget.HighImportance
-	back := widget.NewButton("Back", func() { bd.dlg.Hide() })
+	back := kit.NewButton("Back", func() { bd.dlg.Hide() })
 	body := container.NewVBox(intro, bd.reason, container.NewHBox(layout.NewSpacer(), back, bd.ok))
 	bd.dlg = dialog.NewCustomWithoutButtons("Another active series", kit.Wrapped(520, body), v.env.Window)
 	v.beside = bd
@@ -1564,7 +1564,7 @@ func (v *View) refused(err error) {
 	v.problem.SetText(kit.Message(err))
 	v.problem.Show()
 	v.relaxText.SetText("The proposal was not booked. Ask the planner again:")
-	v.relaxBtns.Add(widget.NewButton("Propose again", func() { v.run(req) }))
+	v.relaxBtns.Add(kit.NewButton("Propose again", func() { v.run(req) }))
 	v.relax.Show()
 	v.relayout()
 }

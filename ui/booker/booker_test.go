@@ -36,7 +36,7 @@ func button(t *testing.T, objs []fyne.CanvasObject, text string) *widget.Button 
 	t.Helper()
 	var labels []string
 	for _, o := range objs {
-		if b, ok := o.(*widget.Button); ok {
+		if b, ok := kit.AsButton(o); ok {
 			if b.Text == text || strings.HasPrefix(b.Text, text) {
 				return b
 			}
@@ -309,7 +309,7 @@ func TestChangeOneAppointment(t *testing.T) {
 		t.Fatal("Escape did not close the alternatives")
 	}
 	v.list.Select(k)
-	last := v.altBox.Objects[len(v.altBox.Objects)-1].(*widget.Button)
+	last := v.altBox.Objects[len(v.altBox.Objects)-1].(*kit.Button)
 	chosen := v.alts[len(v.alts)-1]
 	if strings.HasSuffix(last.Text, " · the appointments after it move too") == chosen.KeepsRest {
 		t.Fatalf("button %q for an alternative that keeps the rest=%v", last.Text, chosen.KeepsRest)

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
@@ -70,11 +71,11 @@ func (e *Env) ShowError(err error, fixes ...Fix) {
 	text := MessageText(Message(err))
 	fix := FixFor(err, fixes...)
 	if fix == nil || fix.Do == nil {
-		dialog.NewCustom(title, "OK", text, e.Window).Show()
+		NewCustom(title, "OK", text, e.Window).Show()
 		return
 	}
 	do := fix.Do
-	dialog.NewCustomConfirm(title, fix.Label, "Close", text, func(ok bool) {
+	NewCustomConfirm(title, fix.Label, "Close", text, func(ok bool) {
 		if ok {
 			do()
 		}
@@ -100,7 +101,7 @@ func (e *Env) Ask(title, message, action, keep string, yes, no func()) {
 	if e.Window == nil {
 		return
 	}
-	dialog.NewCustomConfirm(title, action, keep, MessageText(message), func(ok bool) {
+	NewCustomConfirm(title, action, keep, MessageText(message), func(ok bool) {
 		switch {
 		case ok && yes != nil:
 			yes()
@@ -115,7 +116,58 @@ func (e *Env) Notify(title, message string) {
 	if e.Window == nil {
 		return
 	}
-	dialog.NewCustom(title, "OK", MessageText(message), e.Window).Show()
+	NewCustom(title, "OK", MessageText(message), e.Window).Show()
+}
+
+// NewCustom returns a dialog as dialog.NewCustom does (content above one
+// button, dismiss, that closes it), whose button is a Button: Enter
+// presses it when it has the focus.
+func NewCustom(title, dismiss string, content fyne.CanvasObject, w fyne.Window) *dialog.CustomDialog {
+	d := dialog.NewCustomWithoutButtons(title, content, w)
+	d.SetButtons([]fyne.CanvasObject{NewButton(dismiss, d.Hide)})
+	return d
+}
+
+// ConfirmDialog is a dialog with two answers, made by NewCustomConfirm.
+type ConfirmDialog struct {
+	*dialog.CustomDialog
+	// DismissButton and ConfirmButton are its buttons: the dismiss
+	// button left, the highlighted confirm button right.
+	DismissButton, ConfirmButton *Button
+}
+
+// Confirm closes the dialog with the confirm answer, as its confirm
+// button does, unless that button is disabled.
+func (d *ConfirmDialog) Confirm() {
+	if !d.ConfirmButton.Disabled() {
+		d.ConfirmButton.OnTapped()
+	}
+}
+
+// NewCustomConfirm returns a dialog as dialog.NewCustomConfirm does:
+// content above a dismiss button (the cancel icon) and a highlighted
+// confirm button (the confirm icon); callback, if not nil, gets true
+// once the confirm button closes the dialog and false when anything else
+// does. Its buttons are Buttons: Enter presses the one that has the
+// focus.
+func NewCustomConfirm(title, confirm, dismiss string, content fyne.CanvasObject, callback func(bool), w fyne.Window) *ConfirmDialog {
+	d := &ConfirmDialog{CustomDialog: dialog.NewCustomWithoutButtons(title, content, w)}
+	confirmed := false
+	d.DismissButton = NewButtonWithIcon(dismiss, theme.CancelIcon(), d.Hide)
+	d.ConfirmButton = NewButtonWithIcon(confirm, theme.ConfirmIcon(), func() {
+		confirmed = true
+		d.Hide()
+	})
+	d.ConfirmButton.Importance = widget.HighImportance
+	d.SetButtons([]fyne.CanvasObject{d.DismissButton, d.ConfirmButton})
+	d.SetOnClosed(func() {
+		ok := confirmed
+		confirmed = false
+		if callback != nil {
+			callback(ok)
+		}
+	})
+	return d
 }
 
 // MessageText returns a dialog's message: a label that wraps at word

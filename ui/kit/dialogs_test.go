@@ -53,6 +53,9 @@ func openDialog(t *testing.T, w fyne.Window) drawn {
 		case *widget.Button:
 			d.buttons = append(d.buttons, placed[*widget.Button]{o, at})
 			return // its own text is the button's
+		case *kit.Button:
+			d.buttons = append(d.buttons, placed[*widget.Button]{&o.Button, at})
+			return
 		case *fyne.Container:
 			for _, c := range o.Objects {
 				walk(c, at)

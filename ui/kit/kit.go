@@ -1,8 +1,9 @@
 // Package kit is what every kapbook screen shares: the Env a screen works
 // with (store, service, window, navigation), running work off the UI
-// goroutine, dialogs that speak plain words, and the colours and labels of
-// appointment kinds. Like the rest of ui/, it never imports
-// fyne.io/fyne/v2/app, so screens are tested headless and without cgo.
+// goroutine, dialogs that speak plain words, buttons that Enter presses
+// (Button), and the colours and labels of appointment kinds. Like the rest
+// of ui/, it never imports fyne.io/fyne/v2/app, so screens are tested
+// headless and without cgo.
 package kit
 
 import (

@@ -56,7 +56,7 @@ func (c columns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		n++
 		if cw := c.width(i); cw > 0 {
 			fixed += cw
-		} else if _, ok := o.(*widget.Button); ok {
+		} else if _, ok := AsButton(o); ok {
 			fixed += o.MinSize().Width
 		} else {
 			flex++
@@ -74,7 +74,7 @@ func (c columns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		}
 		w := c.width(i)
 		if w <= 0 {
-			if _, ok := o.(*widget.Button); ok {
+			if _, ok := AsButton(o); ok {
 				w = o.MinSize().Width
 			} else {
 				w = share

@@ -48,19 +48,19 @@ type View struct {
 	Count *widget.Label
 	// ShowOlder shows the messages due before the list's start; hidden
 	// when there are none.
-	ShowOlder *widget.Button
+	ShowOlder *kit.Button
 	// List is the messages; Rows are its rows as the user reads them.
 	List *widget.List
 	Rows []string
 	// SendNow sends the due messages; Result says what it did.
-	SendNow *widget.Button
+	SendNow *kit.Button
 	Result  *widget.Label
 
 	// The selected message's details.
 	Title, Info, About, Reason *widget.Label
 	// Retry puts a failed message back in the queue; the others open
 	// the message's appointment or patient.
-	Retry, OpenAppointment, OpenPatient *widget.Button
+	Retry, OpenAppointment, OpenPatient *kit.Button
 	// The preview: To, Subject, the calendar attachment's METHOD and the
 	// plain-text part, or why there is nothing to show.
 	To, Subject, Method, Text, NoPreview *widget.Label
@@ -84,7 +84,7 @@ func New(env *kit.Env) *View {
 	v.Filter = widget.NewSelect(States, func(string) { v.Refresh() })
 	v.Filter.Selected = "All"
 	v.Count = widget.NewLabel("")
-	v.ShowOlder = widget.NewButton("Show older", func() {
+	v.ShowOlder = kit.NewButton("Show older", func() {
 		if !v.since.IsZero() {
 			v.since = v.since.Add(-OlderStep)
 			v.Refresh()
@@ -94,7 +94,7 @@ func New(env *kit.Env) *View {
 	v.Result = widget.NewLabel("")
 	v.Result.Wrapping = fyne.TextWrapWord
 	v.Result.Hide()
-	v.SendNow = widget.NewButton("Send due messages now", v.send)
+	v.SendNow = kit.NewButton("Send due messages now", v.send)
 	v.List = widget.NewList(func() int { return len(v.Rows) }, newRow, func(i widget.ListItemID, o fyne.CanvasObject) {
 		v.fillRow(i, o.(*fyne.Container))
 	})
@@ -112,13 +112,13 @@ func New(env *kit.Env) *View {
 	v.About.Wrapping = fyne.TextWrapWord
 	v.Reason = widget.NewLabel("")
 	v.Reason.Wrapping = fyne.TextWrapWord
-	v.Retry = widget.NewButton("Retry", v.retry)
-	v.OpenAppointment = widget.NewButton("Open appointment", func() {
+	v.Retry = kit.NewButton("Retry", v.retry)
+	v.OpenAppointment = kit.NewButton("Open appointment", func() {
 		if m := v.message(v.selected); m != nil && m.AppointmentID != 0 {
 			v.env.Nav.ShowAppointment(m.AppointmentID)
 		}
 	})
-	v.OpenPatient = widget.NewButton("Open patient", func() {
+	v.OpenPatient = kit.NewButton("Open patient", func() {
 		if m := v.message(v.selected); m != nil {
 			v.env.Nav.ShowPatient(m.PatientID)
 		}

@@ -22,7 +22,7 @@ type editDialog struct {
 	d                  *dialog.CustomDialog
 	name, email, phone *escEntry
 	problem            *widget.Label
-	save, cancel       *widget.Button
+	save, cancel       *kit.Button
 	prefs              *prefsChecks
 	patientID          int64
 	saving             bool
@@ -76,9 +76,9 @@ func (v *View) openDialog(title string, p *booking.Patient) {
 		widget.NewFormItem("Prefers", e.prefs.days),
 		widget.NewFormItem("", e.prefs.times),
 	)
-	e.save = widget.NewButton("Save", func() { v.saveContact(e) })
+	e.save = kit.NewButton("Save", func() { v.saveContact(e) })
 	e.save.Importance = widget.HighImportance
-	e.cancel = widget.NewButton("Cancel", hide)
+	e.cancel = kit.NewButton("Cancel", hide)
 	width := canvas.NewRectangle(color.Transparent)
 	width.SetMinSize(fyne.NewSize(460, 0))
 	e.d = dialog.NewCustomWithoutButtons(title, container.NewVBox(form, e.problem, width), v.env.Window)

@@ -159,8 +159,8 @@ type pageWidgets struct {
 	email, phone   *widget.Label
 	prefs          *widget.Label
 	noEmail        *widget.Label
-	edit           *widget.Button
-	book, export   *widget.Button
+	edit           *kit.Button
+	book, export   *kit.Button
 	consents       map[string]*consentRow
 	series         []*seriesCard
 	upcoming, past []*apptRow
@@ -170,7 +170,7 @@ type pageWidgets struct {
 
 type consentRow struct {
 	state  *widget.Label
-	button *widget.Button
+	button *kit.Button
 }
 
 type seriesCard struct {
@@ -181,7 +181,7 @@ type seriesCard struct {
 type apptRow struct {
 	id    int64
 	cells []*widget.Label // date, time, label, staff, room, status
-	open  *widget.Button
+	open  *kit.Button
 }
 
 // consentKinds are the consents a page shows, in order.
@@ -262,10 +262,10 @@ func (v *View) buildPage(d *pageData) fyne.CanvasObject {
 		phone = "not recorded"
 	}
 	w.phone = widget.NewLabel(phone)
-	w.edit = widget.NewButtonWithIcon("Edit contact details", theme.DocumentCreateIcon(), func() { v.EditContact() })
-	w.book = widget.NewButtonWithIcon("Book a series", theme.ContentAddIcon(), func() { v.env.Nav.NewBooking(p.ID) })
+	w.edit = kit.NewButtonWithIcon("Edit contact details", theme.DocumentCreateIcon(), func() { v.EditContact() })
+	w.book = kit.NewButtonWithIcon("Book a series", theme.ContentAddIcon(), func() { v.env.Nav.NewBooking(p.ID) })
 	w.book.Importance = widget.HighImportance
-	w.export = widget.NewButtonWithIcon("Export calendar", theme.DownloadIcon(), func() { v.ExportCalendar() })
+	w.export = kit.NewButtonWithIcon("Export calendar", theme.DownloadIcon(), func() { v.ExportCalendar() })
 
 	contact := container.New(kit.Columns(70, 0), widget.NewLabel("Email"), w.email)
 	phoneRow := container.New(kit.Columns(70, 0), widget.NewLabel("Phone"), w.phone)
@@ -291,7 +291,7 @@ func (v *View) buildPage(d *pageData) fyne.CanvasObject {
 		on := k.get(&p.Consents)
 		if on != nil {
 			row.state = widget.NewLabel("Given " + dateText(*on))
-			row.button = widget.NewButton("Withdraw", func() {
+			row.button = kit.NewButton("Withdraw", func() {
 				if k.kind == "rems-enrolled" {
 					v.withdrawREMS(p, k.name)
 					return
@@ -303,7 +303,7 @@ func (v *View) buildPage(d *pageData) fyne.CanvasObject {
 		} else {
 			row.state = widget.NewLabel("Not recorded")
 			today := d.today
-			row.button = widget.NewButton("Record as given today", func() { v.setConsent(k.kind, k.name, &today) })
+			row.button = kit.NewButton("Record as given today", func() { v.setConsent(k.kind, k.name, &today) })
 		}
 		w.consents[k.kind] = row
 		help := kit.Cell(k.help)
@@ -425,7 +425,7 @@ func (v *View) apptRow(d *pageData, a *booking.Appointment) *apptRow {
 		r.cells = append(r.cells, kit.Cell(t))
 	}
 	id := a.ID
-	r.open = widget.NewButtonWithIcon("Open", theme.NavigateNextIcon(), func() { v.env.Nav.ShowAppointment(id) })
+	r.open = kit.NewButtonWithIcon("Open", theme.NavigateNextIcon(), func() { v.env.Nav.ShowAppointment(id) })
 	r.open.Importance = widget.LowImportance
 	return r
 }
@@ -434,7 +434,7 @@ func (v *View) apptRow(d *pageData, a *booking.Appointment) *apptRow {
 // enrolment leaves without it.
 type remsDialog struct {
 	dlg          dialog.Dialog
-	cancel, keep *widget.Button
+	cancel, keep *kit.Button
 }
 
 // withdrawREMS withdraws p's REMS enrolment, first listing the booked
@@ -475,10 +475,10 @@ func (v *View) withdrawREMS(p *booking.Patient, name string) {
 				v.changeConsent(booking.ConsentChange{PatientID: p.ID, Kind: "rems-enrolled", Doses: doses}, name)
 			}
 		}
-		rd.cancel = widget.NewButton("Withdraw and cancel them", change(booking.DosesCancel))
+		rd.cancel = kit.NewButton("Withdraw and cancel them", change(booking.DosesCancel))
 		rd.cancel.Importance = widget.DangerImportance
-		rd.keep = widget.NewButton("Withdraw, keep them booked", change(booking.DosesKeep))
-		back := widget.NewButton("Back", func() { rd.dlg.Hide() })
+		rd.keep = kit.NewButton("Withdraw, keep them booked", change(booking.DosesKeep))
+		back := kit.NewButton("Back", func() { rd.dlg.Hide() })
 		body := container.NewVBox(msg, container.NewHBox(layout.NewSpacer(), back, rd.keep, rd.cancel))
 		rd.dlg = dialog.NewCustomWithoutButtons("Withdraw REMS enrolment?", kit.Wrapped(620, body), v.env.Window)
 		v.rems = rd

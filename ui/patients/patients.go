@@ -32,7 +32,7 @@ type View struct {
 
 	// The list.
 	search  *widget.Entry
-	add     *widget.Button
+	add     *kit.Button
 	count   *widget.Label
 	list    *widget.List
 	index   *booking.PatientIndex   // nil until loaded
@@ -97,7 +97,7 @@ func New(env *kit.Env) *View {
 	v.status.Hide()
 	v.page = container.NewVScroll(v.emptyPage())
 
-	v.add = widget.NewButtonWithIcon("New patient", theme.ContentAddIcon(), v.NewPatient)
+	v.add = kit.NewButtonWithIcon("New patient", theme.ContentAddIcon(), v.NewPatient)
 	top := container.NewBorder(nil, nil, nil, v.add, heading("Patients"))
 	left := container.NewBorder(container.NewVBox(top, v.search, v.count), nil, nil, nil, v.list)
 	split := container.NewHSplit(left, v.page)

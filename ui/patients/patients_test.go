@@ -18,6 +18,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
+	"github.com/kapbook/kapbook/ui/kit"
 	"github.com/kapbook/kapbook/ui/kit/kittest"
 )
 
@@ -316,7 +317,7 @@ func findButton(c fyne.Canvas, text string) *widget.Button {
 	var found *widget.Button
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
-		if b, ok := o.(*widget.Button); ok && b.Text == text && found == nil {
+		if b, ok := kit.AsButton(o); ok && b.Text == text && found == nil {
 			found = b
 		}
 		switch x := o.(type) {

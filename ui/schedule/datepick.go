@@ -35,10 +35,10 @@ type datePicker struct {
 
 	// The open month's widgets, for tests.
 	monthLabel *widget.Label
-	days       map[booking.Date]*widget.Button
+	days       map[booking.Date]*kit.Button
 	todayMark  *canvas.Rectangle
-	todayBtn   *widget.Button
-	prev, next *widget.Button // a month back and on
+	todayBtn   *kit.Button
+	prev, next *kit.Button // a month back and on
 }
 
 // newDatePicker returns a date field; today says what today is.
@@ -46,7 +46,7 @@ func newDatePicker(today func() booking.Date) *datePicker {
 	p := &datePicker{today: today}
 	p.ExtendBaseWidget(p)
 	p.SetPlaceHolder("YYYY-MM-DD")
-	open := widget.NewButtonWithIcon("", theme.CalendarIcon(), p.showMonth)
+	open := kit.NewButtonWithIcon("", theme.CalendarIcon(), p.showMonth)
 	open.Importance = widget.LowImportance
 	p.ActionItem = open
 	p.Entry.OnChanged = func(s string) {
@@ -121,7 +121,7 @@ func (p *datePicker) monthView() fyne.CanvasObject {
 	if p.Date != nil {
 		shown = booking.DateOf(*p.Date)
 	}
-	p.days = map[booking.Date]*widget.Button{}
+	p.days = map[booking.Date]*kit.Button{}
 	p.todayMark = nil
 	grid := container.NewGridWithColumns(7)
 	for _, name := range []string{"Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"} {
@@ -137,7 +137,7 @@ func (p *datePicker) monthView() fyne.CanvasObject {
 			break
 		}
 		_, _, n := d.Civil()
-		b := widget.NewButton(fmt.Sprint(n), func() {
+		b := kit.NewButton(fmt.Sprint(n), func() {
 			p.popUp.Hide()
 			p.pick(d, true)
 		})
@@ -168,10 +168,10 @@ func (p *datePicker) monthView() fyne.CanvasObject {
 			p.popUp.Refresh()
 		}
 	}
-	p.prev = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), step(-1))
-	p.next = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), step(1))
+	p.prev = kit.NewButtonWithIcon("", theme.NavigateBackIcon(), step(-1))
+	p.next = kit.NewButtonWithIcon("", theme.NavigateNextIcon(), step(1))
 	header := container.NewBorder(nil, nil, p.prev, p.next, p.monthLabel)
-	p.todayBtn = widget.NewButton("Today, "+kit.Day(today), func() {
+	p.todayBtn = kit.NewButton("Today, "+kit.Day(today), func() {
 		p.popUp.Hide()
 		p.pick(today, true)
 	})

@@ -6,6 +6,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/kapbook/kapbook/ui/kit"
 )
 
 // TestDatePicker_BelowFieldMarksToday: the month opens below the date
@@ -16,7 +18,7 @@ func TestDatePicker_BelowFieldMarksToday(t *testing.T) {
 	f, v := open(t)
 	f.Env.Window.Resize(fyne.NewSize(1024, 700))
 	shown := v.day
-	test.Tap(v.date.ActionItem.(*widget.Button))
+	test.Tap(v.date.ActionItem.(*kit.Button))
 	p := v.date
 	if p.popUp == nil || !p.popUp.Visible() {
 		t.Fatal("the month did not open")

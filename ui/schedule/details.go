@@ -27,12 +27,12 @@ type details struct {
 	content fyne.CanvasObject
 	hint    *widget.Label
 	body    *fyne.Container
-	patient *widget.Button
+	patient *kit.Button
 	fields  map[string]*widget.Label
 	result  *widget.Label
 
-	reschedule, makeup, cancel, arrived, completed, noShow, escort, resend, export *widget.Button
-	actions                                                                        []*widget.Button // all of them, in their places
+	reschedule, makeup, cancel, arrived, completed, noShow, escort, resend, export *kit.Button
+	actions                                                                        []*kit.Button // all of them, in their places
 
 	// What is shown, on the UI goroutine only.
 	seq    int
@@ -52,7 +52,7 @@ func newDetails(v *View) *details {
 	d := &details{v: v, fields: map[string]*widget.Label{}}
 	d.hint = widget.NewLabel("Select an appointment to see its details and what you can do with it.")
 	d.hint.Wrapping = fyne.TextWrapWord
-	d.patient = widget.NewButton("", func() {
+	d.patient = kit.NewButton("", func() {
 		if d.appt != nil && v.env.Nav != nil {
 			v.env.Nav.ShowPatient(d.appt.PatientID)
 		}
@@ -69,19 +69,19 @@ func newDetails(v *View) *details {
 	}
 	d.result = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	d.result.Wrapping = fyne.TextWrapWord
-	d.reschedule = widget.NewButton("Reschedule…", func() { d.openReschedule(false) })
-	d.makeup = widget.NewButton("Make up…", func() { d.openReschedule(true) })
-	d.cancel = widget.NewButton("Cancel…", d.openCancel)
-	d.arrived = widget.NewButton("Mark arrived", func() { d.setStatus(booking.Arrived) })
-	d.completed = widget.NewButton("Mark completed", func() { d.setStatus(booking.Completed) })
-	d.noShow = widget.NewButton("Mark no-show", func() {
+	d.reschedule = kit.NewButton("Reschedule…", func() { d.openReschedule(false) })
+	d.makeup = kit.NewButton("Make up…", func() { d.openReschedule(true) })
+	d.cancel = kit.NewButton("Cancel…", d.openCancel)
+	d.arrived = kit.NewButton("Mark arrived", func() { d.setStatus(booking.Arrived) })
+	d.completed = kit.NewButton("Mark completed", func() { d.setStatus(booking.Completed) })
+	d.noShow = kit.NewButton("Mark no-show", func() {
 		v.env.Confirm("Mark as no-show?", "The patient did not come to this appointment. This is recorded in the audit trail.", "Mark no-show",
 			func() { d.setStatus(booking.NoShow) })
 	})
-	d.escort = widget.NewButton("Record escort…", d.openEscort)
-	d.resend = widget.NewButton("Resend confirmation", d.resendConfirmation)
-	d.export = widget.NewButton("Export .ics…", d.openExport)
-	d.actions = []*widget.Button{d.reschedule, d.makeup, d.cancel, d.arrived, d.completed, d.noShow, d.escort, d.resend, d.export}
+	d.escort = kit.NewButton("Record escort…", d.openEscort)
+	d.resend = kit.NewButton("Resend confirmation", d.resendConfirmation)
+	d.export = kit.NewButton("Export .ics…", d.openExport)
+	d.actions = []*kit.Button{d.reschedule, d.makeup, d.cancel, d.arrived, d.completed, d.noShow, d.escort, d.resend, d.export}
 	actions := container.NewGridWithColumns(2)
 	for _, b := range d.actions {
 		b.Disable() // until an appointment is selected
@@ -245,7 +245,7 @@ func (d *details) missed() bool {
 	return true
 }
 
-func enable(b *widget.Button, on bool) {
+func enable(b *kit.Button, on bool) {
 	if on {
 		b.Enable()
 	} else {
@@ -357,19 +357,19 @@ type rescheduleDialog struct {
 	date     *keyEntry // another time: YYYY-MM-DD
 	clock    *keyEntry // and HH:MM
 	override *keyEntry // the reason to break the rules, if any
-	move     *widget.Button
-	close    *widget.Button
+	move     *kit.Button
+	close    *kit.Button
 	starts   map[string]time.Time
 	shifts   map[string]bool // choices that move the later appointments too
 	stepping bool            // ↑ or ↓ is changing the choice
 
 	d       *details
 	appt    *booking.Appointment
-	verdict *widget.Label  // what the typed time would break, checked as it is typed
-	more    *widget.Button // More times…: asks the planner for a longer list
-	limit   int            // how many times of each kind were asked for
-	gen     int            // the latest check of the typed time
-	timer   *time.Timer    // the check waiting for typing to rest
+	verdict *widget.Label // what the typed time would break, checked as it is typed
+	more    *kit.Button   // More times…: asks the planner for a longer list
+	limit   int           // how many times of each kind were asked for
+	gen     int           // the latest check of the typed time
+	timer   *time.Timer   // the check waiting for typing to rest
 }
 
 // update enables Move when it can act: a time is chosen, or another time
@@ -557,8 +557,8 @@ func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions
 	rs.date.SetPlaceHolder("YYYY-MM-DD")
 	rs.clock.SetPlaceHolder("HH:MM")
 	rs.override.SetPlaceHolder("Reason to override the rules (leave empty to keep them)")
-	rs.close = widget.NewButton("Close", hide)
-	rs.move = widget.NewButton(act, func() { d.chooseTime(a, rs) })
+	rs.close = kit.NewButton("Close", hide)
+	rs.move = kit.NewButton(act, func() { d.chooseTime(a, rs) })
 	rs.move.Importance = widget.HighImportance
 	rs.move.Disable()
 	rs.choices = widget.NewRadioGroup(append(opts, otherTime), func(choice string) {
@@ -581,7 +581,7 @@ func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions
 	rs.shift = widget.NewCheck("Also move the appointments after it, keeping their gaps", func(bool) { rs.checkSoon(); rs.refocus(c) })
 	rs.verdict = widget.NewLabel("")
 	rs.verdict.Wrapping = fyne.TextWrapWord
-	rs.more = widget.NewButton("More times…", rs.moreTimes)
+	rs.more = kit.NewButton("More times…", rs.moreTimes)
 	if len(opts) == 0 {
 		rs.choices.SetSelected(otherTime)
 	}
@@ -686,8 +686,8 @@ type cancelDialog struct {
 	pane   *keyPane // takes Escape and Enter
 	reason *keyEntry
 	scope  *widget.RadioGroup
-	ok     *widget.Button
-	keep   *widget.Button
+	ok     *kit.Button
+	keep   *kit.Button
 	by     *widget.RadioGroup // who asked
 	late   *widget.Label      // the late-cancellation warning
 }
@@ -741,8 +741,8 @@ func (d *details) openCancel() {
 	// The warning keeps its line whoever asked, so nothing below it moves.
 	cd.late = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	cd.late.Wrapping = fyne.TextWrapWord
-	cd.keep = widget.NewButton("Keep", func() { cd.dlg.Hide() })
-	cd.ok = widget.NewButton("Cancel appointment", func() {
+	cd.keep = kit.NewButton("Keep", func() { cd.dlg.Hide() })
+	cd.ok = kit.NewButton("Cancel appointment", func() {
 		cd.dlg.Hide()
 		d.cancelAppts(a, strings.HasPrefix(cd.scope.Selected, cancelRest), cd.party(), strings.TrimSpace(cd.reason.Text))
 	})
@@ -821,7 +821,7 @@ type escortDialog struct {
 	pane  *keyPane // takes Escape and Enter
 	name  *keyEntry
 	phone *keyEntry
-	save  *widget.Button
+	save  *kit.Button
 }
 
 func (d *details) openEscort() {
@@ -838,8 +838,8 @@ func (d *details) openEscort() {
 		ed.phone.SetText(a.Escort.Phone)
 	}
 	ed.phone.SetPlaceHolder("+1 617 555 0100")
-	cancel := widget.NewButton("Cancel", hide)
-	ed.save = widget.NewButton("Save", func() {
+	cancel := kit.NewButton("Cancel", hide)
+	ed.save = kit.NewButton("Save", func() {
 		e := booking.Escort{Name: strings.TrimSpace(ed.name.Text), Phone: strings.TrimSpace(ed.phone.Text)}
 		env.Run("Saving the escort", func(ctx context.Context) error {
 			_, err := env.Service.SetEscort(ctx, a.ID, e)

@@ -3,6 +3,8 @@ package schedule
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/kapbook/kapbook/ui/kit"
 )
 
 // keyPane holds a dialog's content and takes the dialog's keys: Escape
@@ -97,7 +99,7 @@ func (e *keyEntry) TypedKey(ev *fyne.KeyEvent) {
 
 // pressIfEnabled taps b unless it is disabled: Enter does nothing that
 // the dialog's default button could not do.
-func pressIfEnabled(b *widget.Button) {
+func pressIfEnabled(b *kit.Button) {
 	if b != nil && !b.Disabled() && b.OnTapped != nil {
 		b.OnTapped()
 	}

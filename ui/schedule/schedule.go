@@ -73,9 +73,9 @@ type View struct {
 	grid      *grid
 	scroll    *container.Scroll
 	title     *widget.Label
-	prev      *widget.Button
-	next      *widget.Button
-	today     *widget.Button
+	prev      *kit.Button
+	next      *kit.Button
+	today     *kit.Button
 	date      *datePicker
 	viewMode  *widget.RadioGroup
 	colMode   *widget.RadioGroup
@@ -102,9 +102,9 @@ func New(env *kit.Env) *View {
 	}
 	v.scroll = container.NewScroll(v.grid)
 	v.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	v.prev = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { v.step(-1) })
-	v.next = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { v.step(1) })
-	v.today = widget.NewButton("Today", func() { v.ShowDay(0) })
+	v.prev = kit.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { v.step(-1) })
+	v.next = kit.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { v.step(1) })
+	v.today = kit.NewButton("Today", func() { v.ShowDay(0) })
 	v.date = newDatePicker(v.todayDate)
 	v.date.OnChanged = func(t *time.Time) {
 		if t != nil {

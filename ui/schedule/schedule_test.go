@@ -730,11 +730,13 @@ func tapButton(t *testing.T, w fyne.Window, text string) {
 	var found *widget.Button
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
-		switch x := o.(type) {
-		case *widget.Button:
-			if x.Text == text {
-				found = x
+		if b, ok := kit.AsButton(o); ok {
+			if b.Text == text {
+				found = b
 			}
+			return
+		}
+		switch x := o.(type) {
 		case *fyne.Container:
 			for _, c := range x.Objects {
 				walk(c)

@@ -49,9 +49,9 @@ type calendarPanel struct {
 	problem    *widget.Label // the last sync's failure
 	logTitle   *widget.Label
 	log        *widget.Label
-	connect    *widget.Button
-	syncNow    *widget.Button
-	disconnect *widget.Button
+	connect    *kit.Button
+	syncNow    *kit.Button
+	disconnect *kit.Button
 	note       *widget.Label
 }
 
@@ -63,9 +63,9 @@ func newCalendarPanel(v *View) *calendarPanel {
 	p.problem.Hide()
 	p.logTitle = widget.NewLabel("Sync log, newest first")
 	p.log = explain("")
-	p.connect = widget.NewButton("Connect calendar…", p.openConnect)
-	p.syncNow = widget.NewButton("Sync now", p.doSync)
-	p.disconnect = widget.NewButton("Disconnect…", p.askDisconnect)
+	p.connect = kit.NewButton("Connect calendar…", p.openConnect)
+	p.syncNow = kit.NewButton("Sync now", p.doSync)
+	p.disconnect = kit.NewButton("Disconnect…", p.askDisconnect)
 	p.disconnect.Importance = widget.DangerImportance
 	p.note = newNote()
 	p.content = container.NewVBox(
@@ -167,7 +167,7 @@ func (p *calendarPanel) laidOut() {
 
 // enable enables the buttons unless an action runs.
 func (p *calendarPanel) enable() {
-	for _, b := range []*widget.Button{p.connect, p.syncNow, p.disconnect} {
+	for _, b := range []*kit.Button{p.connect, p.syncNow, p.disconnect} {
 		if p.busy || p.staff == nil {
 			b.Disable()
 		} else {
@@ -277,7 +277,7 @@ func (p *calendarPanel) askDisconnect() {
 	msg := kit.MessageText(fmt.Sprintf("Disconnect the calendar “%s” on %s from %s? kapbook stops sending their appointments to it, its busy time no longer blocks booking, and its password is taken out of this computer's keyring.%s",
 		a.CalendarName, hostOf(a.Calendar), s.Name, made))
 	remove := p.remove
-	d := dialog.NewCustomConfirm("Disconnect calendar", "Disconnect", "Keep", container.NewVBox(msg, remove), func(ok bool) {
+	d := kit.NewCustomConfirm("Disconnect calendar", "Disconnect", "Keep", container.NewVBox(msg, remove), func(ok bool) {
 		if ok {
 			p.doDisconnect(remove.Checked)
 		}
@@ -343,12 +343,12 @@ type connectDialog struct {
 	d *dialog.CustomDialog
 
 	server, user, password *widget.Entry
-	find                   *widget.Button
+	find                   *kit.Button
 	found                  *widget.Label
 	choice                 *widget.Select
 	newName                *widget.Entry
 	privacy                *widget.Select
-	connect, cancel        *widget.Button
+	connect, cancel        *kit.Button
 	form                   *widget.Form
 
 	// What Find found, and for which server and sign-in: a change to
@@ -378,7 +378,7 @@ func (p *calendarPanel) openConnect() {
 			}
 		}
 	}
-	c.find = widget.NewButton("Find calendars", c.doFind)
+	c.find = kit.NewButton("Find calendars", c.doFind)
 	c.found = widget.NewLabel("Find the calendars first.")
 	c.choice = widget.NewSelect(nil, func(string) { c.update() })
 	c.newName = widget.NewEntry()
@@ -395,9 +395,9 @@ func (p *calendarPanel) openConnect() {
 		def = calendar.FeedPrivacy(f.Privacy) // as their feed shows them
 	}
 	c.privacy.SetSelected(privacyName(def))
-	c.connect = widget.NewButton("Connect", c.doConnect)
+	c.connect = kit.NewButton("Connect", c.doConnect)
 	c.connect.Importance = widget.HighImportance
-	c.cancel = widget.NewButton("Cancel", func() { c.d.Hide() })
+	c.cancel = kit.NewButton("Cancel", func() { c.d.Hide() })
 
 	c.form = widget.NewForm(
 		widget.NewFormItem("Server", c.server),

@@ -16,6 +16,7 @@ import (
 	"github.com/kapbook/kapbook/calendar/caldav"
 	"github.com/kapbook/kapbook/internal/davtest"
 	"github.com/kapbook/kapbook/internal/secret"
+	"github.com/kapbook/kapbook/ui/kit"
 	"github.com/kapbook/kapbook/ui/kit/kittest"
 )
 
@@ -129,7 +130,7 @@ func (c *calFixture) signIn(t *testing.T, password string) *connectDialog {
 	if d == nil || c.f.Env.Window.Canvas().Overlays().Top() == nil {
 		t.Fatal("no connect dialog shows")
 	}
-	disabled(t, map[string]*widget.Button{"Find calendars": d.find, "Connect": d.connect})
+	disabled(t, map[string]*kit.Button{"Find calendars": d.find, "Connect": d.connect})
 	if !d.choice.Disabled() {
 		t.Fatal("the choice of calendar is enabled before any was found")
 	}
@@ -143,7 +144,7 @@ func (c *calFixture) signIn(t *testing.T, password string) *connectDialog {
 }
 
 // disabled fails unless every button is disabled.
-func disabled(t *testing.T, buttons map[string]*widget.Button) {
+func disabled(t *testing.T, buttons map[string]*kit.Button) {
 	t.Helper()
 	for name, b := range buttons {
 		if !b.Disabled() {
@@ -177,7 +178,7 @@ func TestCalDAV_ConnectNewCalendar(t *testing.T) {
 		t.Fatal("Connect is not the one highlighted button (Enter), or Cancel is (Escape)")
 	}
 	retype(d.newName, "")
-	disabled(t, map[string]*widget.Button{"Connect without a name": d.connect})
+	disabled(t, map[string]*kit.Button{"Connect without a name": d.connect})
 	test.Type(d.newName, "Clinic")
 	test.Tap(d.connect)
 
@@ -314,7 +315,7 @@ func TestCalDAV_WrongPassword(t *testing.T) {
 	if c.account(t) != nil {
 		t.Fatal("a connection was stored")
 	}
-	disabled(t, map[string]*widget.Button{"Connect": d.connect})
+	disabled(t, map[string]*kit.Button{"Connect": d.connect})
 
 	retype(d.password, "pw")
 	test.Tap(d.find)
@@ -322,7 +323,7 @@ func TestCalDAV_WrongPassword(t *testing.T) {
 		t.Fatal("Connect is disabled after the calendars were found")
 	}
 	test.Type(d.password, "x")
-	disabled(t, map[string]*widget.Button{"Connect after the password changed": d.connect})
+	disabled(t, map[string]*kit.Button{"Connect after the password changed": d.connect})
 	if !d.choice.Disabled() || d.found.Text != "Changed: find them again." {
 		t.Fatalf("found=%q choice disabled=%v", d.found.Text, d.choice.Disabled())
 	}

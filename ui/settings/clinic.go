@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/ui/kit"
 )
 
 // commonZones are offered in the time-zone field; any IANA name may be
@@ -36,15 +37,15 @@ type clinicTab struct {
 	zone                             *widget.SelectEntry
 	rems                             *widget.Check
 	hours                            *hoursEditor
-	save                             *widget.Button
+	save                             *kit.Button
 	note                             *widget.Label
 	loading                          *widget.Label // shown, and the form off, until the clinic is loaded
 
 	closures               *fyne.Container // one row per closure
 	closureFrom, closureTo *widget.Entry
 	closureReason          *widget.Entry
-	addClosure             *widget.Button
-	removeClosure          []*widget.Button // one per row, in order
+	addClosure             *kit.Button
+	removeClosure          []*kit.Button // one per row, in order
 	closureNote            *widget.Label
 }
 
@@ -64,7 +65,7 @@ func newClinicTab(v *View) *clinicTab {
 	t.rems = widget.NewCheck("REMS-certified (may give esketamine)", nil)
 	t.hours = newHoursEditor()
 	t.note = newNote()
-	t.save = widget.NewButton("Save clinic settings", t.doSave)
+	t.save = kit.NewButton("Save clinic settings", t.doSave)
 	t.save.Importance = widget.HighImportance
 	form := widget.NewForm(
 		widget.NewFormItem("Clinic name", t.name),
@@ -85,7 +86,7 @@ func newClinicTab(v *View) *clinicTab {
 	t.closureTo.SetPlaceHolder("to YYYY-MM-DD (empty: one day)")
 	t.closureReason = widget.NewEntry()
 	t.closureReason.SetPlaceHolder("reason, e.g. Thanksgiving")
-	t.addClosure = widget.NewButton("Add closure", t.doAddClosure)
+	t.addClosure = kit.NewButton("Add closure", t.doAddClosure)
 	t.closureReason.OnSubmitted = func(string) { t.doAddClosure() }
 	t.closureNote = newNote()
 	t.loading = widget.NewLabelWithStyle("Loading the clinic settings…", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
@@ -174,7 +175,7 @@ func (t *clinicTab) showClosures(c *booking.Clinic) {
 		if cl.Reason != "" {
 			text += ": " + cl.Reason
 		}
-		b := widget.NewButton("Remove", func() { t.confirmRemove(cl) })
+		b := kit.NewButton("Remove", func() { t.confirmRemove(cl) })
 		t.removeClosure = append(t.removeClosure, b)
 		t.closures.Add(container.NewBorder(nil, nil, nil, b, widget.NewLabel(text)))
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/reminder"
+	"github.com/kapbook/kapbook/ui/kit"
 )
 
 // The transports in words, as the radio group offers them.
@@ -48,11 +49,11 @@ type emailTab struct {
 	pwState    *widget.Label
 	smtpBox    *fyne.Container
 	emlBox     *fyne.Container
-	save       *widget.Button
+	save       *kit.Button
 	note       *widget.Label
 
 	testTo     *widget.Entry
-	sendTest   *widget.Button
+	sendTest   *kit.Button
 	testResult *widget.Label
 }
 
@@ -80,12 +81,12 @@ func newEmailTab(v *View) *emailTab {
 	t.password = widget.NewPasswordEntry()
 	t.password.SetPlaceHolder("type to store a new password; empty: keep the stored one")
 	t.pwState = explain("")
-	t.save = widget.NewButton("Save email settings", t.doSave)
+	t.save = kit.NewButton("Save email settings", t.doSave)
 	t.save.Importance = widget.HighImportance
 	t.note = newNote()
 	t.testTo = widget.NewEntry()
 	t.testTo.SetPlaceHolder("an address of yours, e.g. frontdesk@clinic.example")
-	t.sendTest = widget.NewButton("Send test email", t.doTest)
+	t.sendTest = kit.NewButton("Send test email", t.doTest)
 	t.testTo.OnSubmitted = func(string) { t.doTest() }
 	t.testResult = explain("")
 	t.testResult.Hide()

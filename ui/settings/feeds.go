@@ -60,11 +60,11 @@ type feedPanel struct {
 
 	info    *widget.Label
 	privacy *widget.Select
-	create  *widget.Button
-	rotate  *widget.Button
-	revoke  *widget.Button
+	create  *kit.Button
+	rotate  *kit.Button
+	revoke  *kit.Button
 	url     *widget.Entry
-	copy    *widget.Button
+	copy    *kit.Button
 	note    *widget.Label
 	lastURL string           // the link made last, shown until another resource is chosen
 	lastRes booking.Resource // whose link lastURL is
@@ -74,13 +74,13 @@ func newFeedPanel(v *View, what string) *feedPanel {
 	p := &feedPanel{v: v}
 	p.info = explain("")
 	p.privacy = widget.NewSelect(privacyNames(), nil)
-	p.create = widget.NewButton("Create feed link", func() { p.doCreate(false) })
-	p.rotate = widget.NewButton("Rotate link", p.confirmRotate)
-	p.revoke = widget.NewButton("Revoke link", p.confirmRevoke)
+	p.create = kit.NewButton("Create feed link", func() { p.doCreate(false) })
+	p.rotate = kit.NewButton("Rotate link", p.confirmRotate)
+	p.revoke = kit.NewButton("Revoke link", p.confirmRevoke)
 	p.revoke.Importance = widget.DangerImportance
 	p.url = widget.NewEntry()
 	p.url.Hide()
-	p.copy = widget.NewButton("Copy", p.doCopy)
+	p.copy = kit.NewButton("Copy", p.doCopy)
 	p.copy.Hide()
 	p.note = newNote()
 	p.content = container.NewVBox(

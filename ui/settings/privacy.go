@@ -26,7 +26,7 @@ type privacyTab struct {
 	feedPrivacy  *widget.RadioGroup
 	fromName     *widget.Entry
 	shownName    *string // the stored sender's name the entry shows
-	saveFromName *widget.Button
+	saveFromName *kit.Button
 	// treatmentWords is the clinic's explicit choice to let its own words
 	// (name, address, sender, video links) name the treatment.
 	treatmentWords *widget.Check
@@ -62,7 +62,7 @@ func newPrivacyTab(v *View) *privacyTab {
 	t.feedPrivacy.Required = true
 	t.fromName = widget.NewEntry()
 	t.fromName.SetPlaceHolder("e.g. Appointments (empty: the clinic's name)")
-	t.saveFromName = widget.NewButton("Save sender's name", t.doSaveFromName)
+	t.saveFromName = kit.NewButton("Save sender's name", t.doSaveFromName)
 	t.treatmentWords = widget.NewCheck("The clinic's name and address, the sender and video links may name the treatment", t.setTreatmentWords)
 	t.note = newNote()
 	t.content = container.NewVScroll(container.NewVBox(
@@ -171,7 +171,7 @@ type stationTab struct {
 	current   *widget.Label
 	feedsAddr *widget.Entry
 	feedBase  *widget.Entry
-	saveBase  *widget.Button
+	saveBase  *kit.Button
 	note      *widget.Label
 	errorLog  *widget.Label // where internal errors are recorded
 	database  *widget.Label // which database, and whether it answers
@@ -186,7 +186,7 @@ func newStationTab(v *View) *stationTab {
 	t.feedsAddr.SetPlaceHolder("empty: this app serves no feeds (e.g. 127.0.0.1:8080)")
 	t.feedBase = widget.NewEntry()
 	t.feedBase.SetPlaceHolder("empty: http:// and the address above, or " + kit.DefaultFeedBase)
-	t.saveBase = widget.NewButton("Save feed settings", t.doSaveBase)
+	t.saveBase = kit.NewButton("Save feed settings", t.doSaveBase)
 	t.note = newNote()
 	t.database = widget.NewLabel(databaseText(v.env, true))
 	t.database.Selectable = true

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/ui/kit"
 )
 
 // protocolsTab lists the protocols, describes one in words and edits it
@@ -28,9 +29,9 @@ type protocolsTab struct {
 	title     *widget.Label
 	summary   *widget.Label
 	json      *widget.Entry
-	save      *widget.Button
-	duplicate *widget.Button
-	revert    *widget.Button
+	save      *kit.Button
+	duplicate *kit.Button
+	revert    *kit.Button
 	note      *widget.Label
 }
 
@@ -52,10 +53,10 @@ func newProtocolsTab(v *View) *protocolsTab {
 	t.json = widget.NewMultiLineEntry()
 	t.json.TextStyle = fyne.TextStyle{Monospace: true}
 	t.json.SetMinRowsVisible(14)
-	t.save = widget.NewButton("Save changes", t.doSave)
+	t.save = kit.NewButton("Save changes", t.doSave)
 	t.save.Importance = widget.HighImportance
-	t.duplicate = widget.NewButton("Duplicate", t.doDuplicate)
-	t.revert = widget.NewButton("Undo my edits", func() {
+	t.duplicate = kit.NewButton("Duplicate", t.doDuplicate)
+	t.revert = kit.NewButton("Undo my edits", func() {
 		if p := t.protocol(t.selectedID); p != nil {
 			t.edit(p)
 		}
@@ -113,7 +114,7 @@ func (t *protocolsTab) edit(p *booking.Protocol) {
 		t.title.SetText("No protocol chosen")
 		t.summary.SetText("")
 		t.json.SetText("")
-		for _, b := range []*widget.Button{t.save, t.duplicate, t.revert} {
+		for _, b := range []*kit.Button{t.save, t.duplicate, t.revert} {
 			b.Disable()
 		}
 		return
@@ -121,7 +122,7 @@ func (t *protocolsTab) edit(p *booking.Protocol) {
 	if p.ID != t.selectedID {
 		t.note.Hide()
 	}
-	for _, b := range []*widget.Button{t.save, t.duplicate, t.revert} {
+	for _, b := range []*kit.Button{t.save, t.duplicate, t.revert} {
 		b.Enable()
 	}
 	t.selectedID = p.ID

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/ui/kit"
 )
 
 var roomKinds = []struct {
@@ -36,7 +37,7 @@ type roomsTab struct {
 	d       data
 
 	list       *widget.List
-	add        *widget.Button
+	add        *kit.Button
 	selectedID int64  // 0: a new room
 	shown      string // key of the stored room the form shows
 	reloading  bool   // selecting in the list during a reload
@@ -45,7 +46,7 @@ type roomsTab struct {
 	name      *widget.Entry
 	kind      *widget.Select
 	equipment *widget.Entry
-	save      *widget.Button
+	save      *kit.Button
 	note      *widget.Label
 	feed      *feedPanel      // for a stored room only
 	form      *fyne.Container // holds the feed panel
@@ -64,7 +65,7 @@ func newRoomsTab(v *View) *roomsTab {
 			t.edit(t.d.rooms[i])
 		}
 	}
-	t.add = widget.NewButton("Add room", func() {
+	t.add = kit.NewButton("Add room", func() {
 		t.list.UnselectAll()
 		t.edit(nil)
 	})
@@ -77,7 +78,7 @@ func newRoomsTab(v *View) *roomsTab {
 	t.kind = widget.NewSelect(kinds, nil)
 	t.equipment = widget.NewEntry()
 	t.equipment.SetPlaceHolder("e.g. pulse-oximeter, recliner (comma-separated)")
-	t.save = widget.NewButton("Save room", t.doSave)
+	t.save = kit.NewButton("Save room", t.doSave)
 	t.save.Importance = widget.HighImportance
 	t.note = newNote()
 	t.feed = newFeedPanel(v, "this room's")

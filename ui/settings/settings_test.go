@@ -56,7 +56,7 @@ func tapDialogButton(t *testing.T, w fyne.Window, text string) {
 		t.Fatalf("no dialog shows; want one with a %q button", text)
 	}
 	for _, o := range test.LaidOutObjects(top) {
-		if b, ok := o.(*widget.Button); ok && b.Text == text {
+		if b, ok := kit.AsButton(o); ok && b.Text == text {
 			test.Tap(b)
 			return
 		}

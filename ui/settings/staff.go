@@ -32,7 +32,7 @@ type staffTab struct {
 	d       data
 
 	list       *widget.List
-	add        *widget.Button
+	add        *kit.Button
 	selectedID int64  // 0: a new staff member
 	shown      string // key of the stored member the form shows
 	reloading  bool   // selecting in the list during a reload
@@ -47,16 +47,16 @@ type staffTab struct {
 	timeOffRows    *fyne.Container
 	offFrom, offTo *widget.Entry
 	offReason      *widget.Entry
-	addTimeOff     *widget.Button
-	save           *widget.Button
+	addTimeOff     *kit.Button
+	save           *kit.Button
 	note           *widget.Label
 	stored         *fyne.Container // busy calendar and feed: for a stored member only
 	right          *fyne.Container // holds stored
 	busyInfo       *widget.Label
-	importICS      *widget.Button
+	importICS      *kit.Button
 	subscribeURL   *widget.Entry
-	subscribe      *widget.Button
-	clearBusy      *widget.Button // shown when there is something to clear
+	subscribe      *kit.Button
+	clearBusy      *kit.Button // shown when there is something to clear
 	busyNote       *widget.Label
 	cal            *calendarPanel
 	feed           *feedPanel
@@ -75,7 +75,7 @@ func newStaffTab(v *View) *staffTab {
 			t.edit(t.d.staff[i])
 		}
 	}
-	t.add = widget.NewButton("Add staff member", func() {
+	t.add = kit.NewButton("Add staff member", func() {
 		t.list.UnselectAll()
 		t.edit(nil)
 	})
@@ -100,19 +100,19 @@ func newStaffTab(v *View) *staffTab {
 	t.offTo.SetPlaceHolder("to YYYY-MM-DD [HH:MM]")
 	t.offReason = widget.NewEntry()
 	t.offReason.SetPlaceHolder("reason (optional)")
-	t.addTimeOff = widget.NewButton("Add time off", t.doAddTimeOff)
+	t.addTimeOff = kit.NewButton("Add time off", t.doAddTimeOff)
 	t.offReason.OnSubmitted = func(string) { t.doAddTimeOff() }
-	t.save = widget.NewButton("Save staff member", t.doSave)
+	t.save = kit.NewButton("Save staff member", t.doSave)
 	t.save.Importance = widget.HighImportance
 	t.note = newNote()
 
 	t.busyInfo = explain("")
-	t.importICS = widget.NewButton("Import a calendar file (.ics)…", t.chooseICS)
+	t.importICS = kit.NewButton("Import a calendar file (.ics)…", t.chooseICS)
 	t.subscribeURL = widget.NewEntry()
 	t.subscribeURL.SetPlaceHolder("https://… (the calendar's private iCal address)")
-	t.subscribe = widget.NewButton("Subscribe", t.doSubscribe)
+	t.subscribe = kit.NewButton("Subscribe", t.doSubscribe)
 	t.subscribeURL.OnSubmitted = func(string) { t.doSubscribe() }
-	t.clearBusy = widget.NewButton("Stop using own calendar…", t.askClearBusy)
+	t.clearBusy = kit.NewButton("Stop using own calendar…", t.askClearBusy)
 	t.clearBusy.Hide()
 	t.busyNote = newNote()
 	t.cal = newCalendarPanel(v)
@@ -268,7 +268,7 @@ func (t *staffTab) showTimeOff() {
 		if iv.Reason != "" {
 			text += ": " + iv.Reason
 		}
-		rm := widget.NewButton("Remove", func() {
+		rm := kit.NewButton("Remove", func() {
 			t.timeOff = append(t.timeOff[:i:i], t.timeOff[i+1:]...)
 			t.showTimeOff()
 		})

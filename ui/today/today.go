@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
@@ -50,7 +49,7 @@ type View struct {
 	// e.g. "arrived 12" or "retry 40", to its line in the list; buttons
 	// holds those of the lines on screen by the same keys (for tests).
 	offers  map[string]int
-	buttons map[string]*widget.Button
+	buttons map[string]*kit.Button
 	// buttonWidths caches the widths of buttons by their words.
 	buttonWidths map[string]float32
 	// The escort dialog's fields while it is open.
@@ -122,8 +121,8 @@ type line struct {
 	row     *fyne.Container
 	bar     *canvas.Rectangle
 	cells   [maxCells]*kit.HoverLabel
-	escort  *widget.Button
-	btns    [maxButtons]*widget.Button
+	escort  *kit.Button
+	btns    [maxButtons]*kit.Button
 	content *fyne.Container
 	// keys are what its buttons are in View.buttons under.
 	keys []string
@@ -139,7 +138,7 @@ var (
 
 func newLine() *line {
 	l := &line{sep: widget.NewSeparator(), heading: kit.Heading(""), empty: widget.NewLabel(""),
-		bar: canvas.NewRectangle(kit.KindColor("")), escort: widget.NewButton("", nil)}
+		bar: canvas.NewRectangle(kit.KindColor("")), escort: kit.NewButton("", nil)}
 	l.bar.SetMinSize(fyne.NewSize(6, 0))
 	l.empty.Importance = widget.LowImportance
 	objs := []fyne.CanvasObject{l.bar}
@@ -149,7 +148,7 @@ func newLine() *line {
 	}
 	objs = append(objs, l.escort)
 	for i := range l.btns {
-		l.btns[i] = widget.NewButton("", nil)
+		l.btns[i] = kit.NewButton("", nil)
 		objs = append(objs, l.btns[i])
 	}
 	// The template is a visit row, whose height every row has.
@@ -231,7 +230,7 @@ func setText(l *widget.Label, text string) {
 	}
 }
 
-func (v *View) setButton(l *line, b *widget.Button, a *action) {
+func (v *View) setButton(l *line, b *kit.Button, a *action) {
 	if b.Text != a.text {
 		b.SetText(a.text)
 	}
@@ -261,7 +260,7 @@ type data struct {
 
 // New builds the screen; it loads its data when first shown.
 func New(env *kit.Env) *View {
-	v := &View{env: env, offers: map[string]int{}, buttons: map[string]*widget.Button{}, heights: map[int]float32{}, buttonWidths: map[string]float32{}}
+	v := &View{env: env, offers: map[string]int{}, buttons: map[string]*kit.Button{}, heights: map[int]float32{}, buttonWidths: map[string]float32{}}
 	v.Status = kit.NewHoverLabel("")
 	v.visits = section{Empty: "Nobody is booked for today."}
 	v.escorts = section{Empty: "Every visit tomorrow that needs an escort has one recorded."}
@@ -274,7 +273,7 @@ func New(env *kit.Env) *View {
 	probe.sep.Hide()
 	v.headHeight = probe.top.MinSize().Height
 	title := widget.NewLabelWithStyle("Today", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	refresh := widget.NewButton("Reload", v.Refresh)
+	refresh := kit.NewButton("Reload", v.Refresh)
 	v.list = widget.NewList(func() int { return len(v.items) },
 		func() fyne.CanvasObject { return newLine() },
 		func(id widget.ListItemID, o fyne.CanvasObject) {
@@ -505,7 +504,7 @@ func (v *View) buttonWidth(text string) float32 {
 	if w, ok := v.buttonWidths[text]; ok {
 		return w
 	}
-	w := float32(math.Ceil(float64(widget.NewButton(text, nil).MinSize().Width)))
+	w := float32(math.Ceil(float64(kit.NewButton(text, nil).MinSize().Width)))
 	v.buttonWidths[text] = w
 	return w
 }
@@ -527,7 +526,7 @@ func (v *View) show(d *data) {
 	v.data = d
 	v.items = nil
 	v.offers = map[string]int{}
-	v.buttons = map[string]*widget.Button{}
+	v.buttons = map[string]*kit.Button{}
 	loc := d.loc
 	r := &rows{v: v}
 
@@ -683,7 +682,7 @@ func (v *View) askEscort(a *booking.Appointment) {
 	if v.env.Window == nil {
 		return
 	}
-	d := dialog.NewForm("Record escort", "Record", "Cancel", items, func(ok bool) {
+	d := kit.NewCustomConfirm("Record escort", "Record", "Cancel", widget.NewForm(items...), func(ok bool) {
 		if !ok {
 			return
 		}
@@ -701,8 +700,8 @@ func (v *View) askEscort(a *booking.Appointment) {
 		})
 	}, v.env.Window)
 	// Enter in either field records, as the Record button does.
-	en.OnSubmitted = func(string) { d.Submit() }
-	ep.OnSubmitted = func(string) { d.Submit() }
+	en.OnSubmitted = func(string) { d.Confirm() }
+	ep.OnSubmitted = func(string) { d.Confirm() }
 	d.Resize(fyne.NewSize(480, 0))
 	d.Show()
 	v.env.Window.Canvas().Focus(en)

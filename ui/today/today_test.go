@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
+	"github.com/kapbook/kapbook/ui/kit"
 	"github.com/kapbook/kapbook/ui/kit/kittest"
 )
 
@@ -51,7 +52,7 @@ func tapOverlay(t *testing.T, w fyne.Window, text string) {
 		t.Fatalf("no dialog is showing; wanted one with a %q button", text)
 	}
 	for _, x := range test.LaidOutObjects(top) {
-		if b, ok := x.(*widget.Button); ok && b.Text == text && b.Visible() {
+		if b, ok := kit.AsButton(x); ok && b.Text == text && b.Visible() {
 			test.Tap(b)
 			return
 		}
@@ -61,7 +62,7 @@ func tapOverlay(t *testing.T, w fyne.Window, text string) {
 
 // button scrolls the row offering the button under key (e.g. "arrived
 // 12") into view and returns the button on screen.
-func button(t *testing.T, v *View, key string) *widget.Button {
+func button(t *testing.T, v *View, key string) *kit.Button {
 	t.Helper()
 	id, ok := v.offers[key]
 	if !ok {

@@ -1,0 +1,96 @@
+package kit
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Button is kapbook's button: a widget.Button that a focused press of
+// Enter (Return or the keypad's Enter) presses, as Space does, the way
+// buttons work on Windows and GTK. Fyne's own button takes Space alone,
+// and the window's key handlers never see a key the focused widget
+// was given, so without this Enter on a focused button did nothing.
+// Everything else (importance, icon, alignment, Disable, the tap) is
+// widget.Button's.
+//
+// Held down, Enter presses the button once: the keyboard's repeats of a
+// key are not presses, so a button that opens a dialog does not also
+// press that dialog's default button.
+type Button struct {
+	widget.Button
+
+	held, pressed bool // Enter is down (KeyDown seen), and pressed this button
+}
+
+var (
+	_ fyne.Focusable  = (*Button)(nil)
+	_ desktop.Keyable = (*Button)(nil)
+)
+
+// NewButton returns a button with the label that calls tapped when
+// tapped, or when focused and Space or Enter is pressed.
+func NewButton(label string, tapped func()) *Button {
+	b := &Button{Button: widget.Button{Text: label, OnTapped: tapped}}
+	b.ExtendBaseWidget(b)
+	return b
+}
+
+// NewButtonWithIcon returns a button as NewButton does, with the icon
+// before the label.
+func NewButtonWithIcon(label string, icon fyne.Resource, tapped func()) *Button {
+	b := NewButton(label, tapped)
+	b.Icon = icon
+	return b
+}
+
+// isEnter reports whether the key is Return or the keypad's Enter.
+func isEnter(name fyne.KeyName) bool {
+	return name == fyne.KeyReturn || name == fyne.KeyEnter
+}
+
+// TypedKey presses the button on Enter (unless it is disabled, or the
+// key is a repeat of an Enter held down) and leaves every other key,
+// Space among them, to widget.Button.
+func (b *Button) TypedKey(ev *fyne.KeyEvent) {
+	if !isEnter(ev.Name) {
+		b.Button.TypedKey(ev)
+		return
+	}
+	if b.held {
+		if b.pressed {
+			return // a repeat
+		}
+		b.pressed = true
+	}
+	b.Tapped(nil) // does nothing when disabled
+}
+
+// KeyDown implements desktop.Keyable: the desktop driver calls it once
+// as a key goes down, before TypedKey, which it calls again for each
+// repeat.
+func (b *Button) KeyDown(ev *fyne.KeyEvent) {
+	if isEnter(ev.Name) {
+		b.held, b.pressed = true, false
+	}
+}
+
+// KeyUp implements desktop.Keyable.
+func (b *Button) KeyUp(ev *fyne.KeyEvent) {
+	if isEnter(ev.Name) {
+		b.held, b.pressed = false, false
+	}
+}
+
+// AsButton returns the widget.Button of o, a kit.Button or a
+// widget.Button (such as those of Fyne's own dialogs), and whether o is
+// one.
+func AsButton(o fyne.CanvasObject) (*widget.Button, bool) {
+	switch b := o.(type) {
+	case *Button:
+		return &b.Button, true
+	case *widget.Button:
+		return b, true
+	}
+	return nil, false
+}

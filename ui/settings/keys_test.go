@@ -1,0 +1,42 @@
+package settings
+
+import (
+	"context"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/kapbook/kapbook/ui/kit/kittest"
+)
+
+// TestRooms_EnterOnFocusedButton: on Settings → Rooms, Enter on the
+// focused Add room starts a new room and Enter on the focused Save
+// stores it, once.
+func TestRooms_EnterOnFocusedButton(t *testing.T) {
+	f, v := open(t)
+	c := f.Env.Window.Canvas()
+	for _, tab := range v.Tabs.Items {
+		if tab.Text == "Rooms" {
+			v.Tabs.Select(tab)
+		}
+	}
+	n := len(v.rooms.d.rooms)
+	v.rooms.name.SetText("Shown room")
+	c.Focus(v.rooms.add)
+	kittest.PressKey(c, fyne.KeyReturn)
+	if v.rooms.name.Text != "" || v.rooms.selectedID != 0 {
+		t.Fatalf("Enter on Add room: name=%q selected=%d, want an empty form for a new room", v.rooms.name.Text, v.rooms.selectedID)
+	}
+	test.Type(v.rooms.name, "Dosing 3")
+	v.rooms.kind.SetSelected("Dosing room")
+	c.Focus(v.rooms.save)
+	kittest.PressKey(c, fyne.KeyEnter)
+	rooms, err := f.DB.Rooms(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rooms) != n+1 || rooms[n].Name != "Dosing 3" {
+		t.Fatalf("rooms=%d after Enter on Save, want %d with Dosing 3 last", len(rooms), n+1)
+	}
+}

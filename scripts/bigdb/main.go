@@ -82,7 +82,10 @@ func write(path string, n int) error {
 			}
 			rs = append(rs, r)
 		}
-		for i := range rooms / 4 {
+		// Half as many prescribers as rooms: the dosing visits that
+		// start together (rooms r and r+4 at the same slot) get
+		// different ones, as the store insists.
+		for i := range rooms / 2 {
 			s := &booking.Staff{Name: fmt.Sprintf("Prescriber %02d", i+1), Roles: []booking.Role{booking.RolePrescriber}, Hours: weekdays}
 			if err := tx.SaveStaff(ctx, s); err != nil {
 				return err

@@ -426,3 +426,26 @@ func TestToday_MessageDoesNotMoveRows(t *testing.T) {
 		t.Fatalf("Mark arrived at y=%.0f after the message, was at y=%.0f: the rows moved", after.Y, before.Y)
 	}
 }
+
+// Issue 14, item 11: what an action did stays through the reload it
+// brings, and a reload a minute later clears it: no message outlives
+// what it was about.
+func TestToday_MessageGoesStale(t *testing.T) {
+	f := kittest.New(t, kittest.Options{Patients: 2, Booked: true})
+	dose := firstEscortVisit(t, f)
+	at(f, dose.Start.Add(-10*time.Minute))
+	v := open(f)
+	tap(t, v, fmt.Sprintf("escort %d", dose.ID))
+	test.Type(v.escortName, "Sam Quinn")
+	test.Type(v.escortPhone, "+1 617 555 0199")
+	tapOverlay(t, f.Env.Window, "Record")
+	v.Refresh()
+	if !strings.Contains(v.Status.Text, "Sam Quinn") {
+		t.Fatalf("status=%q right after the action's reload, want the escort recorded", v.Status.Text)
+	}
+	at(f, dose.Start.Add(-10*time.Minute+StatusFor))
+	v.Refresh()
+	if v.Status.Text != "" {
+		t.Fatalf("status=%q a minute later, want none", v.Status.Text)
+	}
+}

@@ -58,15 +58,22 @@ func fileExists(path string) bool {
 	return err == nil && !info.IsDir()
 }
 
-// FreePort returns a loopback TCP port that was free a moment ago.
-func FreePort(t testing.TB) int {
+// FreePorts returns n different loopback TCP ports that were free a
+// moment ago. All n are held open until all are chosen: asked for one at
+// a time, the system may hand out the same port twice, and Mailpit's
+// SMTP and HTTP servers then fight over it.
+func FreePorts(t testing.TB, n int) []int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 // Server is a running Mailpit.
@@ -151,8 +158,9 @@ func start(t testing.TB, dir string, args ...string) *Server {
 	t.Helper()
 	path, err := Path()
 	peer.Require(t, err)
-	s := &Server{SMTPPort: FreePort(t)}
-	httpPort := FreePort(t)
+	ports := FreePorts(t, 2)
+	s := &Server{SMTPPort: ports[0]}
+	httpPort := ports[1]
 	s.API = "http://127.0.0.1:" + strconv.Itoa(httpPort)
 	args = append([]string{"--listen", "127.0.0.1:" + strconv.Itoa(httpPort), "--smtp", "127.0.0.1:" + strconv.Itoa(s.SMTPPort),
 		"--database", filepath.Join(dir, "mailpit.db"), "--disable-version-check", "--max", "0"}, args...)

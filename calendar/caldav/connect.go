@@ -27,16 +27,23 @@ func keyringAccount(user, calendarURL string) string {
 // Password returns the password of a connection from the OS keyring: ""
 // when none is kept (a server that asks for none). An *Error says when
 // the keyring cannot be reached or has lost it.
+//
+// A password listed in the file PasswordsEnv names comes first.
 func Password(a *booking.CalDAVAccount) (string, error) {
 	if !a.Password || a.User == "" {
 		return "", nil
 	}
+	if pw, ok, err := FilePassword(a.User, a.Calendar); err != nil {
+		return "", &Error{Reason: strings.TrimSuffix(booking.ErrorMessage(err), "."), Err: errNoPasswordHere}
+	} else if ok {
+		return pw, nil
+	}
 	pw, err := secret.Get(keyringAccount(a.User, a.Calendar))
 	switch {
 	case errors.Is(err, secret.ErrNotFound):
-		return "", &Error{Reason: "this computer's keyring holds no password for the calendar (it was connected on another computer, or the keyring was reset); connect the calendar again here", Err: errNoPasswordHere}
+		return "", &Error{Reason: "this computer's keyring holds no password for the calendar (it was connected on another computer, or the keyring was reset); connect the calendar again here, or list it in the file " + PasswordsEnv + " names", Err: errNoPasswordHere}
 	case err != nil:
-		return "", &Error{Reason: "the password of this calendar cannot be read from this computer's keyring (" + err.Error() + "); connect the calendar again on a computer with a keyring", Err: errNoPasswordHere}
+		return "", &Error{Reason: "the password of this calendar cannot be read from this computer's keyring (" + err.Error() + "); connect the calendar again on a computer with a keyring, or list it in the file " + PasswordsEnv + " names", Err: errNoPasswordHere}
 	}
 	return pw, nil
 }
@@ -47,13 +54,19 @@ func Password(a *booking.CalDAVAccount) (string, error) {
 // or log: another desk may be syncing the calendar well.
 var errNoPasswordHere = errors.New("caldav: the password is not on this computer")
 
-// savePassword keeps a connection's password in the OS keyring.
+// savePassword keeps a connection's password in the OS keyring, unless
+// the file PasswordsEnv names lists it for the calendar's host already.
 func savePassword(user, calendarURL, password string) error {
 	if user == "" || password == "" {
 		return nil
 	}
+	if pw, ok, err := FilePassword(user, calendarURL); err != nil {
+		return err
+	} else if ok && pw == password {
+		return nil
+	}
 	if err := secret.Set(keyringAccount(user, calendarURL), password); err != nil {
-		return booking.Errorf(booking.ESTORE, "The password cannot be kept in this computer's keyring (%v), so the calendar was not connected. Sign in to the desktop session, or use a computer with a keyring.", err)
+		return booking.Errorf(booking.ESTORE, "The password cannot be kept in this computer's keyring (%v), so the calendar was not connected. Sign in to the desktop session, or list the password in the file %s names (docs/caldav.md).", err, PasswordsEnv)
 	}
 	return nil
 }

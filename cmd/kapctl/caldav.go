@@ -14,7 +14,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar/caldav"
-	"github.com/kapbook/kapbook/reminder"
+	"github.com/kapbook/kapbook/internal/secret"
 )
 
 // caldav connects staff members' own calendars on CalDAV servers
@@ -77,11 +77,20 @@ func (a *app) caldavConnect(ctx context.Context, args []string) error {
 		if *user == "" {
 			return usagef("caldav connect needs --user NAME (or --no-password for a server that asks for none)")
 		}
-		if err := reminder.CheckKeyring(); err != nil {
+		// The password file of a computer without a keyring comes first.
+		listed, ok, err := caldav.FilePassword(*user, pos[0])
+		switch {
+		case err != nil:
 			return err
-		}
-		if pw, err = readPassword(fmt.Sprintf("Password (or app password) for %s: ", *user)); err != nil {
-			return err
+		case ok:
+			pw = listed
+		default:
+			if err := secret.Reachable(); err != nil {
+				return booking.Errorf(booking.ESTORE, "This computer has no keyring kapbook can reach (no desktop session); list the calendar's password in the file %s names instead (docs/caldav.md).", caldav.PasswordsEnv)
+			}
+			if pw, err = readPassword(fmt.Sprintf("Password (or app password) for %s: ", *user)); err != nil {
+				return err
+			}
 		}
 	}
 	what := fmt.Sprintf("%s's calendar was not connected", s.Name)

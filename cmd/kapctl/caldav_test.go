@@ -13,6 +13,7 @@ import (
 
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
+	"github.com/kapbook/kapbook/calendar/caldav"
 	"github.com/kapbook/kapbook/internal/davtest"
 	"github.com/kapbook/kapbook/internal/secret"
 	"github.com/kapbook/kapbook/reminder"
@@ -298,5 +299,50 @@ func TestServeSyncsCalDAV(t *testing.T) {
 			t.Fatalf("%d events on the server a minute after booking, want %d", len(storedEvents(t, srv)), before+mine)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCalDAVPasswordFile: on a computer without a keyring (a server
+// running kapctl serve), a calendar's password comes from the file
+// KAPBOOK_CALDAV_PASSWORDS names, which must be its owner's alone; the
+// keyring is neither asked nor needed.
+func TestCalDAVPasswordFile(t *testing.T) {
+	was := secret.Mocked()
+	secret.SetMocked(false)
+	t.Cleanup(func() { secret.SetMocked(was) })
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	srv := davtest.Radicale(t, "tara", "horse battery staple")
+	c := mustDemo(t)
+	c.ok("busy", "allow-host", "127.0.0.1")
+
+	r := c.run("caldav", "connect", "--staff", "1", "--user", "tara", "--new", "kapbook", srv.URL)
+	if r.code != exitStore || !strings.Contains(r.stderr, "no keyring") || !strings.Contains(r.stderr, caldav.PasswordsEnv) {
+		t.Fatalf("without a keyring or a password file: code %d, %q", r.code, r.stderr)
+	}
+	file := filepath.Join(t.TempDir(), "caldav-passwords")
+	if err := os.WriteFile(file, []byte("# kapbook's CalDAV passwords\nsam@elsewhere.example other\ntara@"+srv.Host+" horse battery staple\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(caldav.PasswordsEnv, file)
+	r = c.run("caldav", "connect", "--staff", "1", "--user", "tara", "--new", "kapbook", srv.URL)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "chmod 600 "+file) || strings.Contains(r.stderr, "staple") {
+		t.Fatalf("a password file others may read: code %d, %q", r.code, r.stderr)
+	}
+	if err := os.Chmod(file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := c.ok("caldav", "connect", "--staff", "1", "--user", "tara", "--new", "kapbook", srv.URL)
+	if !strings.Contains(out, "Sent ") {
+		t.Fatalf("connect with the password file:\n%s", out)
+	}
+	p := c.addPatient("Filed Patient", "filed@example.org")
+	c.book(p, "--therapist", "1")
+	out = c.ok("caldav", "sync", "--staff", "1")
+	if !strings.Contains(out, "ok") {
+		t.Fatalf("sync with the password file:\n%s", out)
+	}
+	if n := len(storedEvents(t, srv)); n == 0 {
+		t.Fatal("nothing on the server")
 	}
 }

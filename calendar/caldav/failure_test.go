@@ -108,6 +108,12 @@ func TestSync_PasswordOnAnotherDesk(t *testing.T) {
 	if len(res) != 1 || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "keyring holds no password") {
 		t.Fatalf("sync without the password here: %+v", res)
 	}
+	if p := other.LocalProblem(f.therapist); !strings.Contains(p, "keyring holds no password") {
+		t.Errorf("LocalProblem = %q", p)
+	}
+	if p := f.sync.LocalProblem(f.therapist); p != "" {
+		t.Errorf("the desk with the password has a local problem: %q", p)
+	}
 	if got := f.logText(t); got != logBefore {
 		t.Errorf("the shared log changed:\n%s", got)
 	}

@@ -59,6 +59,22 @@ type staffState struct {
 	retry    time.Time // no sync before this, after a failure
 	pulled   time.Time // last pull attempt
 	password *string   // from the keyring, once read
+	// here is why this computer alone cannot sync the calendar (its
+	// password is kept elsewhere), or "".
+	here string
+}
+
+// LocalProblem says why this computer alone could not sync staff member
+// staffID's calendar at its last try, or "": a problem the connection's
+// shared Error does not show, because another desk may sync it well
+// (its password is in that desk's keyring, not this one's).
+func (s *Syncer) LocalProblem(staffID int64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.state[staffID]; st != nil {
+		return st.here
+	}
+	return ""
 }
 
 func (s *Syncer) now() time.Time {
@@ -143,10 +159,14 @@ func (s *Syncer) syncOne(ctx context.Context, a *booking.CalDAVAccount, pull boo
 		// caller only, and look again much later.
 		s.mu.Lock()
 		st.retry = s.now().Add(lastRetry)
+		st.here = errorWords(err)
 		s.mu.Unlock()
 		res.Err = err
 		return res, nil
 	}
+	s.mu.Lock()
+	st.here = ""
+	s.mu.Unlock()
 	if err == nil {
 		err = s.push(ctx, c, a, &res)
 	}

@@ -123,7 +123,11 @@ func (p *calendarPanel) showStatus(st *caldav.Status) {
 	p.disconnect.Hidden = !connected
 	p.logTitle.Hidden = !connected
 	p.log.Hidden = !connected
-	p.problem.Hidden = !connected || st.Account.Error == ""
+	local := ""
+	if connected && p.staff != nil {
+		local = p.v.env.CalDAV().LocalProblem(p.staff.ID)
+	}
+	p.problem.Hidden = !connected || st.Account.Error == "" && local == ""
 	p.enable()
 	if !connected {
 		name := "This staff member"
@@ -145,7 +149,12 @@ func (p *calendarPanel) showStatus(st *caldav.Status) {
 	}
 	p.info.SetText(fmt.Sprintf("Connected to the calendar “%s” on %s%s. Patients show as %s. %s on it. %s",
 		a.CalendarName, hostOf(a.Calendar), user, calendar.PrivacyWords(calendar.Privacy(a.Privacy)), appointmentCount(st.Items), pulled))
-	p.problem.SetText("The last sync failed: " + a.Error + ". kapbook tries again by itself; until then booking uses the busy time read last.")
+	if local != "" {
+		// This desk alone: another may be syncing the calendar well.
+		p.problem.SetText("This computer cannot sync the calendar: " + local + ".")
+	} else {
+		p.problem.SetText("The last sync failed: " + a.Error + ". kapbook tries again by itself; until then booking uses the busy time read last.")
+	}
 	var lines []string
 	for _, e := range st.Log {
 		lines = append(lines, kit.DateTime(e.At.In(loc))+"   "+e.Message)

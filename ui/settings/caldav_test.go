@@ -404,3 +404,34 @@ func TestCalDAV_Render(t *testing.T) {
 		})
 	}
 }
+
+// A calendar connected on another desk, whose password this computer's
+// keyring lacks: Sync now says why, and the panel shows it as this
+// computer's problem, while the connection's shared state stays clear
+// (the other desk may be syncing it well).
+func TestCalDAV_PasswordOnAnotherDesk(t *testing.T) {
+	c := openCalDAV(t)
+	ctx := context.Background()
+	other := &caldav.Syncer{Store: c.f.Env.Store, Now: c.f.Env.Time, Actor: "kapbook on the other desk"}
+	home, _, err := caldav.Discover(ctx, c.f.Env.Store, c.srv.URL, "tara", "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Connect(ctx, caldav.ConnectRequest{StaffID: c.staff.ID, Server: c.srv.URL, User: "tara", Password: "pw", Home: home, NewName: "kapbook"}); err != nil {
+		t.Fatal(err)
+	}
+	secret.Delete("caldav:tara@" + c.srv.Host) // only the other desk's keyring has it
+	c.p.set(c.staff)
+	test.Tap(c.p.syncNow)
+	if got := overlayTexts(c.f.Env.Window); !strings.Contains(got, "keyring holds no password") {
+		t.Fatalf("dialog says %q", got)
+	}
+	closeDialogs(c.f.Env.Window)
+	c.p.set(c.staff)
+	if !c.p.problem.Visible() || !strings.HasPrefix(c.p.problem.Text, "This computer cannot sync the calendar: this computer's keyring holds no password") {
+		t.Fatalf("problem=%q shown=%v", c.p.problem.Text, c.p.problem.Visible())
+	}
+	if a := c.account(t); a == nil || a.Error != "" {
+		t.Fatalf("connection=%+v, want its shared error clear", a)
+	}
+}

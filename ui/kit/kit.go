@@ -75,6 +75,12 @@ type Env struct {
 	pending   sync.WaitGroup
 }
 
+// MessageFor is how long a screen's line saying what an action did
+// stays: the screen's next reload after it clears the line (the reload
+// the action itself brings keeps it), so that no message outlives what
+// it was about.
+const MessageFor = time.Minute
+
 // DBName is the database for people: the file, or the server's address
 // without its password.
 func (e *Env) DBName() string { return store.Describe(e.DBPath) }

@@ -217,6 +217,5 @@ func (p *feedPanel) doCopy() {
 		return
 	}
 	p.v.env.App.Clipboard().SetContent(p.lastURL)
-	p.note.SetText("The feed link is on the clipboard.")
-	p.note.Show()
+	p.v.tell(p.note, "The feed link is on the clipboard.")
 }

@@ -38,6 +38,9 @@ type View struct {
 	station   *stationTab
 
 	d data // what was loaded last
+	// notes are the tabs' result lines shown, and when: a reload
+	// kit.MessageFor after one hides it, so none outlives what it said.
+	notes map[*widget.Label]time.Time
 }
 
 // data is what the screen shows, read in one go off the UI goroutine.
@@ -96,6 +99,7 @@ func (v *View) Refresh() {
 			v.env.ShowError(err)
 			return
 		}
+		v.hideStale()
 		v.show(d)
 	})
 }
@@ -175,9 +179,30 @@ func (v *View) loc() *time.Location {
 // saved reports a successful change: an inline note, and every screen
 // reloads.
 func (v *View) saved(note *widget.Label, text string) {
+	v.tell(note, text)
+	v.env.Changed()
+}
+
+// tell shows text on a tab's result line, until a reload kit.MessageFor
+// later.
+func (v *View) tell(note *widget.Label, text string) {
 	note.SetText(text)
 	note.Show()
-	v.env.Changed()
+	if v.notes == nil {
+		v.notes = map[*widget.Label]time.Time{}
+	}
+	v.notes[note] = v.env.Time()
+}
+
+// hideStale hides the result lines shown kit.MessageFor ago or more.
+func (v *View) hideStale() {
+	now := v.env.Time()
+	for note, at := range v.notes {
+		if now.Sub(at) >= kit.MessageFor {
+			note.Hide()
+			delete(v.notes, note)
+		}
+	}
 }
 
 // key returns v as JSON, to tell whether what a form shows was changed

@@ -993,3 +993,20 @@ func TestClinic_SaveWaitsForLoad(t *testing.T) {
 		t.Fatal("after loading: the clinic's name is not shown")
 	}
 }
+
+// Issue 14, item 11: a tab's result line stays through the reload its
+// own save brings, and a reload kit.MessageFor later hides it.
+func TestSettings_NoteGoesStale(t *testing.T) {
+	f, v := open(t)
+	start := f.Env.Time()
+	test.Tap(v.clinic.save)
+	v.Refresh()
+	if !v.clinic.note.Visible() || v.clinic.note.Text != "Saved the clinic settings." {
+		t.Fatalf("note=%q visible=%v right after saving", v.clinic.note.Text, v.clinic.note.Visible())
+	}
+	f.Env.Now = func() time.Time { return start.Add(kit.MessageFor) }
+	v.Refresh()
+	if v.clinic.note.Visible() {
+		t.Fatalf("note %q still shows a minute later", v.clinic.note.Text)
+	}
+}

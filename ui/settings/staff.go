@@ -329,8 +329,7 @@ func (t *staffTab) doAddTimeOff() {
 	t.offFrom.SetText("")
 	t.offTo.SetText("")
 	t.offReason.SetText("")
-	t.note.SetText("Time off added; save the staff member to keep it.")
-	t.note.Show()
+	t.v.tell(t.note, "Time off added; save the staff member to keep it.")
 }
 
 // form returns the staff member as typed.

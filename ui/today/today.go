@@ -42,8 +42,8 @@ type View struct {
 	// never moves the rows under the pointer (issue 14, item 6), and a
 	// message too long for the line is cut and shows whole on hover.
 	Status *kit.HoverLabel
-	// said is when Status was last set; a reload after StatusFor clears
-	// it, so that no message outlives what it was about.
+	// said is when Status was last set; a reload kit.MessageFor later
+	// clears it.
 	said time.Time
 	// The sections: a heading with the count, and the rows.
 	visits, escorts, failed, tasks section
@@ -527,7 +527,7 @@ func (r *rows) fill(s *section, heading string) {
 // show puts d on screen.
 func (v *View) show(d *data) {
 	v.data = d
-	if !v.said.IsZero() && v.env.Time().Sub(v.said) >= StatusFor {
+	if !v.said.IsZero() && v.env.Time().Sub(v.said) >= kit.MessageFor {
 		v.Status.SetText("")
 		v.said = time.Time{}
 	}
@@ -647,11 +647,6 @@ func (v *View) say(msg string) {
 	v.Status.SetText(msg)
 	v.said = v.env.Time()
 }
-
-// StatusFor is how long what an action did stays on the title's line:
-// the screen's next reload after it clears the message (the reload that
-// the action itself brings keeps it).
-const StatusFor = time.Minute
 
 func (v *View) when(t time.Time) string {
 	loc := time.Local

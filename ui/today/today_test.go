@@ -443,7 +443,7 @@ func TestToday_MessageGoesStale(t *testing.T) {
 	if !strings.Contains(v.Status.Text, "Sam Quinn") {
 		t.Fatalf("status=%q right after the action's reload, want the escort recorded", v.Status.Text)
 	}
-	at(f, dose.Start.Add(-10*time.Minute+StatusFor))
+	at(f, dose.Start.Add(-10*time.Minute+kit.MessageFor))
 	v.Refresh()
 	if v.Status.Text != "" {
 		t.Fatalf("status=%q a minute later, want none", v.Status.Text)

@@ -270,7 +270,7 @@ func (s *Syncer) Disconnect(ctx context.Context, staffID int64, remove bool) (Di
 				}
 			}
 		}
-		note := fmt.Sprintf("staff %d: the calendar at %s; %d busy times no longer block booking", staffID, hostOf(a.Calendar), out.Busy)
+		note := fmt.Sprintf("staff %d: the calendar at %s; %d busy times no longer block booking", staffID, Host(a.Calendar), out.Busy)
 		switch {
 		case out.Deleted:
 			note += "; the calendar kapbook made was deleted"

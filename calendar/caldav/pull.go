@@ -129,7 +129,7 @@ func (s *Syncer) saveBusy(ctx context.Context, a *booking.CalDAVAccount, busy []
 			return err
 		}
 		if err := tx.AddAudit(ctx, &booking.AuditEntry{At: now, Actor: s.Actor, Action: "busy-caldav",
-			Note: fmt.Sprintf("%d busy times of staff %d from their CalDAV calendar at %s", len(busy), a.StaffID, hostOf(a.Calendar))}); err != nil {
+			Note: fmt.Sprintf("%d busy times of staff %d from their CalDAV calendar at %s", len(busy), a.StaffID, Host(a.Calendar))}); err != nil {
 			return err
 		}
 		res.Clashes, err = booking.RecordBusyClashes(ctx, tx, st, old, busy, now, s.Actor)
@@ -152,17 +152,16 @@ func (s *Syncer) check(ctx context.Context, c *Client, p *plan, a *booking.CalDA
 	if err != nil {
 		return err
 	}
-	if sameEvent(o.Data, body, p.clinic.Location()) {
-		if hash == it.Hash && o.ETag != "" { // the server rewrote it, the same
-			return s.saveItem(ctx, a, &booking.CalDAVItem{StaffID: a.StaffID, AppointmentID: id, Href: it.Href, ETag: o.ETag, Hash: hash})
-		}
+	same := sameEvent(o.Data, body, p.clinic.Location())
+	if same && hash == it.Hash && o.ETag != "" { // the server rewrote it, the same
+		return s.saveItem(ctx, a, &booking.CalDAVItem{StaffID: a.StaffID, AppointmentID: id, Href: it.Href, ETag: o.ETag, Hash: hash})
 	}
 	u, _ := p.cal.Parse(it.Href)
 	etag, err := c.Put(ctx, u, body, o.ETag)
 	if err != nil {
 		return err
 	}
-	if !sameEvent(o.Data, body, p.clinic.Location()) {
+	if !same {
 		res.Restored++
 		if err := s.log(ctx, a.StaffID, "restore", restoreWords(ap, p.clinic, changeWords(o.Data, body, p.clinic.Location()))); err != nil {
 			return err
@@ -183,9 +182,10 @@ func sameIntervals(a, b []booking.Interval) bool {
 	})
 }
 
-// hostOf returns the host of an address, for the audit trail.
-func hostOf(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+// Host returns the host (and port) of a calendar's address, the part
+// of it kapbook shows.
+func Host(address string) string {
+	if u, err := url.Parse(address); err == nil && u.Host != "" {
 		return u.Host
 	}
 	return "its server"

@@ -19,13 +19,25 @@ func (s *Syncer) Run(ctx context.Context, report func(Result)) {
 	tick := time.NewTicker(WatchEvery)
 	defer tick.Stop()
 	var seen int64 = -1
+	var accts []*booking.CalDAVAccount
 	for {
-		v, err := s.Store.Version(ctx)
-		changed := err == nil && v != seen
-		if err == nil {
+		v, verr := s.Store.Version(ctx)
+		changed := verr == nil && v != seen
+		if verr == nil {
 			seen = v
 		}
-		s.round(ctx, changed, report)
+		// The connections change only with a commit: read them again
+		// then (or when unsure), not every second.
+		if changed || verr != nil || accts == nil {
+			var err error
+			if accts, err = s.Store.CalDAVAccounts(ctx); err != nil {
+				accts = nil
+				if report != nil && ctx.Err() == nil {
+					report(Result{Err: err})
+				}
+			}
+		}
+		s.round(ctx, accts, changed, report)
 		select {
 		case <-ctx.Done():
 			return
@@ -37,14 +49,7 @@ func (s *Syncer) Run(ctx context.Context, report func(Result)) {
 // round syncs each calendar that is due: all of them after a change
 // (pushing), those whose busy time is PullEvery old (pulling too), none
 // whose retry time has not come.
-func (s *Syncer) round(ctx context.Context, changed bool, report func(Result)) {
-	accts, err := s.Store.CalDAVAccounts(ctx)
-	if err != nil {
-		if report != nil && ctx.Err() == nil {
-			report(Result{Err: err})
-		}
-		return
-	}
+func (s *Syncer) round(ctx context.Context, accts []*booking.CalDAVAccount, changed bool, report func(Result)) {
 	now := s.now()
 	for _, a := range accts {
 		if ctx.Err() != nil {

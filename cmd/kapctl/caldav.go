@@ -197,26 +197,16 @@ func (a *app) caldavList(ctx context.Context, args []string) error {
 		w.row("STAFF", "NAME", "CALENDAR", "APPOINTMENTS", "BUSY READ", "STATE")
 		for _, o := range out {
 			pulled := "never"
-			if !never(o.Pulled) {
+			if !o.Pulled.IsZero() {
 				pulled = o.Pulled.Format("Mon 2 Jan 15:04")
 			}
 			state := "ok"
 			if o.Error != "" {
 				state = o.Error
 			}
-			w.row(o.Staff, o.Name, o.Title+" ("+hostOnly(o.Calendar)+")", o.Items, pulled, state)
+			w.row(o.Staff, o.Name, o.Title+" ("+caldav.Host(o.Calendar)+")", o.Items, pulled, state)
 		}
 	})
-}
-
-// never reports whether a time is unset.
-func never(t time.Time) bool { return t.IsZero() || t.Unix() == 0 }
-
-// hostOnly returns the host of an address.
-func hostOnly(raw string) string {
-	s := strings.TrimPrefix(strings.TrimPrefix(raw, "https://"), "http://")
-	host, _, _ := strings.Cut(s, "/")
-	return host
 }
 
 func (a *app) caldavLog(ctx context.Context, args []string) error {
@@ -353,7 +343,7 @@ func (a *app) caldavDisconnect(ctx context.Context, args []string) error {
 		if !ok || !term.IsTerminal(int(f.Fd())) {
 			return usagef("caldav disconnect removes %s from %s's server: add --yes to do so, or --keep-events to leave them there", what, s.Name)
 		}
-		fmt.Fprintf(os.Stderr, "Remove %s on %s? [y/N] ", what, hostOnly(st.Account.Calendar))
+		fmt.Fprintf(os.Stderr, "Remove %s on %s? [y/N] ", what, caldav.Host(st.Account.Calendar))
 		line, _ := bufio.NewReader(f).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
 			return booking.Errorf(booking.EINVALID, "Nothing was changed; %s's calendar is still connected.", s.Name)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -148,7 +147,7 @@ func (p *calendarPanel) showStatus(st *caldav.Status) {
 		pulled = "Busy time last read " + kit.DateTime(a.Pulled.In(loc)) + "."
 	}
 	p.info.SetText(fmt.Sprintf("Connected to the calendar “%s” on %s%s. Patients show as %s. %s on it. %s",
-		a.CalendarName, hostOf(a.Calendar), user, calendar.PrivacyWords(calendar.Privacy(a.Privacy)), appointmentCount(st.Items), pulled))
+		a.CalendarName, caldav.Host(a.Calendar), user, calendar.PrivacyWords(calendar.Privacy(a.Privacy)), appointmentCount(st.Items), pulled))
 	if local != "" {
 		// This desk alone: another may be syncing the calendar well.
 		p.problem.SetText("This computer cannot sync the calendar: " + local + ".")
@@ -203,14 +202,6 @@ func appointmentCount(n int) string {
 		return "1 appointment is"
 	}
 	return fmt.Sprintf("%d appointments are", n)
-}
-
-// hostOf returns the host (and port) of a calendar's address.
-func hostOf(addr string) string {
-	if u, err := url.Parse(addr); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return addr
 }
 
 // syncWords says what a sync did: what it sent, and the busy time it
@@ -284,7 +275,7 @@ func (p *calendarPanel) askDisconnect() {
 	p.remove = widget.NewCheck(what, nil)
 	p.remove.SetChecked(true)
 	msg := kit.MessageText(fmt.Sprintf("Disconnect the calendar “%s” on %s from %s? kapbook stops sending their appointments to it, its busy time no longer blocks booking, and its password is taken out of this computer's keyring.%s",
-		a.CalendarName, hostOf(a.Calendar), s.Name, made))
+		a.CalendarName, caldav.Host(a.Calendar), s.Name, made))
 	remove := p.remove
 	d := kit.NewCustomConfirm("Disconnect calendar", "Disconnect", "Keep", container.NewVBox(msg, remove), func(ok bool) {
 		if ok {
@@ -537,7 +528,7 @@ func (c *connectDialog) doConnect() {
 			return
 		}
 		c.d.Hide()
-		text := fmt.Sprintf("Connected %s's calendar “%s” on %s.", s.Name, acct.CalendarName, hostOf(acct.Calendar))
+		text := fmt.Sprintf("Connected %s's calendar “%s” on %s.", s.Name, acct.CalendarName, caldav.Host(acct.Calendar))
 		switch {
 		case len(res) == 1 && res[0].Err != nil:
 			text += " The first sync failed: " + explainWords(res[0].Err) + ". kapbook tries again by itself; Sync now tries at once."

@@ -243,3 +243,47 @@ func TestPeers_RunIdle(t *testing.T) {
 		t.Errorf("the store changed %d times in %s of an idle sync; log:\n%s", after-before, 3*caldav.WatchEvery, f.logText(t))
 	}
 }
+
+// TestPeers_WeeksLater: as the series lives on, a no-show and a
+// completed visit are updated on the server, not removed; weeks later,
+// appointments that fell out of the window stay on the server and are
+// forgotten, never deleted, and nothing is pushed twice.
+func TestPeers_WeeksLater(t *testing.T) {
+	srv := davtest.Radicale(t, "tara", "")
+	f := newFixture(t, 2)
+	acct := f.connect(t, srv, "kapbook")
+	f.syncNow(t)
+	ctx := context.Background()
+	appts := sortedAppts(f.wanted(t))
+	first, second := appts[0], appts[1]
+	f.now = second.End.Add(time.Hour)
+	if _, err := f.svc.SetStatus(ctx, first.ID, booking.NoShow); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.SetStatus(ctx, second.ID, booking.Completed); err != nil {
+		t.Fatal(err)
+	}
+	res := f.syncNow(t)
+	if res.Changed < 2 || res.Removed != 0 {
+		t.Fatalf("after a no-show and a completed visit: %+v", res)
+	}
+	before := len(raw(t, srv, acct.Calendar))
+	// Ninety days on: the first weeks are out of the window.
+	f.now = f.now.AddDate(0, 0, 90)
+	res = f.syncNow(t)
+	if res.Removed != 0 || res.New != 0 {
+		t.Fatalf("ninety days later: %+v, want nothing removed or new", res)
+	}
+	if n := len(raw(t, srv, acct.Calendar)); n != before {
+		t.Fatalf("%d events on the server ninety days later, were %d", n, before)
+	}
+	items, _ := f.db.CalDAVItems(ctx, f.therapist)
+	for _, it := range items {
+		if it.AppointmentID == first.ID {
+			t.Errorf("appointment %d, long past, is still in the record", first.ID)
+		}
+	}
+	if again := f.syncNow(t); again.Pushed() != 0 {
+		t.Errorf("a second sync pushed %+v", again)
+	}
+}

@@ -44,17 +44,43 @@ func NewButtonWithIcon(label string, icon fyne.Resource, tapped func()) *Button 
 	return b
 }
 
+// canvasOf returns the canvas o is drawn on, or nil when it is not shown.
+func canvasOf(o fyne.CanvasObject) fyne.Canvas {
+	app := fyne.CurrentApp()
+	if app == nil {
+		return nil
+	}
+	return app.Driver().CanvasForObject(o)
+}
+
 // isEnter reports whether the key is Return or the keypad's Enter.
 func isEnter(name fyne.KeyName) bool {
 	return name == fyne.KeyReturn || name == fyne.KeyEnter
 }
 
 // TypedKey presses the button on Enter (unless it is disabled, or the
-// key is a repeat of an Enter held down) and leaves every other key,
-// Space among them, to widget.Button.
+// key is a repeat of an Enter held down) and Space as widget.Button does.
+// Any other key goes on to the window's key handler, as if nothing had
+// the focus: a focused button uses no arrow, so ↑ and ↓ still move
+// through the schedule. Escape also takes the focus off the button, so
+// that the keys are the screen's again (and in a dialog, Escape closes
+// it as it does with nothing focused).
 func (b *Button) TypedKey(ev *fyne.KeyEvent) {
 	if !isEnter(ev.Name) {
-		b.Button.TypedKey(ev)
+		if ev.Name == fyne.KeySpace {
+			b.Button.TypedKey(ev)
+			return
+		}
+		c := canvasOf(b)
+		if c == nil {
+			return
+		}
+		if ev.Name == fyne.KeyEscape {
+			c.Unfocus()
+		}
+		if h := c.OnTypedKey(); h != nil {
+			h(ev)
+		}
 		return
 	}
 	if b.held {

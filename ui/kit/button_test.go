@@ -15,30 +15,40 @@ import (
 
 // TestButton_Keys: a focused kit.Button is pressed by Return, the
 // keypad's Enter and Space, once each, and by no other key; a disabled
-// one by none. The key goes to the button alone, never also to the
-// window's key handler.
+// one by none. A key that presses (or would press) the button goes to
+// the button alone, never also to the window's key handler: that would
+// press a dialog's default as well. Any other key goes on to the
+// window's key handler, as if nothing were focused (the schedule's
+// arrows), and Escape also takes the focus off the button.
 func TestButton_Keys(t *testing.T) {
 	for _, tt := range []struct {
-		name     string
-		key      fyne.KeyName
-		disabled bool
-		want     int
+		name      string
+		key       fyne.KeyName
+		disabled  bool
+		want      int
+		forwarded bool
 	}{
-		{"Return", fyne.KeyReturn, false, 1},
-		{"Enter", fyne.KeyEnter, false, 1},
-		{"Space", fyne.KeySpace, false, 1},
-		{"EscapeDoesNothing", fyne.KeyEscape, false, 0},
-		{"LetterDoesNothing", fyne.KeyA, false, 0},
-		{"DisabledReturn", fyne.KeyReturn, true, 0},
-		{"DisabledEnter", fyne.KeyEnter, true, 0},
-		{"DisabledSpace", fyne.KeySpace, true, 0},
+		{"Return", fyne.KeyReturn, false, 1, false},
+		{"Enter", fyne.KeyEnter, false, 1, false},
+		{"Space", fyne.KeySpace, false, 1, false},
+		{"EscapeGoesOn", fyne.KeyEscape, false, 0, true},
+		{"LetterGoesOn", fyne.KeyA, false, 0, true},
+		{"ArrowGoesOn", fyne.KeyDown, false, 0, true},
+		{"DisabledReturn", fyne.KeyReturn, true, 0, false},
+		{"DisabledEnter", fyne.KeyEnter, true, 0, false},
+		{"DisabledSpace", fyne.KeySpace, true, 0, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			test.NewTempApp(t)
 			pressed, window := 0, 0
 			b := kit.NewButton("Save", func() { pressed++ })
 			w := test.NewTempWindow(t, b)
-			w.Canvas().SetOnTypedKey(func(*fyne.KeyEvent) { window++ })
+			w.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
+				if ev.Name != tt.key {
+					t.Errorf("the window got %s, want %s", ev.Name, tt.key)
+				}
+				window++
+			})
 			w.Canvas().Focus(b)
 			if tt.disabled {
 				b.Disable()
@@ -47,13 +57,23 @@ func TestButton_Keys(t *testing.T) {
 			if pressed != tt.want {
 				t.Fatalf("pressed %d times, want %d", pressed, tt.want)
 			}
-			if window != 0 {
-				t.Fatalf("the window's key handler got the key too (%d times)", window)
+			wantWindow := 0
+			if tt.forwarded {
+				wantWindow = 1
+			}
+			if window != wantWindow {
+				t.Fatalf("the window's key handler got the key %d times, want %d", window, wantWindow)
+			}
+			if focused := w.Canvas().Focused() == b; focused != (tt.key != fyne.KeyEscape) {
+				t.Fatalf("after %s the button has the focus: %v", tt.key, focused)
 			}
 			// Straight to the widget, as a test or another driver may.
 			b.TypedKey(&fyne.KeyEvent{Name: tt.key})
 			if pressed != 2*tt.want {
 				t.Fatalf("TypedKey: pressed %d times, want %d", pressed, 2*tt.want)
+			}
+			if window != 2*wantWindow {
+				t.Fatalf("TypedKey: the window's key handler got the key %d times, want %d", window, 2*wantWindow)
 			}
 		})
 	}

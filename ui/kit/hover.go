@@ -20,18 +20,14 @@ func Cut(l *widget.Label) bool {
 // showWhole shows text whole in a pop-up just below o; nil when o is not
 // on a canvas.
 func showWhole(o fyne.CanvasObject, text string, style fyne.TextStyle) *widget.PopUp {
-	app := fyne.CurrentApp()
-	if app == nil {
-		return nil
-	}
-	c := app.Driver().CanvasForObject(o)
+	c := canvasOf(o)
 	if c == nil {
 		return nil
 	}
 	full := widget.NewLabel(text)
 	full.TextStyle = style
 	pop := widget.NewPopUp(full, c)
-	pos := app.Driver().AbsolutePositionForObject(o)
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(o)
 	pop.ShowAtPosition(pos.Add(fyne.NewPos(0, o.Size().Height)))
 	return pop
 }

@@ -216,6 +216,22 @@ func (d *details) enableActions() {
 	enable(d.export, a.SeriesID != 0)
 }
 
+// focusAction gives the keyboard to the first action that can act on the
+// shown appointment, and reports whether there was one.
+func (d *details) focusAction() bool {
+	c := d.v.env.Window
+	if d.appt == nil || c == nil {
+		return false
+	}
+	for _, b := range d.actions {
+		if b.Visible() && !b.Disabled() {
+			c.Canvas().Focus(b)
+			return true
+		}
+	}
+	return false
+}
+
 // upcoming returns how many of the shown series' appointments are booked
 // and still to come.
 func (d *details) upcoming(now time.Time) int {

@@ -1,7 +1,9 @@
 package schedule
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 
@@ -88,3 +90,38 @@ func TestSelect_ScrolledIntoView(t *testing.T) {
 		t.Fatal("the day view did not scroll down to the day's last appointment")
 	}
 }
+
+// TestReschedule_FollowsTheMove: in a window too low for the day, an
+// appointment moved to a later time is scrolled to where it now is. The
+// schedule shows the moved appointment's day at once, from the week it
+// holds, where the block is still at its old place; the week read after
+// the move has it at the new one.
+func TestReschedule_FollowsTheMove(t *testing.T) {
+	f, v := open(t)
+	f.Env.Window.Resize(fyne.NewSize(1024, 520))
+	a := find(t, f, 0, "Dosing 1/6")
+	v.Select(a.ID)
+	if !inView(t, v, a.ID) {
+		t.Fatal("the appointment to move is not in view")
+	}
+	sg, err := f.Env.Service.Suggest(context.Background(), a.ID, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var to time.Time
+	for _, o := range sg.Alternatives {
+		if clock(o.Start) > clock(to) {
+			to = o.Start
+		}
+	}
+	if _, err := f.Env.Service.Reschedule(context.Background(), a.ID, to, false); err != nil {
+		t.Fatal(err)
+	}
+	v.ShowDay(booking.DateOf(to.In(loc(t, f))))
+	if !inView(t, v, a.ID) {
+		t.Fatalf("after the move to %v the appointment is not in view", to)
+	}
+}
+
+// clock is the time of day of t, in minutes.
+func clock(t time.Time) int { return t.Hour()*60 + t.Minute() }

@@ -46,6 +46,7 @@ type week struct {
 type View struct {
 	env     *kit.Env
 	content fyne.CanvasObject
+	bands   *bands // content's layout
 	started bool
 	ticking bool
 
@@ -159,8 +160,8 @@ func New(env *kit.Env) *View {
 	// is narrow (or the schedule is embedded beside the booking form),
 	// so all of them show without widening the window beyond the screen.
 	middle := container.NewStack(split)
-	b := &bands{top: bar, middle: middle, bottom: v.legend}
-	v.content = container.New(b, bar, middle, v.legend)
+	v.bands = &bands{top: bar, middle: middle, bottom: v.legend}
+	v.content = container.New(v.bands, bar, middle, v.legend)
 	env.OnChange(v.Refresh)
 	return v
 }
@@ -241,6 +242,9 @@ func (v *View) ShowDay(day booking.Date) {
 	v.syncDate()
 	if v.cur != nil && v.cur.start == weekStart(day) {
 		v.render()
+		// Again once the week is read: what is on its way may have moved
+		// the selection (an appointment just rescheduled).
+		v.reveal = true
 	}
 	v.load()
 }
@@ -314,7 +318,9 @@ func (v *View) Preview(proposed []*booking.Appointment) {
 // TypedKey moves through the schedule with the keyboard (arrows: a day,
 // PageUp/PageDown: a week) and reports whether it used the key. The shell
 // forwards the window's keys here while the schedule shows. Up and Down
-// select the previous or next appointment shown; Home goes to today.
+// select the previous or next appointment shown; Home goes to today;
+// Enter puts the focus on the selected appointment's first action that
+// can act.
 func (v *View) TypedKey(ev *fyne.KeyEvent) bool {
 	if ev == nil {
 		return false
@@ -334,6 +340,10 @@ func (v *View) TypedKey(ev *fyne.KeyEvent) bool {
 		v.selectNeighbour(-1)
 	case fyne.KeyDown:
 		v.selectNeighbour(1)
+	case fyne.KeyReturn, fyne.KeyEnter:
+		// To the selected appointment's actions: Enter again presses the
+		// first that can act, Tab moves on, Escape comes back.
+		return v.details.focusAction()
 	default:
 		return false
 	}
@@ -526,6 +536,11 @@ func (v *View) render() {
 		v.title.SetText(fmt.Sprintf("Week of %s", kit.Day(ws)))
 	} else {
 		v.title.SetText(kit.Day(day))
+	}
+	// A longer title can wrap the toolbar onto a second row; Fyne lays a
+	// container out again only when its size changes.
+	if v.bands.stale() {
+		v.content.Refresh()
 	}
 	v.rendering = true
 	v.grid.setModel(m)

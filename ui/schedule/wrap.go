@@ -114,6 +114,14 @@ func (w *wrap) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 type bands struct {
 	top, middle, bottom *fyne.Container
 	width               float32 // the width last laid out at
+	topH, bottomH       float32 // the heights they were given then
+}
+
+// stale reports whether the toolbar or the legend now needs another
+// height at the width last laid out: what they show changed since.
+func (b *bands) stale() bool {
+	top, bottom := b.heights(b.width)
+	return b.width > 0 && (top != b.topH || bottom != b.bottomH)
 }
 
 func (b *bands) heights(width float32) (top, bottom float32) {
@@ -133,6 +141,7 @@ func (b *bands) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	b.width = size.Width
 	pad := theme.Padding()
 	top, bottom := b.heights(size.Width)
+	b.topH, b.bottomH = top, bottom
 	b.top.Move(fyne.NewPos(0, 0))
 	b.top.Resize(fyne.NewSize(size.Width, top))
 	mid := max(size.Height-top-bottom-2*pad, 0)

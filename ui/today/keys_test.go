@@ -82,3 +82,31 @@ func TestToday_EnterOnFocusedButton(t *testing.T) {
 		}
 	})
 }
+
+// TestToday_FocusKeepsItsPlace: Enter on a focused Mark arrived checks
+// the patient in; the reload that follows leaves the focus in that row,
+// on its Open (Mark arrived can no longer act), not back at the top of
+// the list, so Tab goes on to the next patient's Mark arrived.
+func TestToday_FocusKeepsItsPlace(t *testing.T) {
+	ctx := context.Background()
+	f := kittest.New(t, kittest.Options{Patients: 8, Booked: true})
+	var first *booking.Appointment // the first visit of a day, needing no escort
+	for _, sr := range f.Series {
+		a := sr.Appts[0]
+		if !a.NeedsEscort() && (first == nil || a.Start.Before(first.Start)) {
+			first = a
+		}
+	}
+	at(f, first.Start.Add(-15*60e9))
+	v := open(f)
+	c := f.Env.Window.Canvas()
+	c.Focus(button(t, v, fmt.Sprintf("arrived %d", first.ID)))
+	kittest.PressKey(c, fyne.KeyReturn)
+	if a, _ := f.DB.Appointment(ctx, first.ID); a.Status != booking.Arrived {
+		t.Fatalf("status=%s after Enter on Mark arrived, want arrived", a.Status)
+	}
+	open := v.buttons[fmt.Sprintf("open %d", first.ID)]
+	if got := c.Focused(); got == nil || got != fyne.Focusable(open) {
+		t.Fatalf("after the check-in the focus is on %v, want the row's Open", got)
+	}
+}

@@ -531,6 +531,7 @@ func (v *View) show(d *data) {
 		v.Status.SetText("")
 		v.said = time.Time{}
 	}
+	focused := v.focusedKey()
 	v.items = nil
 	v.offers = map[string]int{}
 	v.buttons = map[string]*kit.Button{}
@@ -631,6 +632,54 @@ func (v *View) show(d *data) {
 		}
 	}
 	v.list.Refresh()
+	if focused != "" {
+		v.refocus(focused)
+	}
+}
+
+// focusedKey returns the key of the row button that has the keyboard,
+// "" when none has.
+func (v *View) focusedKey() string {
+	if v.env.Window == nil {
+		return ""
+	}
+	f := v.env.Window.Canvas().Focused()
+	for k, b := range v.buttons {
+		if fyne.Focusable(b) == f {
+			return k
+		}
+	}
+	return ""
+}
+
+// refocus gives the keyboard back to the button offered under key after
+// a reload, so that it keeps its place in the list: when that button can
+// no longer act (Mark arrived, once pressed), or is gone with its row,
+// to the next one after it that can.
+func (v *View) refocus(key string) {
+	var order []*action
+	at := -1
+	for _, it := range v.items {
+		acts := it.acts
+		if it.escort != nil {
+			acts = append([]*action{it.escort}, acts...)
+		}
+		for _, a := range acts {
+			if a.key == key {
+				at = len(order)
+			}
+			order = append(order, a)
+		}
+	}
+	if at < 0 {
+		return
+	}
+	for _, a := range order[at:] {
+		if b := v.buttons[a.key]; b != nil && !a.disabled {
+			v.env.Window.Canvas().Focus(b)
+			return
+		}
+	}
 }
 
 // reason returns a failure's stored reason without the package prefix.

@@ -141,6 +141,7 @@ type Shell struct {
 	Status *widget.Label
 
 	root    *fyne.Container // the setup or the main layout
+	tipped  *kit.Tipped     // root, with cut texts shown whole on hover
 	stack   *fyne.Container // the views, all but the current one hidden
 	screens map[string]screen
 	current string
@@ -173,6 +174,7 @@ func New(env *kit.Env) *Shell {
 	s.Status = widget.NewLabel("")
 	s.Status.Truncation = fyne.TextTruncateEllipsis
 	s.root = container.NewStack()
+	s.tipped = kit.NewTipped(s.root)
 
 	var c *booking.Clinic
 	var err error
@@ -223,8 +225,9 @@ func Actor(p fyne.Preferences) string {
 	return "Front desk"
 }
 
-// Content returns the shell's root object (the same one every call).
-func (s *Shell) Content() fyne.CanvasObject { return s.root }
+// Content returns the shell's root object (the same one every call): the
+// window's content.
+func (s *Shell) Content() fyne.CanvasObject { return s.tipped }
 
 // Current returns the name of the view showing ("" during setup).
 func (s *Shell) Current() string { return s.current }
@@ -316,6 +319,9 @@ func (s *Shell) Show(name string) {
 		// Keys must not go to a field of the view that is leaving.
 		s.env.Window.Canvas().Unfocus()
 	}
+	// Nor may a cut text of that view stay shown whole over the next one
+	// (the pointer did not leave it: the view went).
+	s.tipped.HideTip()
 	s.current = name
 	for n, other := range s.screens {
 		if n != name && other.Content().Visible() {

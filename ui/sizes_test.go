@@ -127,18 +127,18 @@ func TestSizes_CutTextShowsWholeOnHover(t *testing.T) {
 	if len(cut) == 0 {
 		t.Fatal("no text is cut on Today at 1024 × 700; the test shows nothing")
 	}
+	tipped, ok := w.Content().(*kit.Tipped)
+	if !ok {
+		t.Fatalf("the window's content is %T, want a kit.Tipped", w.Content())
+	}
 	l := cut[0]
 	l.MouseIn(&desktop.MouseEvent{})
-	pop, ok := w.Canvas().Overlays().Top().(*widget.PopUp)
-	if !ok {
-		t.Fatalf("hovering %q shows %T, want a pop-up", l.Text, w.Canvas().Overlays().Top())
-	}
-	if got, ok := pop.Content.(*widget.Label); !ok || got.Text != l.Text {
-		t.Fatalf("the pop-up shows %v, want the whole text %q", pop.Content, l.Text)
+	if got := tipped.Tip(); got != l.Text {
+		t.Fatalf("hovering %q shows %q, want the whole text", l.Text, got)
 	}
 	l.MouseOut()
-	if top := w.Canvas().Overlays().Top(); top != nil {
-		t.Fatalf("after the pointer left, %T still shows", top)
+	if got := tipped.Tip(); got != "" {
+		t.Fatalf("after the pointer left, %q still shows", got)
 	}
 
 	// On a patient's page, rows show their cut texts (a consent's help)
@@ -174,15 +174,76 @@ func TestSizes_CutTextShowsWholeOnHover(t *testing.T) {
 		t.Fatal("no text is cut on a patient's page at 1024 × 700; the test shows nothing")
 	}
 	row.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: label.Position().Add(fyne.NewPos(2, 2))}})
-	pop, ok = w.Canvas().Overlays().Top().(*widget.PopUp)
-	if !ok {
-		t.Fatalf("hovering %q shows %T, want a pop-up", label.Text, w.Canvas().Overlays().Top())
-	}
-	if got, ok := pop.Content.(*widget.Label); !ok || got.Text != label.Text {
-		t.Fatalf("the pop-up shows %v, want the whole text %q", pop.Content, label.Text)
+	if got := tipped.Tip(); got != label.Text {
+		t.Fatalf("hovering %q shows %q, want the whole text", label.Text, got)
 	}
 	row.MouseOut()
+	if got := tipped.Tip(); got != "" {
+		t.Fatalf("after the pointer left the row, %q still shows", got)
+	}
+}
+
+// TestTips_LeaveTheKeyboardAlone: a cut text shown whole takes no keys:
+// with the pointer resting on a cut cell of Today, Ctrl+F and the name
+// typed still find the patient (a pop-up would have taken the keyboard:
+// seen in the real window), and the text shown whole goes when the view
+// changes under a pointer that did not move.
+func TestTips_LeaveTheKeyboardAlone(t *testing.T) {
+	f := kittest.New(t, kittest.Options{Patients: 3, Booked: true})
+	now := kittest.Now.AddDate(0, 0, 1)
+	f.Env.Now = func() time.Time { return now }
+	f.Env.Service.Now = f.Env.Now
+	s := ui.New(f.Env)
+	w := f.Env.Window
+	w.SetContent(s.Content())
+	w.Resize(laptop)
+	s.Show(ui.ViewToday)
+	tipped := w.Content().(*kit.Tipped)
+	var cut *kit.HoverLabel
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if o == nil || !o.Visible() || cut != nil {
+			return
+		}
+		switch o := o.(type) {
+		case *kit.HoverLabel:
+			if o.Cut() {
+				cut = o
+			}
+		case *fyne.Container:
+			for _, c := range o.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(o).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(w.Content())
+	if cut == nil {
+		t.Fatal("no text is cut on Today at 1024 × 700; the test shows nothing")
+	}
+	cut.MouseIn(&desktop.MouseEvent{})
+	if tipped.Tip() == "" {
+		t.Fatal("the cut text does not show whole")
+	}
 	if top := w.Canvas().Overlays().Top(); top != nil {
-		t.Fatalf("after the pointer left the row, %T still shows", top)
+		t.Fatalf("the whole text shows as an overlay (%T), which takes the keyboard", top)
+	}
+	s.FindPatient()
+	if tipped.Tip() != "" {
+		t.Fatalf("%q still shows over the Patients view", tipped.Tip())
+	}
+	// The canvas gives keys to what it says has the focus: with an
+	// overlay on top, that overlay's focused object, or nothing.
+	e, ok := w.Canvas().Focused().(*widget.Entry)
+	if !ok {
+		t.Fatalf("keys go to %T, want the search field", w.Canvas().Focused())
+	}
+	name := f.Patients[1].Name
+	test.Type(e, name[:5])
+	if !ok || e.Text != name[:5] {
+		t.Fatalf("typed %q; the focused %T holds %v", name[:5], w.Canvas().Focused(), e)
 	}
 }

@@ -1,8 +1,12 @@
 package kit
 
 import (
+	"image/color"
+
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -17,10 +21,14 @@ import (
 // Held down, Enter presses the button once: the keyboard's repeats of a
 // key are not presses, so a button that opens a dialog does not also
 // press that dialog's default button.
+//
+// A focused button also has a ring around it: Fyne marks the focus by
+// tinting the button, which on a primary (blue) button does not show.
 type Button struct {
 	widget.Button
 
 	held, pressed bool // Enter is down (KeyDown seen), and pressed this button
+	focused       bool
 }
 
 var (
@@ -42,6 +50,64 @@ func NewButtonWithIcon(label string, icon fyne.Resource, tapped func()) *Button 
 	b := NewButton(label, tapped)
 	b.Icon = icon
 	return b
+}
+
+// CreateRenderer implements fyne.Widget: widget.Button's, with the
+// focus ring over it.
+func (b *Button) CreateRenderer() fyne.WidgetRenderer {
+	ring := canvas.NewRectangle(color.Transparent)
+	ring.StrokeWidth = focusRingWidth
+	ring.Hide()
+	return &buttonRenderer{WidgetRenderer: b.Button.CreateRenderer(), b: b, ring: ring}
+}
+
+// focusRingWidth is the width of a focused button's ring.
+const focusRingWidth = 2
+
+// FocusGained implements fyne.Focusable.
+func (b *Button) FocusGained() {
+	b.focused = true
+	b.Button.FocusGained() // refreshes
+}
+
+// FocusLost implements fyne.Focusable.
+func (b *Button) FocusLost() {
+	b.focused = false
+	b.Button.FocusLost()
+}
+
+// buttonRenderer draws a widget.Button and, while it has the focus, a
+// ring around it.
+type buttonRenderer struct {
+	fyne.WidgetRenderer
+	b    *Button
+	ring *canvas.Rectangle
+}
+
+func (r *buttonRenderer) Objects() []fyne.CanvasObject {
+	return append(r.WidgetRenderer.Objects(), r.ring)
+}
+
+func (r *buttonRenderer) Layout(size fyne.Size) {
+	r.WidgetRenderer.Layout(size)
+	r.ring.Move(fyne.NewPos(0, 0))
+	r.ring.Resize(size)
+}
+
+func (r *buttonRenderer) Refresh() {
+	r.WidgetRenderer.Refresh()
+	th := r.b.Theme()
+	v := fyne.CurrentApp().Settings().ThemeVariant()
+	// The text's colour stands out on buttons of every importance, the
+	// primary (blue) one included.
+	r.ring.StrokeColor = th.Color(theme.ColorNameForeground, v)
+	r.ring.CornerRadius = th.Size(theme.SizeNameInputRadius)
+	if r.b.focused && !r.b.Disabled() {
+		r.ring.Show()
+	} else {
+		r.ring.Hide()
+	}
+	r.ring.Refresh()
 }
 
 // canvasOf returns the canvas o is drawn on, or nil when it is not shown.

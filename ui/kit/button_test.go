@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -200,5 +202,46 @@ func TestNotify_EnterOnFocusedOK(t *testing.T) {
 	kittest.PressKey(c, fyne.KeyEnter)
 	if c.Overlays().Top() != nil {
 		t.Fatal("Enter on OK did not close the dialog")
+	}
+}
+
+// TestButton_FocusRing: a focused button, the primary (blue) one too, has
+// a ring in the text's colour around it; it goes when the focus goes, and
+// a disabled button has none. Fyne's own mark, a tint, does not show on a
+// primary button (seen in the real window).
+func TestButton_FocusRing(t *testing.T) {
+	test.NewTempApp(t)
+	b := kit.NewButton("Book a series", func() {})
+	b.Importance = widget.HighImportance
+	other := kit.NewButton("Edit", func() {})
+	w := test.NewTempWindow(t, container.NewHBox(b, other))
+	ring := func() *canvas.Rectangle {
+		t.Helper()
+		objs := test.TempWidgetRenderer(t, b).Objects()
+		r, ok := objs[len(objs)-1].(*canvas.Rectangle)
+		if !ok {
+			t.Fatalf("the button's last object is %T, want its ring", objs[len(objs)-1])
+		}
+		return r
+	}
+	if ring().Visible() {
+		t.Fatal("a ring shows without the focus")
+	}
+	w.Canvas().Focus(b)
+	r := ring()
+	if !r.Visible() || r.StrokeWidth < 2 || r.StrokeColor != test.Theme().Color(theme.ColorNameForeground, theme.VariantDark) && r.StrokeColor != test.Theme().Color(theme.ColorNameForeground, theme.VariantLight) {
+		t.Fatalf("focused: ring shown %v, width %v, colour %v", r.Visible(), r.StrokeWidth, r.StrokeColor)
+	}
+	if r.Size() != b.Size() {
+		t.Fatalf("the ring is %v, the button %v", r.Size(), b.Size())
+	}
+	w.Canvas().Focus(other)
+	if ring().Visible() {
+		t.Fatal("the ring stays after the focus moved on")
+	}
+	w.Canvas().Focus(b)
+	b.Disable()
+	if ring().Visible() {
+		t.Fatal("a disabled button shows the ring")
 	}
 }

@@ -143,7 +143,9 @@ func New(env *kit.Env) *View {
 		v.Result)
 	right := container.NewBorder(v.Title, nil, nil, nil, container.NewVScroll(v.details))
 	split := container.NewHSplit(container.NewBorder(header(), nil, nil, nil, v.List), right)
-	split.Offset = 0.6
+	// The list's names and kinds want the room more than the preview's
+	// lines, which wrap.
+	split.Offset = 0.64
 	v.content = container.NewBorder(top, nil, nil, nil, split)
 	env.OnChange(v.Refresh)
 	return v
@@ -161,10 +163,11 @@ func newRow() fyne.CanvasObject {
 }
 
 // rowWidths are the list's column widths; the last takes the rest (at
-// least 60). Patient, message and note give way on a narrow window (and
-// show their whole text on hover).
+// least its heading's width: most messages have no note). Patient,
+// message and note give way on a narrow window (and show their whole
+// text on hover).
 var (
-	rowWidths = []float32{170, 130, 130, 80, 50, -60}
+	rowWidths = []float32{168, 130, 130, 74, 50, -52}
 	rowCut    = []bool{false, true, true, false, false, true}
 )
 

@@ -99,6 +99,10 @@ var (
 	ShortcutNewBooking  = &desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}
 	ShortcutFindPatient = &desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}
 	ShortcutToday       = &desktop.CustomShortcut{KeyName: fyne.KeyT, Modifier: fyne.KeyModifierShortcutDefault}
+	// Ctrl+PageDown and Ctrl+PageUp: the next and previous tab, as in
+	// browsers and office programs (Ctrl on every system).
+	ShortcutNextTab     = &desktop.CustomShortcut{KeyName: fyne.KeyPageDown, Modifier: fyne.KeyModifierControl}
+	ShortcutPreviousTab = &desktop.CustomShortcut{KeyName: fyne.KeyPageUp, Modifier: fyne.KeyModifierControl}
 )
 
 // ShortcutViews are Ctrl+1 to Ctrl+6: the views by their place in the
@@ -492,6 +496,13 @@ func (s *Shell) install(w fyne.Window) {
 		fn := sc.fn
 		c.AddShortcut(sc.sc, func(fyne.Shortcut) { fn() })
 	}
+	// The menu shows the shortcuts, and takes them even while a field
+	// has the focus.
+	item := func(label string, sc fyne.Shortcut, fn func()) *fyne.MenuItem {
+		it := fyne.NewMenuItem(label, fn)
+		it.Shortcut = sc
+		return it
+	}
 	views := fyne.NewMenu("View")
 	for _, name := range Views {
 		name := name
@@ -500,16 +511,14 @@ func (s *Shell) install(w fyne.Window) {
 		it.Shortcut = ShortcutViews[name]
 		views.Items = append(views.Items, it)
 	}
+	tabs := fyne.NewMenu("Tabs",
+		item("Next tab", ShortcutNextTab, func() { s.StepTab(1) }),
+		item("Previous tab", ShortcutPreviousTab, func() { s.StepTab(-1) }))
+	c.AddShortcut(ShortcutNextTab, func(fyne.Shortcut) { s.StepTab(1) })
+	c.AddShortcut(ShortcutPreviousTab, func(fyne.Shortcut) { s.StepTab(-1) })
 	// Keys not taken by a focused field move through the schedule.
 	c.SetOnTypedKey(s.typedKey)
 
-	// The menu shows the shortcuts, and takes them even while a field
-	// has the focus.
-	item := func(label string, sc fyne.Shortcut, fn func()) *fyne.MenuItem {
-		it := fyne.NewMenuItem(label, fn)
-		it.Shortcut = sc
-		return it
-	}
 	w.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Go",
 		item("Today", ShortcutToday, s.ShowToday),
 		item("Schedule", nil, func() { s.ShowSchedule(0) }),
@@ -517,7 +526,7 @@ func (s *Shell) install(w fyne.Window) {
 		item("Find a patient…", ShortcutFindPatient, s.FindPatient),
 		item("Outbox", nil, func() { s.ShowOutbox(0) }),
 		item("Settings", nil, func() { s.Show(ViewSettings) }),
-	), views))
+	), views, tabs))
 	// The focus shows strongly (kit.Theme); light and dark still follow
 	// the system.
 	if a := s.env.App; a != nil {
@@ -539,6 +548,32 @@ func (s *Shell) install(w fyne.Window) {
 	if s.env.App != nil {
 		s.env.App.Lifecycle().SetOnStopped(s.SaveWindow)
 	}
+}
+
+// tabbed is a view with tabs (Settings; Book's proposal): Ctrl+PageDown
+// and Ctrl+PageUp move through them, as in a browser, since Fyne's tabs
+// take no keyboard focus.
+type tabbed interface {
+	TabSet() *container.AppTabs
+}
+
+// StepTab shows the next tab (dir 1) or the previous one (-1) of the
+// view showing, going round, and takes the focus off the field of the
+// tab that went, so that keys do not go to a field no longer shown (Tab
+// then goes to the new tab's first field). It reports whether the view
+// has tabs.
+func (s *Shell) StepTab(dir int) bool {
+	t, ok := s.screens[s.current].(tabbed)
+	if !ok || t.TabSet() == nil || len(t.TabSet().Items) == 0 {
+		return false
+	}
+	tabs := t.TabSet()
+	n := len(tabs.Items)
+	tabs.SelectIndex(((tabs.SelectedIndex()+dir)%n + n) % n)
+	if s.env.Window != nil {
+		s.env.Window.Canvas().Unfocus()
+	}
+	return true
 }
 
 // keyTaker is a view that uses keys no field took, as the schedule does

@@ -61,3 +61,69 @@ func TestShell_EnterOnFocusedButton(t *testing.T) {
 		})
 	}
 }
+
+// TestShell_TabsByKeyboard: Fyne's tabs take no keyboard focus, so the
+// menu's Next tab and Previous tab (Ctrl+PageDown, Ctrl+PageUp; a menu
+// shortcut works while a field has the focus) move through Settings'
+// tabs, round from the last to the first, and take the focus off the
+// field of the tab that went. On a view without tabs they do nothing.
+func TestShell_TabsByKeyboard(t *testing.T) {
+	s, f := newShell(t, kittest.Options{Patients: 1})
+	w := f.Env.Window
+	c := w.Canvas()
+	find := func(label string) *fyne.MenuItem {
+		t.Helper()
+		for _, m := range w.MainMenu().Items {
+			for _, it := range m.Items {
+				if it.Label == label {
+					return it
+				}
+			}
+		}
+		t.Fatalf("the menu has no %q", label)
+		return nil
+	}
+	next, prev := find("Next tab"), find("Previous tab")
+	if next.Shortcut != ui.ShortcutNextTab || prev.Shortcut != ui.ShortcutPreviousTab {
+		t.Fatalf("shortcuts %v and %v, want Ctrl+PageDown and Ctrl+PageUp", next.Shortcut, prev.Shortcut)
+	}
+
+	s.Show(ui.ViewToday)
+	if s.StepTab(1) {
+		t.Fatal("Today has no tabs, yet Next tab acted")
+	}
+	s.Show(ui.ViewSettings)
+	tabs := s.Settings.Tabs
+	if tabs.SelectedIndex() != 0 {
+		t.Fatalf("Settings opens on tab %d", tabs.SelectedIndex())
+	}
+	c.FocusNext()
+	if c.Focused() == nil {
+		t.Fatal("no field of the Clinic tab took the focus")
+	}
+	next.Action()
+	if got := tabs.Selected().Text; got != "Staff" {
+		t.Fatalf("Next tab shows %q, want Staff", got)
+	}
+	if got := c.Focused(); got != nil {
+		t.Fatalf("after Next tab the focus is still on %T", got)
+	}
+	prev.Action()
+	prev.Action()
+	if got, want := tabs.Selected().Text, tabs.Items[len(tabs.Items)-1].Text; got != want {
+		t.Fatalf("Previous tab twice from Staff shows %q, want the last, %q", got, want)
+	}
+	next.Action()
+	if got := tabs.Selected().Text; got != "Clinic" {
+		t.Fatalf("Next tab from the last shows %q, want Clinic", got)
+	}
+
+	// Book a series: the proposal's list and the schedule beside it.
+	s.NewBooking(f.Patients[0].ID)
+	book := s.Booker.TabSet()
+	before := book.SelectedIndex()
+	next.Action()
+	if book.SelectedIndex() == before {
+		t.Fatalf("Next tab on Book a series stayed on %q", book.Selected().Text)
+	}
+}

@@ -623,6 +623,10 @@ func (v *View) layOut(form fyne.CanvasObject) fyne.CanvasObject {
 // Content returns the screen's root object (the same one every call).
 func (v *View) Content() fyne.CanvasObject { return v.content }
 
+// TabSet returns the proposal's tabs (its appointments, and the schedule
+// with them drawn), which Ctrl+PageUp and Ctrl+PageDown move through.
+func (v *View) TabSet() *container.AppTabs { return v.tabs }
+
 // Refresh reloads what the screen shows, off the UI goroutine: the
 // protocols, the therapists and the clinic's days.
 func (v *View) Refresh() {

@@ -186,3 +186,13 @@ func AsButton(o fyne.CanvasObject) (*widget.Button, bool) {
 	}
 	return nil, false
 }
+
+// SubmitWith makes Enter in each of the one-line fields press b (when it
+// can act), as Enter in a dialog's field does: a settings form is saved
+// from the keyboard without a Tab to its button. A field's own
+// OnSubmitted is replaced.
+func SubmitWith(b *Button, fields ...*widget.Entry) {
+	for _, f := range fields {
+		f.OnSubmitted = func(string) { b.Tapped(nil) }
+	}
+}

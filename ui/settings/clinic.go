@@ -67,6 +67,10 @@ func newClinicTab(v *View) *clinicTab {
 	t.note = newNote()
 	t.save = kit.NewButton("Save clinic settings", t.doSave)
 	t.save.Importance = widget.HighImportance
+	kit.SubmitWith(t.save, t.name, &t.zone.Entry, t.address, t.phone, t.lateCancel, t.slack)
+	for _, d := range booking.Week {
+		kit.SubmitWith(t.save, t.hours.entries[d.Key])
+	}
 	form := widget.NewForm(
 		widget.NewFormItem("Clinic name", t.name),
 		widget.NewFormItem("Time zone", t.zone),

@@ -83,6 +83,7 @@ func newEmailTab(v *View) *emailTab {
 	t.pwState = explain("")
 	t.save = kit.NewButton("Save email settings", t.doSave)
 	t.save.Importance = widget.HighImportance
+	kit.SubmitWith(t.save, t.dir, t.host, t.port, t.user, t.from, t.fromName)
 	t.note = newNote()
 	t.testTo = widget.NewEntry()
 	t.testTo.SetPlaceHolder("an address of yours, e.g. frontdesk@clinic.example")

@@ -40,3 +40,37 @@ func TestRooms_EnterOnFocusedButton(t *testing.T) {
 		t.Fatalf("rooms=%d after Enter on Save, want %d with Dosing 3 last", len(rooms), n+1)
 	}
 }
+
+// TestSettings_EnterInFieldSaves: Enter in a one-line field of a tab's
+// form saves the form, as its Save button does: a room typed on Rooms,
+// a phone number changed on Clinic.
+func TestSettings_EnterInFieldSaves(t *testing.T) {
+	ctx := context.Background()
+	f, v := open(t)
+	c := f.Env.Window.Canvas()
+	v.Tabs.SelectIndex(2) // Rooms
+	n := len(v.rooms.d.rooms)
+	test.Tap(v.rooms.add)
+	c.Focus(v.rooms.name)
+	test.Type(v.rooms.name, "Consult D")
+	kittest.PressKey(c, fyne.KeyReturn)
+	rooms, err := f.DB.Rooms(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rooms) != n+1 || rooms[n].Name != "Consult D" {
+		t.Fatalf("rooms=%d after Enter in the name, want %d with Consult D last", len(rooms), n+1)
+	}
+
+	v.Tabs.SelectIndex(0) // Clinic
+	c.Focus(v.clinic.phone)
+	v.clinic.phone.SetText("+1 617 555 0199")
+	kittest.PressKey(c, fyne.KeyReturn)
+	cl, err := f.DB.Clinic(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.Phone != "+1 617 555 0199" {
+		t.Fatalf("stored phone %q after Enter in the field", cl.Phone)
+	}
+}

@@ -63,6 +63,7 @@ func newPrivacyTab(v *View) *privacyTab {
 	t.fromName = widget.NewEntry()
 	t.fromName.SetPlaceHolder("e.g. Appointments (empty: the clinic's name)")
 	t.saveFromName = kit.NewButton("Save sender's name", t.doSaveFromName)
+	kit.SubmitWith(t.saveFromName, t.fromName)
 	t.treatmentWords = widget.NewCheck("The clinic's name and address, the sender and video links may name the treatment", t.setTreatmentWords)
 	t.note = newNote()
 	t.content = container.NewVScroll(container.NewVBox(
@@ -187,6 +188,7 @@ func newStationTab(v *View) *stationTab {
 	t.feedBase = widget.NewEntry()
 	t.feedBase.SetPlaceHolder("empty: http:// and the address above, or " + kit.DefaultFeedBase)
 	t.saveBase = kit.NewButton("Save feed settings", t.doSaveBase)
+	kit.SubmitWith(t.saveBase, t.feedsAddr, t.feedBase)
 	t.note = newNote()
 	t.database = widget.NewLabel(databaseText(v.env, true))
 	t.database.Selectable = true

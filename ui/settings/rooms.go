@@ -80,6 +80,7 @@ func newRoomsTab(v *View) *roomsTab {
 	t.equipment.SetPlaceHolder("e.g. pulse-oximeter, recliner (comma-separated)")
 	t.save = kit.NewButton("Save room", t.doSave)
 	t.save.Importance = widget.HighImportance
+	kit.SubmitWith(t.save, t.name, t.equipment)
 	t.note = newNote()
 	t.feed = newFeedPanel(v, "this room's")
 	t.form = container.NewVBox(t.title,

@@ -86,6 +86,10 @@ func New(env *kit.Env) *View {
 // Content returns the screen's root object (the same one every call).
 func (v *View) Content() fyne.CanvasObject { return v.content }
 
+// TabSet returns the screen's tabs, which Ctrl+PageUp and Ctrl+PageDown
+// move through.
+func (v *View) TabSet() *container.AppTabs { return v.Tabs }
+
 // Refresh reloads what the screen shows, off the UI goroutine.
 func (v *View) Refresh() {
 	var d data

@@ -103,6 +103,7 @@ func newStaffTab(v *View) *staffTab {
 	t.addTimeOff = kit.NewButton("Add time off", t.doAddTimeOff)
 	t.offReason.OnSubmitted = func(string) { t.doAddTimeOff() }
 	t.save = kit.NewButton("Save staff member", t.doSave)
+	kit.SubmitWith(t.save, t.name, t.email, t.qualifications, t.videoLink)
 	t.save.Importance = widget.HighImportance
 	t.note = newNote()
 

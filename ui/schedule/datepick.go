@@ -31,7 +31,9 @@ type datePicker struct {
 
 	today func() booking.Date
 	popUp *widget.PopUp
-	month booking.Date // the first of the month the popup shows
+	pane  *keyPane        // the month in popUp, with the keyboard
+	shown *fyne.Container // in pane: the month
+	month booking.Date    // the first of the month the popup shows
 
 	// The open month's widgets, for tests.
 	monthLabel *widget.Label
@@ -97,8 +99,22 @@ func (p *datePicker) showMonth() {
 		day = booking.DateOf(*p.Date)
 	}
 	p.month = firstOfMonth(day)
-	p.popUp = widget.NewPopUp(p.monthView(), c)
+	// The month is in a pane that has the keyboard: Escape (or Enter)
+	// closes it and keeps the date, as a dialog does. Without it the keys
+	// would go nowhere while the month shows (Fyne gives them to the
+	// pop-up on top).
+	p.shown = container.NewStack(p.monthView())
+	p.pane = newKeyPane(p.shown, c, p.closeMonth, p.closeMonth)
+	p.popUp = widget.NewPopUp(p.pane, c)
 	p.popUp.ShowAtPosition(p.popUpPos())
+	p.pane.Focus()
+}
+
+// closeMonth closes the month without choosing a day.
+func (p *datePicker) closeMonth() {
+	if p.popUp != nil {
+		p.popUp.Hide()
+	}
 }
 
 // popUpPos is just below the field.
@@ -164,8 +180,9 @@ func (p *datePicker) monthView() fyne.CanvasObject {
 			} else {
 				p.month = firstOfMonth(p.month + 31)
 			}
-			p.popUp.Content = p.monthView()
-			p.popUp.Refresh()
+			p.shown.Objects = []fyne.CanvasObject{p.monthView()}
+			p.shown.Refresh()
+			p.pane.Focus() // the arrow tapped took it
 		}
 	}
 	p.prev = kit.NewButtonWithIcon("", theme.NavigateBackIcon(), step(-1))

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/ui/kit"
+	"github.com/kapbook/kapbook/ui/kit/kittest"
 )
 
 // TestDatePicker_BelowFieldMarksToday: the month opens below the date
@@ -47,5 +48,34 @@ func TestDatePicker_BelowFieldMarksToday(t *testing.T) {
 	test.Type(p, "2027-05-31")
 	if v.day.String() != "2027-05-31" {
 		t.Fatalf("after typing 2027-05-31 the schedule shows %s", v.day)
+	}
+}
+
+// TestDatePicker_EscapeCloses: while the month is open it has the
+// keyboard (a pop-up takes the keys from the window), and Escape closes
+// it with the day shown unchanged, after a step to another month too.
+func TestDatePicker_EscapeCloses(t *testing.T) {
+	f, v := open(t)
+	c := f.Env.Window.Canvas()
+	shown := v.day
+	for _, step := range []bool{false, true} {
+		test.Tap(v.date.ActionItem.(*kit.Button))
+		p := v.date
+		if step {
+			test.Tap(p.next)
+		}
+		if p.popUp == nil || !p.popUp.Visible() {
+			t.Fatal("the month did not open")
+		}
+		if got := c.Focused(); got != fyne.Focusable(p.pane) {
+			t.Fatalf("step %v: keys go to %T while the month shows, want its pane", step, got)
+		}
+		kittest.PressKey(c, fyne.KeyEscape)
+		if p.popUp.Visible() {
+			t.Fatalf("step %v: Escape left the month open", step)
+		}
+		if v.day != shown {
+			t.Fatalf("step %v: Escape changed the day shown to %s", step, v.day)
+		}
 	}
 }

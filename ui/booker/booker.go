@@ -80,6 +80,7 @@ type patientPicker struct {
 	found            []*booking.Patient // the matches results lists, at most maxFound
 	searchSeq        int                // the latest search; older answers are dropped
 	noMatch          *widget.Label
+	noMatchFor       string // the search noMatch says nobody matches
 
 	patient      *booking.Patient // nil until one is chosen
 	patientLabel *widget.Label
@@ -295,9 +296,13 @@ func heading(s string) *widget.Label {
 func (v *View) buildPatient() []fyne.CanvasObject {
 	v.search = newEntry("Find a patient: name, email or phone", v.escape)
 	v.search.OnChanged = func(string) { v.find() }
-	v.search.OnSubmitted = func(string) {
-		if len(v.found) > 0 {
+	v.search.OnSubmitted = func(text string) {
+		switch {
+		case len(v.found) > 0:
 			v.choosePatient(v.found[0])
+		case !v.noMatch.Hidden && v.noMatchFor == strings.TrimSpace(text):
+			// Nobody by that name: add them, the name typed already in.
+			v.showNewPatient()
 		}
 	}
 	v.results = widget.NewList(func() int { return len(v.found) },
@@ -895,7 +900,8 @@ func (v *View) find() {
 		v.found = found
 		v.results.UnselectAll()
 		v.results.Refresh()
-		v.noMatch.SetText(fmt.Sprintf("No patient matches %q; press New patient to add one.", strings.TrimSpace(text)))
+		v.noMatchFor = strings.TrimSpace(text)
+		v.noMatch.SetText(fmt.Sprintf("No patient matches %q; press Enter or New patient to add one.", v.noMatchFor))
 		v.noMatch.Hidden = len(found) > 0
 		v.relayout()
 	})

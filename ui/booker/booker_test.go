@@ -219,12 +219,38 @@ func TestSearch(t *testing.T) {
 		t.Fatalf("found %d for riv, want Casey Rivera", len(v.found))
 	}
 	test.Type(v.search, "x")
-	if len(v.found) != 0 || !v.noMatch.Visible() || v.noMatch.Text != `No patient matches "rivx"; press New patient to add one.` {
+	if len(v.found) != 0 || !v.noMatch.Visible() || v.noMatch.Text != `No patient matches "rivx"; press Enter or New patient to add one.` {
 		t.Fatalf("found=%d message=%q visible=%v", len(v.found), v.noMatch.Text, v.noMatch.Visible())
 	}
 	test.Tap(v.newPatient)
 	if v.newName.Text != "rivx" {
 		t.Fatalf("new patient name=%q, want the search text", v.newName.Text)
+	}
+}
+
+// TestSearch_EnterWithNoMatchAddsPatient: Enter in the search when nobody
+// matches opens the new-patient form with the name typed, its cursor in
+// the form; then a new patient is added from the keyboard alone.
+func TestSearch_EnterWithNoMatchAddsPatient(t *testing.T) {
+	f, v := newView(t, kittest.Options{Patients: 2})
+	c := f.Env.Window.Canvas()
+	c.Focus(v.search)
+	test.Type(v.search, "Jo Newman")
+	if v.newBox.Visible() {
+		t.Fatal("the new-patient form shows before Enter")
+	}
+	enter(v.search)
+	if !v.newBox.Visible() || v.newName.Text != "Jo Newman" {
+		t.Fatalf("after Enter: form shown %v, name %q", v.newBox.Visible(), v.newName.Text)
+	}
+	if c.Focused() != fyne.Focusable(v.newName) {
+		t.Fatalf("the cursor is in %T, want the new patient's name", c.Focused())
+	}
+	c.FocusNext()
+	test.Type(v.newEmail, "jo@example.org")
+	enter(v.newEmail)
+	if v.patient == nil || v.patient.Name != "Jo Newman" {
+		t.Fatalf("chosen patient %+v after adding from the keyboard", v.patient)
 	}
 }
 

@@ -26,6 +26,10 @@ import (
 // tinting the button, which on a primary (blue) button does not show.
 type Button struct {
 	widget.Button
+	// OnEscape, when set, is what Escape on the focused button does, in
+	// place of passing the key on: a dialog that takes its keys itself
+	// (not one of Fyne's) closes with it.
+	OnEscape func()
 
 	held, pressed bool // Enter is down (KeyDown seen), and pressed this button
 	focused       bool
@@ -142,6 +146,10 @@ func (b *Button) TypedKey(ev *fyne.KeyEvent) {
 			return
 		}
 		if ev.Name == fyne.KeyEscape {
+			if b.OnEscape != nil {
+				b.OnEscape()
+				return
+			}
 			c.Unfocus()
 		}
 		if h := c.OnTypedKey(); h != nil {

@@ -611,6 +611,7 @@ func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions
 		container.NewVScroll(rs.choices))
 	rs.pane = newKeyPane(container.NewGridWrap(fyne.NewSize(720, 460), body), c, hide, enter)
 	rs.pane.move = rs.step
+	rs.pane.escapeFrom(rs.more, rs.close, rs.move)
 	rs.dlg = dialog.NewCustomWithoutButtons(title, rs.pane, d.v.env.Window)
 	rs.dlg.SetOnClosed(func() {
 		rs.gen++ // no check answers a closed dialog
@@ -778,6 +779,7 @@ func (d *details) openCancel() {
 	items := []fyne.CanvasObject{intro, cd.scope, widget.NewLabel("Who asked for it?"), cd.by, cd.late,
 		widget.NewLabel("Reason"), cd.reason, container.NewHBox(layout.NewSpacer(), cd.keep, cd.ok)}
 	cd.pane = newKeyPane(container.NewGridWrap(fyne.NewSize(480, 380), container.NewVBox(items...)), c, hide, enter)
+	cd.pane.escapeFrom(cd.keep, cd.ok)
 	cd.dlg = dialog.NewCustomWithoutButtons("Cancel appointment", cd.pane, d.v.env.Window)
 	d.cd = cd
 	cd.dlg.Show()
@@ -879,6 +881,7 @@ func (d *details) openEscort() {
 	intro.Wrapping = fyne.TextWrapWord
 	ed.pane = newKeyPane(container.NewGridWrap(fyne.NewSize(420, 200), container.NewVBox(intro, form, container.NewHBox(layout.NewSpacer(), cancel, ed.save))),
 		env.Window.Canvas(), hide, enter)
+	ed.pane.escapeFrom(cancel, ed.save)
 	ed.dlg = dialog.NewCustomWithoutButtons("Record escort", ed.pane, env.Window)
 	d.ed = ed
 	ed.dlg.Show()

@@ -78,6 +78,25 @@ func TestDialogs_Escape(t *testing.T) {
 			test.TapAt(d.cd.pane, fyne.NewPos(20, 10))
 		}},
 		{"RecordEscort", func(t *testing.T, w fyne.Window, d *details) { test.Tap(d.escort) }},
+		// Tab to a button of the dialog, then Escape: the button gives the
+		// key on, and the dialog closes as it does with its pane focused.
+		{"RescheduleFromItsCloseButton", func(t *testing.T, w fyne.Window, d *details) {
+			test.Tap(d.reschedule)
+			w.Canvas().Focus(d.rs.close)
+		}},
+		{"RescheduleFromMoreTimes", func(t *testing.T, w fyne.Window, d *details) {
+			test.Tap(d.reschedule)
+			w.Canvas().Focus(d.rs.more)
+		}},
+		{"CancelFromItsKeepButton", func(t *testing.T, w fyne.Window, d *details) {
+			test.Tap(d.cancel)
+			w.Canvas().Focus(d.cd.keep)
+		}},
+		{"RecordEscortFromSave", func(t *testing.T, w fyne.Window, d *details) {
+			test.Tap(d.escort)
+			test.Type(d.ed.name, "Sam Quinn")
+			w.Canvas().Focus(d.ed.save)
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f, v := open(t)

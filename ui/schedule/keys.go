@@ -40,6 +40,14 @@ func newKeyPane(content fyne.CanvasObject, c fyne.Canvas, escape, enter func()) 
 	return p
 }
 
+// escapeFrom makes Escape on each of the dialog's buttons, when it has
+// the focus (after a Tab), close the dialog as Escape on the pane does.
+func (p *keyPane) escapeFrom(buttons ...*kit.Button) {
+	for _, b := range buttons {
+		b.OnEscape = p.escape
+	}
+}
+
 // CreateRenderer shows the content, filling the pane.
 func (p *keyPane) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(p.content) }
 

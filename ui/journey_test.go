@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 	"github.com/emersion/go-ical"
@@ -222,8 +221,9 @@ func TestJourney_NewPatientFullSeries(t *testing.T) {
 	}
 
 	// 5. Open Robin's page from the message and export the calendar
-	// through the file dialog; go-ical reads 14 events, the moved one at
-	// its new time and the cancelled one left out.
+	// through the path dialog (the folder used last, the name suggested);
+	// go-ical reads 14 events, the moved one at its new time and the
+	// cancelled one left out.
 	test.Tap(ob.OpenPatient)
 	j.showing(ui.ViewPatients)
 	page := s.Patients.Content()
@@ -233,11 +233,11 @@ func TestJourney_NewPatientFullSeries(t *testing.T) {
 	j.sees(j.row(page, "Integration 5/6"), "Cancelled")
 	j.sees(j.row(page, "Dosing 2/6"), moved.Start.In(loc).Format("Mon 2 Jan 2006"))
 	dir := t.TempDir()
-	f.Env.App.Preferences().SetString("fyne:fileDialogLastFolder", storage.NewFileURI(dir).String())
+	f.Env.App.Preferences().SetString(kit.PrefFolder, dir)
 	j.tap(page, "Export calendar")
 	save := j.dialog()
-	if name := j.entryWithText(save, "appointments.ics"); name == nil {
-		t.Fatal("the file dialog does not offer the name appointments.ics")
+	if name := j.entryWithText(save, filepath.Join(dir, "appointments.ics")); name == nil {
+		t.Fatal("the export dialog does not offer appointments.ics in the folder used last")
 	}
 	j.tap(save, "Export")
 	path := filepath.Join(dir, "appointments.ics")

@@ -6,10 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
-
 	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/calendar"
 	"github.com/kapbook/kapbook/ui/kit"
@@ -59,25 +55,8 @@ func (v *View) ExportCalendar() {
 		return
 	}
 	id := v.current
-	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil {
-			v.env.ShowError(booking.Errorf(booking.EINVALID, "That file cannot be used; choose another."))
-			return
-		}
-		if w == nil {
-			return // cancelled
-		}
-		w.Close()
-		if w.URI().Scheme() != "file" {
-			v.env.ShowError(booking.Errorf(booking.EINVALID, "kapbook can save the calendar only to a file on this computer."))
-			return
-		}
-		v.exportTo(id, w.URI().Path())
-	}, v.env.Window)
-	d.SetFileName("appointments.ics")
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".ics"}))
-	d.SetConfirmText("Export")
-	d.Show()
+	v.env.AskPath(kit.PathRequest{Title: "Export the patient's calendar", Confirm: "Export", Name: "appointments.ics",
+		Extensions: []string{".ics"}}, func(path string) { v.exportTo(id, path) })
 }
 
 // exportTo writes patient id's calendar to path and says how it went.
@@ -89,7 +68,8 @@ func (v *View) exportTo(id int64, path string) {
 		return err
 	}, func(err error) {
 		if err != nil {
-			// The file dialog created the file; leave nothing empty behind.
+			// Fyne's file dialog (Browse…) created the file; leave nothing
+			// empty behind.
 			if fi, serr := os.Stat(path); serr == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
 				os.Remove(path)
 			}

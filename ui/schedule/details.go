@@ -893,21 +893,9 @@ func (d *details) openExport() {
 	if d.appt == nil || d.appt.SeriesID == 0 || d.v.env.Window == nil {
 		return
 	}
-	seriesID, env := d.appt.SeriesID, d.v.env
-	fd := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil {
-			env.ShowError(booking.Errorf(booking.EINVALID, "Cannot save the calendar there; choose another folder."))
-			return
-		}
-		if w == nil {
-			return // the user closed the dialog
-		}
-		path := w.URI().Path()
-		w.Close()
-		d.exportTo(seriesID, path)
-	}, env.Window)
-	fd.SetFileName("appointments.ics")
-	fd.Show()
+	seriesID := d.appt.SeriesID
+	d.v.env.AskPath(kit.PathRequest{Title: "Export the series' calendar", Confirm: "Export", Name: "appointments.ics",
+		Extensions: []string{".ics"}}, func(path string) { d.exportTo(seriesID, path) })
 }
 
 // exportTo writes the series' calendar to path off the UI goroutine.

@@ -307,7 +307,8 @@ func TestStaff_VideoLink(t *testing.T) {
 	}
 }
 
-// Importing a calendar file stores the staff member's busy times.
+// Importing a calendar file stores the staff member's busy times: the
+// button asks for the file (kit.AskPath), its path typed and Enter.
 func TestStaff_ImportICS(t *testing.T) {
 	f, v := open(t)
 	ctx := context.Background()
@@ -324,8 +325,18 @@ func TestStaff_ImportICS(t *testing.T) {
 	if err != nil || len(want) == 0 {
 		t.Fatalf("reference import: %d, %v", len(want), err)
 	}
-	r, _ := os.Open(path)
-	v.staff.importBusy(r, "therapist-first-week.ics")
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.Env.Window.Canvas()
+	test.Tap(v.staff.importICS)
+	field, ok := c.Focused().(*kit.PathField)
+	if !ok {
+		t.Fatalf("Import a calendar file: the cursor is in %T, want the path", c.Focused())
+	}
+	field.SetText(abs)
+	kittest.PressKey(c, fyne.KeyReturn)
 
 	list, _ := f.DB.StaffList(ctx)
 	if got := list[0].Busy; len(got) != len(want) || !got[0].Start.Equal(want[0].Start) {

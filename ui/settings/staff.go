@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kapbook/kapbook/booking"
@@ -475,18 +475,15 @@ func (t *staffTab) chooseICS() {
 	if t.v.env.Window == nil || t.selectedID == 0 {
 		return
 	}
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+	t.v.env.AskPath(kit.PathRequest{Title: "Import a calendar file", Confirm: "Import", Open: true,
+		Extensions: []string{".ics", ".ical", ".ifb", ".icalendar"}}, func(path string) {
+		f, err := os.Open(path)
 		if err != nil {
 			t.v.env.ShowError(booking.Errorf(booking.EINVALID, "The calendar file cannot be opened."))
 			return
 		}
-		if r == nil {
-			return // cancelled
-		}
-		t.importBusy(r, r.URI().Name())
-	}, t.v.env.Window)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".ics", ".ical", ".ifb", ".icalendar"}))
-	d.Show()
+		t.importBusy(f, filepath.Base(path))
+	})
 }
 
 // importBusy reads a calendar file from r (closed when done) and stores

@@ -764,8 +764,8 @@ func (v *View) Start(patientID int64) {
 // the new-patient form or the alternatives; Enter books the proposal on
 // screen when the form is as it was made, and proposes otherwise (after
 // a booking it does nothing: Book another series starts anew); ← and →
-// choose the previous or next protocol. It reports whether it used the
-// key.
+// choose the previous or next protocol, 1 to 9 the protocol at that place
+// in the list. It reports whether it used the key.
 func (v *View) TypedKey(ev *fyne.KeyEvent) bool {
 	switch ev.Name {
 	case fyne.KeyEscape:
@@ -779,6 +779,15 @@ func (v *View) TypedKey(ev *fyne.KeyEvent) bool {
 		default:
 			v.Propose()
 		}
+		return true
+	case fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6, fyne.Key7, fyne.Key8, fyne.Key9:
+		// The protocol by its place in the list: any of the first nine in
+		// one key, however many the clinic has.
+		i := int(ev.Name[0] - '1')
+		if i >= len(v.protocol.Options) {
+			return false
+		}
+		v.protocol.SetSelectedIndex(i)
 		return true
 	case fyne.KeyLeft, fyne.KeyRight:
 		n := len(v.protocol.Options)

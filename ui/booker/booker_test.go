@@ -742,6 +742,17 @@ func TestPatientsUsualProtocol(t *testing.T) {
 	if got := v.protocol.SelectedIndex(); got != i {
 		t.Fatalf("← chose protocol %d, want %d back", got, i)
 	}
+	// 1 to 9: the protocol at that place in the list; past the last,
+	// nothing.
+	for n := range v.protocol.Options {
+		if !v.TypedKey(&fyne.KeyEvent{Name: fyne.KeyName(string(rune('1' + n)))}) || v.protocol.SelectedIndex() != n {
+			t.Fatalf("%d chose protocol %d, want %d", n+1, v.protocol.SelectedIndex(), n)
+		}
+	}
+	past := fyne.KeyName(string(rune('1' + len(v.protocol.Options))))
+	if v.TypedKey(&fyne.KeyEvent{Name: past}) || v.protocol.SelectedIndex() != len(v.protocol.Options)-1 {
+		t.Fatalf("%s, past the last protocol, chose %d", past, v.protocol.SelectedIndex())
+	}
 	// A protocol chosen first stays.
 	v.Start(0)
 	v.ChooseProtocol("kap-standard")

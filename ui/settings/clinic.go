@@ -37,6 +37,7 @@ type clinicTab struct {
 	zone                             *widget.SelectEntry
 	rems                             *widget.Check
 	hours                            *hoursEditor
+	formView                         *widget.Form // name to REMS; hours has its own
 	save                             *kit.Button
 	note                             *widget.Label
 	loading                          *widget.Label // shown, and the form off, until the clinic is loaded
@@ -71,7 +72,7 @@ func newClinicTab(v *View) *clinicTab {
 	for _, d := range booking.Week {
 		kit.SubmitWith(t.save, t.hours.entries[d.Key])
 	}
-	form := widget.NewForm(
+	t.formView = widget.NewForm(
 		widget.NewFormItem("Clinic name", t.name),
 		widget.NewFormItem("Time zone", t.zone),
 		widget.NewFormItem("Address", t.address),
@@ -81,8 +82,8 @@ func newClinicTab(v *View) *clinicTab {
 		widget.NewFormItem("Any therapist", t.choice),
 		widget.NewFormItem("", t.rems),
 	)
-	form.Items[5].HintText = "days a plan may start later to suit the patient"
-	form.Items[6].HintText = "who gets a new series when none is named"
+	t.formView.Items[5].HintText = "days a plan may start later to suit the patient"
+	t.formView.Items[6].HintText = "who gets a new series when none is named"
 	t.closures = container.NewVBox()
 	t.closureFrom = widget.NewEntry()
 	t.closureFrom.SetPlaceHolder("from YYYY-MM-DD")
@@ -95,7 +96,7 @@ func newClinicTab(v *View) *clinicTab {
 	t.closureNote = newNote()
 	t.loading = widget.NewLabelWithStyle("Loading the clinic settings…", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	t.setLoaded(false)
-	left := container.NewVBox(heading("The clinic"), t.loading, form,
+	left := container.NewVBox(heading("The clinic"), t.loading, t.formView,
 		heading("Opening hours"), explain("Periods of each day, such as 08:00-18:00 or 08:00-12:00, 13:00-18:00; leave a day empty when the clinic is closed."),
 		t.hours.form, container.NewHBox(t.save), t.note)
 	right := container.NewVBox(heading("Closures"),
@@ -152,6 +153,12 @@ func (t *clinicTab) setLoaded(on bool) {
 			f.Disable()
 		}
 	}
+	// A form draws its labels dim or not as its fields were when it was
+	// last refreshed: refreshed now, they do not stay dim once the clinic
+	// has loaded (seen in the real window, where it loads after the tab
+	// is drawn).
+	t.formView.Refresh()
+	t.hours.form.Refresh()
 	if on {
 		t.loading.Hide()
 	} else {

@@ -3,10 +3,15 @@ package settings
 import (
 	"context"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
+	"github.com/kapbook/kapbook/booking"
 	"github.com/kapbook/kapbook/ui/kit/kittest"
 )
 
@@ -73,4 +78,56 @@ func TestSettings_EnterInFieldSaves(t *testing.T) {
 	if cl.Phone != "+1 617 555 0199" {
 		t.Fatalf("stored phone %q after Enter in the field", cl.Phone)
 	}
+}
+
+// TestClinic_LabelsNotDimOnceLoaded: the Clinic tab's form is off, its
+// labels dim, while the clinic loads (off the UI goroutine, after the tab
+// is drawn, as in the app); once loaded its labels are drawn in the
+// text's colour again, not left dim as if the fields were still off
+// (Fyne's form draws its labels as at its last refresh; seen in the real
+// window).
+func TestClinic_LabelsNotDimOnceLoaded(t *testing.T) {
+	f := kittest.New(t, kittest.Options{})
+	g := &gatedStore{Store: f.Env.Store, gate: make(chan struct{})}
+	f.Env.Store = g
+	f.Env.Inline = false
+	f.Env.Delay = time.Hour
+	v := New(f.Env)
+	f.Env.Window.SetContent(v.Content())
+	ct := v.clinic
+	label := func(form *widget.Form, text string) *canvas.Text {
+		t.Helper()
+		for _, o := range test.LaidOutObjects(form) {
+			if x, ok := o.(*canvas.Text); ok && x.Text == text {
+				return x
+			}
+		}
+		t.Fatalf("no label %q", text)
+		return nil
+	}
+	th, variant := fyne.CurrentApp().Settings().Theme(), fyne.CurrentApp().Settings().ThemeVariant()
+	if got := label(ct.formView, "Clinic name").Color; got != th.Color(theme.ColorNameDisabled, variant) {
+		t.Fatalf("while loading: the label is %v, want dim", got)
+	}
+	close(g.gate)
+	f.Env.Wait()
+	if ct.name.Disabled() || ct.name.Text == "" {
+		t.Fatalf("after loading: name %q, disabled %v", ct.name.Text, ct.name.Disabled())
+	}
+	for _, l := range []*canvas.Text{label(ct.formView, "Clinic name"), label(ct.hours.form, "Monday")} {
+		if l.Color != th.Color(theme.ColorNameForeground, variant) {
+			t.Fatalf("loaded: %q is drawn in %v, want the text's colour", l.Text, l.Color)
+		}
+	}
+}
+
+// gatedStore holds every read of the clinic until gate is closed.
+type gatedStore struct {
+	booking.Store
+	gate chan struct{}
+}
+
+func (g *gatedStore) Clinic(ctx context.Context) (*booking.Clinic, error) {
+	<-g.gate
+	return g.Store.Clinic(ctx)
 }

@@ -90,40 +90,38 @@ func TestSizes_EveryScreen(t *testing.T) {
 	}
 }
 
-// TestSizes_CutTextShowsWholeOnHover: at a laptop's width Today's longest
-// texts are cut short, and the pointer on one shows it whole.
-func TestSizes_CutTextShowsWholeOnHover(t *testing.T) {
+// todayOnLaptop shows Today, the day after the series start, through the
+// shell in a laptop's 1024 × 700 window.
+func todayOnLaptop(t *testing.T) (*ui.Shell, *kittest.Fixture) {
+	t.Helper()
 	f := kittest.New(t, kittest.Options{Patients: 3, Booked: true})
 	now := kittest.Now.AddDate(0, 0, 1)
 	f.Env.Now = func() time.Time { return now }
 	f.Env.Service.Now = f.Env.Now
 	s := ui.New(f.Env)
-	w := f.Env.Window
-	w.SetContent(s.Content())
-	w.Resize(laptop)
+	f.Env.Window.SetContent(s.Content())
+	f.Env.Window.Resize(laptop)
 	s.Show(ui.ViewToday)
+	return s, f
+}
+
+// cutCells returns the cells under root whose text is cut short.
+func cutCells(root fyne.CanvasObject) []*kit.HoverLabel {
 	var cut []*kit.HoverLabel
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if o == nil || !o.Visible() {
-			return
-		}
-		switch o := o.(type) {
-		case *kit.HoverLabel:
-			if o.Cut() {
-				cut = append(cut, o)
-			}
-		case *fyne.Container:
-			for _, c := range o.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(o).Objects() {
-				walk(c)
-			}
+	for _, o := range kittest.Visible(root) {
+		if l, ok := o.(*kit.HoverLabel); ok && l.Cut() {
+			cut = append(cut, l)
 		}
 	}
-	walk(w.Content())
+	return cut
+}
+
+// TestSizes_CutTextShowsWholeOnHover: at a laptop's width Today's longest
+// texts are cut short, and the pointer on one shows it whole.
+func TestSizes_CutTextShowsWholeOnHover(t *testing.T) {
+	s, f := todayOnLaptop(t)
+	w := f.Env.Window
+	cut := cutCells(w.Content())
 	if len(cut) == 0 {
 		t.Fatal("no text is cut on Today at 1024 × 700; the test shows nothing")
 	}
@@ -146,30 +144,14 @@ func TestSizes_CutTextShowsWholeOnHover(t *testing.T) {
 	s.ShowPatient(f.Patients[0].ID)
 	var row *kit.HoverRow
 	var label *widget.Label
-	var find func(o fyne.CanvasObject)
-	find = func(o fyne.CanvasObject) {
-		if o == nil || !o.Visible() || label != nil {
-			return
-		}
-		switch o := o.(type) {
-		case *kit.HoverRow:
-			for _, c := range o.Row.Objects {
-				if l, ok := c.(*widget.Label); ok && kit.Cut(l) {
-					row, label = o, l
-					return
-				}
-			}
-		case *fyne.Container:
-			for _, c := range o.Objects {
-				find(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(o).Objects() {
-				find(c)
+	for _, o := range kittest.Visible(w.Content()) {
+		r, ok := o.(*kit.HoverRow)
+		for i := 0; ok && label == nil && i < len(r.Row.Objects); i++ {
+			if l, isLabel := r.Row.Objects[i].(*widget.Label); isLabel && kit.Cut(l) {
+				row, label = r, l
 			}
 		}
 	}
-	find(w.Content())
 	if label == nil {
 		t.Fatal("no text is cut on a patient's page at 1024 × 700; the test shows nothing")
 	}
@@ -189,41 +171,14 @@ func TestSizes_CutTextShowsWholeOnHover(t *testing.T) {
 // seen in the real window), and the text shown whole goes when the view
 // changes under a pointer that did not move.
 func TestTips_LeaveTheKeyboardAlone(t *testing.T) {
-	f := kittest.New(t, kittest.Options{Patients: 3, Booked: true})
-	now := kittest.Now.AddDate(0, 0, 1)
-	f.Env.Now = func() time.Time { return now }
-	f.Env.Service.Now = f.Env.Now
-	s := ui.New(f.Env)
+	s, f := todayOnLaptop(t)
 	w := f.Env.Window
-	w.SetContent(s.Content())
-	w.Resize(laptop)
-	s.Show(ui.ViewToday)
 	tipped := w.Content().(*kit.Tipped)
-	var cut *kit.HoverLabel
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if o == nil || !o.Visible() || cut != nil {
-			return
-		}
-		switch o := o.(type) {
-		case *kit.HoverLabel:
-			if o.Cut() {
-				cut = o
-			}
-		case *fyne.Container:
-			for _, c := range o.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(o).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(w.Content())
-	if cut == nil {
+	cuts := cutCells(w.Content())
+	if len(cuts) == 0 {
 		t.Fatal("no text is cut on Today at 1024 × 700; the test shows nothing")
 	}
+	cut := cuts[0]
 	cut.MouseIn(&desktop.MouseEvent{})
 	if tipped.Tip() == "" {
 		t.Fatal("the cut text does not show whole")

@@ -68,7 +68,7 @@ type View struct {
 // patientPicker is step 1 of the form: the search for a patient, its
 // matches, and the patient chosen.
 type patientPicker struct {
-	search *entry
+	search *kit.Field
 	// usualSeq counts the lookups of the usual protocol; usualPending is
 	// set while the latest one runs, and proposeWhenReady when Propose was
 	// pressed meanwhile (a fast Enter after choosing the patient).
@@ -93,9 +93,9 @@ type patientPicker struct {
 type newPatientForm struct {
 	newPatient *kit.Button
 	newBox     *fyne.Container
-	newName    *entry
-	newEmail   *entry
-	newPhone   *entry
+	newName    *kit.Field
+	newEmail   *kit.Field
+	newPhone   *kit.Field
 	addPatient *kit.Button
 	cancelNew  *kit.Button
 	newProblem *widget.Label
@@ -113,7 +113,7 @@ type protocolChoice struct {
 // start, the preferred weekdays and times of day, the therapist, and
 // whether to skip optional steps or fall back to video.
 type preferences struct {
-	start        *entry
+	start        *kit.Field
 	startWords   *widget.Label // start's day in words, or "not a date"
 	pickDate     *kit.Button
 	datePopup    *widget.PopUp // the calendar pickDate opens
@@ -160,7 +160,7 @@ type proposalArea struct {
 	misses    map[int]booking.PreferenceMiss
 	prefBox   *fyne.Container
 	prefNote  *widget.Label
-	slackDays *entry
+	slackDays *kit.Field
 	widen     *kit.Button
 	// slack is the slack for preferences the desk chose for this
 	// booking; nil: the clinic's.
@@ -218,26 +218,12 @@ func (v *View) HasUnbookedProposal() bool {
 	return v.proposal != nil && v.booked == nil
 }
 
-// entry is a text entry on which Escape closes what the screen has open
-// (the new-patient form, the alternatives) instead of being ignored.
-type entry struct {
-	widget.Entry
-	escape func() bool
-}
-
-func newEntry(placeholder string, escape func() bool) *entry {
-	e := &entry{escape: escape}
-	e.ExtendBaseWidget(e)
+// newEntry returns a field with the placeholder whose Escape calls escape
+// (which closes what the screen opened, if anything).
+func newEntry(placeholder string, escape func() bool) *kit.Field {
+	e := kit.NewField(func() { escape() })
 	e.PlaceHolder = placeholder
 	return e
-}
-
-// TypedKey handles Escape and passes every other key to the entry.
-func (e *entry) TypedKey(ev *fyne.KeyEvent) {
-	if ev.Name == fyne.KeyEscape && e.escape != nil && e.escape() {
-		return
-	}
-	e.Entry.TypedKey(ev)
 }
 
 // unfocus takes the keyboard focus from every field, so that Enter
@@ -337,7 +323,7 @@ func (v *View) buildNewPatient() {
 	v.newName = newEntry("Full name", v.escape)
 	v.newEmail = newEntry("Email", v.escape)
 	v.newPhone = newEntry("Phone (optional)", v.escape)
-	for _, e := range []*entry{v.newName, v.newEmail, v.newPhone} {
+	for _, e := range []*kit.Field{v.newName, v.newEmail, v.newPhone} {
 		e.OnSubmitted = func(string) { v.doAddPatient() }
 	}
 	v.addPatient = kit.NewButton("Add patient", v.doAddPatient)

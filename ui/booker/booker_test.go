@@ -46,7 +46,7 @@ func button(t *testing.T, objs []fyne.CanvasObject, text string) *widget.Button 
 	return nil
 }
 
-func enter(e *entry) { e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
+func enter(e *kit.Field) { e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
 
 // protocolByIDName returns the name of the protocol with the given id.
 func (v *View) protocolByIDName(id string) string {

@@ -54,13 +54,13 @@ type pathDialog struct {
 	req     PathRequest
 	done    func(string)
 	dlg     *dialog.CustomDialog
-	field   *PathField
+	field   *Field
 	problem *widget.Label
 	confirm *Button
 }
 
 func (p *pathDialog) show() {
-	p.field = newPathField(func() { p.dlg.Hide() })
+	p.field = NewField(func() { p.dlg.Hide() })
 	p.field.SetText(p.suggestion())
 	p.field.CursorColumn = len([]rune(p.field.Text)) // at the end, to type a name
 	p.field.OnSubmitted = func(string) { p.confirm.Tapped(nil) }
@@ -240,26 +240,4 @@ func (p *pathDialog) browse() {
 		fd.SetLocation(loc)
 	}
 	fd.Show()
-}
-
-// PathField is AskPath's field for the path: Escape closes the dialog,
-// where a plain entry would keep the key.
-type PathField struct {
-	widget.Entry
-	escape func()
-}
-
-func newPathField(escape func()) *PathField {
-	f := &PathField{escape: escape}
-	f.ExtendBaseWidget(f)
-	return f
-}
-
-// TypedKey closes the dialog on Escape and leaves other keys to the entry.
-func (f *PathField) TypedKey(ev *fyne.KeyEvent) {
-	if ev.Name == fyne.KeyEscape {
-		f.escape()
-		return
-	}
-	f.Entry.TypedKey(ev)
 }

@@ -44,7 +44,7 @@ func TestAskPath_Keyboard(t *testing.T) {
 	}
 	setText := func(o fyne.Focusable, s string) {
 		t.Helper()
-		o.(*kit.PathField).SetText(s)
+		o.(*kit.Field).SetText(s)
 	}
 
 	field := ask(req)
@@ -124,7 +124,7 @@ func TestAskPath_Keyboard(t *testing.T) {
 // entryText is the text of the path field o, failing when o is not one.
 func entryText(t *testing.T, o fyne.Focusable) string {
 	t.Helper()
-	f, ok := o.(*kit.PathField)
+	f, ok := o.(*kit.Field)
 	if !ok {
 		t.Fatalf("the cursor is in %T, not in the path", o)
 	}

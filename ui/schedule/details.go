@@ -370,9 +370,9 @@ type rescheduleDialog struct {
 	makeup   bool
 	choices  *widget.RadioGroup
 	shift    *widget.Check
-	date     *keyEntry // another time: YYYY-MM-DD
-	clock    *keyEntry // and HH:MM
-	override *keyEntry // the reason to break the rules, if any
+	date     *kit.Field // another time: YYYY-MM-DD
+	clock    *kit.Field // and HH:MM
+	override *kit.Field // the reason to break the rules, if any
 	move     *kit.Button
 	close    *kit.Button
 	starts   map[string]time.Time
@@ -569,7 +569,7 @@ func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions
 	c := d.v.env.Window.Canvas()
 	hide := func() { rs.dlg.Hide() }
 	enter := func() { pressIfEnabled(rs.move) }
-	rs.date, rs.clock, rs.override = newKeyEntry(hide), newKeyEntry(hide), newKeyEntry(hide)
+	rs.date, rs.clock, rs.override = kit.NewField(hide), kit.NewField(hide), kit.NewField(hide)
 	rs.date.SetPlaceHolder("YYYY-MM-DD")
 	rs.clock.SetPlaceHolder("HH:MM")
 	rs.override.SetPlaceHolder("Reason to override the rules (leave empty to keep them)")
@@ -578,7 +578,7 @@ func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions
 	rs.move.Importance = widget.HighImportance
 	rs.move.Disable()
 	rs.choices = widget.NewRadioGroup(append(opts, otherTime), func(choice string) {
-		for _, e := range []*keyEntry{rs.date, rs.clock, rs.override} {
+		for _, e := range []*kit.Field{rs.date, rs.clock, rs.override} {
 			if choice == otherTime {
 				e.Enable()
 			} else {
@@ -589,7 +589,7 @@ func (d *details) showReschedule(a *booking.Appointment, sg *booking.Suggestions
 		rs.checkSoon()
 		rs.refocus(c)
 	})
-	for _, e := range []*keyEntry{rs.date, rs.clock, rs.override} {
+	for _, e := range []*kit.Field{rs.date, rs.clock, rs.override} {
 		e.OnChanged = func(string) { rs.update(); rs.checkSoon() }
 		e.OnSubmitted = func(string) { enter() }
 		e.Disable()
@@ -701,7 +701,7 @@ func (d *details) move(a *booking.Appointment, c change) {
 type cancelDialog struct {
 	dlg    dialog.Dialog
 	pane   *keyPane // takes Escape and Enter
-	reason *keyEntry
+	reason *kit.Field
 	scope  *widget.RadioGroup
 	ok     *kit.Button
 	keep   *kit.Button
@@ -735,7 +735,7 @@ func (d *details) openCancel() {
 			c.Focus(cd.reason)
 		}
 	}
-	cd.reason = newKeyEntry(hide)
+	cd.reason = kit.NewField(hide)
 	cd.reason.SetPlaceHolder("Why (kept in the audit trail)")
 	cd.reason.OnSubmitted = func(string) { enter() }
 	opts := []string{cancelOne}
@@ -837,8 +837,8 @@ func (d *details) cancelAppts(a *booking.Appointment, rest bool, by booking.Part
 type escortDialog struct {
 	dlg   dialog.Dialog
 	pane  *keyPane // takes Escape and Enter
-	name  *keyEntry
-	phone *keyEntry
+	name  *kit.Field
+	phone *kit.Field
 	save  *kit.Button
 }
 
@@ -850,7 +850,7 @@ func (d *details) openEscort() {
 	ed := &escortDialog{}
 	hide := func() { ed.dlg.Hide() }
 	enter := func() { pressIfEnabled(ed.save) }
-	ed.name, ed.phone = newKeyEntry(hide), newKeyEntry(hide)
+	ed.name, ed.phone = kit.NewField(hide), kit.NewField(hide)
 	if a.Escort != nil {
 		ed.name.SetText(a.Escort.Name)
 		ed.phone.SetText(a.Escort.Phone)
@@ -873,7 +873,7 @@ func (d *details) openEscort() {
 	// Save needs a name; the phone is checked when saving.
 	ed.name.OnChanged = func(s string) { enable(ed.save, strings.TrimSpace(s) != "") }
 	ed.name.OnChanged(ed.name.Text)
-	for _, e := range []*keyEntry{ed.name, ed.phone} {
+	for _, e := range []*kit.Field{ed.name, ed.phone} {
 		e.OnSubmitted = func(string) { enter() }
 	}
 	form := container.New(layout.NewFormLayout(), widget.NewLabel("Name"), ed.name, widget.NewLabel("Phone"), ed.phone)

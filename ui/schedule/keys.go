@@ -81,30 +81,6 @@ func (p *keyPane) TypedKey(ev *fyne.KeyEvent) {
 // Tapped gives the pane the keyboard when what was tapped takes no focus.
 func (p *keyPane) Tapped(*fyne.PointEvent) { p.Focus() }
 
-// keyEntry is a one-line field in a dialog: Enter does the dialog's
-// default action (OnSubmitted) and Escape closes the dialog, where a plain
-// entry would keep the Escape key.
-type keyEntry struct {
-	widget.Entry
-	escape func()
-}
-
-// newKeyEntry returns a field whose Escape calls escape.
-func newKeyEntry(escape func()) *keyEntry {
-	e := &keyEntry{escape: escape}
-	e.ExtendBaseWidget(e)
-	return e
-}
-
-// TypedKey closes the dialog on Escape and leaves other keys to the entry.
-func (e *keyEntry) TypedKey(ev *fyne.KeyEvent) {
-	if ev.Name == fyne.KeyEscape && e.escape != nil {
-		e.escape()
-		return
-	}
-	e.Entry.TypedKey(ev)
-}
-
 // pressIfEnabled taps b unless it is disabled: Enter does nothing that
 // the dialog's default button could not do.
 func pressIfEnabled(b *kit.Button) {

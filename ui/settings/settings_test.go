@@ -331,7 +331,7 @@ func TestStaff_ImportICS(t *testing.T) {
 	}
 	c := f.Env.Window.Canvas()
 	test.Tap(v.staff.importICS)
-	field, ok := c.Focused().(*kit.PathField)
+	field, ok := c.Focused().(*kit.Field)
 	if !ok {
 		t.Fatalf("Import a calendar file: the cursor is in %T, want the path", c.Focused())
 	}

@@ -35,17 +35,26 @@ func PressKey(c fyne.Canvas, name fyne.KeyName) {
 // screen, or a dialog: the canvas's Overlays().Top()), nil when there is
 // none.
 func FindButton(root fyne.CanvasObject, text string) *kit.Button {
-	var found *kit.Button
+	for _, o := range Visible(root) {
+		if b, ok := o.(*kit.Button); ok && b.Text == text {
+			return b
+		}
+	}
+	return nil
+}
+
+// Visible returns root and every object under it that shows (it and
+// every container and widget above it visible), depth first: the
+// objects of containers and of widgets' renderers.
+func Visible(root fyne.CanvasObject) []fyne.CanvasObject {
+	var out []fyne.CanvasObject
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
-		if found != nil || o == nil || !o.Visible() {
+		if o == nil || !o.Visible() {
 			return
 		}
+		out = append(out, o)
 		switch x := o.(type) {
-		case *kit.Button:
-			if x.Text == text {
-				found = x
-			}
 		case *fyne.Container:
 			for _, c := range x.Objects {
 				walk(c)
@@ -57,5 +66,5 @@ func FindButton(root fyne.CanvasObject, text string) *kit.Button {
 		}
 	}
 	walk(root)
-	return found
+	return out
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -29,11 +28,7 @@ func FilePassword(user, address string) (password string, ok bool, err error) {
 	if path == "" || user == "" {
 		return "", false, nil
 	}
-	host := address
-	if u, err := url.Parse(strings.TrimSpace(address)); err == nil && u.Host != "" {
-		host = u.Host
-	}
-	want := strings.ToLower(user + "@" + host)
+	want := strings.ToLower(user + "@" + Host(strings.TrimSpace(address)))
 	fi, err := os.Stat(path)
 	if err != nil {
 		return "", false, booking.Errorf(booking.EINVALID, "The CalDAV password file named by %s cannot be read: %s.", PasswordsEnv, fileProblem(err))
@@ -51,12 +46,10 @@ func FilePassword(user, address string) (password string, ok bool, err error) {
 		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
 			continue
 		}
-		key, pw, found := strings.Cut(strings.TrimLeft(line, " \t"), " ")
-		if !found {
-			key, pw, found = strings.Cut(key, "\t")
-		}
-		if found && strings.ToLower(key) == want && pw != "" {
-			return pw, true, nil
+		t := strings.TrimLeft(line, " \t")
+		i := strings.IndexAny(t, " \t") // the key ends at the first space or tab
+		if i > 0 && strings.ToLower(t[:i]) == want && t[i+1:] != "" {
+			return t[i+1:], true, nil
 		}
 	}
 	return "", false, nil

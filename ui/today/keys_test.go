@@ -110,3 +110,33 @@ func TestToday_FocusKeepsItsPlace(t *testing.T) {
 		t.Fatalf("after the check-in the focus is on %v, want the row's Open", got)
 	}
 }
+
+// TestToday_FocusStaysWhenItsRowGoes: with the keyboard on a Record
+// escort of tomorrow's list, recording that escort takes the row away on
+// the reload; the focus goes to the button now in its place (the next
+// row's Record escort), not back to the top of the list.
+func TestToday_FocusStaysWhenItsRowGoes(t *testing.T) {
+	ctx := context.Background()
+	f := kittest.New(t, kittest.Options{Patients: 8, Booked: true})
+	loc := kittest.Now.Location()
+	dose := firstEscortVisit(t, f)
+	at(f, (booking.DateOf(dose.Start.In(loc))-1).At(8*60, loc))
+	v := open(f)
+	if len(v.data.escorts) < 2 {
+		t.Fatalf("%d visits tomorrow without an escort, want two for this test", len(v.data.escorts))
+	}
+	first, second := v.data.escorts[0], v.data.escorts[1]
+	c := f.Env.Window.Canvas()
+	c.Focus(button(t, v, fmt.Sprintf("escort %d", first.ID)))
+	if _, err := f.Env.Service.SetEscort(ctx, first.ID, booking.Escort{Name: "Sam Quinn", Phone: "+1 617 555 0199"}); err != nil {
+		t.Fatal(err)
+	}
+	v.Refresh()
+	if _, ok := v.offers[fmt.Sprintf("escort %d", first.ID)]; ok {
+		t.Fatal("the row of the escort recorded is still listed")
+	}
+	want := v.buttons[fmt.Sprintf("escort %d", second.ID)]
+	if got := c.Focused(); want == nil || got != fyne.Focusable(want) {
+		t.Fatalf("after the row went the focus is on %v, want the next row's Record escort", got)
+	}
+}

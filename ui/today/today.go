@@ -654,8 +654,10 @@ func (v *View) focusedKey() string {
 
 // refocus gives the keyboard back to the button offered under key after
 // a reload, so that it keeps its place in the list: when that button can
-// no longer act (Mark arrived, once pressed), or is gone with its row,
-// to the next one after it that can.
+// no longer act (Mark arrived, once pressed), to the next one after it
+// that can. When it is gone with its row (an escort recorded for
+// tomorrow), the focus stays on the list's line, which now shows the row
+// after it.
 func (v *View) refocus(key string) {
 	var order []*action
 	at := -1

@@ -56,8 +56,9 @@ type OutboxMessage struct {
 	// SentCopy is the message as it went out, gzip-compressed RFC 5322
 	// bytes, kept once it is sent so that the Outbox shows what the
 	// patient got rather than a message composed again from today's data.
-	// Read only with OutboxFilter.WithCopy; UpdateOutbox keeps the stored
-	// copy when it is empty.
+	// Stored with the outcome of its sending; read only with
+	// OutboxFilter.WithCopy. UpdateOutbox keeps the stored copy when it is
+	// empty.
 	SentCopy []byte `json:"-"`
 	// Changed, for an update about a whole series, are the appointments
 	// that moved or were added, which the message marks among the rest.

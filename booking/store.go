@@ -179,19 +179,17 @@ type Tx interface {
 	// ENOTFOUND for an unknown patient, series or appointment.
 	AddOutbox(ctx context.Context, m *OutboxMessage) error
 	// UpdateOutbox replaces a stored message's state, due time, attempts,
-	// next attempt, last error, Message-ID, note and updated time. Returns
-	// ENOTFOUND if it does not exist.
+	// next attempt, last error, Message-ID, note and updated time, and its
+	// copy as sent when m has one. Returns ENOTFOUND if it does not exist.
 	UpdateOutbox(ctx context.Context, m *OutboxMessage) error
 	// UpdateClaimedOutbox is UpdateOutbox for a message a dispatcher
-	// claimed: it changes the stored message only while it is still
-	// sending with m.Attempts attempts (no other dispatcher took it over
-	// since), and reports whether it did. One statement: a dispatcher
-	// records each delivery's outcome with it before the next starts.
+	// claimed, leaving its due time and attempts as claimed: it changes
+	// the stored message only while it is still sending with m.Attempts
+	// attempts (no other dispatcher took it over since), and reports
+	// whether it did. One statement: a dispatcher records each delivery's
+	// outcome with it, and the copy as sent, before the next message
+	// starts.
 	UpdateClaimedOutbox(ctx context.Context, m *OutboxMessage) (bool, error)
-	// KeepSentCopy stores the copy as sent (OutboxMessage.SentCopy) of
-	// message id, when it is still the sent message with Message-ID
-	// messageID; otherwise it changes nothing.
-	KeepSentCopy(ctx context.Context, id int64, messageID string, copy []byte) error
 }
 
 // Feed is a live calendar subscription to one staff member's or room's

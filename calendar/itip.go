@@ -134,7 +134,7 @@ func WriteInvite(w io.Writer, x Invite) error {
 		}
 	}
 	e.bw.WriteString("END:VCALENDAR\r\n")
-	if err := e.bw.Flush(); err != nil {
+	if err := e.flush(); err != nil {
 		return fmt.Errorf("calendar: writing the invite: %w", err)
 	}
 	return nil

@@ -61,6 +61,29 @@ type Composer struct {
 	// The clinic's own templates, parsed, for the last clinic seen.
 	ownIn     map[string]booking.TemplateText
 	ownParsed Templates
+	// revealed holds the privacy check of the sender's address and name,
+	// the same in every message (reveals).
+	revealed map[string]bool
+}
+
+// reveals is booking.RevealsTreatment(s) for the composer's own texts
+// (the sender's address and name), remembered: a regular expression over
+// the same words for every message was a tenth of composing one.
+func (c *Composer) reveals(s string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.revealed[s]
+	if !ok {
+		if len(c.revealed) >= 8 {
+			clear(c.revealed) // texts changed while the composer lived
+		}
+		if c.revealed == nil {
+			c.revealed = map[string]bool{}
+		}
+		r = booking.RevealsTreatment(s)
+		c.revealed[s] = r
+	}
+	return r
 }
 
 // Message is what to compose: one kind of message about one appointment,
@@ -136,7 +159,7 @@ func (c *Composer) Compose(m Message) (*email.Email, error) {
 	if err := checkHeaderText("sender's display name", c.FromName); err != nil {
 		return nil, err
 	}
-	if !m.Clinic.TreatmentWordsAllowed && booking.RevealsTreatment(c.FromAddress) {
+	if !m.Clinic.TreatmentWordsAllowed && c.reveals(c.FromAddress) {
 		return nil, booking.Errorf(booking.EINVALID, "The clinic's sending address says %q, which patients see: by default nothing a patient receives names the treatment, the drug or a diagnosis (see docs/privacy.md). Nothing was sent; use another sending address (kapctl email set --from) or let the clinic's own words name the treatment (kapctl clinic treatment-words allow).",
 			booking.Clip(booking.RevealingWord(c.FromAddress), 40))
 	}
@@ -215,7 +238,7 @@ func (c *Composer) data(m Message) (Data, error) {
 		End:           a.End.In(loc),
 		Video:         a.Video(),
 	}
-	if !cl.TreatmentWordsAllowed && booking.RevealsTreatment(d.SenderName) {
+	if !cl.TreatmentWordsAllowed && c.reveals(d.SenderName) {
 		d.SenderName = "" // stored before kapbook checked it (docs/privacy.md)
 	}
 	if d.SenderName == "" {

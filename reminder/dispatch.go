@@ -49,9 +49,7 @@ func Backoff(attempts int) time.Duration {
 // returns what it had claimed and not recorded to pending. A dispatcher
 // that is still sending renews its claim every StaleSending/2, so a slow
 // server never makes another dispatcher take its messages over. Over SMTP
-// the next message is composed while the server stores the one before, on
-// a second goroutine that only reads: Now, the Composer's and the Store
-// must be safe to use from two goroutines.
+// the next message is composed while the server stores the one before.
 type Dispatcher struct {
 	Store     booking.Store
 	Composer  *Composer
@@ -185,34 +183,27 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 		}
 	}
 
-	quit := make(chan struct{})
-	es, stream := d.Transport.(envelopeSender)
-	ready := d.composeAhead(ctx, claimed, now, stream, quit)
-	defer func() {
-		close(quit)
-		for range ready { // wait for the composing goroutine to end
-		}
-	}()
-
-	// The copies of the messages as they go out are stored once sending
-	// ends, in one transaction: they are for the Outbox's preview, and
-	// writing each with its outcome would slow every delivery.
-	copies := map[*booking.OutboxMessage][]byte{}
-	if stream {
-		// Compose (and encode) each message while the server works on the
-		// one before; settle what is not to be sent as it comes, between
-		// two deliveries.
-		taken := 0 // claimed[:taken] came from ready
+	// Each message's copy as it goes out (for the Outbox's preview) is
+	// stored with its outcome, when it was sent.
+	if es, ok := d.Transport.(envelopeSender); ok {
+		// One goroutine, like the plainest client (docs/benchmarks.md,
+		// Email): each message is composed while the server stores the
+		// one before (idle), what is not to be sent is settled as it
+		// comes, and each outcome is recorded before the next message
+		// starts.
+		cm := d.newComposing(ctx, now, true)
+		taken := 0 // claimed[:taken] were handed to the sender or settled
 		var cur *booking.OutboxMessage
+		var ahead *composed // claimed[taken], composed early
 		next := func() (*envelope, error, bool) {
-			for rerr == nil && !lost {
-				c, ok := <-ready
-				if !ok {
-					return nil, nil, false
+			for rerr == nil && !lost && taken < len(claimed) {
+				c := ahead
+				if ahead = nil; c == nil {
+					c = cm.compose(ctx, claimed[taken])
 				}
 				taken++
 				if c.note != "" || c.err != nil {
-					settle(c)
+					settle(*c)
 					if _, err := d.record(rctx, c.m); err != nil {
 						rerr = err
 						stop()
@@ -220,14 +211,18 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 					continue
 				}
 				c.m.MessageID = c.e.Headers.Get("Message-Id")
-				copies[c.m] = c.sent
+				c.m.SentCopy = c.sent
 				cur = c.m
 				return c.env, nil, true
 			}
 			return nil, nil, false
 		}
-		es.sendEnvelopes(sctx, next, func(serr error) { finish(cur, serr, claimed[taken:]) })
-		d.keepCopies(rctx, copies)
+		idle := func() {
+			if ahead == nil && taken < len(claimed) {
+				ahead = cm.compose(ctx, claimed[taken])
+			}
+		}
+		es.sendEnvelopes(sctx, next, func(serr error) { finish(cur, serr, claimed[taken:]) }, idle)
 		return rep, rerr
 	}
 
@@ -238,14 +233,16 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 		which   []*booking.OutboxMessage
 		settled []*booking.OutboxMessage
 	)
-	for c := range ready {
+	cm := d.newComposing(ctx, now, false)
+	for _, m := range claimed {
+		c := cm.compose(ctx, m)
 		if c.note != "" || c.err != nil {
-			settle(c)
+			settle(*c)
 			settled = append(settled, c.m)
 			continue
 		}
 		c.m.MessageID = c.e.Headers.Get("Message-Id")
-		copies[c.m] = c.sent
+		c.m.SentCopy = c.sent
 		mails, which = append(mails, c.e), append(which, c.m)
 	}
 	if len(settled) > 0 {
@@ -264,34 +261,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 			done(i, d.Transport.Send(sctx, []*email.Email{e})[0])
 		}
 	}
-	d.keepCopies(rctx, copies)
 	return rep, rerr
-}
-
-// keepCopies stores, in one transaction, the copy as it went out of each
-// message of copies that was recorded sent (booking.OutboxMessage.
-// SentCopy). A message whose copy is lost (a crash before this, or a
-// store error) previews as composed again. A message another dispatcher
-// took over and sent again keeps that one's state; only its copy is
-// written, and only while it is still the message sent here.
-func (d *Dispatcher) keepCopies(ctx context.Context, copies map[*booking.OutboxMessage][]byte) {
-	var sent []*booking.OutboxMessage
-	for m, c := range copies {
-		if m.State == booking.OutboxSent && len(c) > 0 {
-			sent = append(sent, m)
-		}
-	}
-	if len(sent) == 0 {
-		return
-	}
-	d.Store.Update(ctx, func(tx booking.Tx) error {
-		for _, m := range sent {
-			if err := tx.KeepSentCopy(ctx, m.ID, m.MessageID, copies[m]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 // envelopeSender is a Transport that takes messages one at a time, already
@@ -299,7 +269,7 @@ func (d *Dispatcher) keepCopies(ctx context.Context, copies map[*booking.OutboxM
 // error: a failure of that message; false: no more), and done its outcome,
 // before next is called again.
 type envelopeSender interface {
-	sendEnvelopes(ctx context.Context, next func() (*envelope, error, bool), done func(err error))
+	sendEnvelopes(ctx context.Context, next func() (*envelope, error, bool), done func(err error), idle func())
 }
 
 // composed is one claimed message after composing: an email to send, with
@@ -314,37 +284,42 @@ type composed struct {
 	sent []byte // the message's bytes, gzip-compressed: its SentCopy once sent
 }
 
-// composeAhead composes claimed in order on its own goroutine, a couple of
-// messages ahead of the receiver, so that composing the next message
-// overlaps the server's work on this one. It only reads the messages: the
-// receiver changes them. It stops early when quit is closed, and closes
-// the channel when it ends.
-func (d *Dispatcher) composeAhead(ctx context.Context, claimed []*booking.OutboxMessage, now time.Time, encode bool, quit <-chan struct{}) <-chan composed {
-	out := make(chan composed, 2)
-	go func() {
-		defer close(out)
-		clinic, err := d.Store.Clinic(ctx)
-		rd := newReads(d.Store)
-		zw, _ := gzip.NewWriterLevel(nil, gzip.StatelessCompression)
-		for _, m := range claimed {
-			c := composed{m: m, err: err}
-			if err == nil {
-				c.e, c.note, c.err = d.composeSafely(ctx, rd, clinic, m, now)
-				if c.note == "" && c.err == nil && encode {
-					c.env, c.err = envelopeOf(c.e)
-				}
-				if c.note == "" && c.err == nil {
-					c.sent = sentCopy(c.e, c.env, zw)
-				}
-			}
-			select {
-			case out <- c:
-			case <-quit:
-				return
-			}
-		}
-	}()
-	return out
+// composing is what composing a run's messages one after another shares:
+// the clinic, the patients and series read, and a gzip writer for the
+// copies as sent.
+type composing struct {
+	d      *Dispatcher
+	now    time.Time
+	encode bool // make each message's envelope too (an envelopeSender's)
+	clinic *booking.Clinic
+	err    error // reading the clinic failed: every message fails with it
+	rd     *reads
+	zw     *gzip.Writer
+}
+
+func (d *Dispatcher) newComposing(ctx context.Context, now time.Time, encode bool) *composing {
+	cm := &composing{d: d, now: now, encode: encode, rd: newReads(d.Store)}
+	cm.clinic, cm.err = d.Store.Clinic(ctx)
+	cm.zw, _ = gzip.NewWriterLevel(nil, gzip.StatelessCompression)
+	return cm
+}
+
+// compose composes m: an email to send with its copy as sent (and its
+// envelope when encode is set), or a note or an error that settles m.
+// It only reads m.
+func (cm *composing) compose(ctx context.Context, m *booking.OutboxMessage) *composed {
+	c := &composed{m: m, err: cm.err}
+	if c.err != nil {
+		return c
+	}
+	c.e, c.note, c.err = cm.d.composeSafely(ctx, cm.rd, cm.clinic, m, cm.now)
+	if c.note == "" && c.err == nil && cm.encode {
+		c.env, c.err = envelopeOf(c.e)
+	}
+	if c.note == "" && c.err == nil {
+		c.sent = sentCopy(c.e, c.env, cm.zw)
+	}
+	return c
 }
 
 // claim returns stale claims to pending and claims up to Batch due
@@ -420,7 +395,7 @@ func (d *Dispatcher) outcome(m *booking.OutboxMessage, err error, now time.Time,
 // to keep once e is sent; nil when they cannot be had (the preview then
 // composes the message again). zw is klauspost/compress's stateless
 // writer, a third of the standard library's time for one message
-// (docs/benchmarks.md, Email); composeAhead keeps one for all its
+// (docs/benchmarks.md, Email); a run's composing keeps one for all its
 // messages.
 func sentCopy(e *email.Email, env *envelope, zw *gzip.Writer) []byte {
 	raw := []byte(nil)
@@ -548,11 +523,9 @@ func (d *Dispatcher) compose(ctx context.Context, clinic *booking.Clinic, m *boo
 	return d.composeWith(ctx, newReads(d.Store), clinic, m, now)
 }
 
-// composeWith is compose reading through rd.
 // composeSafely is composeWith with a panic turned into that message's
-// error (an *errlog.Panic, with its stack): it runs on composeAhead's own
-// goroutine, which no caller's recover reaches, and one message must not
-// stop the app.
+// error (an *errlog.Panic, with its stack): one message must not stop the
+// others, or the app.
 func (d *Dispatcher) composeSafely(ctx context.Context, rd *reads, clinic *booking.Clinic, m *booking.OutboxMessage, now time.Time) (e *email.Email, note string, err error) {
 	defer func() {
 		if p := errlog.Recovered(recover()); p != nil {
@@ -562,6 +535,7 @@ func (d *Dispatcher) composeSafely(ctx context.Context, rd *reads, clinic *booki
 	return d.composeWith(ctx, rd, clinic, m, now)
 }
 
+// composeWith is compose reading through rd.
 func (d *Dispatcher) composeWith(ctx context.Context, rd *reads, clinic *booking.Clinic, m *booking.OutboxMessage, now time.Time) (*email.Email, string, error) {
 	pat, err := rd.patient(ctx, m.PatientID)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -389,5 +390,70 @@ func TestDispatcherStopsWhenTakenOver(t *testing.T) {
 			t.Fatalf("%s received %d messages, want %d (all: %v)", addr, got[addr], want, got)
 		}
 		f.want(t, addr, booking.OutboxSent, attempts, time.Time{}, "")
+	}
+}
+
+// patientWatch is a Store that sends on read the id of each patient read:
+// the Dispatcher reads each message's patient as it composes it.
+type patientWatch struct {
+	booking.Store
+	read chan<- int64
+}
+
+func (s patientWatch) Patient(ctx context.Context, id int64) (*booking.Patient, error) {
+	s.read <- id
+	return s.Store.Patient(ctx, id)
+}
+
+// TestDispatcherComposesWhileServerStores proves that the Dispatcher
+// composes each message while the server is storing the one before: the
+// server holds its answer to each message until the next message's
+// patient has been read, and gives up after 10 seconds. Composing after
+// the answer instead would make every hold give up.
+func TestDispatcherComposesWhileServerStores(t *testing.T) {
+	addrs := []string{"a@example.org", "b@example.org", "c@example.org"}
+	f := newSMTPFixture(t, addrs...)
+	byID := map[int64]string{}
+	for addr, id := range f.ids {
+		byID[id] = addr
+	}
+	read := make(chan int64, 16)
+	var mu sync.Mutex
+	var composed []string
+	waited := map[string]bool{} // the hold gave up waiting
+	b := &testBackend{hold: func(rcpt string) {
+		i := slices.Index(addrs, rcpt)
+		if i == len(addrs)-1 {
+			return // nothing after it to compose
+		}
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			mu.Lock()
+			done := slices.Contains(composed, addrs[i+1])
+			mu.Unlock()
+			if done {
+				return
+			}
+		}
+		mu.Lock()
+		waited[rcpt] = true
+		mu.Unlock()
+	}}
+	tr := startTestSMTP(t, b)
+	now := f.booked
+	go func() {
+		for id := range read {
+			mu.Lock()
+			composed = append(composed, byID[id])
+			mu.Unlock()
+		}
+	}()
+	rep := run(t, f.dispatcher(t, patientWatch{Store: f.db, read: read}, &now, tr))
+	if rep.Sent != len(addrs) {
+		t.Fatalf("report %+v, want %d sent", rep, len(addrs))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(waited) > 0 {
+		t.Fatalf("the server waited in vain for the next message to be composed after %v (composed: %v)", waited, composed)
 	}
 }

@@ -158,17 +158,28 @@ func (s SMTP) Send(ctx context.Context, msgs []*email.Email) []error {
 // soon as the server has answered the end of its data (or it failed), on
 // the same connection the next message will use.
 func (s SMTP) SendEach(ctx context.Context, msgs []*email.Email, done func(i int, err error)) {
-	envs := encodeAhead(msgs)
-	defer envs.stop()
+	// Each message is encoded while the server stores the one before.
 	i := 0
+	var ahead *encoded // msgs[i], encoded early
+	encode := func() *encoded {
+		env, err := envelopeOf(msgs[i])
+		return &encoded{env, err}
+	}
 	s.sendEnvelopes(ctx, func() (*envelope, error, bool) {
 		if i == len(msgs) {
 			return nil, nil, false
 		}
+		e := ahead
+		if ahead = nil; e == nil {
+			e = encode()
+		}
 		i++
-		env, err := envs.next()
-		return env, err, true
-	}, func(err error) { done(i-1, err) })
+		return e.env, e.err, true
+	}, func(err error) { done(i-1, err) }, func() {
+		if ahead == nil && i < len(msgs) {
+			ahead = encode()
+		}
+	})
 }
 
 var _ envelopeSender = SMTP{}
@@ -176,8 +187,11 @@ var _ envelopeSender = SMTP{}
 // sendEnvelopes is SendEach for messages handed over one at a time (the
 // Dispatcher's, as it composes them): next returns the next message (an
 // error: that message failed; false: no more), and done is called with its
-// outcome before next is called again.
-func (s SMTP) sendEnvelopes(ctx context.Context, next func() (*envelope, error, bool), done func(err error)) {
+// outcome before next is called again. idle, when not nil, is called once
+// for each message whose data went out, while the server stores it and
+// before its reply is read: the client's own work for the next message
+// then overlaps the server's instead of following it.
+func (s SMTP) sendEnvelopes(ctx context.Context, next func() (*envelope, error, bool), done func(err error), idle func()) {
 	// failRest fails every message left with err.
 	failRest := func(err error) {
 		for _, _, ok := next(); ok; _, _, ok = next() {
@@ -218,7 +232,7 @@ func (s SMTP) sendEnvelopes(ctx context.Context, next func() (*envelope, error, 
 				fresh = true
 			}
 			var started bool
-			started, err = conn.deliver(ctx, env, s.timeout())
+			started, err = conn.deliver(ctx, env, s.timeout(), idle)
 			if err != nil && conn.broken {
 				conn.close()
 				conn = nil
@@ -281,42 +295,11 @@ func envelopeOf(m *email.Email) (*envelope, error) {
 	return env, nil
 }
 
-// encoder encodes messages (envelopeOf) one ahead of the sender, on its
-// own goroutine, so that encoding the next message overlaps the server's
-// work on this one instead of following it. It only reads the messages.
-type encoder struct {
-	out  chan encoded
-	quit chan struct{}
-}
-
+// encoded is one message's envelope, or why it has none.
 type encoded struct {
 	env *envelope
 	err error
 }
-
-func encodeAhead(msgs []*email.Email) *encoder {
-	e := &encoder{out: make(chan encoded, 1), quit: make(chan struct{})}
-	go func() {
-		for _, m := range msgs {
-			env, err := envelopeOf(m)
-			select {
-			case e.out <- encoded{env, err}:
-			case <-e.quit:
-				return
-			}
-		}
-	}()
-	return e
-}
-
-// next returns the next message's envelope, in order.
-func (e *encoder) next() (*envelope, error) {
-	r := <-e.out
-	return r.env, r.err
-}
-
-// stop ends the goroutine when the sender stops early.
-func (e *encoder) stop() { close(e.quit) }
 
 // smtpConn is one open connection.
 type smtpConn struct {
@@ -388,10 +371,11 @@ func (s SMTP) dial(ctx context.Context) (*smtpConn, error) {
 	return &smtpConn{nc: nc, c: c}, nil
 }
 
-// deliver sends one message. started is false when the failure came
-// before the server could have accepted any part of it. A reply error
+// deliver sends one message, calling idle (when not nil) between the end
+// of its data and the server's reply. started is false when the failure
+// came before the server could have accepted any part of it. A reply error
 // leaves the connection usable (after RSET); anything else breaks it.
-func (c *smtpConn) deliver(ctx context.Context, env *envelope, timeout time.Duration) (started bool, err error) {
+func (c *smtpConn) deliver(ctx context.Context, env *envelope, timeout time.Duration, idle func()) (started bool, err error) {
 	c.nc.SetDeadline(time.Now().Add(timeout))
 	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
@@ -425,15 +409,30 @@ func (c *smtpConn) deliver(ctx context.Context, env *envelope, timeout time.Dura
 			return true, fmt.Errorf("reminder: the server refused the recipient (RCPT TO): %w", withoutAddresses(err))
 		}
 	}
-	w, err := c.c.Data()
+	// DATA as net/smtp's Client.Data and its Close do it, with idle
+	// between the final dot and the reply.
+	text := c.c.Text
+	id, err := text.Cmd("DATA")
+	if err == nil {
+		text.StartResponse(id)
+		_, _, err = text.ReadResponse(354)
+		text.EndResponse(id)
+	}
 	if err != nil {
 		return true, fmt.Errorf("reminder: DATA: %w", withoutAddresses(err))
 	}
+	w := text.DotWriter()
 	if _, err := w.Write(env.data); err != nil {
 		w.Close()
 		return true, fmt.Errorf("reminder: sending the message: %w", withoutAddresses(err))
 	}
-	if err := w.Close(); err != nil {
+	if err := w.Close(); err != nil { // writes and flushes the final dot
+		return true, fmt.Errorf("reminder: sending the message: %w", err)
+	}
+	if idle != nil {
+		idle()
+	}
+	if _, _, err := text.ReadResponse(250); err != nil {
 		return true, fmt.Errorf("reminder: end of DATA: %w", withoutAddresses(err))
 	}
 	return true, nil

@@ -153,6 +153,9 @@ type Template struct {
 	Kind Kind
 	text *texttemplate.Template // defines "subject" and "text"
 	html *htmltemplate.Template // defines "html"
+	// ours is set for kapbook's own templates (DefaultTemplates), which
+	// need no time cap.
+	ours bool
 }
 
 // Source is a template's text: the kind's text/template, which must
@@ -453,12 +456,22 @@ func (w *capWriter) Write(p []byte) (int, error) {
 // would be longer than MaxSubjectSize, a part longer than MaxBodySize, or
 // the whole would take longer than MaxRenderTime.
 //
-// text/template cannot be interrupted, so the message is rendered on its
-// own goroutine. After the time cap Render returns and every later write
-// of that goroutine fails, which ends it at once; a loop that writes
+// text/template cannot be interrupted, so a clinic's message is rendered
+// on its own goroutine. After the time cap Render returns and every later
+// write of that goroutine fails, which ends it at once; a loop that writes
 // nothing ({{range 200000000}}{{end}}) runs on to its end in the
-// background, its result discarded.
-func (t *Template) Render(d Data) (Rendered, error) {
+// background, its result discarded. kapbook's own templates loop over
+// nothing larger than a series, and are rendered on the caller's
+// goroutine: starting another was a fifth of composing a message.
+func (t *Template) Render(d Data) (r Rendered, err error) {
+	if t.ours {
+		defer func() {
+			if p := recover(); p != nil {
+				r, err = Rendered{}, fmt.Errorf("reminder: the %s template failed: %v", t.Kind, p)
+			}
+		}()
+		return t.render(d, new(atomic.Bool))
+	}
 	type result struct {
 		r   Rendered
 		err error
@@ -553,6 +566,7 @@ func DefaultTemplates() (Templates, error) {
 		if ts[k], err = Parse(s); err != nil {
 			return nil, err
 		}
+		ts[k].ours = true
 	}
 	return ts, nil
 }

@@ -34,6 +34,9 @@ type testBackend struct {
 	dropNextMail bool            // close the connection at the next MAIL
 	dropAfter    map[string]bool // after accepting this one, drop at the next MAIL
 	password     string          // when set, MAIL needs AUTH PLAIN as "clinic"
+	// hold, when set, is called with each message's recipient once its
+	// data has arrived, before the server answers.
+	hold func(rcpt string)
 }
 
 func (b *testBackend) NewSession(c *smtp.Conn) (smtp.Session, error) {
@@ -94,6 +97,9 @@ func (s *testSession) Data(r io.Reader) error {
 	id := ""
 	if m, err := mail.ReadMessage(bytes.NewReader(data)); err == nil {
 		id = m.Header.Get("Message-Id")
+	}
+	if s.b.hold != nil {
+		s.b.hold(s.rcpt)
 	}
 	s.b.mu.Lock()
 	defer s.b.mu.Unlock()

@@ -97,7 +97,7 @@ func (t *tx) UpdateOutbox(ctx context.Context, m *booking.OutboxMessage) error {
 	if m.Updated.IsZero() {
 		m.Updated = now()
 	}
-	n, err := t.updateOutbox(ctx, m, "")
+	n, err := t.updateOutbox(ctx, m)
 	if err != nil {
 		return t.mapErr("update outbox", err)
 	} else if n == 0 {
@@ -114,38 +114,43 @@ func (t *tx) UpdateClaimedOutbox(ctx context.Context, m *booking.OutboxMessage) 
 	if m.Updated.IsZero() {
 		m.Updated = now()
 	}
-	n, err := t.updateOutbox(ctx, m, " AND state = 'sending' AND attempts = ?", m.Attempts)
+	// Due and attempts stay as claimed: leaving them out of SET spares
+	// SQLite rewriting the two indexes on due with every outcome
+	// (docs/benchmarks.md, Email).
+	res, err := t.q.ExecContext(ctx, `UPDATE outbox SET state = ?, next_attempt = ?, last_error = ?, message_id = ?, note = ?,
+			updated = ?, sent_copy = COALESCE(?, sent_copy)
+		WHERE id = ? AND state = 'sending' AND attempts = ?`,
+		m.State, unixOrZero(m.NextAttempt), m.LastError, m.MessageID, m.Note, m.Updated.Unix(), nonEmpty(m.SentCopy), m.ID, m.Attempts)
+	if err != nil {
+		return false, t.mapErr("update outbox", err)
+	}
+	n, err := res.RowsAffected()
 	if err != nil {
 		return false, t.mapErr("update outbox", err)
 	}
 	return n == 1, nil
 }
 
-// updateOutbox stores m's changing fields where the row is m and cond
-// (" AND …", with its arguments) holds, and returns the rows changed.
-func (t *tx) updateOutbox(ctx context.Context, m *booking.OutboxMessage, cond string, condArgs ...any) (int64, error) {
-	var sentCopy []byte // NULL: keep the stored copy
-	if len(m.SentCopy) > 0 {
-		sentCopy = m.SentCopy
+// nonEmpty is b, or nil (SQL NULL) when b is empty.
+func nonEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
 	}
-	args := append([]any{m.State, m.Due.Unix(), m.Attempts, unixOrZero(m.NextAttempt), m.LastError, m.MessageID, m.Note,
-		m.Updated.Unix(), sentCopy, m.ID}, condArgs...)
+	return b
+}
+
+// updateOutbox stores m's changing fields (a NULL copy keeps the stored
+// one) and returns the rows changed.
+func (t *tx) updateOutbox(ctx context.Context, m *booking.OutboxMessage) (int64, error) {
 	res, err := t.q.ExecContext(ctx, `UPDATE outbox SET state = ?, due = ?, attempts = ?, next_attempt = ?, last_error = ?,
 			message_id = ?, note = ?, updated = ?, sent_copy = COALESCE(?, sent_copy)
-		WHERE id = ?`+cond, args...)
+		WHERE id = ?`,
+		m.State, m.Due.Unix(), m.Attempts, unixOrZero(m.NextAttempt), m.LastError, m.MessageID, m.Note,
+		m.Updated.Unix(), nonEmpty(m.SentCopy), m.ID)
 	if err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
-}
-
-// KeepSentCopy implements booking.Tx.
-func (t *tx) KeepSentCopy(ctx context.Context, id int64, messageID string, copy []byte) error {
-	stmt, err := t.prepared(ctx, `UPDATE outbox SET sent_copy = ? WHERE id = ? AND state = 'sent' AND message_id = ?`)
-	if err == nil {
-		_, err = stmt.ExecContext(ctx, copy, id, messageID)
-	}
-	return t.mapErr("keep sent copy", err)
 }
 
 // formatIDs stores ids as "3,4,9".

@@ -7,7 +7,7 @@ DATA_HOME := $(or $(XDG_DATA_HOME),$(HOME)/.local/share)
 DEMO_DB := $(DATA_HOME)/kapbook/demo.db
 
 # Fuzz targets as PACKAGE:TARGET, each run for FUZZTIME.
-FUZZ_TARGETS ?= ./booking:FuzzLoadProtocol ./booking:FuzzLoadClinic ./booking:FuzzCheckEmail ./calendar:FuzzImportBusy ./reminder:FuzzTemplate
+FUZZ_TARGETS ?= ./booking:FuzzLoadProtocol ./booking:FuzzRevealsTreatment ./booking:FuzzLoadClinic ./booking:FuzzCheckEmail ./calendar:FuzzImportBusy ./reminder:FuzzTemplate ./reminder:FuzzDotted
 FUZZTIME ?= 15s
 
 .PHONY: check build run test ux wine windows darwin-cli bench fuzz clean deps-build deps-test screenshots package coldstart soak

@@ -250,7 +250,9 @@ func (s SMTP) sendEnvelopes(ctx context.Context, next func() (*envelope, error, 
 type envelope struct {
 	from string
 	to   []string
-	data []byte
+	data []byte // the message (RFC 5322)
+	// dotted is data as DATA sends it, its final dot included (dotted).
+	dotted []byte
 	// utf8 is set when a recipient's local part is not ASCII: only a
 	// server that offers SMTPUTF8 (RFC 6531) can take it.
 	utf8 bool
@@ -292,7 +294,57 @@ func envelopeOf(m *email.Email) (*envelope, error) {
 	if env.data, err = m.Bytes(); err != nil {
 		return nil, &permanentError{fmt.Errorf("reminder: encoding the message: %w", err)}
 	}
+	env.dotted = dotted(env.data)
 	return env, nil
+}
+
+// dotted returns data as the text of SMTP's DATA (RFC 5321, 4.5.2 and
+// 4.1.1.4), ready for the connection: every line ends in CRLF (a bare LF
+// gets its CR), a line that begins with a dot gets a second one, and the
+// text ends with CRLF, a dot and CRLF. The bytes are those net/textproto's
+// DotWriter sends (TestDotted), made once, ahead, while the server works
+// on the message before, instead of a byte at a time on the connection:
+// that was a tenth of the dispatcher's own work for each message
+// (docs/benchmarks.md, Email).
+func dotted(data []byte) []byte {
+	out := make([]byte, 0, len(data)+len(data)/64+8)
+	lineStart, cr := true, false // at the start of a line; after a CR
+	for _, c := range data {
+		switch {
+		case cr:
+			cr = false
+			lineStart = c == '\n'
+			if c == '\r' {
+				// A CR after a CR starts no CRLF of its own, as in
+				// DotWriter: a LF next gets a CR in front.
+				out = append(out, c)
+				continue
+			}
+		case lineStart:
+			lineStart = false
+			if c == '.' {
+				out = append(out, '.')
+			}
+			fallthrough
+		default:
+			if c == '\r' {
+				cr = true
+			} else if c == '\n' {
+				out = append(out, '\r')
+				lineStart = true
+			}
+		}
+		out = append(out, c)
+	}
+	switch {
+	case len(data) == 0:
+		out = append(out, '\r', '\n')
+	case cr:
+		out = append(out, '\n')
+	case !lineStart:
+		out = append(out, '\r', '\n')
+	}
+	return append(out, '.', '\r', '\n')
 }
 
 // encoded is one message's envelope, or why it has none.
@@ -421,12 +473,10 @@ func (c *smtpConn) deliver(ctx context.Context, env *envelope, timeout time.Dura
 	if err != nil {
 		return true, fmt.Errorf("reminder: DATA: %w", withoutAddresses(err))
 	}
-	w := text.DotWriter()
-	if _, err := w.Write(env.data); err != nil {
-		w.Close()
-		return true, fmt.Errorf("reminder: sending the message: %w", withoutAddresses(err))
+	if _, err := text.W.Write(env.dotted); err == nil {
+		err = text.W.Flush()
 	}
-	if err := w.Close(); err != nil { // writes and flushes the final dot
+	if err != nil {
 		return true, fmt.Errorf("reminder: sending the message: %w", err)
 	}
 	if idle != nil {

@@ -152,16 +152,10 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 		lost    bool
 		renewed = now
 	)
-	// finish records the outcome of m's delivery (serr nil: sent) before
-	// the next message starts, renewing the claim on rest, the messages
-	// still to settle, every StaleSending/2 so that no other dispatcher
-	// takes them over while this one is making progress.
-	finish := func(m *booking.OutboxMessage, serr error, rest []*booking.OutboxMessage) {
-		if rerr != nil || lost {
-			return
-		}
-		at := d.now()
-		d.outcome(m, serr, at, &rep)
+	// save records m's outcome, set at at, renewing the claim on rest,
+	// the messages still to settle, every StaleSending/2 so that no other
+	// dispatcher takes them over while this one is making progress.
+	save := func(m *booking.OutboxMessage, at time.Time, rest []*booking.OutboxMessage) {
 		kept, err := d.record(rctx, m)
 		if err == nil && kept && len(rest) > 0 && at.Sub(renewed) >= StaleSending/2 {
 			renewed = at
@@ -171,6 +165,16 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 			rerr, lost = err, !kept
 			stop()
 		}
+	}
+	// finish records the outcome of m's delivery (serr nil: sent) before
+	// the next message starts.
+	finish := func(m *booking.OutboxMessage, serr error, rest []*booking.OutboxMessage) {
+		if rerr != nil || lost {
+			return
+		}
+		at := d.now()
+		d.outcome(m, serr, at, &rep)
+		save(m, at, rest)
 	}
 	// settle sets m's state when it is not to be sent: skipped with c's
 	// note, or failed or retried for c's error.
@@ -187,14 +191,31 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 	// stored with its outcome, when it was sent.
 	if es, ok := d.Transport.(envelopeSender); ok {
 		// One goroutine, like the plainest client (docs/benchmarks.md,
-		// Email): each message is composed while the server stores the
-		// one before (idle), what is not to be sent is settled as it
-		// comes, and each outcome is recorded before the next message
-		// starts.
+		// Email). Each message is composed while the server stores the
+		// one before (idle). Each outcome is recorded while the next
+		// message's MAIL command is on its way (mailed), and so before
+		// the server can accept that message: a crash still leaves at
+		// most one message sent and not recorded. What is not to be sent
+		// is settled as it comes.
 		cm := d.newComposing(ctx, now, true)
 		taken := 0 // claimed[:taken] were handed to the sender or settled
-		var cur *booking.OutboxMessage
-		var ahead *composed // claimed[taken], composed early
+		var (
+			cur     *booking.OutboxMessage
+			ahead   *composed // claimed[taken], composed early
+			pending func()    // records the last outcome, when not yet
+		)
+		// recorded records the last outcome if it is not yet, and says
+		// whether sending may go on.
+		recorded := func() error {
+			if p := pending; p != nil {
+				pending = nil
+				p()
+			}
+			if rerr != nil || lost {
+				return errNotRecorded
+			}
+			return nil
+		}
 		next := func() (*envelope, error, bool) {
 			for rerr == nil && !lost && taken < len(claimed) {
 				c := ahead
@@ -203,6 +224,9 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 				}
 				taken++
 				if c.note != "" || c.err != nil {
+					if recorded() != nil {
+						break
+					}
 					settle(*c)
 					if _, err := d.record(rctx, c.m); err != nil {
 						rerr = err
@@ -217,12 +241,21 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 			}
 			return nil, nil, false
 		}
+		done := func(serr error) {
+			if recorded() != nil {
+				return
+			}
+			at, m, rest := d.now(), cur, claimed[taken:]
+			d.outcome(m, serr, at, &rep)
+			pending = func() { save(m, at, rest) }
+		}
 		idle := func() {
 			if ahead == nil && taken < len(claimed) {
 				ahead = cm.compose(ctx, claimed[taken])
 			}
 		}
-		es.sendEnvelopes(sctx, next, func(serr error) { finish(cur, serr, claimed[taken:]) }, idle)
+		es.sendEnvelopes(sctx, next, done, hooks{idle: idle, mailed: recorded})
+		recorded()
 		return rep, rerr
 	}
 
@@ -269,8 +302,13 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Report, error) {
 // error: a failure of that message; false: no more), and done its outcome,
 // before next is called again.
 type envelopeSender interface {
-	sendEnvelopes(ctx context.Context, next func() (*envelope, error, bool), done func(err error), idle func())
+	sendEnvelopes(ctx context.Context, next func() (*envelope, error, bool), done func(err error), h hooks)
 }
+
+// errNotRecorded ends a delivery before the server can accept it, when
+// the outcome of the one before could not be recorded (the store failed,
+// or another dispatcher took the message over).
+var errNotRecorded = errors.New("reminder: sending stopped: the outbox could not record the message before")
 
 // composed is one claimed message after composing: an email to send, with
 // its envelope when the Transport is an envelopeSender, or a note or an

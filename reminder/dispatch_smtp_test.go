@@ -3,6 +3,7 @@ package reminder_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -455,5 +456,47 @@ func TestDispatcherComposesWhileServerStores(t *testing.T) {
 	defer mu.Unlock()
 	if len(waited) > 0 {
 		t.Fatalf("the server waited in vain for the next message to be composed after %v (composed: %v)", waited, composed)
+	}
+}
+
+// TestDispatcherRecordsBeforeNextIsAccepted proves the crash guarantee as
+// the server sees it: when the server has a message's data and is about
+// to accept it, the outcome of every message before is already recorded
+// sent, its copy as sent with it. The Dispatcher records an outcome while
+// the next message's envelope goes out, so a later record would show here.
+func TestDispatcherRecordsBeforeNextIsAccepted(t *testing.T) {
+	addrs := []string{"a@example.org", "b@example.org", "c@example.org", "d@example.org"}
+	f := newSMTPFixture(t, addrs...)
+	var mu sync.Mutex
+	var problems []string
+	b := &testBackend{hold: func(rcpt string) {
+		i := slices.Index(addrs, rcpt)
+		for _, before := range addrs[:i] {
+			msgs, err := f.db.Outbox(context.Background(), booking.OutboxFilter{PatientID: f.ids[before], WithCopy: true})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for _, m := range msgs {
+				if m.Kind == booking.MessageConfirmation && (m.State != booking.OutboxSent || len(m.SentCopy) == 0) {
+					mu.Lock()
+					problems = append(problems, fmt.Sprintf("when %s's message arrived, %s's was %s with a copy of %d bytes", rcpt, before, m.State, len(m.SentCopy)))
+					mu.Unlock()
+				}
+			}
+		}
+	}}
+	tr := startTestSMTP(t, b)
+	now := f.booked
+	if rep := run(t, f.dispatcher(t, f.db, &now, tr)); rep.Sent != len(addrs) {
+		t.Fatalf("report %+v, want %d sent", rep, len(addrs))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(problems) > 0 {
+		t.Fatal(strings.Join(problems, "; "))
+	}
+	for _, addr := range addrs {
+		f.want(t, addr, booking.OutboxSent, 1, time.Time{}, "")
 	}
 }

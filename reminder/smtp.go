@@ -175,11 +175,11 @@ func (s SMTP) SendEach(ctx context.Context, msgs []*email.Email, done func(i int
 		}
 		i++
 		return e.env, e.err, true
-	}, func(err error) { done(i-1, err) }, func() {
+	}, func(err error) { done(i-1, err) }, hooks{idle: func() {
 		if ahead == nil && i < len(msgs) {
 			ahead = encode()
 		}
-	})
+	}})
 }
 
 var _ envelopeSender = SMTP{}
@@ -187,11 +187,9 @@ var _ envelopeSender = SMTP{}
 // sendEnvelopes is SendEach for messages handed over one at a time (the
 // Dispatcher's, as it composes them): next returns the next message (an
 // error: that message failed; false: no more), and done is called with its
-// outcome before next is called again. idle, when not nil, is called once
-// for each message whose data went out, while the server stores it and
-// before its reply is read: the client's own work for the next message
-// then overlaps the server's instead of following it.
-func (s SMTP) sendEnvelopes(ctx context.Context, next func() (*envelope, error, bool), done func(err error), idle func()) {
+// outcome before next is called again. h's hooks let the client's own work
+// overlap the server's instead of following it.
+func (s SMTP) sendEnvelopes(ctx context.Context, next func() (*envelope, error, bool), done func(err error), h hooks) {
 	// failRest fails every message left with err.
 	failRest := func(err error) {
 		for _, _, ok := next(); ok; _, _, ok = next() {
@@ -232,7 +230,7 @@ func (s SMTP) sendEnvelopes(ctx context.Context, next func() (*envelope, error, 
 				fresh = true
 			}
 			var started bool
-			started, err = conn.deliver(ctx, env, s.timeout(), idle)
+			started, err = conn.deliver(ctx, env, s.timeout(), h)
 			if err != nil && conn.broken {
 				conn.close()
 				conn = nil
@@ -244,6 +242,20 @@ func (s SMTP) sendEnvelopes(ctx context.Context, next func() (*envelope, error, 
 		}
 		done(err)
 	}
+}
+
+// hooks are work of the sender's to do while the server works on a
+// message; either may be nil.
+type hooks struct {
+	// idle is called once for each message whose data went out, while
+	// the server stores it and before its reply is read.
+	idle func()
+	// mailed is called once for each message whose MAIL command went
+	// out, before its reply is read, and so before the server can accept
+	// that message. When it returns an error the message is not sent:
+	// the connection is dropped, which ends its transaction (RFC 5321,
+	// 3.3), and the message fails with that error.
+	mailed func() error
 }
 
 // envelope is one message ready to send.
@@ -423,11 +435,12 @@ func (s SMTP) dial(ctx context.Context) (*smtpConn, error) {
 	return &smtpConn{nc: nc, c: c}, nil
 }
 
-// deliver sends one message, calling idle (when not nil) between the end
-// of its data and the server's reply. started is false when the failure
+// deliver sends one message, calling h's hooks (those not nil) on the way.
+// started is false when the failure
 // came before the server could have accepted any part of it. A reply error
 // leaves the connection usable (after RSET); anything else breaks it.
-func (c *smtpConn) deliver(ctx context.Context, env *envelope, timeout time.Duration, idle func()) (started bool, err error) {
+func (c *smtpConn) deliver(ctx context.Context, env *envelope, timeout time.Duration, h hooks) (started bool, err error) {
+	idle, mailed := h.idle, h.mailed
 	c.nc.SetDeadline(time.Now().Add(timeout))
 	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
@@ -448,7 +461,31 @@ func (c *smtpConn) deliver(ctx context.Context, env *envelope, timeout time.Dura
 	if ok, _ := c.c.Extension("SMTPUTF8"); env.utf8 && !ok {
 		return false, &permanentError{errors.New("reminder: the recipient's address has letters beyond ASCII before the @, and the mail server does not accept those (it offers no SMTPUTF8); ask the patient for another address")}
 	}
-	if err := c.c.Mail(env.from); err != nil {
+	// MAIL as net/smtp's Client.Mail sends it, with mailed between the
+	// command and its reply.
+	text := c.c.Text
+	cmd := "MAIL FROM:<%s>"
+	if ok, _ := c.c.Extension("8BITMIME"); ok {
+		cmd += " BODY=8BITMIME"
+	}
+	if ok, _ := c.c.Extension("SMTPUTF8"); ok {
+		cmd += " SMTPUTF8"
+	}
+	id, err := text.Cmd(cmd, env.from)
+	if err == nil && mailed != nil {
+		if err := mailed(); err != nil {
+			// Not a reply: the deferred check breaks the connection, so
+			// this message is never sent; started keeps it from being
+			// tried again on another.
+			return true, err
+		}
+	}
+	if err == nil {
+		text.StartResponse(id)
+		_, _, err = text.ReadResponse(250)
+		text.EndResponse(id)
+	}
+	if err != nil {
 		// A refused sender (530 login required, 550 sender not allowed)
 		// is the settings' fault, not the message's: never permanent.
 		return false, &connError{fmt.Errorf("reminder: MAIL FROM: %w", err)}
@@ -463,8 +500,7 @@ func (c *smtpConn) deliver(ctx context.Context, env *envelope, timeout time.Dura
 	}
 	// DATA as net/smtp's Client.Data and its Close do it, with idle
 	// between the final dot and the reply.
-	text := c.c.Text
-	id, err := text.Cmd("DATA")
+	id, err = text.Cmd("DATA")
 	if err == nil {
 		text.StartResponse(id)
 		_, _, err = text.ReadResponse(354)

@@ -136,10 +136,10 @@ func prebuild(b *testing.B, c *busyClinic) []prebuilt {
 // The dispatcher's time is everything it does for the same messages:
 // claiming them in the outbox, reading the patients and series, composing
 // each message with its calendar attachment, sending it, and recording its
-// outcome in SQLite in its own transaction before the next message starts
-// (the crash guarantee). Batch is 1,000 so that one RunOnce sends them all
-// over one connection; "ratio-batch100" is the same with
-// reminder.DefaultBatch, as the app runs it (ten claims, ten
+// outcome in SQLite in its own transaction before the server can accept
+// the next message (the crash guarantee). Batch is 1,000 so that one
+// RunOnce sends them all over one connection; "ratio-batch100" is the same
+// with reminder.DefaultBatch, as the app runs it (ten claims, ten
 // connections).
 //
 // Plain is Mailpit as the other tests use it (no TLS, no login); StartTLS

@@ -362,7 +362,7 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 		begin = "BEGIN"
 	}
 	// On the writer's connection BEGIN and COMMIT are prepared once too:
-	// parsing them was a third of recording an email's outcome.
+	// parsing them was a fifth of recording an email's outcome.
 	exec := conn.ExecContext
 	if held {
 		exec = stmtConn{conn, stmts}.ExecContext

@@ -509,7 +509,7 @@ func (c *smtpConn) deliver(ctx context.Context, env *envelope, timeout time.Dura
 	if err != nil {
 		return true, fmt.Errorf("reminder: DATA: %w", withoutAddresses(err))
 	}
-	if _, err := text.W.Write(env.dotted); err == nil {
+	if _, err = text.W.Write(env.dotted); err == nil {
 		err = text.W.Flush()
 	}
 	if err != nil {

@@ -455,33 +455,31 @@ func sentCopy(e *email.Email, env *envelope, zw *gzip.Writer) []byte {
 
 // renew marks msgs, claimed by this dispatcher, as claimed again at now,
 // in one transaction. It reports false when another dispatcher took any
-// of them over.
+// of them over. Only the time changes: a message still to be sent is
+// stored without the Message-ID and the copy it may have been composed
+// with, which its outcome stores once it is sent.
 func (d *Dispatcher) renew(ctx context.Context, msgs []*booking.OutboxMessage, now time.Time) (kept bool, err error) {
-	return d.saveMine(ctx, msgs, func(m *booking.OutboxMessage) { m.Updated = now })
+	unsent := make([]*booking.OutboxMessage, len(msgs))
+	for i, m := range msgs {
+		m.Updated = now
+		u := *m
+		u.MessageID, u.SentCopy = "", nil
+		unsent[i] = &u
+	}
+	return d.record(ctx, unsent...)
 }
 
-// record stores the outcome of msgs in one transaction. A message is
-// still this dispatcher's if it is still sending with the attempt this
-// dispatcher claimed; otherwise another dispatcher took it over as stale,
-// and its outcome is that one's to record. It reports false when any of
-// msgs was taken over.
+// record stores the outcome of msgs in one transaction, those this
+// dispatcher still holds. A message is still this dispatcher's while it is
+// sending with the attempt this dispatcher claimed
+// (booking.Tx.UpdateClaimedOutbox: one statement, which matters because
+// the next delivery waits for each outcome; docs/benchmarks.md, Email);
+// otherwise another dispatcher took it over as stale, and its outcome is
+// that one's to record. It reports false when any of msgs was taken over.
 func (d *Dispatcher) record(ctx context.Context, msgs ...*booking.OutboxMessage) (kept bool, err error) {
-	return d.saveMine(ctx, msgs, nil)
-}
-
-// saveMine stores those of msgs this dispatcher still holds, each after
-// change when it is not nil, in one transaction. A message is still this
-// dispatcher's while it is sending with the attempt this dispatcher
-// claimed (booking.Tx.UpdateClaimedOutbox: one statement, which matters
-// because the next delivery waits for each outcome; docs/benchmarks.md,
-// Email). It reports false when any of msgs was taken over.
-func (d *Dispatcher) saveMine(ctx context.Context, msgs []*booking.OutboxMessage, change func(*booking.OutboxMessage)) (kept bool, err error) {
 	err = d.Store.Update(ctx, func(tx booking.Tx) error {
 		kept = true
 		for _, m := range msgs {
-			if change != nil {
-				change(m)
-			}
 			mine, err := tx.UpdateClaimedOutbox(ctx, m)
 			if err != nil {
 				return err

@@ -500,3 +500,52 @@ func TestDispatcherRecordsBeforeNextIsAccepted(t *testing.T) {
 		f.want(t, addr, booking.OutboxSent, 1, time.Time{}, "")
 	}
 }
+
+// clockStore is a Store on whose clock each patient read takes 6 minutes:
+// the Dispatcher reads each message's patient as it composes it.
+type clockStore struct {
+	booking.Store
+	now *time.Time
+}
+
+func (s clockStore) Patient(ctx context.Context, id int64) (*booking.Patient, error) {
+	*s.now = s.now.Add(6 * time.Minute)
+	return s.Store.Patient(ctx, id)
+}
+
+// TestDispatcherRenewKeepsNothingUnsent: renewing the claim on messages
+// composed but not yet sent stores only the time of the claim, not the
+// Message-ID or the copy as sent they were composed with. A message that
+// then fails keeps neither, so the Outbox never shows a copy "as the
+// patient got it" of a message the patient never got. Over SMTP (composed
+// one at a time) and through a Transport given them all at once.
+func TestDispatcherRenewKeepsNothingUnsent(t *testing.T) {
+	addrs := []string{"a@example.org", "b@example.org", "c@example.org", "d@example.org"}
+	for _, each := range []bool{false, true} {
+		f := newSMTPFixture(t, addrs...)
+		b := &testBackend{rcptErr: map[string]error{"d@example.org": smtpErr(550)}}
+		var tr reminder.Transport = startTestSMTP(t, b)
+		if each {
+			tr = eachHook{next: tr.(reminder.EachSender), before: func(int) {}}
+		}
+		now := f.booked
+		rep := run(t, f.dispatcher(t, clockStore{Store: f.db, now: &now}, &now, tr))
+		if rep.Sent != 3 || rep.Failed != 1 {
+			t.Fatalf("each=%v: report %+v, want 3 sent and d failed", each, rep)
+		}
+		for _, addr := range addrs {
+			msgs, err := f.db.Outbox(context.Background(), booking.OutboxFilter{PatientID: f.ids[addr], WithCopy: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range msgs {
+				if m.Kind != booking.MessageConfirmation {
+					continue
+				}
+				if sent := m.State == booking.OutboxSent; sent != (len(m.SentCopy) > 0) || sent != (m.MessageID != "") {
+					t.Errorf("each=%v: %s is %s with a copy of %d bytes and Message-ID %q", each, addr, m.State, len(m.SentCopy), m.MessageID)
+				}
+			}
+		}
+	}
+}

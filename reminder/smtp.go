@@ -471,6 +471,7 @@ func (c *smtpConn) deliver(ctx context.Context, env *envelope, timeout time.Dura
 	if ok, _ := c.c.Extension("SMTPUTF8"); ok {
 		cmd += " SMTPUTF8"
 	}
+	// env.from holds no line break: envelopeOf refuses control characters.
 	id, err := text.Cmd(cmd, env.from)
 	if err == nil && mailed != nil {
 		if err := mailed(); err != nil {

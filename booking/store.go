@@ -187,8 +187,8 @@ type Tx interface {
 	// the stored message only while it is still sending with m.Attempts
 	// attempts (no other dispatcher took it over since), and reports
 	// whether it did. One statement: a dispatcher records each delivery's
-	// outcome with it, and the copy as sent, before the next message
-	// starts.
+	// outcome with it, and the copy as sent, before the server can accept
+	// the next message.
 	UpdateClaimedOutbox(ctx context.Context, m *OutboxMessage) (bool, error)
 }
 

@@ -43,9 +43,10 @@ func Backoff(attempts int) time.Duration {
 // Dispatcher sends the outbox's due messages. Claiming messages is one
 // Store.Update, so two dispatchers on one database (two processes) never
 // claim the same message; and each message's outcome is its own
-// Store.Update, made as soon as its delivery ends and before the next
-// message starts, so a dispatcher that crashes (even SIGKILL) repeats at
-// most the one message in flight: the next RunOnce after StaleSending
+// Store.Update, made once its delivery ends and before the server can
+// accept the next message (over SMTP, while the next MAIL command is on
+// its way), so a dispatcher that crashes (even SIGKILL) repeats at most
+// the one message in flight: the next RunOnce after StaleSending
 // returns what it had claimed and not recorded to pending. A dispatcher
 // that is still sending renews its claim every StaleSending/2, so a slow
 // server never makes another dispatcher take its messages over. Over SMTP

@@ -7,8 +7,8 @@ import (
 
 // Field is a one-line field whose Escape calls OnEscape, where a plain
 // widget.Entry keeps the key: a dialog's field closes its dialog, the
-// Book screen's fields close what they opened. Every other key is the
-// entry's (Enter calls OnSubmitted).
+// Book screen's fields and the patient form close what they opened.
+// Every other key is the entry's (Enter calls OnSubmitted).
 type Field struct {
 	widget.Entry
 	OnEscape func()

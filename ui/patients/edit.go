@@ -20,7 +20,7 @@ import (
 // cancels.
 type editDialog struct {
 	d                  *dialog.CustomDialog
-	name, email, phone *escEntry
+	name, email, phone *kit.Field
 	problem            *widget.Label
 	save, cancel       *kit.Button
 	prefs              *prefsChecks
@@ -56,13 +56,13 @@ func (v *View) NewPatient() {
 func (v *View) openDialog(title string, p *booking.Patient) {
 	e := &editDialog{patientID: p.ID, prefs: newPrefsChecks(p.Preferences)}
 	hide := func() { e.d.Hide() }
-	e.name, e.email, e.phone = newEscEntry(hide), newEscEntry(hide), newEscEntry(hide)
+	e.name, e.email, e.phone = kit.NewField(hide), kit.NewField(hide), kit.NewField(hide)
 	e.name.SetText(p.Name)
 	e.email.SetText(p.Email)
 	e.email.SetPlaceHolder("name@example.org")
 	e.phone.SetText(p.Phone)
 	e.phone.SetPlaceHolder("optional, e.g. +1 617 555 0101")
-	for _, en := range []*escEntry{e.name, e.email, e.phone} {
+	for _, en := range []*kit.Field{e.name, e.email, e.phone} {
 		en.OnSubmitted = func(string) { v.saveContact(e) }
 	}
 	e.problem = widget.NewLabel("")
